@@ -1,0 +1,55 @@
+# PGXS build of the milvus extension.
+#
+#   make && make install          build and install into the PostgreSQL found by $(PG_CONFIG)
+#   make installcheck             pg_regress suite against a running server (PGHOST/PGPORT)
+#   make bench                    the benchmark tool (test/bench/)
+#   make fuzz                     libFuzzer targets (test/fuzz/, needs clang)
+#   make kernel-test              distance kernels against a double-precision reference
+#
+# Sources are picked up by folder: every src/**/*.c is part of the module and every
+# src/sql/*.sql piece is concatenated, in name order, into the install script.
+
+EXTENSION = milvus
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" milvus.control)
+
+MODULE_big = milvus
+SRCS = $(sort $(wildcard src/*.c src/*/*.c src/*/*/*.c))
+OBJS = $(SRCS:.c=.o)
+
+SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
+DATA_built = sql_build/$(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src/include
+# -Wextra on top of PostgreSQL's own warnings; the exceptions are idioms of
+# PostgreSQL's headers and fmgr calling convention, not of our code.
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Werror
+SHLIB_LINK = -lm
+
+EXTRA_CLEAN = sql_build test/kernels/kernel_test
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(DATA_built): $(SQL_PARTS) milvus.control
+	@mkdir -p sql_build
+	( echo "-- complain if script is sourced in psql, rather than via CREATE EXTENSION"; \
+	  echo "\\echo Use \"CREATE EXTENSION $(EXTENSION)\" to load this file. \\quit"; \
+	  cat $(SQL_PARTS) ) > $@
+
+# Distance kernels are the hot path: optimise them harder than the rest.
+src/types/distance%.o: CFLAGS += -O3
+
+.PHONY: bench fuzz kernel-test
+bench:
+	$(MAKE) -C test/bench PG_CONFIG=$(PG_CONFIG)
+
+fuzz:
+	$(MAKE) -C test/fuzz PG_CONFIG=$(PG_CONFIG)
+
+kernel-test:
+	$(MAKE) -C test/kernels PG_CONFIG=$(PG_CONFIG)

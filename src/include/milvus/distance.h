@@ -1,0 +1,51 @@
+/*
+ * distance.h
+ *		Distance kernels, one set per instruction-set level, chosen at load time.
+ *
+ * MvKernelsInit() points MvKernels at the best set the CPU supports (AVX-512,
+ * AVX2+FMA+F16C, or portable C).  All sets compute the same quantities; they
+ * may differ only by float rounding.  Half-precision inputs are IEEE binary16
+ * bit patterns.  Bit kernels work on whole bytes.
+ */
+#ifndef MILVUS_DISTANCE_H
+#define MILVUS_DISTANCE_H
+
+typedef struct MvKernelSet
+{
+	const char *name;			/* "scalar", "avx2", "avx512" */
+
+	/* float32 */
+	float		(*f32_l2sq) (const float *a, const float *b, int n);
+	float		(*f32_dot) (const float *a, const float *b, int n);
+	float		(*f32_l1) (const float *a, const float *b, int n);
+	/* a.b, a.a and b.b in one pass */
+	void		(*f32_cosine_parts) (const float *a, const float *b, int n,
+									 float *ab, float *aa, float *bb);
+
+	/* float16 */
+	float		(*f16_l2sq) (const uint16 *a, const uint16 *b, int n);
+	float		(*f16_dot) (const uint16 *a, const uint16 *b, int n);
+	float		(*f16_l1) (const uint16 *a, const uint16 *b, int n);
+	void		(*f16_cosine_parts) (const uint16 *a, const uint16 *b, int n,
+									 float *ab, float *aa, float *bb);
+	void		(*f16_to_f32) (const uint16 *in, float *out, int n);
+
+	/* bits */
+	uint64		(*bits_popcount) (const uint8 *a, int nbytes);
+	uint64		(*bits_xor_popcount) (const uint8 *a, const uint8 *b, int nbytes);
+	void		(*bits_and_or_popcount) (const uint8 *a, const uint8 *b, int nbytes,
+										 uint64 *and_count, uint64 *or_count);
+} MvKernelSet;
+
+/* the set in use; valid after MvKernelsInit() */
+extern PGDLLIMPORT const MvKernelSet *MvKernels;
+
+extern void MvKernelsInit(void);
+
+/*
+ * Fill sets[] with every kernel set this CPU can run, portable first and the
+ * one MvKernelsInit() chooses last; returns how many.
+ */
+extern int	MvKernelSetsSupported(const MvKernelSet **sets, int max);
+
+#endif							/* MILVUS_DISTANCE_H */

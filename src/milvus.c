@@ -1,0 +1,27 @@
+/*
+ * milvus.c
+ *		Entry point of the milvus extension: what happens when the library loads.
+ *
+ * The types and operators need nothing but the kernels chosen here, so they
+ * work whether or not the library is in shared_preload_libraries.  Features
+ * that need preloading (background workers, the WAL resource manager) check
+ * process_shared_preload_libraries_in_progress themselves and say so.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "milvus/distance.h"
+#include "milvus/guc.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Choose the distance kernels and define the settings */
+void
+_PG_init(void)
+{
+	MvKernelsInit();
+	MvDefineSettings();
+}

@@ -1,0 +1,197 @@
+/*
+ * bench.h
+ *		Shared declarations of milvus_bench, the benchmark tool.
+ *
+ * The tool reads a data set (dataset.c), loads it into a table with COPY
+ * BINARY (load.c), computes or reuses the exact answers (groundtruth.c), runs
+ * the queries over one or more connections (runner.c) and writes a CSV row
+ * per run and a recall-versus-QPS plot (report.c).  What a "method" is, and
+ * which settings it sweeps, lives in the table in methods.c.  main.c reads
+ * the command line and walks the runs.
+ */
+#ifndef MILVUS_BENCH_H
+#define MILVUS_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libpq-fe.h"
+
+#define BENCH_GT_K			100 /* neighbours kept per query in the ground truth */
+#define BENCH_MAX_K			BENCH_GT_K
+#define BENCH_NAME_LEN		64
+
+typedef enum BenchMetric
+{
+	BENCH_METRIC_L2,			/* <->, squared distances ordered the same */
+	BENCH_METRIC_IP,			/* <#>, negative inner product */
+	BENCH_METRIC_COSINE			/* <=>, one minus cosine similarity */
+} BenchMetric;
+
+/* A data set in memory: base vectors, query vectors, labels. */
+typedef struct BenchDataset
+{
+	char		name[BENCH_NAME_LEN];	/* e.g. "fashion-mnist", "synthetic-100000-128-64" */
+	int			dim;
+	size_t		nbase;
+	int			nquery;
+	float	   *base;			/* nbase x dim, row-major */
+	float	   *queries;		/* nquery x dim */
+	int32_t    *labels;			/* nbase class labels (cluster for synthetic data) */
+	uint64_t	fingerprint;	/* hash of the base vectors, checks cached files */
+} BenchDataset;
+
+/* The exact top-BENCH_GT_K neighbours of the first nquery queries. */
+typedef struct BenchGroundTruth
+{
+	int			nquery;
+	int32_t    *ids;			/* nquery x BENCH_GT_K, nearest first */
+	float	   *dists;			/* their distances, in the metric's own units */
+} BenchGroundTruth;
+
+/*
+ * One entry of the method table (methods.c): how the table is stored, which
+ * index (if any) is built on it, and which session setting is swept.
+ */
+typedef struct BenchMethod
+{
+	const char *name;			/* as given to --method and shown in results */
+	const char *storage;		/* "inline" or "toast": the table layout */
+	const char *index_using;	/* CREATE INDEX ... ON table <this>, or NULL */
+	const char *sweep_setting;	/* session setting swept across runs, or NULL */
+	const char *sweep_values;	/* its values, comma-separated */
+	const char *description;
+} BenchMethod;
+
+/* A table layout: storage parameters for CREATE TABLE ... WITH (...). */
+typedef struct BenchStorage
+{
+	const char *name;
+	const char *table_options;	/* NULL for PostgreSQL's defaults */
+} BenchStorage;
+
+/* A session setting applied on every connection of a run. */
+typedef struct BenchSetting
+{
+	char	   *name;
+	char	   *value;
+} BenchSetting;
+
+/* A loaded table and what loading (and indexing) it cost. */
+typedef struct BenchTable
+{
+	char		name[BENCH_NAME_LEN];
+	const BenchStorage *storage;
+	bool		loaded_now;		/* false when --reuse-tables found it in place */
+	double		load_s;
+	double		load_rows_per_s;
+	double		load_mb_per_s;
+	int64_t		table_bytes;	/* pg_table_size: heap, TOAST, FSM and VM */
+} BenchTable;
+
+/* What one run is: everything the runner needs besides the data. */
+typedef struct BenchRunSpec
+{
+	const BenchMethod *method;
+	const char *conninfo;
+	const char *table;
+	BenchMetric metric;
+	BenchSetting *settings;
+	int			nsettings;
+	int			connections;
+	int			nqueries;
+	int			k;
+	int			warmup;
+	bool		binary;			/* pass the vector in binary format */
+} BenchRunSpec;
+
+/* What one run measured. */
+typedef struct BenchRunResult
+{
+	double		recall;
+	double		qps;
+	double		p50_ms;
+	double		p99_ms;
+	double		mean_ms;
+	double		wall_s;
+	char		plan[256];		/* compact plan shape, e.g. "Limit>Sort>Seq Scan" */
+} BenchRunResult;
+
+/* One CSV row: the run, its table, what it measured. */
+typedef struct BenchRecord
+{
+	char		dataset[BENCH_NAME_LEN];
+	const char *metric;
+	const BenchMethod *method;
+	char		params[256];	/* "name=value;..." of every setting of the run */
+	char		series[256];	/* plot line this run belongs to */
+	int			connections;
+	bool		binary;
+	int			nqueries;
+	int			k;
+	size_t		nbase;
+	int			dim;
+	BenchTable	table;
+	double		build_s;		/* index build, NaN without an index */
+	BenchRunResult result;
+} BenchRecord;
+
+/* util.c */
+extern void bench_fatal(const char *fmt,...) __attribute__((format(printf, 1, 2), noreturn));
+extern void bench_log(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+extern void *bench_malloc(size_t size);
+extern void *bench_calloc(size_t n, size_t size);
+extern char *bench_strdup(const char *s);
+extern double bench_now(void);
+extern bool bench_parse_int(const char *s, long min, long max, long *result);
+extern int	bench_split(const char *list, char ***items);
+extern void bench_free_list(char **items, int n);
+extern void bench_mkdirs(const char *path);
+extern PGconn *bench_connect(const char *conninfo, char *errbuf, size_t errlen);
+extern PGresult *bench_exec(PGconn *conn, const char *sql, ExecStatusType expect,
+							char *errbuf, size_t errlen);
+extern void bench_exec_or_die(PGconn *conn, const char *sql);
+extern const char *bench_metric_name(BenchMetric metric);
+extern const char *bench_metric_operator(BenchMetric metric);
+
+/* dataset.c */
+extern void bench_dataset_load(const char *spec, const char *fmnist_dir,
+							   int nquery, BenchDataset *ds);
+extern void bench_dataset_free(BenchDataset *ds);
+
+/* methods.c */
+extern const BenchMethod *bench_method_find(const char *name);
+extern const BenchStorage *bench_storage_find(const char *name);
+extern void bench_methods_print(void);
+
+/* load.c */
+extern void bench_table_prepare(PGconn *conn, const BenchDataset *ds,
+								const BenchStorage *storage, bool reuse,
+								BenchTable *table);
+extern double bench_index_build(PGconn *conn, const BenchTable *table,
+								const BenchMethod *method, BenchMetric metric);
+extern void bench_index_drop(PGconn *conn, const BenchTable *table);
+
+/* groundtruth.c */
+extern void bench_gt_get(const BenchDataset *ds, BenchMetric metric, int nquery,
+						 const char *cache_dir, BenchGroundTruth *gt);
+extern void bench_gt_free(BenchGroundTruth *gt);
+extern double bench_gt_distance(const float *a, const float *b, int dim,
+								BenchMetric metric);
+extern double bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt,
+							  BenchMetric metric, int query, const int32_t *ids,
+							  int nids, int k);
+
+/* runner.c */
+extern void bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
+					  const BenchRunSpec *spec, BenchRunResult *result);
+
+/* report.c */
+extern void bench_report_open(const char *path);
+extern void bench_report_add(const BenchRecord *rec);
+extern void bench_report_close(void);
+extern void bench_report_plot(const char *out_dir, const char *name,
+							  const char *title);
+
+#endif							/* MILVUS_BENCH_H */

@@ -1,0 +1,237 @@
+/*
+ * util.c
+ *		Small helpers of milvus_bench: messages, memory, clocks, argument
+ *		parsing and libpq calls that report errors in one way.
+ *
+ * The tool is a client program, so an error it cannot recover from prints one
+ * line and exits with status 1; nothing here returns on allocation failure.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "bench.h"
+
+/* Print "milvus_bench: error: ..." and exit. */
+void
+bench_fatal(const char *fmt,...)
+{
+	va_list		ap;
+
+	fflush(stdout);
+	fprintf(stderr, "milvus_bench: error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* Print a progress line on stderr, so stdout carries only results. */
+void
+bench_log(const char *fmt,...)
+{
+	va_list		ap;
+
+	fprintf(stderr, "milvus_bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void *
+bench_malloc(size_t size)
+{
+	void	   *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		bench_fatal("out of memory (%zu bytes)", size);
+	return p;
+}
+
+void *
+bench_calloc(size_t n, size_t size)
+{
+	void	   *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		bench_fatal("out of memory (%zu x %zu bytes)", n, size);
+	return p;
+}
+
+char *
+bench_strdup(const char *s)
+{
+	size_t		len = strlen(s) + 1;
+
+	return memcpy(bench_malloc(len), s, len);
+}
+
+/* Seconds on a monotonic clock. */
+double
+bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Parse a whole decimal integer in [min, max]; false if s is anything else. */
+bool
+bench_parse_int(const char *s, long min, long max, long *result)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return false;
+	*result = v;
+	return true;
+}
+
+/* Split a comma-separated list into fresh strings; empty items are kept. */
+int
+bench_split(const char *list, char ***items)
+{
+	int			n = 1;
+	int			i = 0;
+	const char *p;
+
+	for (p = list; *p; p++)
+		if (*p == ',')
+			n++;
+	*items = bench_calloc(n, sizeof(char *));
+	p = list;
+	for (;;)
+	{
+		const char *comma = strchr(p, ',');
+		size_t		len = comma ? (size_t) (comma - p) : strlen(p);
+
+		(*items)[i] = bench_malloc(len + 1);
+		memcpy((*items)[i], p, len);
+		(*items)[i][len] = '\0';
+		i++;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return n;
+}
+
+void
+bench_free_list(char **items, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(items[i]);
+	free(items);
+}
+
+/* mkdir -p */
+void
+bench_mkdirs(const char *path)
+{
+	char	   *copy = bench_strdup(path);
+
+	for (char *p = copy + 1;; p++)
+	{
+		if (*p == '/' || *p == '\0')
+		{
+			char		save = *p;
+
+			*p = '\0';
+			if (mkdir(copy, 0777) != 0 && errno != EEXIST)
+				bench_fatal("could not create directory \"%s\": %s",
+							copy, strerror(errno));
+			*p = save;
+			if (save == '\0')
+				break;
+		}
+	}
+	free(copy);
+}
+
+/* Connect; on failure return NULL with libpq's message in errbuf. */
+PGconn *
+bench_connect(const char *conninfo, char *errbuf, size_t errlen)
+{
+	PGconn	   *conn = PQconnectdb(conninfo);
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		snprintf(errbuf, errlen, "could not connect to the server: %s",
+				 PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	/* Notices (e.g. "table does not exist, skipping") are noise here. */
+	PQsetNoticeProcessor(conn, NULL, NULL);
+	return conn;
+}
+
+/* Run one statement; on an unexpected status return NULL with the message. */
+PGresult *
+bench_exec(PGconn *conn, const char *sql, ExecStatusType expect,
+		   char *errbuf, size_t errlen)
+{
+	PGresult   *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != expect)
+	{
+		snprintf(errbuf, errlen, "query failed: %s\nquery was: %.200s",
+				 PQerrorMessage(conn), sql);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Run a statement that returns no rows; exit on error. */
+void
+bench_exec_or_die(PGconn *conn, const char *sql)
+{
+	char		err[1024];
+	PGresult   *res = bench_exec(conn, sql, PGRES_COMMAND_OK, err, sizeof(err));
+
+	if (res == NULL)
+		bench_fatal("%s", err);
+	PQclear(res);
+}
+
+const char *
+bench_metric_name(BenchMetric metric)
+{
+	switch (metric)
+	{
+		case BENCH_METRIC_L2:
+			return "l2";
+		case BENCH_METRIC_IP:
+			return "ip";
+		case BENCH_METRIC_COSINE:
+			return "cosine";
+	}
+	return "?";
+}
+
+const char *
+bench_metric_operator(BenchMetric metric)
+{
+	switch (metric)
+	{
+		case BENCH_METRIC_L2:
+			return "<->";
+		case BENCH_METRIC_IP:
+			return "<#>";
+		case BENCH_METRIC_COSINE:
+			return "<=>";
+	}
+	return "?";
+}
