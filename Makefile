@@ -32,6 +32,10 @@ SHLIB_LINK = -lm
 
 EXTRA_CLEAN = sql_build test/kernels/kernel_test
 
+# No LLVM bitcode: JIT inlining of our C functions buys nothing measurable, and
+# it would make clang a build dependency with its own view of CPU features.
+override with_llvm = no
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
