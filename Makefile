@@ -41,8 +41,8 @@ include $(PGXS)
 
 $(DATA_built): $(SQL_PARTS) milvus.control
 	@mkdir -p sql_build
-	( echo "-- complain if script is sourced in psql, rather than via CREATE EXTENSION"; \
-	  echo "\\echo Use \"CREATE EXTENSION $(EXTENSION)\" to load this file. \\quit"; \
+	( printf '%s\n' "-- complain if script is sourced in psql, rather than via CREATE EXTENSION" \
+	    '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit' ''; \
 	  cat $(SQL_PARTS) ) > $@
 
 # Distance kernels are the hot path: optimise them harder than the rest.

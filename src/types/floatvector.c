@@ -42,13 +42,6 @@ PG_FUNCTION_INFO_V1(milvus_floatvector_inner_product);
 PG_FUNCTION_INFO_V1(milvus_floatvector_negative_inner_product);
 PG_FUNCTION_INFO_V1(milvus_floatvector_cosine_distance);
 PG_FUNCTION_INFO_V1(milvus_floatvector_l1_distance);
-PG_FUNCTION_INFO_V1(milvus_floatvector_cmp);
-PG_FUNCTION_INFO_V1(milvus_floatvector_lt);
-PG_FUNCTION_INFO_V1(milvus_floatvector_le);
-PG_FUNCTION_INFO_V1(milvus_floatvector_eq);
-PG_FUNCTION_INFO_V1(milvus_floatvector_ne);
-PG_FUNCTION_INFO_V1(milvus_floatvector_ge);
-PG_FUNCTION_INFO_V1(milvus_floatvector_gt);
 
 /* Allocate a zeroed floatvector of dim elements */
 FloatVector *
@@ -205,65 +198,32 @@ milvus_floatvector_l2_normalize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(result);
 }
 
-/*
- * The elements from 1-based position start, count of them, clipped to the
- * vector as substring() clips to a string.
- */
+/* The elements from 1-based position start, count of them, clipped */
 Datum
 milvus_floatvector_subvector(PG_FUNCTION_ARGS)
 {
 	FloatVector *v = PG_GETARG_FLOATVECTOR_P(0);
-	int64		start = PG_GETARG_INT32(1);
-	int64		end = start + (int64) PG_GETARG_INT32(2);
+	int64		start;
+	int			count;
 	FloatVector *result;
 
-	if (PG_GETARG_INT32(2) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("negative subvector length not allowed")));
-	start = Max(start, 1);
-	end = Min(end, (int64) v->dim + 1);
-	if (end <= start)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("floatvector must have at least 1 dimension"),
-				 errdetail("The requested range holds no element of a %d-dimensional vector.",
-						   v->dim)));
-	result = MvFloatVectorAlloc((int) (end - start));
-	memcpy(result->x, v->x + start - 1, sizeof(float) * result->dim);
+	count = MvSubvectorRange(MV_FLOATVECTOR, v->dim, PG_GETARG_INT32(1),
+							 PG_GETARG_INT32(2), &start);
+	result = MvFloatVectorAlloc(count);
+	memcpy(result->x, v->x + start, sizeof(float) * count);
 	PG_RETURN_POINTER(result);
 }
 
-typedef enum ArithOp
-{
-	ARITH_ADD,
-	ARITH_SUB,
-	ARITH_MUL
-} ArithOp;
-
 /* Apply an element-wise operation, refusing overflow to infinity */
 static FloatVector *
-floatvector_arith(FloatVector *a, FloatVector *b, ArithOp op)
+floatvector_arith(FloatVector *a, FloatVector *b, MvArithOp op)
 {
 	FloatVector *result;
 
 	MvCheckSameDims(a->dim, b->dim);
 	result = MvFloatVectorAlloc(a->dim);
 	for (int i = 0; i < a->dim; i++)
-	{
-		switch (op)
-		{
-			case ARITH_ADD:
-				result->x[i] = a->x[i] + b->x[i];
-				break;
-			case ARITH_SUB:
-				result->x[i] = a->x[i] - b->x[i];
-				break;
-			case ARITH_MUL:
-				result->x[i] = a->x[i] * b->x[i];
-				break;
-		}
-	}
+		result->x[i] = MvArith(op, a->x[i], b->x[i]);
 	for (int i = 0; i < a->dim; i++)
 		if (unlikely(isinf(result->x[i])))
 			float_overflow_error();
@@ -274,21 +234,21 @@ Datum
 milvus_floatvector_add(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(floatvector_arith(PG_GETARG_FLOATVECTOR_P(0),
-										PG_GETARG_FLOATVECTOR_P(1), ARITH_ADD));
+										PG_GETARG_FLOATVECTOR_P(1), MV_ARITH_ADD));
 }
 
 Datum
 milvus_floatvector_sub(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(floatvector_arith(PG_GETARG_FLOATVECTOR_P(0),
-										PG_GETARG_FLOATVECTOR_P(1), ARITH_SUB));
+										PG_GETARG_FLOATVECTOR_P(1), MV_ARITH_SUB));
 }
 
 Datum
 milvus_floatvector_mul(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(floatvector_arith(PG_GETARG_FLOATVECTOR_P(0),
-										PG_GETARG_FLOATVECTOR_P(1), ARITH_MUL));
+										PG_GETARG_FLOATVECTOR_P(1), MV_ARITH_MUL));
 }
 
 Datum
@@ -377,22 +337,4 @@ floatvector_cmp(FloatVector *a, FloatVector *b)
 	return (a->dim > b->dim) - (a->dim < b->dim);
 }
 
-#define FLOATVECTOR_CMP_FUNCTION(name, expr) \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	FloatVector *a = PG_GETARG_FLOATVECTOR_P(0); \
-	FloatVector *b = PG_GETARG_FLOATVECTOR_P(1); \
-	int			c = floatvector_cmp(a, b); \
-	PG_FREE_IF_COPY(a, 0); \
-	PG_FREE_IF_COPY(b, 1); \
-	expr; \
-}
-
-FLOATVECTOR_CMP_FUNCTION(milvus_floatvector_cmp, PG_RETURN_INT32(c))
-FLOATVECTOR_CMP_FUNCTION(milvus_floatvector_lt, PG_RETURN_BOOL(c < 0))
-FLOATVECTOR_CMP_FUNCTION(milvus_floatvector_le, PG_RETURN_BOOL(c <= 0))
-FLOATVECTOR_CMP_FUNCTION(milvus_floatvector_eq, PG_RETURN_BOOL(c == 0))
-FLOATVECTOR_CMP_FUNCTION(milvus_floatvector_ne, PG_RETURN_BOOL(c != 0))
-FLOATVECTOR_CMP_FUNCTION(milvus_floatvector_ge, PG_RETURN_BOOL(c >= 0))
-FLOATVECTOR_CMP_FUNCTION(milvus_floatvector_gt, PG_RETURN_BOOL(c > 0))
+MV_DEFINE_CMP_FUNCTIONS(floatvector, FloatVector, PG_GETARG_FLOATVECTOR_P)

@@ -67,7 +67,7 @@ MvReportParseError(MvVectorKind kind, const char *input, const MvParseResult *re
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid input syntax for type %s: \"%s\"", type, input),
-					 errdetail("Expected %s at position %d.",
+					 errdetail("Expected %s at character %d.",
 							   result->expected ? result->expected : "something else",
 							   result->position + 1)));
 			break;
@@ -75,14 +75,14 @@ MvReportParseError(MvVectorKind kind, const char *input, const MvParseResult *re
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("NaN and infinity are not allowed in type %s", type),
-					 errdetail("The element at position %d is not a finite number.",
+					 errdetail("The element at character %d is not a finite number.",
 							   result->position + 1)));
 			break;
 		case MV_PARSE_OUT_OF_RANGE:
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("value out of range for type %s", type),
-					 errdetail("The number at position %d does not fit in a 4-byte float.",
+					 errdetail("The number at character %d does not fit in a 4-byte float.",
 							   result->position + 1)));
 			break;
 		case MV_PARSE_EMPTY:
@@ -105,21 +105,21 @@ MvReportParseError(MvVectorKind kind, const char *input, const MvParseResult *re
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("sparsevector index out of bounds in \"%s\"", input),
-					 errdetail("Indices run from 1 to the dimension; see position %d.",
+					 errdetail("Indices run from 1 to the dimension; see character %d.",
 							   result->position + 1)));
 			break;
 		case MV_PARSE_UNSORTED:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("sparsevector indices must be in ascending order"),
-					 errdetail("The index at position %d is smaller than the one before it.",
+					 errdetail("The index at character %d is smaller than the one before it.",
 							   result->position + 1)));
 			break;
 		case MV_PARSE_DUPLICATE:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("sparsevector indices must not contain duplicates"),
-					 errdetail("The index at position %d repeats the one before it.",
+					 errdetail("The index at character %d repeats the one before it.",
 							   result->position + 1)));
 			break;
 		case MV_PARSE_BAD_DIM:
@@ -127,7 +127,7 @@ MvReportParseError(MvVectorKind kind, const char *input, const MvParseResult *re
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("sparsevector dimension must be between 1 and %d",
 							MV_SPARSE_MAX_DIM),
-					 errdetail("See position %d of \"%s\".", result->position + 1, input)));
+					 errdetail("See character %d of \"%s\".", result->position + 1, input)));
 			break;
 		case MV_PARSE_BIT_COUNT:
 			ereport(ERROR,
@@ -261,4 +261,27 @@ MvCosineDistance(double ab, double aa, double bb)
 	else if (similarity < -1.0)
 		similarity = -1.0;
 	return 1.0 - similarity;
+}
+
+/* Clip a 1-based (start, count) range to dim elements; error if empty */
+int
+MvSubvectorRange(MvVectorKind kind, int dim, int32 start, int32 count, int64 *offset)
+{
+	int64		first = start;
+	int64		end = (int64) start + count;
+
+	if (count < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("negative subvector length not allowed")));
+	first = Max(first, 1);
+	end = Min(end, (int64) dim + 1);
+	if (end <= first)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must have at least 1 dimension", MvVectorTypeName(kind)),
+				 errdetail("The requested range holds no element of a %d-dimensional vector.",
+						   dim)));
+	*offset = first - 1;
+	return (int) (end - first);
 }

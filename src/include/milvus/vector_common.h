@@ -38,10 +38,70 @@ extern void MvCheckElement(MvVectorKind kind, float value);
 extern int32 MvTypmodIn(MvVectorKind kind, ArrayType *typmods);
 extern char *MvTypmodOut(int32 typmod);
 
+/* element-wise arithmetic shared by the dense types */
+typedef enum MvArithOp
+{
+	MV_ARITH_ADD,
+	MV_ARITH_SUB,
+	MV_ARITH_MUL
+} MvArithOp;
+
+static inline float
+MvArith(MvArithOp op, float x, float y)
+{
+	switch (op)
+	{
+		case MV_ARITH_ADD:
+			return x + y;
+		case MV_ARITH_SUB:
+			return x - y;
+		case MV_ARITH_MUL:
+			return x * y;
+	}
+	return 0.0f;
+}
+
+/*
+ * Clip subvector(v, start, count) (1-based, as substring()) to a vector of
+ * dim elements; returns the element count and sets *offset (0-based).
+ */
+extern int	MvSubvectorRange(MvVectorKind kind, int dim, int32 start, int32 count,
+							 int64 *offset);
+
+/* round to half precision, refusing NaN, infinity and overflow */
+extern uint16 MvFloatToHalfChecked(float value);
+
 /* 1 - cosine similarity from a.b, a.a and b.b; NaN when either norm is 0 */
 extern double MvCosineDistance(double ab, double aa, double bb);
 
 /* append the shortest text that reads back as exactly this float */
 extern void MvAppendFloat(StringInfo buf, float value);
+
+/*
+ * Define the B-tree support functions milvus_<prefix>_{cmp,lt,le,eq,ne,ge,gt}
+ * on top of a static int <prefix>_cmp(Type *a, Type *b).
+ */
+#define MV_CMP_FUNCTION(prefix, suffix, Type, getarg, expr) \
+PG_FUNCTION_INFO_V1(milvus_##prefix##_##suffix); \
+Datum milvus_##prefix##_##suffix(PG_FUNCTION_ARGS); \
+Datum \
+milvus_##prefix##_##suffix(PG_FUNCTION_ARGS) \
+{ \
+	Type	   *a = getarg(0); \
+	Type	   *b = getarg(1); \
+	int			c = prefix##_cmp(a, b); \
+	PG_FREE_IF_COPY(a, 0); \
+	PG_FREE_IF_COPY(b, 1); \
+	expr; \
+}
+
+#define MV_DEFINE_CMP_FUNCTIONS(prefix, Type, getarg) \
+	MV_CMP_FUNCTION(prefix, cmp, Type, getarg, PG_RETURN_INT32(c)) \
+	MV_CMP_FUNCTION(prefix, lt, Type, getarg, PG_RETURN_BOOL(c < 0)) \
+	MV_CMP_FUNCTION(prefix, le, Type, getarg, PG_RETURN_BOOL(c <= 0)) \
+	MV_CMP_FUNCTION(prefix, eq, Type, getarg, PG_RETURN_BOOL(c == 0)) \
+	MV_CMP_FUNCTION(prefix, ne, Type, getarg, PG_RETURN_BOOL(c != 0)) \
+	MV_CMP_FUNCTION(prefix, ge, Type, getarg, PG_RETURN_BOOL(c >= 0)) \
+	MV_CMP_FUNCTION(prefix, gt, Type, getarg, PG_RETURN_BOOL(c > 0))
 
 #endif							/* MILVUS_VECTOR_COMMON_H */
