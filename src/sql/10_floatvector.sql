@@ -46,17 +46,23 @@ CREATE FUNCTION subvector(floatvector, integer, integer) RETURNS floatvector
     AS 'MODULE_PATHNAME', 'milvus_floatvector_subvector' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION l2_distance(floatvector, floatvector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_floatvector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_floatvector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION l2_squared_distance(floatvector, floatvector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_floatvector_l2_squared_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_floatvector_l2_squared_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION inner_product(floatvector, floatvector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_floatvector_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_floatvector_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION negative_inner_product(floatvector, floatvector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_floatvector_negative_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_floatvector_negative_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION cosine_distance(floatvector, floatvector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_floatvector_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_floatvector_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION l1_distance(floatvector, floatvector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_floatvector_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_floatvector_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 
 CREATE FUNCTION floatvector_add(floatvector, floatvector) RETURNS floatvector
     AS 'MODULE_PATHNAME', 'milvus_floatvector_add' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

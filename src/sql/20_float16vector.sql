@@ -42,17 +42,23 @@ CREATE FUNCTION subvector(float16vector, integer, integer) RETURNS float16vector
     AS 'MODULE_PATHNAME', 'milvus_float16vector_subvector' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION l2_distance(float16vector, float16vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_float16vector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_float16vector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION l2_squared_distance(float16vector, float16vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_float16vector_l2_squared_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_float16vector_l2_squared_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION inner_product(float16vector, float16vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_float16vector_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_float16vector_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION negative_inner_product(float16vector, float16vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_float16vector_negative_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_float16vector_negative_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION cosine_distance(float16vector, float16vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_float16vector_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_float16vector_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION l1_distance(float16vector, float16vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_float16vector_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_float16vector_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 
 CREATE FUNCTION float16vector_add(float16vector, float16vector) RETURNS float16vector
     AS 'MODULE_PATHNAME', 'milvus_float16vector_add' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -35,9 +35,11 @@ CREATE FUNCTION vector_dims(binaryvector) RETURNS integer
 CREATE FUNCTION bit_count(binaryvector) RETURNS bigint
     AS 'MODULE_PATHNAME', 'milvus_binaryvector_bit_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION hamming_distance(binaryvector, binaryvector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_binaryvector_hamming_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_binaryvector_hamming_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION jaccard_distance(binaryvector, binaryvector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_binaryvector_jaccard_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_binaryvector_jaccard_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 
 CREATE OPERATOR <~> (LEFTARG = binaryvector, RIGHTARG = binaryvector,
     FUNCTION = hamming_distance, COMMUTATOR = '<~>');

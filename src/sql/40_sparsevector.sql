@@ -42,17 +42,23 @@ CREATE FUNCTION l2_normalize(sparsevector) RETURNS sparsevector
     AS 'MODULE_PATHNAME', 'milvus_sparsevector_l2_normalize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION l2_distance(sparsevector, sparsevector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_sparsevector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_sparsevector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION l2_squared_distance(sparsevector, sparsevector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_sparsevector_l2_squared_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_sparsevector_l2_squared_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION inner_product(sparsevector, sparsevector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_sparsevector_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_sparsevector_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION negative_inner_product(sparsevector, sparsevector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_sparsevector_negative_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_sparsevector_negative_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION cosine_distance(sparsevector, sparsevector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_sparsevector_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_sparsevector_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 CREATE FUNCTION l1_distance(sparsevector, sparsevector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'milvus_sparsevector_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'milvus_sparsevector_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT milvus_distance_support;
 
 -- operators
 
