@@ -21,8 +21,8 @@ MvDefineSettings(void)
 {
 	DefineCustomStringVariable("milvus.distance_kernels",
 							   "Shows the SIMD kernel set the distance functions use.",
-							   "Chosen when the library loads, from what the CPU supports: "
-							   "avx512, avx2 or scalar.",
+							   "Chosen when the library loads, the best the CPU supports: "
+							   "avx512_vpopcntdq, avx512, avx2, popcnt or scalar.",
 							   &distance_kernels,
 							   MvKernels->name,
 							   PGC_INTERNAL,

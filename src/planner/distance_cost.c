@@ -52,6 +52,12 @@ element_bytes(Oid typid)
 	return bytes;
 }
 
+static bool
+is_sparse(Oid typid)
+{
+	return element_bytes(typid) == sizeof(int32) + sizeof(float);
+}
+
 /*
  * Elements an operand holds, as far as the planner can tell: a constant's
  * own count (non-zeros for sparse), else the typmod; -1 if unknown.
@@ -64,9 +70,10 @@ operand_elements(Node *arg)
 		/* every vector type starts with vl_len_ and dim; sparse then has nnz */
 		SparseVector *v = (SparseVector *) PG_DETOAST_DATUM(((Const *) arg)->constvalue);
 
-		return element_bytes(exprType(arg)) == sizeof(int32) + sizeof(float) ? v->nnz : v->dim;
+		return is_sparse(exprType(arg)) ? v->nnz : v->dim;
 	}
-	return exprTypmod(arg);
+	/* a sparse column's typmod is its dimension, which says nothing of nnz */
+	return is_sparse(exprType(arg)) ? -1 : exprTypmod(arg);
 }
 
 Datum

@@ -90,6 +90,11 @@ milvus_binaryvector_recv(PG_FUNCTION_ARGS)
 
 	MvCheckDim(MV_BINARYVECTOR, dim);
 	MvCheckTypmod(MV_BINARYVECTOR, dim, typmod);
+	if (buf->len - buf->cursor < dim / 8)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("insufficient data left in message"),
+				 errdetail("A binaryvector of %d bits needs %d bytes.", dim, dim / 8)));
 	result = MvBinaryVectorAlloc(dim);
 	pq_copymsgbytes(buf, (char *) result->x, dim / 8);
 	PG_RETURN_POINTER(result);

@@ -74,8 +74,15 @@ MvReportParseError(MvVectorKind kind, const char *input, const MvParseResult *re
 		case MV_PARSE_NOT_FINITE:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("NaN and infinity are not allowed in type %s", type),
-					 errdetail("The element at character %d is not a finite number.",
+					 errmsg("NaN is not allowed in type %s", type),
+					 errdetail("The element at character %d is not a number.",
+							   result->position + 1)));
+			break;
+		case MV_PARSE_INFINITY:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("value out of range for type %s", type),
+					 errdetail("Infinity is not allowed (character %d).",
 							   result->position + 1)));
 			break;
 		case MV_PARSE_OUT_OF_RANGE:
@@ -188,7 +195,7 @@ MvCheckElement(MvVectorKind kind, float value)
 	if (isnan(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("NaN and infinity are not allowed in type %s",
+				 errmsg("NaN is not allowed in type %s",
 						MvVectorTypeName(kind))));
 	if (isinf(value))
 		ereport(ERROR,
@@ -250,7 +257,7 @@ MvAppendFloat(StringInfo buf, float value)
 double
 MvCosineDistance(double ab, double aa, double bb)
 {
-	double		denominator = sqrt(aa) * sqrt(bb);
+	double		denominator = sqrt(aa * bb);
 	double		similarity;
 
 	if (denominator == 0.0)

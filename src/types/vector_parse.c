@@ -94,11 +94,13 @@ parse_float(const char **pp, float *value)
 	v = strtof(p, &end);
 	if (end == p)
 		return MV_PARSE_SYNTAX;
-	if (isnan(v) || (isinf(v) && errno != ERANGE))
+	if (isnan(v))
 		return MV_PARSE_NOT_FINITE;
-	if (errno == ERANGE && isinf(v))
+	if (isinf(v) && errno != ERANGE)
+		return MV_PARSE_INFINITY;
+	/* as float4in: overflow, and underflow all the way to zero, are errors */
+	if (errno == ERANGE && (isinf(v) || v == 0.0f))
 		return MV_PARSE_OUT_OF_RANGE;
-	/* underflow to a subnormal or zero is fine, as for float4 */
 	*value = v;
 	*pp = end;
 	return MV_PARSE_OK;

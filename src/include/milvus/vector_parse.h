@@ -19,8 +19,9 @@ typedef enum MvParseCode
 {
 	MV_PARSE_OK = 0,
 	MV_PARSE_SYNTAX,			/* malformed text; see expected */
-	MV_PARSE_NOT_FINITE,		/* NaN or infinity */
-	MV_PARSE_OUT_OF_RANGE,		/* a number that overflows float4 */
+	MV_PARSE_NOT_FINITE,		/* NaN */
+	MV_PARSE_INFINITY,			/* an infinity written out */
+	MV_PARSE_OUT_OF_RANGE,		/* a number that overflows or underflows float4 */
 	MV_PARSE_EMPTY,				/* no elements */
 	MV_PARSE_TOO_MANY,			/* more elements than allowed */
 	MV_PARSE_BAD_INDEX,			/* sparse index < 1 or > dim */
