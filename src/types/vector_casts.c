@@ -132,7 +132,8 @@ floats_to_array(const float *x, int n, Oid elemtype)
 				datums[i] = DirectFunctionCall1(ftoi4, Float4GetDatum(x[i]));
 				break;
 			case NUMERICOID:
-				datums[i] = DirectFunctionCall1(float4_numeric, Float4GetDatum(x[i]));
+				/* via double: 15 significant digits read back as the same float */
+				datums[i] = DirectFunctionCall1(float8_numeric, Float8GetDatum((double) x[i]));
 				break;
 			default:
 				elog(ERROR, "unsupported array element type %u", elemtype);

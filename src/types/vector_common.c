@@ -132,7 +132,13 @@ MvReportParseError(MvVectorKind kind, const char *input, const MvParseResult *re
 		case MV_PARSE_BAD_DIM:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("sparsevector dimension must be between 1 and %d",
+					 errmsg("sparsevector dimension must be at least 1"),
+					 errdetail("See character %d of \"%s\".", result->position + 1, input)));
+			break;
+		case MV_PARSE_DIM_TOO_LARGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("sparsevector cannot have more than %d dimensions",
 							MV_SPARSE_MAX_DIM),
 					 errdetail("See character %d of \"%s\".", result->position + 1, input)));
 			break;
@@ -140,7 +146,8 @@ MvReportParseError(MvVectorKind kind, const char *input, const MvParseResult *re
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("binaryvector dimension must be a multiple of 8"),
-					 errdetail("The input has %d bits.", result->count)));
+					 errdetail_plural("The input has %d bit.", "The input has %d bits.",
+									  result->count, result->count)));
 			break;
 	}
 	elog(ERROR, "unexpected parse result %d", (int) result->code);

@@ -249,7 +249,9 @@ MvParseSparse(const char *str, int32 *indices, float *values, int maxnnz, int ma
 		code = parse_int(&p, &dim);
 		if (code == MV_PARSE_SYNTAX)
 			return parse_fail(MV_PARSE_SYNTAX, str, at, "the dimension");
-		if (code != MV_PARSE_OK || dim < 1 || dim > maxdim)
+		if (code != MV_PARSE_OK || dim > maxdim)
+			return parse_fail(MV_PARSE_DIM_TOO_LARGE, str, at, NULL);
+		if (dim < 1)
 			return parse_fail(MV_PARSE_BAD_DIM, str, at, NULL);
 	}
 	if (previous > dim)
@@ -286,7 +288,8 @@ MvParseBits(const char *str, uint8 *out, int maxbits)
 
 		p = skip_space(p);
 		if (*p != '\0')
-			return parse_fail(MV_PARSE_SYNTAX, str, p, "\"0\" or \"1\"");
+			return parse_fail(MV_PARSE_SYNTAX, str, p,
+							  p == end ? "\"0\" or \"1\"" : "end of input");
 		if (n == 0)
 			return parse_fail(MV_PARSE_EMPTY, str, end, NULL);
 		if (n % 8 != 0)

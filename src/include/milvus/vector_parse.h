@@ -27,7 +27,8 @@ typedef enum MvParseCode
 	MV_PARSE_BAD_INDEX,			/* sparse index < 1 or > dim */
 	MV_PARSE_UNSORTED,			/* sparse indices not increasing */
 	MV_PARSE_DUPLICATE,			/* sparse index repeated */
-	MV_PARSE_BAD_DIM,			/* sparse dimension missing or out of range */
+	MV_PARSE_BAD_DIM,			/* sparse dimension missing or below 1 */
+	MV_PARSE_DIM_TOO_LARGE,		/* sparse dimension above the maximum */
 	MV_PARSE_BIT_COUNT			/* bit count not a multiple of 8 */
 } MvParseCode;
 

@@ -1,0 +1,148 @@
+/*
+ * distance_kernels.h
+ *		What the kernel sets of src/types/distance*.c share; private to them.
+ *
+ * Each set's file writes its kernels as a few generic bodies, always inlined,
+ * that take the element type and the operation as constant arguments:
+ *
+ *	sum(a, b, n, half, op)						float, op an MvSumOp
+ *	cosine(a, b, n, half, &ab, &aa, &bb)		a.b, a.a and b.b in one pass
+ *	bits(a, b, nbytes, op, counts)				counts[0] (and counts[1] for
+ *												MV_BIT_AND_OR), op an MvBitOp
+ *
+ * and the macros below stamp out, from those, the entry points with the
+ * signatures of MvKernelSet, each compiled with the set's target attribute,
+ * and the set itself.  f16_to_f32 is written out in each file.
+ */
+#ifndef MILVUS_DISTANCE_KERNELS_H
+#define MILVUS_DISTANCE_KERNELS_H
+
+#include "milvus/distance.h"
+
+/* what a sum kernel adds up, term by term */
+typedef enum MvSumOp
+{
+	MV_SUM_L2SQ,				/* (a - b)^2 */
+	MV_SUM_DOT,					/* a * b */
+	MV_SUM_L1					/* |a - b| */
+} MvSumOp;
+
+/* what a bit kernel counts */
+typedef enum MvBitOp
+{
+	MV_BIT_POPCOUNT,			/* bits of a (b is unused) */
+	MV_BIT_XOR,					/* bits of a ^ b */
+	MV_BIT_AND_OR				/* bits of a & b, and of a | b */
+} MvBitOp;
+
+/* the sets, in distance_portable.c, distance_avx2.c and distance_avx512.c */
+extern const MvKernelSet MvKernelSetPortable;
+#if defined(__x86_64__)
+extern const MvKernelSet MvKernelSetPopcnt;
+extern const MvKernelSet MvKernelSetAvx2;
+extern const MvKernelSet MvKernelSetAvx512;
+extern const MvKernelSet MvKernelSetAvx512Vpopcntdq;
+#endif
+
+/*
+ * Define f32_l2sq_<sfx>, f32_dot_<sfx>, f32_l1_<sfx>, f32_cosine_parts_<sfx>
+ * and their f16_ twins from the bodies sum and cosine.
+ */
+#define MV_DEFINE_FLOAT_KERNELS(sfx, target, sum, cosine) \
+static target float \
+f32_l2sq_##sfx(const float *a, const float *b, int n) \
+{ \
+	return sum(a, b, n, false, MV_SUM_L2SQ); \
+} \
+static target float \
+f32_dot_##sfx(const float *a, const float *b, int n) \
+{ \
+	return sum(a, b, n, false, MV_SUM_DOT); \
+} \
+static target float \
+f32_l1_##sfx(const float *a, const float *b, int n) \
+{ \
+	return sum(a, b, n, false, MV_SUM_L1); \
+} \
+static target void \
+f32_cosine_parts_##sfx(const float *a, const float *b, int n, \
+					   float *ab, float *aa, float *bb) \
+{ \
+	cosine(a, b, n, false, ab, aa, bb); \
+} \
+static target float \
+f16_l2sq_##sfx(const uint16 *a, const uint16 *b, int n) \
+{ \
+	return sum(a, b, n, true, MV_SUM_L2SQ); \
+} \
+static target float \
+f16_dot_##sfx(const uint16 *a, const uint16 *b, int n) \
+{ \
+	return sum(a, b, n, true, MV_SUM_DOT); \
+} \
+static target float \
+f16_l1_##sfx(const uint16 *a, const uint16 *b, int n) \
+{ \
+	return sum(a, b, n, true, MV_SUM_L1); \
+} \
+static target void \
+f16_cosine_parts_##sfx(const uint16 *a, const uint16 *b, int n, \
+					   float *ab, float *aa, float *bb) \
+{ \
+	cosine(a, b, n, true, ab, aa, bb); \
+}
+
+/*
+ * Define bits_popcount_<sfx>, bits_xor_popcount_<sfx> and
+ * bits_and_or_popcount_<sfx> from the body bits.
+ */
+#define MV_DEFINE_BIT_KERNELS(sfx, target, bits) \
+static target uint64 \
+bits_popcount_##sfx(const uint8 *a, int nbytes) \
+{ \
+	uint64		counts[2]; \
+\
+	bits(a, NULL, nbytes, MV_BIT_POPCOUNT, counts); \
+	return counts[0]; \
+} \
+static target uint64 \
+bits_xor_popcount_##sfx(const uint8 *a, const uint8 *b, int nbytes) \
+{ \
+	uint64		counts[2]; \
+\
+	bits(a, b, nbytes, MV_BIT_XOR, counts); \
+	return counts[0]; \
+} \
+static target void \
+bits_and_or_popcount_##sfx(const uint8 *a, const uint8 *b, int nbytes, \
+						   uint64 *and_count, uint64 *or_count) \
+{ \
+	uint64		counts[2]; \
+\
+	bits(a, b, nbytes, MV_BIT_AND_OR, counts); \
+	*and_count = counts[0]; \
+	*or_count = counts[1]; \
+}
+
+/*
+ * The initializer of a set named setname, of the float kernels (and
+ * f16_to_f32) with suffix fsfx and the bit kernels with suffix bsfx.
+ */
+#define MV_KERNEL_SET(setname, fsfx, bsfx) \
+{ \
+	.name = setname, \
+	.f32_l2sq = f32_l2sq_##fsfx, \
+	.f32_dot = f32_dot_##fsfx, \
+	.f32_l1 = f32_l1_##fsfx, \
+	.f32_cosine_parts = f32_cosine_parts_##fsfx, \
+	.f16_l2sq = f16_l2sq_##fsfx, \
+	.f16_dot = f16_dot_##fsfx, \
+	.f16_l1 = f16_l1_##fsfx, \
+	.f16_cosine_parts = f16_cosine_parts_##fsfx, \
+	.f16_to_f32 = f16_to_f32_##fsfx, \
+	.bits_popcount = bits_popcount_##bsfx, \
+	.bits_xor_popcount = bits_xor_popcount_##bsfx, \
+	.bits_and_or_popcount = bits_and_or_popcount_##bsfx, \
+}
+
+#endif							/* MILVUS_DISTANCE_KERNELS_H */
