@@ -3,9 +3,12 @@
  *		Exact scalar conversions between float and IEEE 754 binary16.
  *
  * MvFloatToHalf rounds to nearest, ties to even, exactly as the F16C
- * instruction VCVTPS2PH with rounding mode 0 does, so the portable and SIMD
- * paths store the same bits.  Finite floats of magnitude 65520 or more become
- * infinity; callers that must refuse that check MvHalfIsInf on the result.
+ * instruction VCVTPS2PH with rounding mode 0 does for every non-NaN float
+ * (test/kernels checks all 2^32); a NaN becomes the canonical quiet NaN,
+ * where the instruction would keep part of the payload.  No stored vector
+ * holds a NaN, so the difference never reaches disk.  Finite floats of
+ * magnitude 65520 or more become infinity; callers that must refuse that
+ * check MvHalfIsInf on the result.
  */
 #ifndef MILVUS_HALF_H
 #define MILVUS_HALF_H
