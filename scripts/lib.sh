@@ -38,7 +38,7 @@ mv_install_packages() {
     [ ${#missing[@]} -eq 0 ] && return 0
     mv_say "installing ${missing[*]}"
     mv_sudo apt-get update -q
-    mv_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    mv_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
         "${missing[@]}"
 }
 
