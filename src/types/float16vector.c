@@ -23,6 +23,8 @@
 #include "milvus/vector_common.h"
 #include "milvus/vector_parse.h"
 
+#include "dense_functions.h"
+
 PG_FUNCTION_INFO_V1(milvus_float16vector_in);
 PG_FUNCTION_INFO_V1(milvus_float16vector_out);
 PG_FUNCTION_INFO_V1(milvus_float16vector_typmod_in);
@@ -33,16 +35,6 @@ PG_FUNCTION_INFO_V1(milvus_float16vector_dims);
 PG_FUNCTION_INFO_V1(milvus_float16vector_norm);
 PG_FUNCTION_INFO_V1(milvus_float16vector_l2_normalize);
 PG_FUNCTION_INFO_V1(milvus_float16vector_subvector);
-PG_FUNCTION_INFO_V1(milvus_float16vector_add);
-PG_FUNCTION_INFO_V1(milvus_float16vector_sub);
-PG_FUNCTION_INFO_V1(milvus_float16vector_mul);
-PG_FUNCTION_INFO_V1(milvus_float16vector_concat);
-PG_FUNCTION_INFO_V1(milvus_float16vector_l2_distance);
-PG_FUNCTION_INFO_V1(milvus_float16vector_l2_squared_distance);
-PG_FUNCTION_INFO_V1(milvus_float16vector_inner_product);
-PG_FUNCTION_INFO_V1(milvus_float16vector_negative_inner_product);
-PG_FUNCTION_INFO_V1(milvus_float16vector_cosine_distance);
-PG_FUNCTION_INFO_V1(milvus_float16vector_l1_distance);
 
 /* Allocate a zeroed float16vector of dim elements */
 Float16Vector *
@@ -251,92 +243,9 @@ float16vector_arith(Float16Vector *a, Float16Vector *b, MvArithOp op)
 	return result;
 }
 
-Datum
-milvus_float16vector_add(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(float16vector_arith(PG_GETARG_FLOAT16VECTOR_P(0),
-										  PG_GETARG_FLOAT16VECTOR_P(1), MV_ARITH_ADD));
-}
-
-Datum
-milvus_float16vector_sub(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(float16vector_arith(PG_GETARG_FLOAT16VECTOR_P(0),
-										  PG_GETARG_FLOAT16VECTOR_P(1), MV_ARITH_SUB));
-}
-
-Datum
-milvus_float16vector_mul(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(float16vector_arith(PG_GETARG_FLOAT16VECTOR_P(0),
-										  PG_GETARG_FLOAT16VECTOR_P(1), MV_ARITH_MUL));
-}
-
-Datum
-milvus_float16vector_concat(PG_FUNCTION_ARGS)
-{
-	Float16Vector *a = PG_GETARG_FLOAT16VECTOR_P(0);
-	Float16Vector *b = PG_GETARG_FLOAT16VECTOR_P(1);
-	Float16Vector *result;
-
-	MvCheckDim(MV_FLOAT16VECTOR, (int64) a->dim + b->dim);
-	result = MvFloat16VectorAlloc(a->dim + b->dim);
-	memcpy(result->x, a->x, sizeof(uint16) * a->dim);
-	memcpy(result->x + a->dim, b->x, sizeof(uint16) * b->dim);
-	PG_RETURN_POINTER(result);
-}
-
-#define FLOAT16VECTOR_ARGS(a, b) \
-	Float16Vector *a = PG_GETARG_FLOAT16VECTOR_P(0); \
-	Float16Vector *b = PG_GETARG_FLOAT16VECTOR_P(1); \
-	MvCheckSameDims(a->dim, b->dim)
-
-Datum
-milvus_float16vector_l2_distance(PG_FUNCTION_ARGS)
-{
-	FLOAT16VECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8(sqrt((double) MvKernels->f16_l2sq(a->x, b->x, a->dim)));
-}
-
-Datum
-milvus_float16vector_l2_squared_distance(PG_FUNCTION_ARGS)
-{
-	FLOAT16VECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) MvKernels->f16_l2sq(a->x, b->x, a->dim));
-}
-
-Datum
-milvus_float16vector_inner_product(PG_FUNCTION_ARGS)
-{
-	FLOAT16VECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) MvKernels->f16_dot(a->x, b->x, a->dim));
-}
-
-Datum
-milvus_float16vector_negative_inner_product(PG_FUNCTION_ARGS)
-{
-	FLOAT16VECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8(-(double) MvKernels->f16_dot(a->x, b->x, a->dim));
-}
-
-Datum
-milvus_float16vector_cosine_distance(PG_FUNCTION_ARGS)
-{
-	float		ab,
-				aa,
-				bb;
-
-	FLOAT16VECTOR_ARGS(a, b);
-	MvKernels->f16_cosine_parts(a->x, b->x, a->dim, &ab, &aa, &bb);
-	PG_RETURN_FLOAT8(MvCosineDistance(ab, aa, bb));
-}
-
-Datum
-milvus_float16vector_l1_distance(PG_FUNCTION_ARGS)
-{
-	FLOAT16VECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) MvKernels->f16_l1(a->x, b->x, a->dim));
-}
+MV_DEFINE_DENSE_ARITH(float16vector, PG_GETARG_FLOAT16VECTOR_P)
+MV_DEFINE_DENSE_CONCAT(float16vector, Float16Vector, MV_FLOAT16VECTOR, MvFloat16VectorAlloc, PG_GETARG_FLOAT16VECTOR_P)
+MV_DEFINE_DENSE_DISTANCES(float16vector, Float16Vector, PG_GETARG_FLOAT16VECTOR_P, f16)
 
 /* Order by element values, then by dimension */
 static int

@@ -21,6 +21,8 @@
 #include "milvus/vector_common.h"
 #include "milvus/vector_parse.h"
 
+#include "dense_functions.h"
+
 PG_FUNCTION_INFO_V1(milvus_floatvector_in);
 PG_FUNCTION_INFO_V1(milvus_floatvector_out);
 PG_FUNCTION_INFO_V1(milvus_floatvector_typmod_in);
@@ -32,16 +34,6 @@ PG_FUNCTION_INFO_V1(milvus_floatvector_dims);
 PG_FUNCTION_INFO_V1(milvus_floatvector_norm);
 PG_FUNCTION_INFO_V1(milvus_floatvector_l2_normalize);
 PG_FUNCTION_INFO_V1(milvus_floatvector_subvector);
-PG_FUNCTION_INFO_V1(milvus_floatvector_add);
-PG_FUNCTION_INFO_V1(milvus_floatvector_sub);
-PG_FUNCTION_INFO_V1(milvus_floatvector_mul);
-PG_FUNCTION_INFO_V1(milvus_floatvector_concat);
-PG_FUNCTION_INFO_V1(milvus_floatvector_l2_distance);
-PG_FUNCTION_INFO_V1(milvus_floatvector_l2_squared_distance);
-PG_FUNCTION_INFO_V1(milvus_floatvector_inner_product);
-PG_FUNCTION_INFO_V1(milvus_floatvector_negative_inner_product);
-PG_FUNCTION_INFO_V1(milvus_floatvector_cosine_distance);
-PG_FUNCTION_INFO_V1(milvus_floatvector_l1_distance);
 
 /* Allocate a zeroed floatvector of dim elements */
 FloatVector *
@@ -230,96 +222,9 @@ floatvector_arith(FloatVector *a, FloatVector *b, MvArithOp op)
 	return result;
 }
 
-Datum
-milvus_floatvector_add(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(floatvector_arith(PG_GETARG_FLOATVECTOR_P(0),
-										PG_GETARG_FLOATVECTOR_P(1), MV_ARITH_ADD));
-}
-
-Datum
-milvus_floatvector_sub(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(floatvector_arith(PG_GETARG_FLOATVECTOR_P(0),
-										PG_GETARG_FLOATVECTOR_P(1), MV_ARITH_SUB));
-}
-
-Datum
-milvus_floatvector_mul(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(floatvector_arith(PG_GETARG_FLOATVECTOR_P(0),
-										PG_GETARG_FLOATVECTOR_P(1), MV_ARITH_MUL));
-}
-
-Datum
-milvus_floatvector_concat(PG_FUNCTION_ARGS)
-{
-	FloatVector *a = PG_GETARG_FLOATVECTOR_P(0);
-	FloatVector *b = PG_GETARG_FLOATVECTOR_P(1);
-	FloatVector *result;
-
-	MvCheckDim(MV_FLOATVECTOR, (int64) a->dim + b->dim);
-	result = MvFloatVectorAlloc(a->dim + b->dim);
-	memcpy(result->x, a->x, sizeof(float) * a->dim);
-	memcpy(result->x + a->dim, b->x, sizeof(float) * b->dim);
-	PG_RETURN_POINTER(result);
-}
-
-/*
- * Distances.  The two arguments are fetched, checked for matching dimensions
- * and handed to the kernel; nothing else happens on this path.
- */
-#define FLOATVECTOR_ARGS(a, b) \
-	FloatVector *a = PG_GETARG_FLOATVECTOR_P(0); \
-	FloatVector *b = PG_GETARG_FLOATVECTOR_P(1); \
-	MvCheckSameDims(a->dim, b->dim)
-
-Datum
-milvus_floatvector_l2_distance(PG_FUNCTION_ARGS)
-{
-	FLOATVECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8(sqrt((double) MvKernels->f32_l2sq(a->x, b->x, a->dim)));
-}
-
-Datum
-milvus_floatvector_l2_squared_distance(PG_FUNCTION_ARGS)
-{
-	FLOATVECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) MvKernels->f32_l2sq(a->x, b->x, a->dim));
-}
-
-Datum
-milvus_floatvector_inner_product(PG_FUNCTION_ARGS)
-{
-	FLOATVECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) MvKernels->f32_dot(a->x, b->x, a->dim));
-}
-
-Datum
-milvus_floatvector_negative_inner_product(PG_FUNCTION_ARGS)
-{
-	FLOATVECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8(-(double) MvKernels->f32_dot(a->x, b->x, a->dim));
-}
-
-Datum
-milvus_floatvector_cosine_distance(PG_FUNCTION_ARGS)
-{
-	float		ab,
-				aa,
-				bb;
-
-	FLOATVECTOR_ARGS(a, b);
-	MvKernels->f32_cosine_parts(a->x, b->x, a->dim, &ab, &aa, &bb);
-	PG_RETURN_FLOAT8(MvCosineDistance(ab, aa, bb));
-}
-
-Datum
-milvus_floatvector_l1_distance(PG_FUNCTION_ARGS)
-{
-	FLOATVECTOR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) MvKernels->f32_l1(a->x, b->x, a->dim));
-}
+MV_DEFINE_DENSE_ARITH(floatvector, PG_GETARG_FLOATVECTOR_P)
+MV_DEFINE_DENSE_CONCAT(floatvector, FloatVector, MV_FLOATVECTOR, MvFloatVectorAlloc, PG_GETARG_FLOATVECTOR_P)
+MV_DEFINE_DENSE_DISTANCES(floatvector, FloatVector, PG_GETARG_FLOATVECTOR_P, f32)
 
 /* Order by elements, then by dimension (a prefix sorts first) */
 static int
