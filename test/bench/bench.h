@@ -122,8 +122,8 @@ typedef struct BenchRunResult
 typedef struct BenchRecord
 {
 	char		dataset[BENCH_NAME_LEN];
-	const char *metric;
-	const BenchMethod *method;
+	char		metric[16];
+	const BenchMethod *method;	/* NULL for runs read back from a CSV file */
 	char		params[256];	/* "name=value;..." of every setting of the run */
 	char		series[256];	/* plot line this run belongs to */
 	int			connections;
@@ -145,7 +145,7 @@ extern void *bench_calloc(size_t n, size_t size);
 extern char *bench_strdup(const char *s);
 extern double bench_now(void);
 extern bool bench_parse_int(const char *s, long min, long max, long *result);
-extern int	bench_split(const char *list, char ***items);
+extern int	bench_split(const char *list, char sep, char ***items);
 extern void bench_free_list(char **items, int n);
 extern void bench_mkdirs(const char *path);
 extern PGconn *bench_connect(const char *conninfo, char *errbuf, size_t errlen);
@@ -191,7 +191,7 @@ extern void bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 extern void bench_report_open(const char *path);
 extern void bench_report_add(const BenchRecord *rec);
 extern void bench_report_close(void);
-extern void bench_report_plot(const char *out_dir, const char *name,
-							  const char *title);
+extern void bench_report_load(const char *path);
+extern void bench_report_plot(const char *stem);
 
 #endif							/* MILVUS_BENCH_H */

@@ -264,7 +264,7 @@ static void
 load_synthetic(const char *spec, int nquery, BenchDataset *ds)
 {
 	char	  **parts;
-	int			nparts = bench_split(spec, &parts);
+	int			nparts = bench_split(spec, ':', &parts);
 	long		n,
 				dim,
 				nclusters = SYNTH_DEFAULT_CLUSTERS;

@@ -23,12 +23,18 @@ bench_fatal(const char *fmt,...)
 {
 	va_list		ap;
 
-	fflush(stdout);
-	fprintf(stderr, "milvus_bench: error: ");
+	char		msg[4096];
+	size_t		len;
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* libpq's messages end in a newline of their own */
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	fflush(stdout);
+	fprintf(stderr, "milvus_bench: error: %s\n", msg);
 	exit(1);
 }
 
@@ -98,22 +104,22 @@ bench_parse_int(const char *s, long min, long max, long *result)
 	return true;
 }
 
-/* Split a comma-separated list into fresh strings; empty items are kept. */
+/* Split a list at each sep into fresh strings; empty items are kept. */
 int
-bench_split(const char *list, char ***items)
+bench_split(const char *list, char sep, char ***items)
 {
 	int			n = 1;
 	int			i = 0;
 	const char *p;
 
 	for (p = list; *p; p++)
-		if (*p == ',')
+		if (*p == sep)
 			n++;
 	*items = bench_calloc(n, sizeof(char *));
 	p = list;
 	for (;;)
 	{
-		const char *comma = strchr(p, ',');
+		const char *comma = strchr(p, sep);
 		size_t		len = comma ? (size_t) (comma - p) : strlen(p);
 
 		(*items)[i] = bench_malloc(len + 1);
@@ -159,6 +165,14 @@ bench_mkdirs(const char *path)
 	free(copy);
 }
 
+/* Notices (e.g. "table does not exist, skipping") are noise here. */
+static void
+ignore_notice(void *arg, const char *message)
+{
+	(void) arg;
+	(void) message;
+}
+
 /* Connect; on failure return NULL with libpq's message in errbuf. */
 PGconn *
 bench_connect(const char *conninfo, char *errbuf, size_t errlen)
@@ -172,8 +186,7 @@ bench_connect(const char *conninfo, char *errbuf, size_t errlen)
 		PQfinish(conn);
 		return NULL;
 	}
-	/* Notices (e.g. "table does not exist, skipping") are noise here. */
-	PQsetNoticeProcessor(conn, NULL, NULL);
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
 	return conn;
 }
 

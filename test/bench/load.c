@@ -1,0 +1,261 @@
+/*
+ * load.c
+ *		Create the benchmark table, fill it with COPY BINARY, build indexes.
+ *
+ * The table is (id int4, label int4, emb floatvector(dim)), id being the row
+ * number in the data set, so results compare with the ground truth directly.
+ * COPY's binary form sends each vector as its type's send/recv form: int32
+ * dim, then dim float4, all in network byte order.  A table comment records
+ * the data set's fingerprint, so --reuse-tables can tell a complete table from
+ * a stale or half-loaded one.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define COPY_CHUNK			(1024 * 1024)
+
+/* The bytes COPY BINARY sends before the first row. */
+static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+/* A buffer of COPY data, flushed to the server when full. */
+typedef struct CopyBuf
+{
+	PGconn	   *conn;
+	char	   *data;
+	size_t		len;
+	size_t		sent;			/* bytes sent so far, for MB/s */
+} CopyBuf;
+
+static void
+copy_flush(CopyBuf *b)
+{
+	if (b->len == 0)
+		return;
+	if (PQputCopyData(b->conn, b->data, (int) b->len) != 1)
+		bench_fatal("could not send COPY data: %s", PQerrorMessage(b->conn));
+	b->sent += b->len;
+	b->len = 0;
+}
+
+static void
+copy_put(CopyBuf *b, const void *p, size_t n)
+{
+	if (b->len + n > COPY_CHUNK)
+		copy_flush(b);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void
+copy_put_int16(CopyBuf *b, int16_t v)
+{
+	uint16_t	n = htons((uint16_t) v);
+
+	copy_put(b, &n, 2);
+}
+
+static void
+copy_put_int32(CopyBuf *b, int32_t v)
+{
+	uint32_t	n = htonl((uint32_t) v);
+
+	copy_put(b, &n, 4);
+}
+
+/* Append one row: three fields, each a length word and its value. */
+static void
+copy_put_row(CopyBuf *b, int32_t id, int32_t label, const float *x, int dim)
+{
+	copy_put_int16(b, 3);
+	copy_put_int32(b, 4);
+	copy_put_int32(b, id);
+	copy_put_int32(b, 4);
+	copy_put_int32(b, label);
+	copy_put_int32(b, 4 + 4 * dim);
+	copy_put_int32(b, dim);
+	for (int j = 0; j < dim; j++)
+	{
+		uint32_t	bits;
+
+		memcpy(&bits, &x[j], 4);
+		copy_put_int32(b, (int32_t) bits);
+	}
+}
+
+/* Send the whole data set; returns the bytes sent. */
+static size_t
+copy_dataset(PGconn *conn, const char *table, const BenchDataset *ds)
+{
+	char		sql[256];
+	CopyBuf		b = {conn, bench_malloc(COPY_CHUNK), 0, 0};
+	PGresult   *res;
+
+	snprintf(sql, sizeof(sql), "COPY %s (id, label, emb) FROM STDIN (FORMAT binary)", table);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		bench_fatal("could not start COPY into \"%s\": %s", table, PQerrorMessage(conn));
+	PQclear(res);
+
+	copy_put(&b, copy_header, sizeof(copy_header));
+	for (size_t i = 0; i < ds->nbase; i++)
+		copy_put_row(&b, (int32_t) i, ds->labels[i], ds->base + i * ds->dim, ds->dim);
+	copy_put_int16(&b, -1);
+	copy_flush(&b);
+	free(b.data);
+
+	if (PQputCopyEnd(conn, NULL) != 1)
+		bench_fatal("could not end COPY: %s", PQerrorMessage(conn));
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			bench_fatal("COPY into \"%s\" failed: %s", table, PQerrorMessage(conn));
+		PQclear(res);
+	}
+	return b.sent;
+}
+
+/* Run a query returning one value; exits on error.  Caller frees the result. */
+static char *
+query_value(PGconn *conn, const char *sql)
+{
+	char		err[1024];
+	PGresult   *res = bench_exec(conn, sql, PGRES_TUPLES_OK, err, sizeof(err));
+	char	   *v;
+
+	if (res == NULL)
+		bench_fatal("%s", err);
+	if (PQntuples(res) != 1 || PQnfields(res) != 1)
+		bench_fatal("query returned %d rows, expected one: %s", PQntuples(res), sql);
+	v = PQgetisnull(res, 0, 0) ? NULL : bench_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* "mvbench_<data set>_<storage>", only lower-case letters, digits and '_'. */
+static void
+table_name(const BenchDataset *ds, const BenchStorage *storage, char *out, size_t outlen)
+{
+	char		raw[BENCH_NAME_LEN * 2];
+	size_t		i;
+
+	snprintf(raw, sizeof(raw), "mvbench_%s_%s", ds->name, storage->name);
+	for (i = 0; raw[i] && i + 1 < outlen; i++)
+		out[i] = isalnum((unsigned char) raw[i]) ? tolower((unsigned char) raw[i]) : '_';
+	out[i] = '\0';
+}
+
+/*
+ * Make table hold the data set in the given layout: load it, or with reuse
+ * keep a complete table from an earlier run.  Fills in the load figures.
+ */
+void
+bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *storage,
+					bool reuse, BenchTable *table)
+{
+	char		sql[1024];
+	char		comment[128];
+	char	   *v;
+	double		start;
+	size_t		bytes;
+
+	memset(table, 0, sizeof(*table));
+	table_name(ds, storage, table->name, sizeof(table->name));
+	table->storage = storage;
+	snprintf(comment, sizeof(comment), "milvus_bench %016llx %zu x %d",
+			 (unsigned long long) ds->fingerprint, ds->nbase, ds->dim);
+
+	snprintf(sql, sizeof(sql),
+			 "SELECT obj_description(to_regclass('%s'), 'pg_class')", table->name);
+	v = query_value(conn, sql);
+	if (reuse && v != NULL && strcmp(v, comment) == 0)
+	{
+		bench_log("table %s: reusing the loaded data set", table->name);
+		table->loaded_now = false;
+		table->load_s = table->load_rows_per_s = table->load_mb_per_s = NAN;
+	}
+	else
+	{
+		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", table->name);
+		bench_exec_or_die(conn, sql);
+		snprintf(sql, sizeof(sql),
+				 "CREATE TABLE %s (id int4, label int4, emb floatvector(%d))%s%s%s",
+				 table->name, ds->dim,
+				 storage->table_options ? " WITH (" : "",
+				 storage->table_options ? storage->table_options : "",
+				 storage->table_options ? ")" : "");
+		bench_exec_or_die(conn, sql);
+
+		bench_log("table %s: loading %zu rows with COPY BINARY", table->name, ds->nbase);
+		start = bench_now();
+		bytes = copy_dataset(conn, table->name, ds);
+		table->load_s = bench_now() - start;
+		table->loaded_now = true;
+		table->load_rows_per_s = ds->nbase / table->load_s;
+		table->load_mb_per_s = bytes / 1e6 / table->load_s;
+		bench_log("table %s: loaded in %.2f s (%.0f rows/s, %.1f MB/s)",
+				  table->name, table->load_s, table->load_rows_per_s, table->load_mb_per_s);
+
+		/* Set hint bits and the visibility map now, not during the first runs. */
+		start = bench_now();
+		snprintf(sql, sizeof(sql), "VACUUM (FREEZE, ANALYZE) %s", table->name);
+		bench_exec_or_die(conn, sql);
+		bench_log("table %s: VACUUM (FREEZE, ANALYZE) took %.2f s", table->name, bench_now() - start);
+
+		snprintf(sql, sizeof(sql), "COMMENT ON TABLE %s IS '%s'", table->name, comment);
+		bench_exec_or_die(conn, sql);
+	}
+	free(v);
+
+	snprintf(sql, sizeof(sql), "SELECT pg_table_size('%s')", table->name);
+	v = query_value(conn, sql);
+	table->table_bytes = strtoll(v, NULL, 10);
+	free(v);
+}
+
+/* Build method's index on the table; returns the seconds it took. */
+double
+bench_index_build(PGconn *conn, const BenchTable *table, const BenchMethod *method,
+				  BenchMetric metric)
+{
+	char		sql[2048];
+	int			len;
+	const char *p;
+	double		start;
+	double		secs;
+
+	len = snprintf(sql, sizeof(sql), "CREATE INDEX %s_idx ON %s ", table->name, table->name);
+	for (p = method->index_using; *p && len < (int) sizeof(sql) - 16; p++)
+	{
+		if (strncmp(p, "{metric}", 8) == 0)
+		{
+			len += snprintf(sql + len, sizeof(sql) - len, "%s", bench_metric_name(metric));
+			p += 7;
+		}
+		else
+			sql[len++] = *p;
+	}
+	sql[len] = '\0';
+
+	bench_index_drop(conn, table);
+	bench_log("%s: %s", method->name, sql);
+	start = bench_now();
+	bench_exec_or_die(conn, sql);
+	secs = bench_now() - start;
+	bench_log("%s: index built in %.2f s", method->name, secs);
+	return secs;
+}
+
+void
+bench_index_drop(PGconn *conn, const BenchTable *table)
+{
+	char		sql[256];
+
+	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s_idx", table->name);
+	bench_exec_or_die(conn, sql);
+}

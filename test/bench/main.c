@@ -1,0 +1,586 @@
+/*
+ * main.c
+ *		milvus_bench: load a data set, run search methods, report recall,
+ *		throughput and latency.  See doc/benchmarks.md.
+ *
+ * The runs of an invocation are the product of: the methods asked for, the
+ * values of every --set setting, the values of each method's own swept
+ * setting (methods.c), and the connection counts.  Each method's table is
+ * loaded once per invocation (or reused with --reuse-tables), its index built
+ * once, and every run appends a CSV row; the plot is drawn at the end.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define DEFAULT_FMNIST_DIR	"/usr/share/datasets/fashion-mnist"
+#define DEFAULT_QUERIES		1000
+#define DEFAULT_K			10
+#define DEFAULT_WARMUP		5
+#define MAX_AXES			16
+#define MAX_METHODS			32
+#define MAX_CONNECTIONS		256
+
+/* A setting and the values a sweep gives it. */
+typedef struct SweepAxis
+{
+	char	   *name;
+	char	  **values;
+	int			nvalues;
+} SweepAxis;
+
+typedef struct BenchOptions
+{
+	const char *conninfo;
+	const char *dataset;
+	const char *dataset_dir;
+	const BenchMethod *methods[MAX_METHODS];
+	int			nmethods;
+	BenchMetric metric;
+	int			nqueries;
+	int			k;
+	int			warmup;
+	int			connections[MAX_CONNECTIONS];
+	int			nconnections;
+	SweepAxis	sweeps[MAX_AXES];
+	int			nsweeps;
+	BenchSetting build_settings[MAX_AXES];
+	int			nbuild_settings;
+	bool		binary;
+	int			reuse_tables;	/* ints, as getopt_long sets its flags */
+	int			gt_only;
+	int			no_plot;
+	const char *replot;			/* a CSV file to draw again, or NULL */
+	char	   *out_dir;
+	const char *name;
+} BenchOptions;
+
+static void
+usage(void)
+{
+	printf("milvus_bench measures vector search in PostgreSQL with the milvus extension.\n\n"
+		   "Usage:\n  milvus_bench [OPTION]...\n\n"
+		   "Options:\n"
+		   "  -d, --conninfo=CONNINFO    libpq connection string (default: PG* environment)\n"
+		   "  -D, --dataset=SPEC         fashion-mnist (default) or synthetic:ROWS:DIM[:CLUSTERS]\n"
+		   "      --dataset-dir=DIR      Fashion-MNIST files (default " DEFAULT_FMNIST_DIR ")\n"
+		   "  -m, --method=LIST          comma-separated methods (default flat; see --list-methods)\n"
+		   "      --metric=METRIC        l2 (default), ip or cosine\n"
+		   "  -q, --queries=N            queries per run (default %d)\n"
+		   "  -k, --k=N                  neighbours per query, 1..%d (default %d)\n"
+		   "  -c, --connections=LIST     comma-separated connection counts (default 1)\n"
+		   "  -s, --set=NAME=V1[,V2...]  session setting for every run, swept over its values;\n"
+		   "                             may be repeated (runs are the product of all values)\n"
+		   "  -b, --build-set=NAME=VALUE session setting for loading and index builds; may be repeated\n"
+		   "  -f, --format=FORMAT        pass query vectors as binary (default) or text\n"
+		   "  -w, --warmup=N             untimed queries per connection before each run (default %d)\n"
+		   "  -o, --out=DIR              output folder (default: out/ beside the program)\n"
+		   "  -n, --name=NAME            output file name stem (default DATASET-METRIC)\n"
+		   "      --reuse-tables         keep a table that already holds this data set\n"
+		   "      --gt-only              compute (or check) the ground truth and stop\n"
+		   "      --no-plot              write the CSV file only\n"
+		   "      --replot=FILE.csv      draw FILE.png again from a CSV file this tool wrote\n"
+		   "      --list-methods         show the methods and exit\n"
+		   "  -h, --help                 show this help and exit\n",
+		   DEFAULT_QUERIES, BENCH_MAX_K, DEFAULT_K, DEFAULT_WARMUP);
+}
+
+static void
+bad_argument(const char *option, const char *value, const char *expected)
+{
+	bench_fatal("invalid value \"%s\" for %s: %s\n"
+				"hint: try \"milvus_bench --help\"", value, option, expected);
+}
+
+/* An integer option's value in [min, max]. */
+static int
+int_option(const char *option, const char *arg, long min, long max)
+{
+	long		v;
+	char		expected[64];
+
+	if (!bench_parse_int(arg, min, max, &v))
+	{
+		snprintf(expected, sizeof(expected), "expected an integer from %ld to %ld", min, max);
+		bad_argument(option, arg, expected);
+	}
+	return (int) v;
+}
+
+/* The position of arg in the NULL-terminated words. */
+static int
+keyword_option(const char *option, const char *arg, const char *const *words)
+{
+	char		expected[128] = "expected one of:";
+
+	for (int i = 0; words[i]; i++)
+		if (strcmp(arg, words[i]) == 0)
+			return i;
+	for (int i = 0; words[i]; i++)
+		snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
+				 " %s", words[i]);
+	bad_argument(option, arg, expected);
+	return -1;					/* not reached */
+}
+
+/* "NAME=V1,V2" into an axis; NAME may not be empty nor any value. */
+static void
+parse_sweep(const char *option, const char *arg, SweepAxis *axis)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg || eq[1] == '\0')
+		bad_argument(option, arg, "expected NAME=VALUE[,VALUE...]");
+	axis->name = bench_strdup(arg);
+	axis->name[eq - arg] = '\0';
+	axis->nvalues = bench_split(eq + 1, ',', &axis->values);
+	for (int i = 0; i < axis->nvalues; i++)
+		if (axis->values[i][0] == '\0')
+			bad_argument(option, arg, "empty value in the list");
+}
+
+/* Split an option's comma-separated list of at most max items. */
+static int
+split_option(const char *option, const char *arg, int max, char ***items)
+{
+	int			n = bench_split(arg, ',', items);
+
+	if (n > max)
+		bad_argument(option, arg, "too many values");
+	return n;
+}
+
+static void
+parse_methods(const char *arg, BenchOptions *opt)
+{
+	char	  **names;
+	int			n = split_option("--method", arg, MAX_METHODS, &names);
+
+	opt->nmethods = 0;
+	for (int i = 0; i < n; i++)
+	{
+		const BenchMethod *m = bench_method_find(names[i]);
+
+		if (m == NULL)
+			bench_fatal("unknown method \"%s\"\nhint: \"milvus_bench --list-methods\" shows them",
+						names[i]);
+		if (bench_storage_find(m->storage) == NULL)
+			bench_fatal("method \"%s\" names unknown table layout \"%s\"", m->name, m->storage);
+		opt->methods[opt->nmethods++] = m;
+	}
+	bench_free_list(names, n);
+}
+
+static void
+parse_connections(const char *arg, BenchOptions *opt)
+{
+	char	  **items;
+	int			n = split_option("--connections", arg, MAX_CONNECTIONS, &items);
+
+	for (int i = 0; i < n; i++)
+		opt->connections[i] = int_option("--connections", items[i], 1, MAX_CONNECTIONS);
+	opt->nconnections = n;
+	bench_free_list(items, n);
+}
+
+/* Default output folder: out/ beside the program, or ./out. */
+static char *
+default_out_dir(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+	char	   *dir;
+
+	if (slash == NULL)
+		return bench_strdup("out");
+	dir = bench_malloc(slash - argv0 + 5);
+	memcpy(dir, argv0, slash - argv0);
+	strcpy(dir + (slash - argv0), "/out");
+	return dir;
+}
+
+static void
+parse_options(int argc, char **argv, BenchOptions *opt)
+{
+	enum
+	{
+		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_REPLOT, OPT_LIST
+	};
+	const struct option long_options[] = {
+		{"conninfo", required_argument, NULL, 'd'},
+		{"dataset", required_argument, NULL, 'D'},
+		{"dataset-dir", required_argument, NULL, OPT_DATASET_DIR},
+		{"method", required_argument, NULL, 'm'},
+		{"metric", required_argument, NULL, OPT_METRIC},
+		{"queries", required_argument, NULL, 'q'},
+		{"k", required_argument, NULL, 'k'},
+		{"connections", required_argument, NULL, 'c'},
+		{"set", required_argument, NULL, 's'},
+		{"build-set", required_argument, NULL, 'b'},
+		{"format", required_argument, NULL, 'f'},
+		{"warmup", required_argument, NULL, 'w'},
+		{"out", required_argument, NULL, 'o'},
+		{"name", required_argument, NULL, 'n'},
+		{"reuse-tables", no_argument, &opt->reuse_tables, 1},
+		{"gt-only", no_argument, &opt->gt_only, 1},
+		{"no-plot", no_argument, &opt->no_plot, 1},
+		{"replot", required_argument, NULL, OPT_REPLOT},
+		{"list-methods", no_argument, NULL, OPT_LIST},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	int			c;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->conninfo = "";
+	opt->dataset = "fashion-mnist";
+	opt->dataset_dir = DEFAULT_FMNIST_DIR;
+	opt->metric = BENCH_METRIC_L2;
+	opt->nqueries = DEFAULT_QUERIES;
+	opt->k = DEFAULT_K;
+	opt->warmup = DEFAULT_WARMUP;
+	opt->connections[0] = 1;
+	opt->nconnections = 1;
+	opt->binary = true;
+	parse_methods("flat", opt);
+
+	while ((c = getopt_long(argc, argv, "d:D:m:q:k:c:s:b:f:w:o:n:h", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				opt->conninfo = optarg;
+				break;
+			case 'D':
+				opt->dataset = optarg;
+				break;
+			case OPT_DATASET_DIR:
+				opt->dataset_dir = optarg;
+				break;
+			case 'm':
+				parse_methods(optarg, opt);
+				break;
+			case OPT_METRIC:
+				/* in BenchMetric order */
+				opt->metric = keyword_option("--metric", optarg,
+											 (const char *[]) {"l2", "ip", "cosine", NULL});
+				break;
+			case 'q':
+				opt->nqueries = int_option("--queries", optarg, 1, 100000000L);
+				break;
+			case 'k':
+				opt->k = int_option("--k", optarg, 1, BENCH_MAX_K);
+				break;
+			case 'c':
+				parse_connections(optarg, opt);
+				break;
+			case 's':
+				if (opt->nsweeps == MAX_AXES)
+					bad_argument("--set", optarg, "too many settings");
+				parse_sweep("--set", optarg, &opt->sweeps[opt->nsweeps++]);
+				break;
+			case 'b':
+				{
+					SweepAxis	axis;
+
+					if (opt->nbuild_settings == MAX_AXES)
+						bad_argument("--build-set", optarg, "too many settings");
+					parse_sweep("--build-set", optarg, &axis);
+					if (axis.nvalues != 1)
+						bad_argument("--build-set", optarg, "expected one value");
+					opt->build_settings[opt->nbuild_settings].name = axis.name;
+					opt->build_settings[opt->nbuild_settings].value = axis.values[0];
+					opt->nbuild_settings++;
+					free(axis.values);
+				}
+				break;
+			case 'f':
+				opt->binary = keyword_option("--format", optarg,
+											 (const char *[]) {"text", "binary", NULL}) == 1;
+				break;
+			case 'w':
+				opt->warmup = int_option("--warmup", optarg, 0, 1000000L);
+				break;
+			case 'o':
+				opt->out_dir = bench_strdup(optarg);
+				break;
+			case 'n':
+				if (optarg[0] == '\0' || strchr(optarg, '/') != NULL)
+					bad_argument("--name", optarg, "expected a file name stem without '/'");
+				opt->name = optarg;
+				break;
+			case 0:				/* a flag getopt_long has set */
+				break;
+			case OPT_REPLOT:
+				opt->replot = optarg;
+				break;
+			case OPT_LIST:
+				bench_methods_print();
+				exit(0);
+			case 'h':
+				usage();
+				exit(0);
+			default:
+				fprintf(stderr, "Try \"milvus_bench --help\" for more information.\n");
+				exit(1);
+		}
+	}
+	if (optind < argc)
+		bench_fatal("unexpected argument \"%s\"\nhint: try \"milvus_bench --help\"", argv[optind]);
+	if (opt->out_dir == NULL)
+		opt->out_dir = default_out_dir(argv[0]);
+}
+
+/* Apply settings on the control connection, for loading and index builds. */
+static void
+apply_build_settings(PGconn *conn, const BenchOptions *opt)
+{
+	for (int i = 0; i < opt->nbuild_settings; i++)
+	{
+		const char *values[2] = {opt->build_settings[i].name, opt->build_settings[i].value};
+		PGresult   *res = PQexecParams(conn, "SELECT set_config($1, $2, false)",
+									   2, NULL, values, NULL, NULL, 0);
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			bench_fatal("could not set \"%s\" to \"%s\": %s",
+						values[0], values[1], PQerrorMessage(conn));
+		PQclear(res);
+	}
+}
+
+/* Make sure the extension is there; returns the control connection. */
+static PGconn *
+connect_control(const BenchOptions *opt)
+{
+	char		err[1024];
+	PGconn	   *conn = bench_connect(opt->conninfo, err, sizeof(err));
+	PGresult   *res;
+
+	if (conn == NULL)
+		bench_fatal("%s", err);
+	res = bench_exec(conn, "CREATE EXTENSION IF NOT EXISTS milvus", PGRES_COMMAND_OK,
+					 err, sizeof(err));
+	if (res == NULL)
+		bench_fatal("%s\nhint: build and install the extension first (make && make install)", err);
+	PQclear(res);
+	apply_build_settings(conn, opt);
+	return conn;
+}
+
+/* Append "name=value" to a ';'-separated list. */
+static void
+append_param(char *buf, size_t len, const char *name, const char *value)
+{
+	size_t		n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s=%s", n ? ";" : "", name, value);
+}
+
+/* Print the heading of the result lines on stdout. */
+static void
+print_heading(void)
+{
+	printf("%-12s %-48s %5s %7s %9s %9s %9s %9s  %s\n",
+		   "method", "settings", "conns", "recall", "qps", "p50_ms", "p99_ms",
+		   "MB/s_raw", "plan");
+}
+
+static void
+print_record(const BenchRecord *rec)
+{
+	const BenchRunResult *r = &rec->result;
+	double		raw = (double) rec->nbase * rec->dim * sizeof(float) * r->qps / 1e6;
+
+	printf("%-12s %-48s %5d %7.4f %9.2f %9.3f %9.3f ",
+		   rec->method->name, rec->params[0] ? rec->params : "-", rec->connections,
+		   r->recall, r->qps, r->p50_ms, r->p99_ms);
+	if (rec->method->index_using == NULL)
+		printf("%9.1f", raw);
+	else
+		printf("%9s", "-");
+	printf("  %s\n", r->plan);
+	fflush(stdout);
+}
+
+/*
+ * Run every combination of the sweeps for one method on its table.  Axes are
+ * the --set settings and, unless --set names the same setting, the method's
+ * own; the last axis is the connection count.
+ */
+static void
+run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchGroundTruth *gt,
+		   const BenchMethod *method, const BenchTable *table, double build_s)
+{
+	SweepAxis	axes[MAX_AXES + 1];
+	int			naxes = 0;
+	int			pos[MAX_AXES + 1] = {0};
+	bool		own_sweep = method->sweep_setting != NULL;
+	BenchSetting settings[MAX_AXES + 1];
+
+	for (int i = 0; i < opt->nsweeps; i++)
+	{
+		axes[naxes++] = opt->sweeps[i];
+		if (own_sweep && strcmp(opt->sweeps[i].name, method->sweep_setting) == 0)
+			own_sweep = false;
+	}
+	if (own_sweep)
+	{
+		axes[naxes].name = (char *) method->sweep_setting;
+		axes[naxes].nvalues = bench_split(method->sweep_values, ',', &axes[naxes].values);
+		naxes++;
+	}
+
+	for (;;)
+	{
+		for (int ci = 0; ci < opt->nconnections; ci++)
+		{
+			BenchRunSpec spec = {0};
+			BenchRecord rec = {0};
+
+			snprintf(rec.series, sizeof(rec.series), "%s", method->name);
+			for (int a = 0; a < naxes; a++)
+			{
+				settings[a].name = axes[a].name;
+				settings[a].value = axes[a].values[pos[a]];
+				append_param(rec.params, sizeof(rec.params), axes[a].name, settings[a].value);
+				/* the method's own sweep draws the line; other varying settings split it */
+				if (axes[a].nvalues > 1 && !(own_sweep && a == naxes - 1))
+				{
+					size_t		n = strlen(rec.series);
+
+					snprintf(rec.series + n, sizeof(rec.series) - n, " %s=%s",
+							 axes[a].name, settings[a].value);
+				}
+			}
+			if (opt->nconnections > 1)
+			{
+				size_t		n = strlen(rec.series);
+
+				snprintf(rec.series + n, sizeof(rec.series) - n, " conns=%d",
+						 opt->connections[ci]);
+			}
+
+			spec.method = method;
+			spec.conninfo = opt->conninfo;
+			spec.table = table->name;
+			spec.metric = opt->metric;
+			spec.settings = settings;
+			spec.nsettings = naxes;
+			spec.connections = opt->connections[ci];
+			spec.nqueries = opt->nqueries;
+			spec.k = opt->k;
+			spec.warmup = opt->warmup;
+			spec.binary = opt->binary;
+			bench_run(ds, gt, &spec, &rec.result);
+
+			snprintf(rec.dataset, sizeof(rec.dataset), "%s", ds->name);
+			snprintf(rec.metric, sizeof(rec.metric), "%s", bench_metric_name(opt->metric));
+			rec.method = method;
+			rec.connections = spec.connections;
+			rec.binary = opt->binary;
+			rec.nqueries = opt->nqueries;
+			rec.k = opt->k;
+			rec.nbase = ds->nbase;
+			rec.dim = ds->dim;
+			rec.table = *table;
+			rec.build_s = build_s;
+			bench_report_add(&rec);
+			print_record(&rec);
+		}
+
+		/* next combination, odometer-style */
+		{
+			int			a = naxes - 1;
+
+			while (a >= 0 && ++pos[a] == axes[a].nvalues)
+				pos[a--] = 0;
+			if (a < 0)
+				break;
+		}
+	}
+	if (own_sweep)
+		bench_free_list(axes[naxes - 1].values, axes[naxes - 1].nvalues);
+}
+
+int
+main(int argc, char **argv)
+{
+	BenchOptions opt;
+	BenchDataset ds;
+	BenchGroundTruth gt;
+	BenchTable	tables[MAX_METHODS];
+	int			ntables = 0;
+	PGconn	   *conn;
+	char		path[1024];
+	const char *name;
+	char		default_name[BENCH_NAME_LEN + 16];
+
+	parse_options(argc, argv, &opt);
+	if (opt.replot)
+	{
+		size_t		len = strlen(opt.replot);
+
+		if (len < 5 || strcmp(opt.replot + len - 4, ".csv") != 0)
+			bad_argument("--replot", opt.replot, "expected a .csv file");
+		bench_report_load(opt.replot);
+		snprintf(path, sizeof(path), "%.*s", (int) len - 4, opt.replot);
+		bench_report_plot(path);
+		return 0;
+	}
+
+	bench_mkdirs(opt.out_dir);
+	bench_dataset_load(opt.dataset, opt.dataset_dir, opt.nqueries, &ds);
+	if (opt.k > (int) ds.nbase)
+		bench_fatal("k = %d is more than the %zu rows of the data set", opt.k, ds.nbase);
+	snprintf(path, sizeof(path), "%s/cache", opt.out_dir);
+	bench_gt_get(&ds, opt.metric, opt.nqueries, path, &gt);
+	if (opt.gt_only)
+		return 0;
+
+	snprintf(default_name, sizeof(default_name), "%s-%s", ds.name, bench_metric_name(opt.metric));
+	name = opt.name ? opt.name : default_name;
+	snprintf(path, sizeof(path), "%s/%s.csv", opt.out_dir, name);
+	bench_report_open(path);
+	conn = connect_control(&opt);
+	print_heading();
+
+	for (int i = 0; i < opt.nmethods; i++)
+	{
+		const BenchMethod *method = opt.methods[i];
+		const BenchStorage *storage = bench_storage_find(method->storage);
+		BenchTable *table = NULL;
+		double		build_s = NAN;
+
+		for (int t = 0; t < ntables && table == NULL; t++)
+			if (tables[t].storage == storage)
+				table = &tables[t];
+		if (table == NULL)
+		{
+			table = &tables[ntables++];
+			bench_table_prepare(conn, &ds, storage, opt.reuse_tables, table);
+		}
+
+		if (method->index_using)
+			build_s = bench_index_build(conn, table, method, opt.metric);
+		else
+			bench_index_drop(conn, table);
+		run_method(&opt, &ds, &gt, method, table, build_s);
+		if (method->index_using)
+			bench_index_drop(conn, table);
+	}
+	PQfinish(conn);
+	bench_report_close();
+	bench_log("results: %s", path);
+
+	if (!opt.no_plot)
+	{
+		snprintf(path, sizeof(path), "%s/%s", opt.out_dir, name);
+		bench_report_plot(path);
+	}
+	bench_gt_free(&gt);
+	bench_dataset_free(&ds);
+	return 0;
+}

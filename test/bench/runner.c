@@ -1,0 +1,358 @@
+/*
+ * runner.c
+ *		Run the queries of one run and measure recall, throughput and latency.
+ *
+ * Each connection is a thread with its own PGconn.  A thread connects, applies
+ * the run's session settings, prepares "SELECT id FROM <table> ORDER BY emb
+ * <op> $1::floatvector LIMIT k", runs a few warm-up queries, then waits at a
+ * barrier; the clock starts when all have arrived.  Threads then take query
+ * numbers from a shared counter until none are left, so every query runs
+ * exactly once whatever the number of connections, and QPS is the number of
+ * queries over the wall time.  Latency is per query, from sending it to
+ * having its rows.  Query vectors are encoded before the clock starts.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define STMT_NAME			"mvbench_q"
+
+/* What all threads of a run share. */
+typedef struct RunShared
+{
+	const BenchDataset *ds;
+	const BenchRunSpec *spec;
+	char		sql[512];
+	char	  **params;			/* encoded query vectors */
+	int		   *param_len;
+	char	   *explain_sql;	/* EXPLAIN of the first query, run by thread 0 */
+	pthread_barrier_t start;
+	atomic_int	next;			/* next query number to take */
+	atomic_bool failed;
+	pthread_mutex_t error_lock;
+	char		error[1024];
+	double	   *latency_ms;		/* per query */
+	int32_t    *ids;			/* per query, k result ids */
+	int		   *nids;
+	char		plan[256];
+} RunShared;
+
+typedef struct RunThread
+{
+	RunShared  *sh;
+	int			index;
+	pthread_t	tid;
+} RunThread;
+
+/* Record the first error of the run; the others only stop their threads. */
+static void
+run_fail(RunShared *sh, const char *msg, int thread)
+{
+	pthread_mutex_lock(&sh->error_lock);
+	if (!atomic_load(&sh->failed))
+		snprintf(sh->error, sizeof(sh->error), "connection %d: %s", thread + 1, msg);
+	atomic_store(&sh->failed, true);
+	pthread_mutex_unlock(&sh->error_lock);
+}
+
+/* "[1,2,3]", the text form of floatvector. */
+static char *
+encode_text(const float *x, int dim, int *len)
+{
+	size_t		cap = 3 + (size_t) dim * 17;
+	char	   *s = bench_malloc(cap);
+	size_t		n = 0;
+
+	s[n++] = '[';
+	for (int j = 0; j < dim; j++)
+		n += snprintf(s + n, cap - n, "%s%.9g", j ? "," : "", x[j]);
+	s[n++] = ']';
+	s[n] = '\0';
+	*len = (int) n;
+	return s;
+}
+
+/* The binary (send/recv) form: int32 dim, then dim float4, network order. */
+static char *
+encode_binary(const float *x, int dim, int *len)
+{
+	uint32_t   *w = bench_malloc(4 + 4 * (size_t) dim);
+
+	w[0] = htonl((uint32_t) dim);
+	for (int j = 0; j < dim; j++)
+	{
+		uint32_t	bits;
+
+		memcpy(&bits, &x[j], 4);
+		w[j + 1] = htonl(bits);
+	}
+	*len = 4 + 4 * dim;
+	return (char *) w;
+}
+
+/* Apply the run's session settings; false with the error recorded. */
+static bool
+apply_settings(PGconn *conn, const BenchRunSpec *spec, RunShared *sh, int thread)
+{
+	for (int i = 0; i < spec->nsettings; i++)
+	{
+		const char *values[2] = {spec->settings[i].name, spec->settings[i].value};
+		PGresult   *res = PQexecParams(conn, "SELECT set_config($1, $2, false)",
+									   2, NULL, values, NULL, NULL, 0);
+		bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+		if (!ok)
+		{
+			char		msg[768];
+
+			snprintf(msg, sizeof(msg), "could not set \"%s\" to \"%s\": %s",
+					 values[0], values[1], PQerrorMessage(conn));
+			run_fail(sh, msg, thread);
+		}
+		PQclear(res);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Boil EXPLAIN (COSTS OFF) output down to its node names, outermost first:
+ * "Limit>Gather Merge(2)>Sort>Parallel Seq Scan".
+ */
+static void
+compact_plan(PGresult *res, char *out, size_t outlen)
+{
+	size_t		n = 0;
+
+	out[0] = '\0';
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		const char *line = PQgetvalue(res, r, 0);
+		const char *arrow = strstr(line, "->  ");
+		const char *workers = strstr(line, "Workers Planned: ");
+		const char *node;
+		size_t		len;
+
+		if (workers && n + 8 < outlen)
+		{
+			n += snprintf(out + n, outlen - n, "(%d)", atoi(workers + 17));
+			continue;
+		}
+		if (r > 0 && arrow == NULL)
+			continue;
+		node = arrow ? arrow + 4 : line;
+		len = strcspn(node, "(");
+		for (const char *cut = node; (cut = strchr(cut, ' ')) != NULL && cut < node + len; cut++)
+			if (strncmp(cut, " on ", 4) == 0 || strncmp(cut, " using ", 7) == 0)
+			{
+				len = cut - node;
+				break;
+			}
+		while (len > 0 && node[len - 1] == ' ')
+			len--;
+		if (n + len + 2 >= outlen)
+			break;
+		n += snprintf(out + n, outlen - n, "%s%.*s", n ? ">" : "", (int) len, node);
+	}
+}
+
+/* Run query q on conn and store its ids; false with the error recorded. */
+static bool
+run_query(PGconn *conn, RunShared *sh, int thread, int q, bool store)
+{
+	const BenchRunSpec *spec = sh->spec;
+	int			format = spec->binary ? 1 : 0;
+	double		start = bench_now();
+	PGresult   *res = PQexecPrepared(conn, STMT_NAME, 1,
+									 (const char *const *) &sh->params[q],
+									 &sh->param_len[q], &format, 0);
+	double		elapsed = bench_now() - start;
+	int			n;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		char		msg[768];
+
+		snprintf(msg, sizeof(msg), "query %d failed: %s", q, PQerrorMessage(conn));
+		run_fail(sh, msg, thread);
+		PQclear(res);
+		return false;
+	}
+	if (store)
+	{
+		n = PQntuples(res) < spec->k ? PQntuples(res) : spec->k;
+		for (int i = 0; i < n; i++)
+			sh->ids[(size_t) q * spec->k + i] =
+				PQgetisnull(res, i, 0) ? -1 : atoi(PQgetvalue(res, i, 0));
+		sh->nids[q] = n;
+		sh->latency_ms[q] = elapsed * 1000.0;
+	}
+	PQclear(res);
+	return true;
+}
+
+static void *
+run_thread(void *arg)
+{
+	RunThread  *t = arg;
+	RunShared  *sh = t->sh;
+	const BenchRunSpec *spec = sh->spec;
+	char		err[1024];
+	PGconn	   *conn = bench_connect(spec->conninfo, err, sizeof(err));
+	PGresult   *res;
+	bool		ok = conn != NULL;
+
+	if (!ok)
+		run_fail(sh, err, t->index);
+	ok = ok && apply_settings(conn, spec, sh, t->index);
+	if (ok)
+	{
+		res = PQprepare(conn, STMT_NAME, sh->sql, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			snprintf(err, sizeof(err), "could not prepare \"%s\": %s",
+					 sh->sql, PQerrorMessage(conn));
+			run_fail(sh, err, t->index);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	if (ok && t->index == 0)
+	{
+		res = bench_exec(conn, sh->explain_sql, PGRES_TUPLES_OK, err, sizeof(err));
+		if (res)
+		{
+			compact_plan(res, sh->plan, sizeof(sh->plan));
+			PQclear(res);
+		}
+		else
+		{
+			run_fail(sh, err, t->index);
+			ok = false;
+		}
+	}
+	for (int i = 0; ok && i < spec->warmup; i++)
+		ok = run_query(conn, sh, t->index, (t->index * spec->warmup + i) % spec->nqueries, false);
+
+	/* everyone arrives, failed or not, or the others would wait forever */
+	pthread_barrier_wait(&sh->start);
+
+	while (ok && !atomic_load(&sh->failed))
+	{
+		int			q = atomic_fetch_add(&sh->next, 1);
+
+		if (q >= spec->nqueries)
+			break;
+		ok = run_query(conn, sh, t->index, q, true);
+	}
+	PQfinish(conn);
+	return NULL;
+}
+
+static int
+double_cmp(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted values. */
+static double
+percentile(const double *sorted, int n, double p)
+{
+	int			rank = (int) (p * n + 0.999999);
+
+	if (rank < 1)
+		rank = 1;
+	return sorted[rank - 1];
+}
+
+/* Run spec's queries and fill result; exits on any server error. */
+void
+bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
+		  const BenchRunSpec *spec, BenchRunResult *result)
+{
+	RunShared  *sh = bench_calloc(1, sizeof(RunShared));
+	RunThread  *threads = bench_calloc(spec->connections, sizeof(RunThread));
+	int			nq = spec->nqueries;
+	char	   *first;
+	int			first_len;
+	double		start,
+				recall = 0,
+				sum = 0;
+	size_t		explain_len;
+
+	sh->ds = ds;
+	sh->spec = spec;
+	snprintf(sh->sql, sizeof(sh->sql),
+			 "SELECT id FROM %s ORDER BY emb %s $1::floatvector LIMIT %d",
+			 spec->table, bench_metric_operator(spec->metric), spec->k);
+	sh->params = bench_malloc(nq * sizeof(char *));
+	sh->param_len = bench_malloc(nq * sizeof(int));
+	for (int q = 0; q < nq; q++)
+		sh->params[q] = spec->binary ?
+			encode_binary(ds->queries + (size_t) q * ds->dim, ds->dim, &sh->param_len[q]) :
+			encode_text(ds->queries + (size_t) q * ds->dim, ds->dim, &sh->param_len[q]);
+	first = encode_text(ds->queries, ds->dim, &first_len);
+	explain_len = first_len + 64;
+	sh->explain_sql = bench_malloc(explain_len);
+	snprintf(sh->explain_sql, explain_len, "EXPLAIN (COSTS OFF) EXECUTE %s('%s')", STMT_NAME, first);
+	free(first);
+	sh->latency_ms = bench_calloc(nq, sizeof(double));
+	sh->ids = bench_malloc((size_t) nq * spec->k * sizeof(int32_t));
+	sh->nids = bench_calloc(nq, sizeof(int));
+	atomic_init(&sh->next, 0);
+	atomic_init(&sh->failed, false);
+	pthread_mutex_init(&sh->error_lock, NULL);
+	pthread_barrier_init(&sh->start, NULL, spec->connections + 1);
+
+	for (int i = 0; i < spec->connections; i++)
+	{
+		threads[i].sh = sh;
+		threads[i].index = i;
+		if (pthread_create(&threads[i].tid, NULL, run_thread, &threads[i]) != 0)
+			bench_fatal("could not start a thread for connection %d", i + 1);
+	}
+	pthread_barrier_wait(&sh->start);
+	start = bench_now();
+	for (int i = 0; i < spec->connections; i++)
+		pthread_join(threads[i].tid, NULL);
+	result->wall_s = bench_now() - start;
+	if (atomic_load(&sh->failed))
+		bench_fatal("%s", sh->error);
+
+	for (int q = 0; q < nq; q++)
+	{
+		recall += bench_gt_recall(ds, gt, spec->metric, q,
+								  sh->ids + (size_t) q * spec->k, sh->nids[q], spec->k);
+		sum += sh->latency_ms[q];
+	}
+	qsort(sh->latency_ms, nq, sizeof(double), double_cmp);
+	result->recall = recall / nq;
+	result->qps = nq / result->wall_s;
+	result->p50_ms = percentile(sh->latency_ms, nq, 0.50);
+	result->p99_ms = percentile(sh->latency_ms, nq, 0.99);
+	result->mean_ms = sum / nq;
+	snprintf(result->plan, sizeof(result->plan), "%s", sh->plan);
+
+	pthread_barrier_destroy(&sh->start);
+	pthread_mutex_destroy(&sh->error_lock);
+	for (int q = 0; q < nq; q++)
+		free(sh->params[q]);
+	free(sh->params);
+	free(sh->param_len);
+	free(sh->explain_sql);
+	free(sh->latency_ms);
+	free(sh->ids);
+	free(sh->nids);
+	free(sh);
+	free(threads);
+}
