@@ -1,20 +1,13 @@
 -- The planner support function prices a distance call by vector size, so
 -- exact (FLAT) search over a large table goes parallel without any tuning.
 
-CREATE FUNCTION plan_cost(query text) RETURNS float8 LANGUAGE plpgsql AS $$
+-- one figure of the top plan node: 'Total Cost', 'Plan Rows', ...
+CREATE FUNCTION plan_value(query text, field text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE
     plan json;
 BEGIN
     EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
-    RETURN (plan->0->'Plan'->>'Total Cost')::float8;
-END $$;
-
-CREATE FUNCTION plan_rows(query text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE
-    plan json;
-BEGIN
-    EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
-    RETURN (plan->0->'Plan'->>'Plan Rows')::float8;
+    RETURN (plan->0->'Plan'->>field)::float8;
 END $$;
 
 -- One table, so every query below has the same row estimate; the filters
@@ -25,9 +18,9 @@ CREATE TABLE cost_dims (f3 floatvector(3), f1536 floatvector(1536),
                         b8 binaryvector(8), b1536 binaryvector(1536),
                         s sparsevector(1000000));
 CREATE FUNCTION extra_operators(expr text, baseline text) RETURNS float8 LANGUAGE sql AS $$
-    SELECT round(((plan_cost(format('SELECT 1 FROM cost_dims WHERE %s > 0', expr))
-                   - plan_cost(format('SELECT 1 FROM cost_dims WHERE %s > 0', baseline)))
-                  / plan_rows('SELECT 1 FROM cost_dims')
+    SELECT round(((plan_value(format('SELECT 1 FROM cost_dims WHERE %s > 0', expr), 'Total Cost')
+                   - plan_value(format('SELECT 1 FROM cost_dims WHERE %s > 0', baseline), 'Total Cost'))
+                  / plan_value('SELECT 1 FROM cost_dims', 'Plan Rows')
                   / current_setting('cpu_operator_cost')::float8)::numeric, 1)::float8 $$;
 
 -- one cpu_operator_cost per 64 bytes of vector: 1536 x 4 bytes is 96
@@ -63,5 +56,4 @@ RESET max_parallel_workers_per_gather;
 DROP TABLE flat_items;
 DROP TABLE cost_dims;
 DROP FUNCTION extra_operators(text, text);
-DROP FUNCTION plan_rows(text);
-DROP FUNCTION plan_cost(text);
+DROP FUNCTION plan_value(text, text);
