@@ -1,0 +1,309 @@
+-- Indexes and loading of Milvus collections (doc/collections.md).
+--
+-- Milvus's index names map onto what PostgreSQL has: FLAT, BIN_FLAT and (for
+-- now) AUTOINDEX on a vector field mean exact search and are only recorded;
+-- HNSW builds this extension's milvus_hnsw access method when it is
+-- installed; scalar indexes become B-tree (GIN for JSON and ARRAY) indexes;
+-- every other index type is refused as not supported yet.  Loading reads the
+-- collection into shared buffers (src/collection/load.c) and records the
+-- state; a released collection still answers searches and queries, from
+-- disk through the buffer cache as any table does.
+
+CREATE FUNCTION milvus._prewarm(regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'milvus_prewarm_table' LANGUAGE C STRICT VOLATILE;
+
+-- The metric a vector field is searched with when nothing says otherwise
+CREATE FUNCTION milvus._default_metric(data_type text) RETURNS text
+LANGUAGE sql IMMUTABLE
+RETURN CASE data_type WHEN 'BINARY_VECTOR' THEN 'HAMMING'
+                      WHEN 'SPARSE_FLOAT_VECTOR' THEN 'IP'
+                      ELSE 'COSINE' END;
+
+-- Check a metric against a vector field's type; return it in upper case
+CREATE FUNCTION milvus._check_metric(f milvus.fields, metric_type text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    m text := upper(coalesce(metric_type, milvus._default_metric(f.data_type)));
+    allowed text[] := CASE f.data_type WHEN 'BINARY_VECTOR' THEN ARRAY['HAMMING', 'JACCARD']
+                                       WHEN 'SPARSE_FLOAT_VECTOR' THEN ARRAY['IP']
+                                       ELSE ARRAY['L2', 'IP', 'COSINE'] END;
+BEGIN
+    IF NOT m = ANY (allowed) THEN
+        RAISE EXCEPTION 'metric type % does not apply to field "%"', m, f.field_name
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Field "%s" is %s; its metric types are %s.', f.field_name, f.data_type,
+                                  array_to_string(allowed, ', '));
+    END IF;
+    RETURN m;
+END
+$$;
+
+CREATE FUNCTION milvus._field(c milvus.collections, field_name text) RETURNS milvus.fields
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    f milvus.fields;
+BEGIN
+    SELECT * INTO f FROM milvus.fields x
+     WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name AND x.field_name = _field.field_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'field "%" does not exist in collection "%"', field_name, c.collection_name
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    RETURN f;
+END
+$$;
+
+-- An index parameter as a positive integer
+CREATE FUNCTION milvus._int_param(params jsonb, key text, index_type text) RETURNS integer
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF params -> key IS NULL THEN
+        RETURN NULL;
+    ELSIF (params ->> key) !~ '^\s*[0-9]{1,9}\s*$' THEN
+        RAISE EXCEPTION 'index parameter % of % must be a positive integer', key, index_type
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Got %s.', milvus._describe_json(params -> key));
+    END IF;
+    RETURN (params ->> key)::integer;
+END
+$$;
+
+CREATE FUNCTION milvus.create_index(
+    collection_name text,
+    field_name text DEFAULT NULL,
+    index_type text DEFAULT 'AUTOINDEX',
+    metric_type text DEFAULT NULL,
+    params jsonb DEFAULT NULL,
+    index_name text DEFAULT NULL,
+    index_params jsonb DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    c milvus.collections := milvus._collection(collection_name);
+    f milvus.fields;
+    it text := upper(coalesce(index_type, 'AUTOINDEX'));
+    name text := coalesce(index_name, field_name);
+    p jsonb := coalesce(params, '{}');
+    m text;
+    old milvus.indexes;
+    ddl text;
+    opclass text;
+    before oid[];
+    idx regclass;
+    ip jsonb;
+BEGIN
+    IF index_params IS NOT NULL THEN
+        -- the IndexParams form: one index or a list of them
+        IF field_name IS NOT NULL THEN
+            RAISE EXCEPTION 'create_index takes either field_name or index_params, not both'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        FOR ip IN SELECT value FROM jsonb_array_elements(CASE jsonb_typeof(index_params)
+                                                              WHEN 'array' THEN index_params
+                                                              ELSE jsonb_build_array(index_params) END) LOOP
+            PERFORM milvus.create_index(c.collection_name, ip ->> 'field_name', ip ->> 'index_type',
+                                        ip ->> 'metric_type', ip -> 'params', ip ->> 'index_name');
+        END LOOP;
+        RETURN;
+    END IF;
+    IF field_name IS NULL THEN
+        RAISE EXCEPTION 'create_index needs a field_name' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM milvus._check_name('index', name);
+    PERFORM milvus._require_owner(c);
+    f := milvus._field(c, field_name);
+    IF jsonb_typeof(p) <> 'object' THEN
+        RAISE EXCEPTION 'index params must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- pymilvus puts the metric and the index type into params too
+    m := coalesce(metric_type, p ->> 'metric_type');
+    it := upper(coalesce(p ->> 'index_type', it));
+    p := p - 'metric_type' - 'index_type';
+
+    IF milvus._is_vector(f.data_type) THEN
+        m := milvus._check_metric(f, m);
+        CASE
+        WHEN it IN ('FLAT', 'AUTOINDEX') AND f.data_type <> 'BINARY_VECTOR'
+             OR it IN ('BIN_FLAT', 'AUTOINDEX') AND f.data_type = 'BINARY_VECTOR' THEN
+            ddl := NULL;        -- exact search: nothing to build
+        WHEN it = 'HNSW' AND f.data_type = 'FLOAT_VECTOR'
+             AND EXISTS (SELECT FROM pg_catalog.pg_am WHERE amname = 'milvus_hnsw') THEN
+            opclass := format('@extschema@.floatvector_%s_ops', lower(m));
+            ddl := format('CREATE INDEX ON %s USING milvus_hnsw (%I %s)', milvus._qualified(c.relid),
+                          f.field_name, opclass);
+            IF p ? 'M' OR p ? 'efConstruction' THEN
+                ddl := ddl || ' WITH (' || concat_ws(', ',
+                    'm = ' || milvus._int_param(p, 'M', it),
+                    'ef_construction = ' || milvus._int_param(p, 'efConstruction', it)) || ')';
+            END IF;
+        WHEN it IN ('FLAT', 'BIN_FLAT', 'HNSW', 'IVF_FLAT', 'IVF_SQ8', 'IVF_PQ', 'IVF_RABITQ', 'HNSW_SQ',
+                    'HNSW_PQ', 'HNSW_PRQ', 'SCANN', 'DISKANN', 'AISAQ', 'GPU_IVF_FLAT', 'GPU_IVF_PQ',
+                    'GPU_CAGRA', 'GPU_BRUTE_FORCE', 'BIN_IVF_FLAT', 'SPARSE_INVERTED_INDEX',
+                    'SPARSE_WAND', 'MINHASH_LSH') THEN
+            RAISE EXCEPTION 'index type % on % field "%" is not supported yet', it, f.data_type, f.field_name
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = CASE WHEN it = 'HNSW' AND f.data_type = 'FLOAT_VECTOR'
+                                    THEN 'The access method milvus_hnsw is not installed.'
+                                    WHEN it IN ('FLAT', 'BIN_FLAT')
+                                    THEN 'FLAT is for float vectors, BIN_FLAT for binary vectors.'
+                                    ELSE 'This extension does not build that index type yet.' END,
+                      HINT = 'FLAT (BIN_FLAT for binary vectors) searches exactly without an index.';
+        ELSE
+            RAISE EXCEPTION 'unknown index type "%"', coalesce(index_type, p ->> 'index_type')
+                USING ERRCODE = 'invalid_parameter_value';
+        END CASE;
+    ELSE
+        m := NULL;
+        IF it NOT IN ('AUTOINDEX', 'INVERTED', 'STL_SORT', 'TRIE', 'BITMAP') THEN
+            RAISE EXCEPTION 'index type % does not apply to % field "%"', it, f.data_type, f.field_name
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Scalar fields take AUTOINDEX, INVERTED, STL_SORT, Trie or BITMAP.';
+        END IF;
+        ddl := format('CREATE INDEX ON %s USING %s (%I)', milvus._qualified(c.relid),
+                      CASE WHEN f.data_type IN ('JSON', 'ARRAY') THEN 'gin' ELSE 'btree' END, f.field_name);
+    END IF;
+
+    SELECT * INTO old FROM milvus.indexes x
+     WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name
+       AND (x.field_name = f.field_name OR x.index_name = name);
+    IF FOUND THEN
+        IF old.field_name = f.field_name AND old.index_name = name AND old.index_type = it
+           AND old.metric_type IS NOT DISTINCT FROM m AND old.params = p THEN
+            RETURN;             -- as Milvus: the same index again is no error
+        END IF;
+        RAISE EXCEPTION 'field "%" of collection "%" already has index "%"', old.field_name, c.collection_name,
+                        old.index_name
+            USING ERRCODE = 'duplicate_object',
+                  DETAIL = 'A field has at most one index, and index names are unique in a collection.',
+                  HINT = 'Drop the index first with milvus.drop_index().';
+    END IF;
+
+    IF ddl IS NOT NULL THEN
+        before := ARRAY(SELECT indexrelid FROM pg_catalog.pg_index WHERE indrelid = c.relid);
+        EXECUTE ddl;
+        SELECT indexrelid INTO idx FROM pg_catalog.pg_index
+         WHERE indrelid = c.relid AND indexrelid <> ALL (before);
+    END IF;
+    INSERT INTO milvus.indexes VALUES (c.db_name, c.collection_name, name, f.field_name, it, m, p, idx);
+END
+$$;
+
+CREATE FUNCTION milvus.list_indexes(collection_name text, field_name text DEFAULT NULL) RETURNS SETOF text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    c milvus.collections := milvus._collection(collection_name);
+BEGIN
+    RETURN QUERY SELECT i.index_name FROM milvus.indexes i
+                  WHERE i.db_name = c.db_name AND i.collection_name = c.collection_name
+                    AND (list_indexes.field_name IS NULL OR i.field_name = list_indexes.field_name)
+                  ORDER BY 1;
+END
+$$;
+
+CREATE FUNCTION milvus.describe_index(collection_name text, index_name text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    c milvus.collections := milvus._collection(collection_name);
+    i milvus.indexes;
+    n bigint;
+BEGIN
+    SELECT * INTO i FROM milvus.indexes x
+     WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name AND x.index_name = describe_index.index_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'index "%" does not exist in collection "%"', index_name, c.collection_name
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %s', milvus._qualified(c.relid)) INTO n;
+    RETURN i.params || jsonb_strip_nulls(jsonb_build_object(
+        'index_type', i.index_type, 'metric_type', i.metric_type,
+        'field_name', i.field_name, 'index_name', i.index_name,
+        'total_rows', n, 'indexed_rows', n, 'pending_index_rows', 0, 'state', 'Finished',
+        'pg_index', CASE WHEN i.indexrelid IS NOT NULL THEN milvus._qualified(i.indexrelid) END));
+END
+$$;
+
+CREATE FUNCTION milvus.drop_index(collection_name text, index_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    c milvus.collections := milvus._collection(collection_name);
+    i milvus.indexes;
+BEGIN
+    PERFORM milvus._check_name('index', index_name);
+    PERFORM milvus._require_owner(c);
+    DELETE FROM milvus.indexes x
+     WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name AND x.index_name = drop_index.index_name
+    RETURNING * INTO i;
+    IF FOUND AND i.indexrelid IS NOT NULL
+       AND EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = i.indexrelid) THEN
+        EXECUTE format('DROP INDEX %s', milvus._qualified(i.indexrelid));
+    END IF;
+END
+$$;
+
+--
+-- Loading
+--
+
+-- Read every partition of a collection, with its indexes and TOAST data
+CREATE FUNCTION milvus._load(c milvus.collections) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT coalesce(sum(milvus._prewarm(p.relid)), 0)::bigint FROM milvus.partitions p
+     WHERE p.db_name = c.db_name AND p.collection_name = c.collection_name
+$$;
+
+CREATE FUNCTION milvus.load_collection(collection_name text, replica_number integer DEFAULT 1,
+                                       refresh boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    c milvus.collections := milvus._collection(collection_name);
+BEGIN
+    PERFORM milvus._require_owner(c);
+    IF replica_number IS DISTINCT FROM 1 THEN
+        RAISE EXCEPTION 'replica_number must be 1' USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'A server keeps one copy in shared buffers; read replicas are hot standbys.';
+    END IF;
+    PERFORM milvus._load(c);
+    UPDATE milvus.collections x SET load_state = 'Loaded'
+     WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name;
+END
+$$;
+
+CREATE FUNCTION milvus.refresh_load(collection_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    c milvus.collections := milvus._collection(collection_name);
+BEGIN
+    IF c.load_state = 'Loaded' THEN
+        PERFORM milvus._load(c);
+    END IF;
+END
+$$;
+
+-- Released: the state changes; PostgreSQL's buffer manager evicts as it needs
+CREATE FUNCTION milvus.release_collection(collection_name text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    c milvus.collections := milvus._collection(collection_name);
+BEGIN
+    PERFORM milvus._require_owner(c);
+    UPDATE milvus.collections x SET load_state = 'NotLoad'
+     WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name;
+END
+$$;
+
+CREATE FUNCTION milvus.get_load_state(collection_name text, partition_name text DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    c milvus.collections;
+BEGIN
+    IF NOT milvus.has_collection(collection_name) THEN
+        RETURN 'NotExist';
+    END IF;
+    c := milvus._collection(collection_name);
+    IF partition_name IS NOT NULL AND NOT milvus.has_partition(collection_name, partition_name) THEN
+        RETURN 'NotExist';
+    END IF;
+    RETURN c.load_state;
+END
+$$;
