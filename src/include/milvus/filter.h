@@ -1,0 +1,210 @@
+/*
+ * filter.h
+ *		Milvus's boolean filter expressions: parse into a tree, compile into
+ *		parameterized SQL.
+ *
+ * Two layers.  The parser (src/collection/filter_parse.c) is free of server
+ * calls: it allocates through a caller-supplied function, never raises an
+ * error and never frees, so the libFuzzer target links it alone and a caller
+ * frees the whole tree at once (a memory context, an arena).  The compiler
+ * (src/collection/filter_sql.c) checks the tree against a collection schema,
+ * fills in template values and emits a WHERE-clause condition in which every
+ * value the user wrote is a parameter: the text refers to ($1[N])::<type>,
+ * where $1 is a text[] of the values in order, so user text never reaches
+ * the SQL string.  doc/filter-expressions.md has the grammar and what each
+ * construct becomes.
+ */
+#ifndef MILVUS_FILTER_H
+#define MILVUS_FILTER_H
+
+#include "utils/jsonb.h"
+
+/* longest filter expression accepted, in bytes */
+#define MV_FILTER_MAX_LENGTH	(1024 * 1024)
+/* highest expression tree: "a + b + c" is 3 levels high, "a or b or c" 2 */
+#define MV_FILTER_MAX_DEPTH		256
+/*
+ * deepest nesting of parentheses, brackets, calls and prefix operators; twice
+ * the tree limit, so that the fully parenthesized print of any tree parses
+ */
+#define MV_FILTER_MAX_NESTING	(2 * MV_FILTER_MAX_DEPTH)
+
+/*
+ * The tree
+ */
+typedef enum MvFilterKind
+{
+	MVF_INT,					/* ival */
+	MVF_FLOAT,					/* fval */
+	MVF_STRING,					/* str, len (decoded; may hold any byte but NUL) */
+	MVF_BOOL,					/* bval */
+	MVF_LIST,					/* [child, ...] */
+	MVF_TEMPLATE,				/* {str} */
+	MVF_FIELD,					/* str, then path[npath]; str "$meta" is the dynamic field */
+	MVF_UNARY,					/* op child[0] */
+	MVF_ARITH,					/* child[0] op child[1] */
+	MVF_COMPARE,				/* child[0] op child[1] */
+	MVF_RANGE,					/* child[0] op child[1] op2 child[2] */
+	MVF_IN,						/* child[0] [not] in child[1] */
+	MVF_LIKE,					/* child[0] like child[1] */
+	MVF_ISNULL,					/* child[0] is [not] null */
+	MVF_EXISTS,					/* exists child[0] */
+	MVF_AND,					/* child[0] and child[1] and ... */
+	MVF_OR,						/* child[0] or child[1] or ... */
+	MVF_CALL					/* func(child, ...) */
+} MvFilterKind;
+
+typedef enum MvFilterOp
+{
+	MVF_OP_NONE,
+	/* unary */
+	MVF_OP_NEG, MVF_OP_PLUS, MVF_OP_NOT,
+	/* arithmetic and bitwise */
+	MVF_OP_ADD, MVF_OP_SUB, MVF_OP_MUL, MVF_OP_DIV, MVF_OP_MOD, MVF_OP_POW,
+	MVF_OP_BITAND, MVF_OP_BITOR, MVF_OP_BITXOR,
+	/* comparison */
+	MVF_OP_EQ, MVF_OP_NE, MVF_OP_LT, MVF_OP_LE, MVF_OP_GT, MVF_OP_GE
+} MvFilterOp;
+
+typedef enum MvFilterFunc
+{
+	MVF_FN_JSON_CONTAINS,
+	MVF_FN_JSON_CONTAINS_ALL,
+	MVF_FN_JSON_CONTAINS_ANY,
+	MVF_FN_ARRAY_CONTAINS,
+	MVF_FN_ARRAY_CONTAINS_ALL,
+	MVF_FN_ARRAY_CONTAINS_ANY,
+	MVF_FN_ARRAY_LENGTH
+} MvFilterFunc;
+
+/* one step of a path: ["key"] or [index] */
+typedef struct MvFilterPathStep
+{
+	bool		is_index;
+	int32		index;
+	const char *key;
+	int			keylen;
+	int			position;
+} MvFilterPathStep;
+
+typedef struct MvFilterNode
+{
+	MvFilterKind kind;
+	MvFilterOp	op;
+	MvFilterOp	op2;			/* MVF_RANGE: the second comparison */
+	MvFilterFunc func;			/* MVF_CALL */
+	bool		negated;		/* not in, is not null */
+	bool		parenthesized;	/* written in parentheses (parser bookkeeping) */
+	int			position;		/* byte offset in the input where it starts */
+	int			depth;			/* height of the tree below, 1 for a leaf */
+	int64		ival;
+	double		fval;
+	bool		bval;
+	const char *str;
+	int			len;
+	int			nchildren;
+	struct MvFilterNode **children;
+	int			npath;
+	MvFilterPathStep *path;
+} MvFilterNode;
+
+/*
+ * The parser
+ */
+typedef void *(*MvFilterAllocFn) (void *context, size_t size);
+
+typedef struct MvFilterAllocator
+{
+	MvFilterAllocFn alloc;		/* may return NULL: the parse then fails */
+	void	   *context;
+} MvFilterAllocator;
+
+typedef enum MvFilterCode
+{
+	MVF_OK = 0,
+	MVF_ERR_SYNTAX,				/* see expected */
+	MVF_ERR_RANGE,				/* a number that does not fit int64 or double */
+	MVF_ERR_ESCAPE,				/* a bad escape sequence in a string */
+	MVF_ERR_UNSUPPORTED,		/* Milvus syntax this implementation refuses; see expected */
+	MVF_ERR_TOO_LONG,			/* more than MV_FILTER_MAX_LENGTH bytes */
+	MVF_ERR_TOO_DEEP,			/* past MV_FILTER_MAX_DEPTH or MV_FILTER_MAX_NESTING */
+	MVF_ERR_NO_MEMORY			/* the allocator returned NULL */
+} MvFilterCode;
+
+typedef struct MvFilterParseResult
+{
+	MvFilterCode code;
+	int			position;		/* 0-based byte offset of the problem */
+	int			length;			/* bytes of the offending token, 0 at the end */
+	const char *expected;		/* SYNTAX: what should have been there;
+								 * UNSUPPORTED: what was refused */
+	MvFilterNode *root;			/* MVF_OK only */
+} MvFilterParseResult;
+
+extern MvFilterParseResult MvFilterParse(const char *text, const MvFilterAllocator *allocator);
+
+/* the tree as text, fully parenthesized; parsing it gives an equal tree */
+extern char *MvFilterPrint(const MvFilterNode *node, const MvFilterAllocator *allocator);
+/* whether two trees are equal, positions aside */
+extern bool MvFilterEqual(const MvFilterNode *a, const MvFilterNode *b);
+
+/*
+ * The compiler (server side)
+ */
+typedef enum MvFieldType
+{
+	MV_FIELD_BOOL,
+	MV_FIELD_INT8,
+	MV_FIELD_INT16,
+	MV_FIELD_INT32,
+	MV_FIELD_INT64,
+	MV_FIELD_FLOAT,
+	MV_FIELD_DOUBLE,
+	MV_FIELD_VARCHAR,
+	MV_FIELD_JSON,
+	MV_FIELD_ARRAY,
+	MV_FIELD_VECTOR				/* any vector type: not usable in a filter */
+} MvFieldType;
+
+typedef struct MvFilterField
+{
+	const char *name;			/* also the column name */
+	MvFieldType type;
+	MvFieldType element_type;	/* MV_FIELD_ARRAY only */
+} MvFilterField;
+
+typedef struct MvFilterSchema
+{
+	int			nfields;
+	MvFilterField *fields;
+	bool		dynamic_field;	/* undeclared keys live in jsonb column "$meta" */
+} MvFilterSchema;
+
+typedef struct MvFilterSql
+{
+	char	   *sql;			/* a boolean SQL expression over the columns */
+	int			nparams;
+	char	  **params;			/* the elements of $1, in order */
+} MvFilterSql;
+
+/* a schema from Milvus's JSON form: {"fields": [...], "enable_dynamic_field": b} */
+extern MvFilterSchema *MvFilterSchemaFromJsonb(Jsonb *schema);
+
+/*
+ * Compile a filter; filter_params may be NULL.  rel_alias, when not NULL,
+ * qualifies every column.  Errors are raised with ereport.
+ */
+extern MvFilterSql *MvFilterCompile(const char *filter, const MvFilterSchema *schema,
+									Jsonb *filter_params, const char *rel_alias);
+
+/* the parameters as a text[] Datum, ready to pass as $1 */
+extern Datum MvFilterParamsArray(const MvFilterSql *compiled);
+
+/* raise the error a failed parse deserves */
+extern void MvFilterReportParseError(const char *filter,
+									 const MvFilterParseResult *result) pg_attribute_noreturn();
+
+/* a palloc-based allocator in CurrentMemoryContext */
+extern const MvFilterAllocator *MvFilterPallocAllocator(void);
+
+#endif							/* MILVUS_FILTER_H */
