@@ -1,0 +1,62 @@
+/*
+ * filter_api.c
+ *		SQL-callable wrappers of the filter-expression compiler.
+ *
+ *	milvus.compile_filter(filter, schema, filter_params) -> (sql, params)
+ *	milvus.parse_filter(filter) -> the expression fully parenthesized
+ *
+ * They are for tests and for looking at what a filter means; the collection
+ * API calls MvFilterCompile directly.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "milvus/filter.h"
+
+PG_FUNCTION_INFO_V1(milvus_compile_filter);
+PG_FUNCTION_INFO_V1(milvus_parse_filter);
+
+/* Compile a filter against a Milvus-shaped schema */
+Datum
+milvus_compile_filter(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	MvFilterSchema *schema;
+	MvFilterSql *compiled;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("filter must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("schema must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	schema = MvFilterSchemaFromJsonb(PG_GETARG_JSONB_P(1));
+	compiled = MvFilterCompile(text_to_cstring(PG_GETARG_TEXT_PP(0)), schema,
+							   PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), NULL);
+	values[0] = CStringGetTextDatum(compiled->sql);
+	values[1] = MvFilterParamsArray(compiled);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/* Parse a filter and print its tree fully parenthesized */
+Datum
+milvus_parse_filter(PG_FUNCTION_ARGS)
+{
+	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MvFilterParseResult r = MvFilterParse(filter, MvFilterPallocAllocator());
+
+	if (r.code != MVF_OK)
+		MvFilterReportParseError(filter, &r);
+	PG_RETURN_TEXT_P(cstring_to_text(MvFilterPrint(r.root, MvFilterPallocAllocator())));
+}

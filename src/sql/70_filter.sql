@@ -1,0 +1,13 @@
+-- Milvus's filter expressions: compiled into parameterized SQL
+
+CREATE SCHEMA milvus;
+
+-- the condition as SQL text over the collection's columns, and the values it
+-- refers to as $1[1], $1[2], ...: run it with EXECUTE ... USING params
+CREATE FUNCTION milvus.compile_filter(filter text, schema jsonb, filter_params jsonb DEFAULT '{}')
+    RETURNS TABLE (sql text, params text[])
+    AS 'MODULE_PATHNAME', 'milvus_compile_filter' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- the expression as parsed, fully parenthesized
+CREATE FUNCTION milvus.parse_filter(filter text) RETURNS text
+    AS 'MODULE_PATHNAME', 'milvus_parse_filter' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
