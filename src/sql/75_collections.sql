@@ -338,11 +338,13 @@ DECLARE
     p jsonb := spec -> 'params';
     et text := spec ->> 'element_type';
     src text := coalesce(spec ->> 'src', 'data');
-    msg text := format('invalid value for field "%s" in %s[%s]', f, src, n);
+    msg text := CASE WHEN src = 'default_value' THEN format('invalid default_value for field "%s"', f)
+                     ELSE format('invalid value for field "%s" in %s[%s]', f, src, n) END;
     lo numeric;
     hi numeric;
     i bigint;
     e jsonb;
+    good boolean;
 BEGIN
     IF v IS NULL THEN
         RAISE EXCEPTION '%[%] has no value for field "%"', src, n, f
@@ -394,11 +396,10 @@ BEGIN
                     DETAIL = format('Element %s of field "%s" has %s bytes; its max_length is %s.',
                                     i, f, octet_length(e #>> '{}'), p ->> 'max_length');
             END IF;
-            IF NOT CASE et
-                    WHEN 'BOOL' THEN jsonb_typeof(e) = 'boolean'
-                    WHEN 'VARCHAR' THEN jsonb_typeof(e) = 'string'
-                    ELSE jsonb_typeof(e) = 'number' END
-               OR (et LIKE 'INT%' AND e::numeric <> trunc(e::numeric)) THEN
+            -- (an IF condition cannot hold CASE ... THEN: PL/pgSQL stops at THEN)
+            good := jsonb_typeof(e) = CASE et WHEN 'BOOL' THEN 'boolean' WHEN 'VARCHAR' THEN 'string'
+                                              ELSE 'number' END;
+            IF NOT good OR (et LIKE 'INT%' AND e::numeric <> trunc(e::numeric)) THEN
                 RAISE EXCEPTION '%', msg USING ERRCODE = 'invalid_parameter_value',
                     DETAIL = format('Element %s of field "%s" should be %s; got %s.',
                                     i, f, et, milvus._describe_json(e));
@@ -420,7 +421,7 @@ BEGIN
                 DETAIL = format('Field "%s" is %s; got %s.', f, t, milvus._describe_json(v));
         ELSIF t = 'BINARY_VECTOR' AND jsonb_array_length(v) * 8 <> (p ->> 'dim')::int THEN
             RAISE EXCEPTION '%', msg USING ERRCODE = 'data_exception',
-                DETAIL = format('Field "%s" is BINARY_VECTOR(dim=%s), %s bytes; got %s bytes.',
+                DETAIL = format('Field "%s" is BINARY_VECTOR(dim=%s), given as %s numbers, one per byte; got %s.',
                                 f, p ->> 'dim', (p ->> 'dim')::int / 8, jsonb_array_length(v));
         ELSIF t <> 'BINARY_VECTOR' AND jsonb_array_length(v) <> (p ->> 'dim')::int THEN
             RAISE EXCEPTION '%', msg USING ERRCODE = 'data_exception',
@@ -689,7 +690,7 @@ BEGIN
     IF f.default_value IS NOT NULL THEN
         -- the default goes through the same checks as an inserted value
         EXECUTE format('SELECT (%s)::text FROM (SELECT $1 OFFSET 0) s(v)',
-                       milvus._value_sql(f, 's.v', '0', true))
+                       milvus._value_sql(f, 's.v', '0', true, 'default_value'))
            INTO txt USING f.default_value;
         f.default_sql := format('%L::%s', txt, milvus._sql_type(f.data_type, f.params, f.element_type));
     END IF;
@@ -850,7 +851,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT * INTO key FROM unnest(fields) x WHERE x.is_partition_key;
-    nparts := coalesce(num_partitions, (schema ->> 'num_partitions')::int);
+    -- (a schema's own num_partitions, as describe_collection gives it, counts
+    -- only with a partition key)
+    nparts := coalesce(num_partitions, CASE WHEN key.field_name IS NOT NULL
+                                            THEN (schema ->> 'num_partitions')::int END);
     IF key.field_name IS NULL AND nparts IS NOT NULL THEN
         RAISE EXCEPTION 'num_partitions needs a partition key' USING ERRCODE = 'invalid_parameter_value';
     ELSIF key.field_name IS NOT NULL THEN

@@ -110,15 +110,17 @@ BEGIN
 END
 $$;
 
--- Serialize writers of a collection with several partitions, whose primary
--- key PostgreSQL makes unique per partition only; the caller then checks
--- across partitions with milvus._check_unique
+-- Serialize the API's writers of a collection with several partitions,
+-- whose primary key PostgreSQL makes unique per partition only; the caller
+-- then checks across partitions with milvus._check_unique.  An advisory lock
+-- (keyed by the table's OID) needs no privilege beyond INSERT, as LOCK TABLE
+-- would.
 CREATE FUNCTION milvus._lock_for_write(c milvus.collections) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT count(*) FROM milvus.partitions p
          WHERE p.db_name = c.db_name AND p.collection_name = c.collection_name) > 1 THEN
-        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', milvus._qualified(c.relid));
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('milvus.collection'), c.relid::oid::integer);
         RETURN true;
     END IF;
     RETURN false;

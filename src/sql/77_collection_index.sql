@@ -136,7 +136,11 @@ BEGIN
                     'm = ' || milvus._int_param(p, 'M', it),
                     'ef_construction = ' || milvus._int_param(p, 'efConstruction', it)) || ')';
             END IF;
-        WHEN it IN ('FLAT', 'BIN_FLAT', 'HNSW', 'IVF_FLAT', 'IVF_SQ8', 'IVF_PQ', 'IVF_RABITQ', 'HNSW_SQ',
+        WHEN it = 'FLAT' OR it = 'BIN_FLAT' THEN
+            RAISE EXCEPTION 'index type % does not apply to % field "%"', it, f.data_type, f.field_name
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'FLAT is for float vectors, BIN_FLAT for binary vectors.';
+        WHEN it IN ('HNSW', 'IVF_FLAT', 'IVF_SQ8', 'IVF_PQ', 'IVF_RABITQ', 'HNSW_SQ',
                     'HNSW_PQ', 'HNSW_PRQ', 'SCANN', 'DISKANN', 'AISAQ', 'GPU_IVF_FLAT', 'GPU_IVF_PQ',
                     'GPU_CAGRA', 'GPU_BRUTE_FORCE', 'BIN_IVF_FLAT', 'SPARSE_INVERTED_INDEX',
                     'SPARSE_WAND', 'MINHASH_LSH') THEN
@@ -144,8 +148,6 @@ BEGIN
                 USING ERRCODE = 'feature_not_supported',
                       DETAIL = CASE WHEN it = 'HNSW' AND f.data_type = 'FLOAT_VECTOR'
                                     THEN 'The access method milvus_hnsw is not installed.'
-                                    WHEN it IN ('FLAT', 'BIN_FLAT')
-                                    THEN 'FLAT is for float vectors, BIN_FLAT for binary vectors.'
                                     ELSE 'This extension does not build that index type yet.' END,
                       HINT = 'FLAT (BIN_FLAT for binary vectors) searches exactly without an index.';
         ELSE
@@ -171,10 +173,15 @@ BEGIN
            AND old.metric_type IS NOT DISTINCT FROM m AND old.params = p THEN
             RETURN;             -- as Milvus: the same index again is no error
         END IF;
+        IF old.field_name <> f.field_name THEN
+            RAISE EXCEPTION 'index "%" already exists in collection "%"', name, c.collection_name
+                USING ERRCODE = 'duplicate_object',
+                      DETAIL = format('It indexes field "%s".', old.field_name);
+        END IF;
         RAISE EXCEPTION 'field "%" of collection "%" already has index "%"', old.field_name, c.collection_name,
                         old.index_name
             USING ERRCODE = 'duplicate_object',
-                  DETAIL = 'A field has at most one index, and index names are unique in a collection.',
+                  DETAIL = 'A field has at most one index.',
                   HINT = 'Drop the index first with milvus.drop_index().';
     END IF;
 

@@ -104,6 +104,7 @@ DECLARE
     m record;
     f record;
     g milvus.fields;
+    gexpr text;
     sp jsonb := coalesce(search_params, '{}');
     off integer := coalesce("offset", (sp ->> 'offset')::integer, 0);
     gsize integer := coalesce(group_size, 1);
@@ -199,7 +200,14 @@ BEGIN
                       pk.field_name, m.distance, milvus._entity_sql(c, outputs, false), m.ordering,
                       milvus._qualified(c.relid), conds, "limit", off);
     ELSE
-        g := milvus._field(c, group_by_field);
+        IF c.enable_dynamic_field AND NOT EXISTS (SELECT FROM milvus._fields(c) x WHERE x.field_name = group_by_field) THEN
+            -- a key of the dynamic field, grouped by its JSON value
+            PERFORM milvus._check_name('field', group_by_field);
+            gexpr := format('t."$meta" -> %L', group_by_field);
+        ELSE
+            g := milvus._field(c, group_by_field);
+            gexpr := format('t.%I', g.field_name);
+        END IF;
         IF g.data_type NOT IN ('BOOL', 'INT8', 'INT16', 'INT32', 'INT64', 'VARCHAR') THEN
             RAISE EXCEPTION 'cannot group by field "%"', group_by_field
                 USING ERRCODE = 'invalid_parameter_value',
@@ -211,19 +219,19 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('It is %s; the setting milvus.search_max_group_size sets the upper bound.', gsize);
         END IF;
-        IF NOT g.field_name = ANY (coalesce(outputs, '{}')) THEN
-            outputs := coalesce(outputs, '{}') || g.field_name;
+        IF NOT group_by_field = ANY (coalesce(outputs, '{}')) THEN
+            outputs := coalesce(outputs, '{}') || group_by_field;
         END IF;
         -- exact: rank every matching row, keep group_size per group and the
         -- groups whose best hit is among the first offset + limit
         sql := format('SELECT x.id, x.distance, x.entity, x."$grank" AS "$o1", x."$r" AS "$o2" FROM ('
                       ' SELECT s.*, dense_rank() OVER (ORDER BY s."$best", s."$g") AS "$grank" FROM ('
-                      '  SELECT t.%1$I::text AS id, %2$s AS distance, %3$s AS entity, t.%4$I AS "$g",'
-                      '   row_number() OVER (PARTITION BY t.%4$I ORDER BY %5$s, t.%1$I) AS "$k",'
-                      '   min(%5$s) OVER (PARTITION BY t.%4$I) AS "$best", %5$s AS "$r"'
+                      '  SELECT t.%1$I::text AS id, %2$s AS distance, %3$s AS entity, %4$s AS "$g",'
+                      '   row_number() OVER (PARTITION BY %4$s ORDER BY %5$s, t.%1$I) AS "$k",'
+                      '   min(%5$s) OVER (PARTITION BY %4$s) AS "$best", %5$s AS "$r"'
                       '  FROM %6$s t WHERE %7$s) s WHERE s."$k" <= %8$s) x'
                       ' WHERE x."$grank" > %9$s AND x."$grank" <= %10$s ORDER BY x."$grank", x."$r"',
-                      pk.field_name, m.distance, milvus._entity_sql(c, outputs, false), g.field_name,
+                      pk.field_name, m.distance, milvus._entity_sql(c, outputs, false), gexpr,
                       m.ordering, milvus._qualified(c.relid), conds, gsize, off, off + "limit");
     END IF;
 

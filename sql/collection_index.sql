@@ -1,0 +1,115 @@
+--
+-- Indexes and loading: Milvus's index names, what each becomes here, and the
+-- load state.
+--
+\set SHOW_CONTEXT never
+
+SELECT milvus.create_collection('docs', schema => '{"fields": [
+    {"name": "id", "type": "INT64", "is_primary": true},
+    {"name": "title", "type": "VARCHAR", "max_length": 20},
+    {"name": "meta", "type": "JSON"},
+    {"name": "tags", "type": "ARRAY", "element_type": "INT64", "max_capacity": 4},
+    {"name": "v", "type": "FLOAT_VECTOR", "dim": 3},
+    {"name": "h", "type": "FLOAT16_VECTOR", "dim": 3},
+    {"name": "b", "type": "BINARY_VECTOR", "dim": 8},
+    {"name": "s", "type": "SPARSE_FLOAT_VECTOR"}]}');
+SELECT milvus.get_load_state('docs');
+
+-- FLAT is exact search: recorded, no PostgreSQL index
+SELECT milvus.create_index('docs', 'v', 'FLAT', 'L2');
+SELECT milvus.describe_index('docs', 'v');
+SELECT milvus.create_index('docs', 'v', 'FLAT', 'L2');        -- the same again: no error
+SELECT sqlstate_detail_of($$SELECT milvus.create_index('docs', 'v', 'FLAT', 'IP')$$);
+SELECT sqlstate_detail_of($$SELECT milvus.create_index('docs', 'h', 'FLAT', 'COSINE', index_name => 'v')$$);
+-- pymilvus's IndexParams form, several at once
+SELECT milvus.create_index('docs', index_params => '[
+    {"field_name": "b", "index_type": "BIN_FLAT", "metric_type": "JACCARD", "index_name": "b_idx"},
+    {"field_name": "s", "index_type": "AUTOINDEX", "metric_type": "IP"},
+    {"field_name": "title", "index_type": "INVERTED"},
+    {"field_name": "meta", "index_type": "INVERTED"},
+    {"field_name": "tags", "index_type": "AUTOINDEX"}]');
+SELECT * FROM milvus.list_indexes('docs');
+SELECT * FROM milvus.list_indexes('docs', 'b');
+SELECT milvus.describe_index('docs', 'b_idx') - 'pg_index';
+SELECT milvus.describe_index('docs', 'title') ->> 'pg_index' AS title_index,
+       milvus.describe_index('docs', 'meta') ->> 'pg_index' AS meta_index;
+SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index
+ WHERE indrelid = 'docs'::regclass AND NOT indisprimary ORDER BY 1::text;
+
+-- errors
+SELECT args, sqlstate_detail_of(format('SELECT milvus.create_index(''docs'', %s)', args)) AS result
+FROM (VALUES
+  ('''nope'', ''FLAT'''),
+  ('''h'', ''FLAT'', ''HAMMING'''),
+  ('''b'', ''FLAT'', ''HAMMING'''),
+  ('''h'', ''IVF_FLAT'', ''L2'''),
+  ('''h'', ''DISKANN'', ''L2'''),
+  ('''s'', ''SPARSE_INVERTED_INDEX'', ''IP'''),
+  ('''h'', ''HNSW'', ''L2'''),
+  ('''h'', ''MAGIC'', ''L2'''),
+  ('''title'', ''HNSW'''),
+  ('''h'', ''FLAT'', ''L2'', ''[1]'''),
+  ('''h'', ''FLAT'', ''L2'', index_name => ''a b'''),
+  ('index_params => ''{}'', field_name => ''h''')) v(args);
+SELECT sqlstate_detail_of($$SELECT milvus.create_index('docs')$$);
+SELECT sqlstate_detail_of($$SELECT milvus.describe_index('docs', 'nope')$$);
+
+-- HNSW builds milvus_hnsw when that access method is installed, else says
+-- it is not supported yet; either way the result is the same here
+DO $$
+DECLARE
+    have_am boolean := EXISTS (SELECT FROM pg_am WHERE amname = 'milvus_hnsw');
+    outcome text := sqlstate_of($q$SELECT milvus.create_index('docs', 'h', 'HNSW', 'L2',
+                                   '{"M": 8, "efConstruction": 64}')$q$);
+BEGIN
+    -- float16 vectors have no HNSW operator class
+    IF outcome NOT LIKE '0A000%' THEN
+        RAISE EXCEPTION 'unexpected: %', outcome;
+    END IF;
+    outcome := sqlstate_of($q$SELECT milvus.drop_index('docs', 'v')$q$);
+    outcome := sqlstate_of($q$SELECT milvus.create_index('docs', 'v', 'HNSW', 'L2',
+                              '{"M": 8, "efConstruction": 64}')$q$);
+    IF have_am AND outcome <> 'ok' OR NOT have_am AND outcome NOT LIKE '0A000%' THEN
+        RAISE EXCEPTION 'HNSW with the access method %: %', CASE WHEN have_am THEN 'installed' ELSE 'missing' END,
+                        outcome;
+    END IF;
+    IF have_am AND NOT EXISTS (SELECT FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                                JOIN pg_am a ON a.oid = c.relam
+                               WHERE i.indrelid = 'docs'::regclass AND a.amname = 'milvus_hnsw'
+                                 AND pg_get_indexdef(i.indexrelid) LIKE '%m=''8''%ef_construction=''64''%') THEN
+        RAISE EXCEPTION 'HNSW index missing or without its parameters';
+    END IF;
+    RAISE NOTICE 'HNSW behaves as it should';
+END
+$$;
+SELECT milvus.drop_index('docs', 'v');
+
+-- drop_index removes the PostgreSQL index too; dropping what is gone is no error
+SELECT milvus.drop_index('docs', 'title');
+SELECT milvus.drop_index('docs', 'title');
+SELECT count(*) FROM pg_index WHERE indrelid = 'docs'::regclass AND pg_get_indexdef(indexrelid) LIKE '%(title)%';
+SELECT * FROM milvus.list_indexes('docs');
+
+--
+-- Loading reads the collection into shared buffers and records it
+--
+SELECT * FROM milvus.insert('docs', (SELECT jsonb_agg(jsonb_build_object(
+    'id', i, 'title', 't' || i, 'meta', jsonb_build_object('i', i), 'tags', jsonb_build_array(i),
+    'v', jsonb_build_array(i, 0, 1), 'h', jsonb_build_array(1, i % 7, 0), 'b', jsonb_build_array(i % 256),
+    's', jsonb_build_object(i::text, 1))) FROM generate_series(1, 500) i)) \gset
+SELECT :insert_count;
+SELECT milvus.load_collection('docs');
+SELECT milvus.get_load_state('docs'), milvus.get_load_state('docs', '_default'), milvus.get_load_state('docs', 'nope');
+SELECT milvus._prewarm(p.relid) > 0 AS read_blocks FROM milvus.partitions p WHERE p.collection_name = 'docs';
+SELECT milvus.refresh_load('docs');
+SELECT milvus.release_collection('docs');
+SELECT milvus.get_load_state('docs');
+-- a released collection still answers, as any table does
+SELECT * FROM milvus.query('docs', 'id == 7', '{title}');
+SELECT milvus.refresh_load('docs');            -- only reloads what is loaded
+SELECT milvus.get_load_state('docs'), milvus.get_load_state('nope');
+SELECT sqlstate_detail_of($$SELECT milvus.load_collection('docs', replica_number => 2)$$);
+SELECT sqlstate_detail_of($$SELECT milvus._prewarm('pg_class_oid_index')$$);
+
+SELECT milvus.drop_collection('docs');
+SELECT count(*) FROM milvus.indexes;
