@@ -408,7 +408,7 @@ static const char *
 as_condition(Compiler *c, const Operand *e, const char *what)
 {
 	if (e->dom == D_BOOL)
-		return e->sql;
+		return as_dom(c, e, D_BOOL);
 	if (e->dom == D_JSON)
 		return psprintf("COALESCE(%s = 'true'::jsonb, false)", e->sql);
 	ereport(ERROR,
@@ -1049,6 +1049,13 @@ emit_in(Compiler *c, const MvFilterNode *n)
 		}
 		else if (!v->literal || v->dom != x.dom || x.dom == D_ARRAY)
 			compare_error(c, v->node, MVF_OP_EQ, &x, v);
+	}
+	if (list.nelems == 0 && !x.json)
+	{
+		/* = ANY ('{}') is false even for NULL: keep NULL unknown, as elsewhere */
+		cmp = psprintf("(CASE WHEN %s IS NULL THEN NULL ELSE %s END)", as_dom(c, &x, d),
+					   n->negated ? "true" : "false");
+		return bool_expr(n, cmp);
 	}
 	initStringInfo(&buf);
 	for (i = 0; i < list.nelems; i++)

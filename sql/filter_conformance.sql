@@ -1,0 +1,324 @@
+--
+-- Filter-expression conformance: each Milvus expression, compiled by
+-- milvus.compile_filter and run as the WHERE clause of a real table through
+-- EXECUTE ... USING params, must select exactly the ids written next to it.
+-- The expected ids were worked out by hand from the rows below; "ok" means
+-- the database agreed.
+--
+
+-- One column per Milvus type, NULLs in row 4, a JSON field whose row 6 is an
+-- array at the root, arrays (one empty, one NULL), dynamic keys in "$meta"
+-- (row 4 has none, row 6 has no "$meta" at all).  VARCHAR columns are
+-- character varying(n), as the collection API creates them.
+CREATE TABLE filter_t (
+    id bigint PRIMARY KEY,
+    b boolean,
+    i8 smallint,
+    i16 smallint,
+    i32 integer,
+    i64 bigint,
+    f real,
+    d double precision,
+    s character varying(32),
+    j jsonb,
+    ai bigint[],
+    tags character varying(16)[],
+    emb floatvector(2),
+    "$meta" jsonb
+);
+INSERT INTO filter_t VALUES
+ (1, true,  1,   100,   10,         1000,                 0.5,    1.5,   'apple',
+  '{"a": 1, "b": "x", "arr": [1, 2, 3], "o": {"k": "v"}}', '{1,2,3}', '{red,green}', '[1,1]',
+  '{"color": "red", "n": 5, "flag": true}'),
+ (2, false, 2,   200,   20,         2000,                 1.5,    2.5,   'banana',
+  '{"a": 2, "b": "y", "arr": [4, 5]}', '{4,5}', '{blue}', '[2,2]',
+  '{"color": "blue", "n": "5"}'),
+ (3, true,  3,   300,   30,         -3000,                -2.5,   0.1,   'cherry',
+  '{"a": 1.0, "b": null, "arr": [[1, 2], 3]}', '{}', '{red,blue}', '[3,3]',
+  '{"color": "green", "n": 7.5, "flag": false}'),
+ (4, NULL,  NULL, NULL, NULL,       NULL,                 NULL,   NULL,  NULL,
+  NULL, NULL, NULL, NULL,
+  '{}'),
+ (5, false, -5,  -500,  -50,        9223372036854775807,  0.1,    -1e10, 'a%b_c\d',
+  '{"a": "1", "arr": "nope"}', '{7}', '{}', '[5,5]',
+  '{"color": "red", "extra": {"deep": [10, 20]}}'),
+ (6, true,  0,   0,     0,          0,                    0,      0,     '',
+  '[1, 2, "x"]', '{1,1,2}', '{green}', '[6,6]',
+  NULL),
+ (7, false, 127, 32767, 2147483647, -9223372036854775808, 3.4e38, 1e300, 'Apple pie',
+  $${"a": true, "b": "x'y"}$$, '{3,2,1}', $${"it's","a\"b"}$$, '[7,7]',
+  '{"color": "Red", "n": 5.0, "s": "8"}');
+
+CREATE FUNCTION filter_t_schema() RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+SELECT '{"fields": [
+    {"name": "id", "type": "INT64", "is_primary": true},
+    {"name": "b", "type": "BOOL"},
+    {"name": "i8", "type": "INT8"},
+    {"name": "i16", "type": "INT16"},
+    {"name": "i32", "type": "INT32"},
+    {"name": "i64", "type": "INT64"},
+    {"name": "f", "type": "FLOAT"},
+    {"name": "d", "type": "DOUBLE"},
+    {"name": "s", "type": "VARCHAR", "max_length": 32},
+    {"name": "j", "type": "JSON"},
+    {"name": "ai", "type": "ARRAY", "element_type": "INT64", "max_capacity": 8},
+    {"name": "tags", "type": "ARRAY", "element_type": "VARCHAR", "max_capacity": 8},
+    {"name": "emb", "type": "FLOAT_VECTOR", "dim": 2}],
+  "enable_dynamic_field": true}'::jsonb
+$$;
+
+-- The ids a filter selects, the way the collection API will run it
+CREATE FUNCTION filter_t_ids(filter text, params jsonb DEFAULT '{}') RETURNS bigint[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+    ids bigint[];
+BEGIN
+    SELECT * INTO c FROM milvus.compile_filter(filter, filter_t_schema(), params);
+    EXECUTE 'SELECT coalesce(array_agg(id ORDER BY id), ''{}'') FROM filter_t WHERE ' || c.sql
+        INTO ids USING c.params;
+    RETURN ids;
+END
+$$;
+
+CREATE FUNCTION filter_t_check(filter text, expected bigint[], params jsonb DEFAULT '{}')
+RETURNS text
+LANGUAGE sql AS $$
+    SELECT CASE WHEN got = expected THEN 'ok' ELSE 'MISMATCH: got ' || got::text END
+      FROM filter_t_ids(filter, params) got
+$$;
+
+-- Comparisons on scalar fields, field against field, mixed number types
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('i64 > 1000',                  '{2,5}'::bigint[]),
+    ('i64 >= 1000',                 '{1,2,5}'),
+    ('i32 == 20',                   '{2}'),
+    ('i32 != 20',                   '{1,3,5,6,7}'),
+    ('i8 < 2',                      '{1,5,6}'),
+    ('i16 <= 0',                    '{5,6}'),
+    ('f == 0.5',                    '{1}'),
+    -- a FLOAT field compares in float32, as in Milvus: 0.1 is 0.1f
+    ('f == 0.1',                    '{5}'),
+    ('d == 0.1',                    '{3}'),
+    ('d > 1e299',                   '{7}'),
+    ('f > 1e38',                    '{7}'),
+    -- 1e39 does not fit a float32: the comparison is made in float64
+    ('f < 1e39',                    '{1,2,3,5,6,7}'),
+    ('s == "apple"',                '{1}'),
+    ('s != "apple"',                '{2,3,5,6,7}'),
+    ('s > "b"',                     '{2,3}'),
+    ('b == true',                   '{1,3,6}'),
+    ('b',                           '{1,3,6}'),
+    ('b != false',                  '{1,3,6}'),
+    ('i32 > i8',                    '{1,2,3,7}'),
+    ('f < d',                       '{1,2,3,7}'),
+    ('i64 == 9223372036854775807',  '{5}'),
+    ('i64 == -9223372036854775808', '{7}'),
+    ('i32 > 2.5',                   '{1,2,3,7}'),
+    ('i8 == 1.0',                   '{1}'),
+    ('true',                        '{1,2,3,4,5,6,7}'),
+    ('FALSE',                       '{}')
+) v(filter, expected);
+
+-- Chained ranges, in and not in
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('10 <= i32 < 30',              '{1,2}'::bigint[]),
+    ('1000 > i64 >= -3000',         '{3,6}'),
+    ('0 < f < 1',                   '{1,5}'),
+    ('"b" <= s < "c"',              '{2}'),
+    ('i32 in [10, 30, 99]',         '{1,3}'),
+    ('i32 not in [10, 30]',         '{2,5,6,7}'),
+    ('s in ["apple", "cherry", "x"]', '{1,3}'),
+    ('i64 in []',                   '{}'),
+    ('i64 not in []',               '{1,2,3,5,6,7}'),
+    ('f in [0.5, 1.5]',             '{1,2}'),
+    ('i8 in [1, 2.0]',              '{1,2}'),
+    ('b in [true]',                 '{1,3,6}'),
+    ('i8 IN [1, 2,] && NOT b',      '{2}')
+) v(filter, expected);
+
+-- Arithmetic (integers in 64 bits, truncating division), bitwise operators
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('i32 + 5 == 15',               '{1}'::bigint[]),
+    ('i32 * 2 > 50',                '{3,7}'),
+    ('i32 / 3 == 3',                '{1}'),
+    ('i32 % 7 == 6',                '{2}'),
+    ('i32 % 7 == -1',               '{5}'),
+    ('-i32 > 0',                    '{5}'),
+    ('i8 ** 2 == 9',                '{3}'),
+    ('i32 - 1 < 0',                 '{5,6}'),
+    ('d * 2 == 3.0',                '{1}'),
+    ('f + 1 == 1.5',                '{1}'),
+    ('(i16 & 4) == 4',              '{1,3,5,7}'),
+    ('(i16 | 1) == 101',            '{1}'),
+    ('(i8 ^ 1) == 0',               '{1}'),
+    ('i32 - 10 - 10 == 0',          '{2}'),
+    ('i32 / 5 * 2 == 4',            '{1}'),
+    -- ** is left-associative in Milvus: (2 ** 3) ** 2
+    ('2 ** 3 ** 2 == 64',           '{1,2,3,4,5,6,7}'),
+    -- and binds tighter than unary minus: -(i8 ** 2)
+    ('-i8 ** 2 == -9',              '{3}')
+) v(filter, expected);
+
+-- Logic and precedence: not binds tighter than ==, and tighter than or
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('b and i32 > 15',              '{3}'::bigint[]),
+    ('b or i32 > 25',               '{1,3,6,7}'),
+    ('not (i32 > 15)',              '{1,5,6}'),
+    ('not b',                       '{2,5,7}'),
+    ('!b',                          '{2,5,7}'),
+    ('not b == false',              '{1,3,6}'),
+    ('b && !(i8 == 3) || i8 == 127', '{1,6,7}'),
+    ('(i32 > 0 or i32 < -10) and not b', '{2,5,7}'),
+    ('i8 == 1 or i8 == 2 and b',    '{1}'),
+    ('i8 == 1 OR i8 == 2 AnD b',    '{1}')
+) v(filter, expected);
+
+-- like (% and _, escapes), is null, is not null
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('s like "a%"',                 '{1,5}'::bigint[]),
+    ('s LIKE "%e"',                 '{1,7}'),
+    ('s like "%an%"',               '{2}'),
+    ('s like "_pple"',              '{1}'),
+    ('s like "a\\%b%"',             '{5}'),
+    ('s like "a\%b\_c%"',           '{5}'),
+    ('s like "%\\\\d"',             '{5}'),
+    ('s like ""',                   '{6}'),
+    ('s like "%"',                  '{1,2,3,5,6,7}'),
+    ('s is null',                   '{4}'),
+    ('s IS NOT NULL',               '{1,2,3,5,6,7}'),
+    ('j is null',                   '{4}'),
+    ('ai is null',                  '{4}'),
+    ('$meta is null',               '{6}'),
+    ('j["b"] is null',              '{3,4,5,6}'),
+    ('color is null',               '{4,6}'),
+    ('n is not null',               '{1,2,3,7}')
+) v(filter, expected);
+
+-- JSON paths: typed at run time; another type (or no value) is false, and
+-- != is then true
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('j["a"] == 1',                 '{1,3}'::bigint[]),
+    ('j["a"] != 1',                 '{2,4,5,6,7}'),
+    ('j["a"] > 1',                  '{2}'),
+    ('j["a"] >= 1',                 '{1,2,3}'),
+    ('j["a"] == "1"',               '{5}'),
+    ('j["a"] == true',              '{7}'),
+    ('j["b"] == "x"',               '{1}'),
+    ('j["b"] < "y"',                '{1,7}'),
+    ('j["arr"][0] == 1',            '{1}'),
+    ('j["arr"][1] > 2',             '{2,3}'),
+    ('j[0] == 1',                   '{6}'),
+    ('j[2] == "x"',                 '{6}'),
+    ('j["o"]["k"] == "v"',          '{1}'),
+    ('j["a"] in [2, "1", true]',    '{2,5,7}'),
+    ('j["a"] not in [1]',           '{2,4,5,6,7}'),
+    ('j["a"] + 1 == 2',             '{1,3}'),
+    ('j["a"] * 2 > 3',              '{2}'),
+    ('j["a"] == i8',                '{1,2}'),
+    ('j["a"] like "1%"',            '{5}'),
+    ('1 <= j["a"] < 2',             '{1,3}')
+) v(filter, expected);
+
+-- Dynamic fields: keys of "$meta" used bare or as $meta["key"]; a schema
+-- field wins over a key of the same name (row 7's "s")
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('color == "red"',              '{1,5}'::bigint[]),
+    ('color != "red"',              '{2,3,4,6,7}'),
+    ('$meta["color"] == "blue"',    '{2}'),
+    ('n == 5',                      '{1,7}'),
+    ('n > 5',                       '{3}'),
+    ('flag == true',                '{1}'),
+    ('flag',                        '{1}'),
+    ('not flag',                    '{2,3,4,5,6,7}'),
+    ('extra["deep"][1] == 20',      '{5}'),
+    ('color in ["red", "Red"]',     '{1,5,7}'),
+    ('s == "8"',                    '{}'),
+    ('I8 == 1',                     '{}')
+) v(filter, expected);
+
+-- exists, json_contains*, array_contains*, array_length, array elements
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('exists color',                '{1,2,3,5,7}'::bigint[]),
+    ('exists j["b"]',               '{1,2,3,7}'),
+    ('EXISTS extra["deep"]',        '{5}'),
+    ('exists j[0]',                 '{6}'),
+    ('json_contains(j["arr"], 1)',  '{1}'),
+    ('json_contains(j["arr"], [1, 2])', '{3}'),
+    ('json_contains(j["arr"], 3)',  '{1,3}'),
+    ('json_contains_all(j["arr"], [1, 3])', '{1}'),
+    ('json_contains_any(j["arr"], [5, [1, 2]])', '{2,3}'),
+    ('json_contains_any(j["arr"], [])', '{}'),
+    ('JSON_CONTAINS_ALL(j["arr"], [])', '{1,2,3}'),
+    ('json_contains(j, "x")',       '{6}'),
+    ('json_contains(extra["deep"], 10)', '{5}'),
+    ('json_contains(j["a"], 1)',    '{}'),
+    ('array_contains(ai, 1)',       '{1,6,7}'),
+    ('array_contains_all(ai, [1, 2])', '{1,6,7}'),
+    ('array_contains_any(ai, [5, 7])', '{2,5}'),
+    ('array_contains_all(ai, [])',  '{1,2,3,5,6,7}'),
+    ('array_contains_any(ai, [])',  '{}'),
+    ('array_contains(tags, "red")', '{1,3}'),
+    ('ARRAY_CONTAINS(tags, "it''s")', '{7}'),
+    ('json_contains(ai, 7)',        '{5}'),
+    ('array_contains(j["arr"], 4)', '{2}'),
+    ('array_length(ai) == 3',       '{1,6,7}'),
+    ('array_length(ai) == 0',       '{3}'),
+    ('array_length(tags) < 1',      '{5}'),
+    ('array_length(j["arr"]) == 2', '{2,3}'),
+    ('ai[0] == 1',                  '{1,6}'),
+    ('ai[2] > 1',                   '{1,6}'),
+    ('tags[1] == "green"',          '{1}'),
+    ('tags == ["red", "green"]',    '{1}'),
+    ('ai != [4, 5]',                '{1,3,5,6,7}')
+) v(filter, expected);
+
+-- Literal forms: integers in every base, floats, both quotes, escapes
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('i32 == 0xA',                  '{1}'::bigint[]),
+    ('i32 == 0b10100',              '{2}'),
+    ('i32 == 036',                  '{3}'),
+    ('i32 == 0o36',                 '{3}'),
+    ('i32 == 0',                    '{6}'),
+    ('d == 1.5e0',                  '{1}'),
+    ('d == .1',                     '{3}'),
+    ('d == 0x1.4p1',                '{2}'),
+    ('d == -1e10',                  '{5}'),
+    ('s == ''apple''',              '{1}'),
+    ('s == "Apple\x20pie"',         '{7}'),
+    ('s == "\u0041pple pie"',       '{7}'),
+    ('s == "\101pple pie"',         '{7}'),
+    ('s == "a%b_c\\d"',             '{5}'),
+    ('j["b"] == "x\''y"',           '{7}'),
+    ('j["b"] == ''x\''y''',         '{7}'),
+    ('tags[1] == "a\"b"',           '{7}')
+) v(filter, expected);
+
+-- Templates: values from filter_params
+SELECT filter, params, expected, filter_t_check(filter, expected, params) AS result
+FROM (VALUES
+    ('i32 > {lo} and s in {names}', '{"lo": 5, "names": ["apple", "cherry", "banana"]}'::jsonb,
+     '{1,2,3}'::bigint[]),
+    ('{lo} < i32 < {hi}',           '{"lo": 0, "hi": 25}', '{1,2}'),
+    ('f == {x}',                    '{"x": 0.5}', '{1}'),
+    ('b == {t}',                    '{"t": false}', '{2,5,7}'),
+    ('json_contains_any(ai, {v})',  '{"v": [3, 8]}', '{1,7}'),
+    ('s like {p}',                  '{"p": "%an%"}', '{2}'),
+    ('color == {c}',                '{"c": "red"}', '{1,5}'),
+    ('id in {ids} and id not in {none}', '{"ids": [2, 4, 6], "none": []}', '{2,4,6}')
+) v(filter, params, expected);
+
+-- The SQL a filter becomes: columns quoted, every value a parameter
+SELECT * FROM milvus.compile_filter('i64 > 5 and s in ["a", "b"] and color == "red"', filter_t_schema());
+SELECT * FROM milvus.compile_filter('10 <= i32 < 30 or array_contains_any(tags, {t})', filter_t_schema(),
+                                    '{"t": ["x", "y"]}');
