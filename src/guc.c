@@ -12,6 +12,7 @@
 
 #include "milvus/distance.h"
 #include "milvus/guc.h"
+#include "milvus/hnsw.h"
 
 static char *collection_database = NULL;
 static char *distance_kernels = NULL;
@@ -73,6 +74,30 @@ MvDefineSettings(void)
 							   PGC_INTERNAL,
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.hnsw_ef_search",
+							"Sets the candidate list length of milvus_hnsw index searches.",
+							"Larger finds more of the true nearest neighbours, more slowly. "
+							"A scan whose rows a WHERE clause rejects goes on past it, "
+							"up to milvus.hnsw_max_scan_tuples.",
+							&MvHnswEfSearch,
+							MV_HNSW_DEFAULT_EF_SEARCH,
+							MV_HNSW_MIN_EF_SEARCH, MV_HNSW_MAX_EF_SEARCH,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.hnsw_max_scan_tuples",
+							"Sets how many index elements a milvus_hnsw scan may visit "
+							"while it looks for more rows.",
+							"Bounds the work of filtered queries; the first ef_search "
+							"batch always completes.  Reaching it raises a NOTICE.",
+							&MvHnswMaxScanTuples,
+							MV_HNSW_DEFAULT_MAX_SCAN_TUPLES,
+							MV_HNSW_MIN_MAX_SCAN_TUPLES, MV_HNSW_MAX_MAX_SCAN_TUPLES,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("milvus.search_max_group_size",
 							"Sets the largest group_size a grouping search accepts.",

@@ -1,0 +1,26 @@
+/*
+ * hnsw.h
+ *		What the rest of the extension needs of the milvus_hnsw index: its
+ *		session settings and their limits.
+ *
+ * Everything else of the access method is private to src/index/hnsw/.
+ */
+#ifndef MILVUS_HNSW_H
+#define MILVUS_HNSW_H
+
+#include <limits.h>
+
+/* milvus.hnsw_ef_search: candidate list length of a search */
+#define MV_HNSW_MIN_EF_SEARCH			1
+#define MV_HNSW_DEFAULT_EF_SEARCH		40
+#define MV_HNSW_MAX_EF_SEARCH			1000
+
+/* milvus.hnsw_max_scan_tuples: elements a scan may visit before it gives up */
+#define MV_HNSW_MIN_MAX_SCAN_TUPLES		1
+#define MV_HNSW_DEFAULT_MAX_SCAN_TUPLES	20000
+#define MV_HNSW_MAX_MAX_SCAN_TUPLES		INT_MAX
+
+extern PGDLLIMPORT int MvHnswEfSearch;
+extern PGDLLIMPORT int MvHnswMaxScanTuples;
+
+#endif							/* MILVUS_HNSW_H */

@@ -1,0 +1,333 @@
+/*
+ * hnsw.h
+ *		Private header of the milvus_hnsw index access method.
+ *
+ * On disk.  Block 0 is the metapage.  Graph pages follow, linked through
+ * their special space in the order they were added.  Each graph node is two
+ * tuples: an element tuple (heap TIDs, level, deleted flag, a pointer to its
+ * neighbour tuple, the vector) and a neighbour tuple (index TIDs of its
+ * neighbours: 2m slots for layer 0, then m for each layer above).  The two sit
+ * on one page when they fit, else the neighbour tuple starts the next page.
+ * The metapage reserves room for the head and tail of a growing segment, an
+ * append-only page chain beside the graph that a later version fills.
+ *
+ * In memory.  One MvHnswElement per graph node, whether it belongs to the
+ * graph a build holds in memory (neighbours are pointers, index is NULL) or
+ * was loaded from disk by an insert, scan or vacuum (neighbours are read from
+ * the neighbour tuple each time; loaded elements are cached per operation by
+ * TID).  One search routine serves both.
+ *
+ * Locking.  Inserts hold MV_HNSW_UPDATE_LOCK shared, or exclusively when they
+ * may change the entry point; vacuum takes it exclusively to change the entry
+ * point.  Buffer locks are taken one at a time, except when an element is
+ * appended: metapage first, then the insert page, then new pages.  Deleted
+ * elements stay as tombstones (vector and links kept), so a concurrent search
+ * that reaches one can still walk through it; their space is not reused yet.
+ */
+#ifndef MILVUS_INDEX_HNSW_H
+#define MILVUS_INDEX_HNSW_H
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/itup.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "storage/bufmgr.h"
+#include "utils/hsearch.h"
+#include "utils/relcache.h"
+
+#include "milvus/hnsw.h"
+
+#define MV_HNSW_MAGIC				0x4D564853	/* "MVHS" */
+#define MV_HNSW_VERSION				1
+#define MV_HNSW_PAGE_ID				0xFF9A
+#define MV_HNSW_METAPAGE_BLKNO		0
+
+/* Reloptions */
+#define MV_HNSW_MIN_M					2
+#define MV_HNSW_DEFAULT_M				16
+#define MV_HNSW_MAX_M					100
+#define MV_HNSW_MIN_EF_CONSTRUCTION		4
+#define MV_HNSW_DEFAULT_EF_CONSTRUCTION	64
+#define MV_HNSW_MAX_EF_CONSTRUCTION		1000
+
+/* Heap TIDs one element holds: identical vectors share a node */
+#define MV_HNSW_HEAPTIDS			10
+
+/* Levels are a uint8 on disk; the neighbour tuple must fit a page too */
+#define MV_HNSW_MAX_LEVEL			31
+
+/* Heavyweight page locks on block numbers no page has */
+#define MV_HNSW_UPDATE_LOCK			0xFFFFFFFE
+
+/* Build sub-phases shown in pg_stat_progress_create_index */
+#define MV_HNSW_PHASE_LOAD			2
+#define MV_HNSW_PHASE_WRITE			3
+#define MV_HNSW_PHASE_SPILL			4
+
+/* Page kinds, in the special space */
+#define MV_HNSW_PAGE_META			0x0001
+#define MV_HNSW_PAGE_GRAPH			0x0002
+#define MV_HNSW_PAGE_GROWING		0x0004	/* reserved: growing segment */
+
+typedef struct MvHnswPageOpaqueData
+{
+	BlockNumber nextblkno;		/* next page of the same kind, or Invalid */
+	uint16		flags;
+	uint16		page_id;		/* MV_HNSW_PAGE_ID, for tools */
+} MvHnswPageOpaqueData;
+
+typedef MvHnswPageOpaqueData *MvHnswPageOpaque;
+
+#define MvHnswPageGetOpaque(page) ((MvHnswPageOpaque) PageGetSpecialPointer(page))
+
+typedef struct MvHnswMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint32		dimensions;
+	uint16		m;
+	uint16		efConstruction;
+	BlockNumber entryBlkno;		/* entry point, Invalid when the graph is empty */
+	OffsetNumber entryOffno;
+	int16		entryLevel;		/* -1 when the graph is empty */
+	BlockNumber insertPage;		/* last graph page: new elements go here */
+	uint64		elements;		/* element tuples written, tombstones included */
+	uint64		deleted;		/* tombstones */
+	/* growing segment: reserved, InvalidBlockNumber / 0 until it exists */
+	BlockNumber growingHead;
+	BlockNumber growingTail;
+	uint64		growingTuples;
+	uint32		reserved[8];
+} MvHnswMetaPageData;
+
+typedef MvHnswMetaPageData *MvHnswMetaPage;
+
+#define MvHnswPageGetMeta(page) ((MvHnswMetaPage) PageGetContents(page))
+
+#define MV_HNSW_ELEMENT_TUPLE		1
+#define MV_HNSW_NEIGHBOR_TUPLE		2
+
+typedef struct MvHnswElementTupleData
+{
+	uint8		type;			/* MV_HNSW_ELEMENT_TUPLE */
+	uint8		level;
+	uint8		deleted;		/* a tombstone: no heap TIDs, still walkable */
+	uint8		version;		/* bumped when the slot is reused (not yet) */
+	ItemPointerData heaptids[MV_HNSW_HEAPTIDS]; /* valid ones first */
+	ItemPointerData neighbortid;
+	uint16		unused;
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* the vector, a 4-byte-header varlena */
+} MvHnswElementTupleData;
+
+typedef MvHnswElementTupleData *MvHnswElementTuple;
+
+typedef struct MvHnswNeighborTupleData
+{
+	uint8		type;			/* MV_HNSW_NEIGHBOR_TUPLE */
+	uint8		version;
+	uint16		count;			/* (level + 2) * m */
+	ItemPointerData indextids[FLEXIBLE_ARRAY_MEMBER];
+} MvHnswNeighborTupleData;
+
+typedef MvHnswNeighborTupleData *MvHnswNeighborTuple;
+
+#define MV_HNSW_ELEMENT_TUPLE_SIZE(valsize) \
+	MAXALIGN(offsetof(MvHnswElementTupleData, data) + (valsize))
+#define MV_HNSW_NEIGHBOR_TUPLE_SIZE(level, m) \
+	MAXALIGN(offsetof(MvHnswNeighborTupleData, indextids) + \
+			 ((level) + 2) * (m) * sizeof(ItemPointerData))
+/* the largest tuple an empty graph page takes */
+#define MV_HNSW_MAX_TUPLE_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - \
+	 MAXALIGN(sizeof(MvHnswPageOpaqueData)) - sizeof(ItemIdData))
+
+/* neighbour slots of a layer, and where they start in the neighbour tuple */
+#define MvHnswLayerM(m, lc)			((lc) == 0 ? (m) * 2 : (m))
+#define MvHnswLayerStart(m, lc)		((lc) == 0 ? 0 : ((lc) + 1) * (m))
+
+/* Index options */
+typedef struct MvHnswOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			m;
+	int			efConstruction;
+} MvHnswOptions;
+
+/* How distances are computed: straight into a kernel when we know it */
+typedef enum MvHnswMetric
+{
+	MV_HNSW_F32_L2,
+	MV_HNSW_F32_IP,
+	MV_HNSW_F32_COSINE,
+	MV_HNSW_F16_L2,
+	MV_HNSW_F16_IP,
+	MV_HNSW_F16_COSINE,
+	MV_HNSW_BIT_HAMMING,
+	MV_HNSW_BIT_JACCARD,
+	MV_HNSW_GENERIC				/* through fmgr */
+} MvHnswMetric;
+
+typedef struct MvHnswDist
+{
+	MvHnswMetric metric;
+	FmgrInfo   *proc;			/* support function 1 */
+	Oid			collation;
+} MvHnswDist;
+
+/* In memory */
+struct MvHnswElement;
+
+typedef struct MvHnswCandidate
+{
+	struct MvHnswElement *element;
+	float		distance;
+} MvHnswCandidate;
+
+typedef struct MvHnswNeighborArray
+{
+	int			length;
+	MvHnswCandidate items[FLEXIBLE_ARRAY_MEMBER];
+} MvHnswNeighborArray;
+
+typedef struct MvHnswElement
+{
+	ItemPointerData tid;		/* element tuple; Invalid until written */
+	ItemPointerData neighbortid;
+	uint8		level;
+	uint8		deleted;
+	uint8		version;
+	uint8		nheaptids;
+	ItemPointerData heaptids[MV_HNSW_HEAPTIDS];
+	MvHnswNeighborArray **neighbors;	/* build graph only: level + 1 arrays */
+	Pointer		value;			/* the vector, or NULL when not kept */
+	float		qdist;			/* distance to the operation's query */
+	uint64		visited;		/* stamp of the last search that saw it */
+	struct MvHnswElement *next; /* build graph: insertion order */
+} MvHnswElement;
+
+/*
+ * The graph a search walks: the build's graph in memory, or an index on disk
+ * with the elements this operation has loaded.
+ */
+typedef struct MvHnswGraph
+{
+	Relation	index;
+	bool		ondisk;
+	MvHnswDist	dist;
+	int			m;
+	int			efConstruction;
+	MemoryContext ctx;			/* elements and caches live here */
+	HTAB	   *cache;			/* on disk: TID -> loaded element */
+	uint64		stamp;			/* current search */
+	bool		keepValues;		/* copy vectors of loaded elements */
+	Pointer		query;			/* the vector distances are measured to */
+	int64		loaded;			/* elements read from disk */
+	MvHnswElement *entry;		/* build graph: entry point */
+} MvHnswGraph;
+
+/* A growable array of candidates kept as a binary heap */
+typedef struct MvHnswHeap
+{
+	MvHnswCandidate *items;
+	int			length;
+	int			capacity;
+	bool		maxheap;		/* farthest on top, else nearest */
+} MvHnswHeap;
+
+/* A set of page changes: GenericXLog, or plain writes while building */
+typedef struct MvHnswPageEdit
+{
+	GenericXLogState *state;
+	Relation	index;
+	bool		building;
+	int			nbuffers;
+	Buffer		buffers[MAX_GENERIC_XLOG_PAGES];
+} MvHnswPageEdit;
+
+/* hnsw.c */
+extern int	MvHnswGetM(Relation index);
+extern int	MvHnswGetEfConstruction(Relation index);
+
+/* hnswutils.c */
+extern void MvHnswInitDist(MvHnswDist *dist, Relation index);
+extern float MvHnswDistance(const MvHnswDist *dist, Pointer a, Pointer b);
+extern int	MvHnswMaxLevel(int m);
+extern int	MvHnswRandomLevel(int m);
+extern Size MvHnswValueLimit(Relation index, int *maxdims, const char **typname);
+extern void MvHnswCheckDims(Relation index, int dims);
+extern void MvHnswCheckValueFits(Relation index, Pointer value);
+extern void MvHnswCheckValueDims(Relation index, const MvHnswMetaPageData *meta,
+								 Pointer value);
+extern Pointer MvHnswDetoastCopy(Datum value);
+
+extern void MvHnswInitPage(Page page, uint16 flags);
+extern void MvHnswFillMetaPage(Page page, int dims, int m, int efConstruction);
+extern void MvHnswReadMeta(Relation index, MvHnswMetaPageData *meta);
+
+extern void MvHnswEditStart(MvHnswPageEdit *edit, Relation index, bool building);
+extern Page MvHnswEditRegister(MvHnswPageEdit *edit, Buffer buffer, bool isNew);
+extern void MvHnswEditFinish(MvHnswPageEdit *edit);
+extern Buffer MvHnswNewBuffer(Relation index, bool building);
+
+extern void MvHnswHeapInit(MvHnswHeap *heap, int capacity, bool maxheap);
+extern void MvHnswHeapPush(MvHnswHeap *heap, MvHnswCandidate c);
+extern MvHnswCandidate MvHnswHeapPop(MvHnswHeap *heap);
+static inline MvHnswCandidate *
+MvHnswHeapTop(MvHnswHeap *heap)
+{
+	return heap->length > 0 ? &heap->items[0] : NULL;
+}
+
+extern MvHnswGraph *MvHnswGraphCreate(Relation index, bool ondisk, MemoryContext ctx,
+									  bool keepValues, int m, int efConstruction);
+extern MvHnswElement *MvHnswGetElement(MvHnswGraph *g, ItemPointer tid);
+extern MvHnswElement *MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid);
+extern int	MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc,
+								   ItemPointerData *tids);
+extern float MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e);
+extern int	MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries,
+							  int ef, int lc, bool newSearch, MvHnswHeap *discarded,
+							  MvHnswCandidate **result);
+extern int	MvHnswSelectNeighbors(MvHnswGraph *g, MvHnswCandidate *cands, int ncands,
+								  int lm, MvHnswCandidate *out);
+extern void MvHnswFindNeighbors(MvHnswGraph *g, MvHnswElement *entry, int level,
+								MvHnswCandidate **layers, int *counts,
+								MvHnswCandidate *nearest);
+extern int	MvHnswCandidateCmp(const void *a, const void *b);
+extern bool MvHnswValuesEqual(Pointer a, Pointer b);
+
+/* hnswinsert.c */
+extern void MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid,
+							   bool building);
+
+/* AM callbacks */
+extern IndexBuildResult *mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void mvhnsw_buildempty(Relation index);
+extern bool mvhnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+						  Relation heap, IndexUniqueCheck checkUnique,
+						  bool indexUnchanged, IndexInfo *indexInfo);
+extern IndexBulkDeleteResult *mvhnsw_bulkdelete(IndexVacuumInfo *info,
+												IndexBulkDeleteResult *stats,
+												IndexBulkDeleteCallback callback,
+												void *callback_state);
+extern IndexBulkDeleteResult *mvhnsw_vacuumcleanup(IndexVacuumInfo *info,
+												   IndexBulkDeleteResult *stats);
+extern IndexScanDesc mvhnsw_beginscan(Relation index, int nkeys, int norderbys);
+extern void mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+						  ScanKey orderbys, int norderbys);
+extern bool mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir);
+extern void mvhnsw_endscan(IndexScanDesc scan);
+
+/* distance functions of src/types/ the index calls without fmgr */
+extern Datum milvus_floatvector_l2_squared_distance(PG_FUNCTION_ARGS);
+extern Datum milvus_floatvector_negative_inner_product(PG_FUNCTION_ARGS);
+extern Datum milvus_floatvector_cosine_distance(PG_FUNCTION_ARGS);
+extern Datum milvus_float16vector_l2_squared_distance(PG_FUNCTION_ARGS);
+extern Datum milvus_float16vector_negative_inner_product(PG_FUNCTION_ARGS);
+extern Datum milvus_float16vector_cosine_distance(PG_FUNCTION_ARGS);
+extern Datum milvus_binaryvector_hamming_distance(PG_FUNCTION_ARGS);
+extern Datum milvus_binaryvector_jaccard_distance(PG_FUNCTION_ARGS);
+
+#endif							/* MILVUS_INDEX_HNSW_H */

@@ -1,0 +1,419 @@
+/*
+ * hnswbuild.c
+ *		Build a milvus_hnsw index.
+ *
+ * The build happens in two phases.  In memory: every heap row goes into a
+ * graph held in a memory context bounded by maintenance_work_mem, with the
+ * same search and neighbour heuristic as an insert.  On disk: the graph is
+ * written page by page, element tuple then neighbour tuple, in insertion
+ * order.  Neighbour tuples point at elements not written yet, so the layout is
+ * computed first on a scratch page and the pages are then written with every
+ * TID known.  If the graph outgrows maintenance_work_mem, what is in memory is
+ * written out and the remaining rows are inserted one by one on disk (with a
+ * NOTICE: that is much slower).  No WAL is written during the build; at its
+ * end every page is logged as a full image (log_newpage_range).
+ */
+#include "postgres.h"
+
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "storage/smgr.h"
+#include "utils/memutils.h"
+
+#include "hnsw.h"
+
+typedef struct MvHnswBuildState
+{
+	Relation	heap;
+	Relation	index;
+	MvHnswGraph *graph;			/* in memory, until it spills */
+	MemoryContext graphCtx;
+	MemoryContext tmpCtx;
+	Size		memoryLimit;
+	bool		spilled;		/* rows now go straight to disk */
+	double		indtuples;
+	int64		elements;
+	MvHnswElement *head;
+	MvHnswElement *tail;
+} MvHnswBuildState;
+
+/* Add a row to the in-memory graph */
+static void
+insert_in_memory(MvHnswBuildState *state, Pointer value, ItemPointer heaptid)
+{
+	MvHnswGraph *g = state->graph;
+	MvHnswElement *e;
+	MvHnswCandidate *layers[MV_HNSW_MAX_LEVEL + 1];
+	int			counts[MV_HNSW_MAX_LEVEL + 1];
+	MvHnswCandidate nearest;
+	MemoryContext oldctx;
+
+	g->query = value;
+	if (g->entry != NULL)
+	{
+		int			level = MvHnswRandomLevel(g->m);
+
+		MvHnswFindNeighbors(g, g->entry, level, layers, counts, &nearest);
+		if (nearest.element != NULL && nearest.distance == 0 &&
+			nearest.element->nheaptids < MV_HNSW_HEAPTIDS &&
+			MvHnswValuesEqual(nearest.element->value, value))
+		{
+			nearest.element->heaptids[nearest.element->nheaptids++] = *heaptid;
+			return;
+		}
+
+		oldctx = MemoryContextSwitchTo(state->graphCtx);
+		e = palloc0(sizeof(MvHnswElement));
+		e->level = level;
+	}
+	else
+	{
+		oldctx = MemoryContextSwitchTo(state->graphCtx);
+		e = palloc0(sizeof(MvHnswElement));
+		e->level = MvHnswRandomLevel(g->m);
+		for (int lc = 0; lc <= e->level; lc++)
+			counts[lc] = 0;
+	}
+
+	e->heaptids[0] = *heaptid;
+	e->nheaptids = 1;
+	e->value = palloc(VARSIZE(value));
+	memcpy(e->value, value, VARSIZE(value));
+	e->neighbors = palloc(sizeof(MvHnswNeighborArray *) * (e->level + 1));
+	for (int lc = 0; lc <= e->level; lc++)
+	{
+		int			lm = MvHnswLayerM(g->m, lc);
+
+		e->neighbors[lc] = palloc(offsetof(MvHnswNeighborArray, items) +
+								  sizeof(MvHnswCandidate) * lm);
+		e->neighbors[lc]->length = counts[lc];
+		if (counts[lc] > 0)
+			memcpy(e->neighbors[lc]->items, layers[lc], sizeof(MvHnswCandidate) * counts[lc]);
+	}
+	MemoryContextSwitchTo(oldctx);
+
+	if (state->tail)
+		state->tail->next = e;
+	else
+		state->head = e;
+	state->tail = e;
+	state->elements++;
+
+	/* link back, pruning with the heuristic when a list is full */
+	for (int lc = 0; g->entry != NULL && lc <= Min(e->level, g->entry->level); lc++)
+	{
+		int			lm = MvHnswLayerM(g->m, lc);
+
+		for (int i = 0; i < counts[lc]; i++)
+		{
+			MvHnswElement *n = layers[lc][i].element;
+			MvHnswNeighborArray *list = n->neighbors[lc];
+			MvHnswCandidate *cands;
+
+			if (list->length < lm)
+			{
+				list->items[list->length].element = e;
+				list->items[list->length].distance = layers[lc][i].distance;
+				list->length++;
+				continue;
+			}
+			cands = palloc(sizeof(MvHnswCandidate) * (lm + 1));
+			memcpy(cands, list->items, sizeof(MvHnswCandidate) * lm);
+			cands[lm].element = e;
+			cands[lm].distance = layers[lc][i].distance;
+			qsort(cands, lm + 1, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
+			list->length = MvHnswSelectNeighbors(g, cands, lm + 1, lm, list->items);
+		}
+	}
+
+	if (g->entry == NULL || e->level > g->entry->level)
+		g->entry = e;
+}
+
+/* Pages being written in order, or laid out on a scratch page (dryrun) */
+typedef struct MvHnswPageWriter
+{
+	Relation	index;
+	bool		dryrun;
+	Page		page;
+	BlockNumber blkno;			/* of the page being filled */
+} MvHnswPageWriter;
+
+static void
+writer_start(MvHnswPageWriter *w, Relation index, bool dryrun, BlockNumber first)
+{
+	w->index = index;
+	w->dryrun = dryrun;
+	w->page = palloc(BLCKSZ);
+	w->blkno = first;
+	MvHnswInitPage(w->page, MV_HNSW_PAGE_GRAPH);
+}
+
+/* Write the current page (linking it to the next if there is one) */
+static void
+writer_flush(MvHnswPageWriter *w, bool last)
+{
+	if (!last)
+		MvHnswPageGetOpaque(w->page)->nextblkno = w->blkno + 1;
+	if (!w->dryrun)
+	{
+		Buffer		buf = MvHnswNewBuffer(w->index, true);
+
+		if (BufferGetBlockNumber(buf) != w->blkno)
+			elog(ERROR, "milvus_hnsw: expected to write block %u, got %u",
+				 w->blkno, BufferGetBlockNumber(buf));
+		memcpy(BufferGetPage(buf), w->page, BLCKSZ);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+	if (!last)
+	{
+		w->blkno++;
+		MvHnswInitPage(w->page, MV_HNSW_PAGE_GRAPH);
+	}
+}
+
+static OffsetNumber
+writer_add(MvHnswPageWriter *w, Item item, Size size)
+{
+	OffsetNumber off = PageAddItem(w->page, item, size, InvalidOffsetNumber, false, false);
+
+	if (off == InvalidOffsetNumber)
+		elog(ERROR, "milvus_hnsw: failed to add index item to \"%s\"",
+			 RelationGetRelationName(w->index));
+	return off;
+}
+
+/*
+ * Place one element and its neighbour tuple as inserts do: together on the
+ * current page if they fit, else from a fresh page, the neighbour tuple
+ * starting the page after when a large vector leaves no room.
+ */
+static void
+writer_place(MvHnswPageWriter *w, Item etup, Size esize, Item ntup, Size nsize,
+			 ItemPointer etid, ItemPointer ntid)
+{
+	Size		pair = esize + nsize + 2 * sizeof(ItemIdData);
+	OffsetNumber off;
+
+	if (PageGetExactFreeSpace(w->page) < pair && PageGetMaxOffsetNumber(w->page) > 0)
+		writer_flush(w, false);
+	off = writer_add(w, etup, esize);
+	ItemPointerSet(etid, w->blkno, off);
+	if (PageGetExactFreeSpace(w->page) < nsize + sizeof(ItemIdData))
+		writer_flush(w, false);
+	off = writer_add(w, ntup, nsize);
+	ItemPointerSet(ntid, w->blkno, off);
+}
+
+/* Write the in-memory graph to pages after the metapage and point the metapage at it */
+static void
+flush_graph(MvHnswBuildState *state)
+{
+	MvHnswGraph *g = state->graph;
+	MvHnswPageWriter w;
+	char	   *scratch = palloc0(BLCKSZ);
+	MvHnswElementTuple etup = palloc0(BLCKSZ);
+	MvHnswNeighborTuple ntup = palloc0(BLCKSZ);
+	Buffer		metabuf;
+	MvHnswMetaPage meta;
+	BlockNumber first = RelationGetNumberOfBlocks(state->index);
+	int64		done = 0;
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_WRITE);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, state->elements);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+
+	/* pass 1: where every tuple goes */
+	writer_start(&w, state->index, true, first);
+	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
+	{
+		CHECK_FOR_INTERRUPTS();
+		writer_place(&w, scratch, MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(e->value)),
+					 scratch, MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m),
+					 &e->tid, &e->neighbortid);
+	}
+
+	/* pass 2: the same layout with the real tuples */
+	writer_start(&w, state->index, false, first);
+	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
+	{
+		Size		esize = MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(e->value));
+		Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m);
+		ItemPointerData etid,
+					ntid;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(etup, 0, esize);
+		etup->type = MV_HNSW_ELEMENT_TUPLE;
+		etup->level = e->level;
+		for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
+		{
+			if (i < e->nheaptids)
+				etup->heaptids[i] = e->heaptids[i];
+			else
+				ItemPointerSetInvalid(&etup->heaptids[i]);
+		}
+		etup->neighbortid = e->neighbortid;
+		memcpy(etup->data, e->value, VARSIZE(e->value));
+
+		memset(ntup, 0, nsize);
+		ntup->type = MV_HNSW_NEIGHBOR_TUPLE;
+		ntup->count = (e->level + 2) * g->m;
+		for (int i = 0; i < ntup->count; i++)
+			ItemPointerSetInvalid(&ntup->indextids[i]);
+		for (int lc = 0; lc <= e->level; lc++)
+		{
+			MvHnswNeighborArray *list = e->neighbors[lc];
+
+			for (int i = 0; i < list->length; i++)
+				ntup->indextids[MvHnswLayerStart(g->m, lc) + i] = list->items[i].element->tid;
+		}
+
+		writer_place(&w, (Item) etup, esize, (Item) ntup, nsize, &etid, &ntid);
+		if (!ItemPointerEquals(&etid, &e->tid) || !ItemPointerEquals(&ntid, &e->neighbortid))
+			elog(ERROR, "milvus_hnsw: graph layout changed between passes");
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, ++done);
+	}
+	if (state->head != NULL)
+		writer_flush(&w, true);
+
+	metabuf = ReadBuffer(state->index, MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = MvHnswPageGetMeta(BufferGetPage(metabuf));
+	if (g->entry != NULL)
+	{
+		meta->entryBlkno = ItemPointerGetBlockNumber(&g->entry->tid);
+		meta->entryOffno = ItemPointerGetOffsetNumber(&g->entry->tid);
+		meta->entryLevel = g->entry->level;
+		meta->insertPage = w.blkno;
+	}
+	meta->elements = state->elements;
+	MarkBufferDirty(metabuf);
+	UnlockReleaseBuffer(metabuf);
+}
+
+/* Per heap row of the build scan */
+static void
+build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+			   bool tupleIsAlive, void *arg)
+{
+	MvHnswBuildState *state = (MvHnswBuildState *) arg;
+	MemoryContext oldctx;
+	Pointer		value;
+
+	if (isnull[0])
+		return;
+	CHECK_FOR_INTERRUPTS();
+
+	oldctx = MemoryContextSwitchTo(state->tmpCtx);
+	value = MvHnswDetoastCopy(values[0]);
+	MvHnswCheckValueFits(index, value);
+
+	if (state->spilled)
+		MvHnswInsertOnDisk(index, value, tid, true);
+	else
+	{
+		insert_in_memory(state, value, tid);
+		if (MemoryContextMemAllocated(state->graphCtx, true) > state->memoryLimit)
+		{
+			ereport(NOTICE,
+					(errmsg("milvus_hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
+							state->indtuples + 1),
+					 errdetail("The rest of the rows are inserted one by one, which is much slower."),
+					 errhint("Increase maintenance_work_mem to build the index faster.")));
+			flush_graph(state);
+			MemoryContextDelete(state->graphCtx);
+			state->graphCtx = NULL;
+			state->graph = NULL;
+			state->spilled = true;
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_SPILL);
+		}
+	}
+
+	state->indtuples += 1;
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) state->indtuples);
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextReset(state->tmpCtx);
+}
+
+/* ambuild */
+IndexBuildResult *
+mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	IndexBuildResult *result;
+	MvHnswBuildState state;
+	int			dims = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+	int			m = MvHnswGetM(index);
+	int			efConstruction = MvHnswGetEfConstruction(index);
+	double		reltuples;
+	Buffer		metabuf;
+
+	if (dims < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column does not have dimensions"),
+				 errhint("Declare the column with its dimension, e.g. floatvector(768).")));
+	MvHnswCheckDims(index, dims);
+	if (efConstruction < 2 * m)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ef_construction must be greater than or equal to 2 * m")));
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+
+	metabuf = MvHnswNewBuffer(index, true);
+	MvHnswFillMetaPage(BufferGetPage(metabuf), dims, m, efConstruction);
+	MarkBufferDirty(metabuf);
+	UnlockReleaseBuffer(metabuf);
+
+	memset(&state, 0, sizeof(state));
+	state.heap = heap;
+	state.index = index;
+	state.memoryLimit = (Size) maintenance_work_mem * 1024;
+	state.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw build graph",
+										   ALLOCSET_DEFAULT_SIZES);
+	state.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw build tuple",
+										 ALLOCSET_DEFAULT_SIZES);
+	state.graph = MvHnswGraphCreate(index, false, state.graphCtx, true, m, efConstruction);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_LOAD);
+	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+									   build_callback, &state, NULL);
+
+	if (!state.spilled)
+	{
+		flush_graph(&state);
+		MemoryContextDelete(state.graphCtx);
+	}
+	MemoryContextDelete(state.tmpCtx);
+
+	if (RelationNeedsWAL(index))
+		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+
+	result = palloc(sizeof(IndexBuildResult));
+	result->heap_tuples = reltuples;
+	result->index_tuples = state.indtuples;
+	return result;
+}
+
+/* ambuildempty: the init fork of an unlogged index, an empty graph */
+void
+mvhnsw_buildempty(Relation index)
+{
+	Page		page = (Page) palloc(BLCKSZ);
+
+	MvHnswFillMetaPage(page, TupleDescAttr(RelationGetDescr(index), 0)->atttypmod,
+					   MvHnswGetM(index), MvHnswGetEfConstruction(index));
+	PageSetChecksumInplace(page, MV_HNSW_METAPAGE_BLKNO);
+	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, MV_HNSW_METAPAGE_BLKNO,
+			  (char *) page, true);
+	log_newpage(&(RelationGetSmgr(index))->smgr_rnode.node, INIT_FORKNUM,
+				MV_HNSW_METAPAGE_BLKNO, page, true);
+	smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+}

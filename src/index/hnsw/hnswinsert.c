@@ -1,0 +1,365 @@
+/*
+ * hnswinsert.c
+ *		Insert into a milvus_hnsw index: one new graph node per row, on disk.
+ *
+ * An insert (1) draws a level, (2) takes the update lock (exclusively if it
+ * may become the entry point), (3) searches the graph for its neighbours as
+ * HNSW's INSERT does, (4) appends its element and neighbour tuples and, if
+ * need be, the new entry point in one WAL record, then (5) adds a link back
+ * from each neighbour, one WAL record each: into a free slot, else in place of
+ * the neighbour the heuristic would drop (a tombstone first).  A crash between
+ * (4) and (5) leaves a valid graph with fewer links, never a broken one.  A
+ * vector equal to an existing live element joins that element's heap TIDs.
+ */
+#include "postgres.h"
+
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+
+#include "hnsw.h"
+
+/* Add a heap TID to an existing element of equal vector; false if it is full */
+static bool
+add_duplicate(MvHnswGraph *g, MvHnswElement *e, ItemPointer heaptid, bool building)
+{
+	Buffer		buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&e->tid));
+	MvHnswPageEdit edit;
+	Page		page;
+	MvHnswElementTuple etup;
+	bool		added = false;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, g->index, building);
+	page = MvHnswEditRegister(&edit, buf, false);
+	etup = (MvHnswElementTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&e->tid)));
+	if (!etup->deleted)
+	{
+		for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
+		{
+			if (!ItemPointerIsValid(&etup->heaptids[i]))
+			{
+				etup->heaptids[i] = *heaptid;
+				added = true;
+				break;
+			}
+		}
+	}
+	if (added)
+		MvHnswEditFinish(&edit);
+	else if (!building)
+		GenericXLogAbort(edit.state);
+	UnlockReleaseBuffer(buf);
+	return added;
+}
+
+/*
+ * Append the element and neighbour tuples of a new node at the insert page
+ * (or new pages), updating the metapage; returns the element's TID.
+ */
+static ItemPointerData
+append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPointer heaptid,
+			   MvHnswCandidate **layers, int *counts, bool building)
+{
+	Size		esize = MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(value));
+	Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(level, g->m);
+	Size		pair = esize + nsize + 2 * sizeof(ItemIdData);
+	MvHnswElementTuple etup = palloc0(esize);
+	MvHnswNeighborTuple ntup = palloc0(nsize);
+	Buffer		metabuf,
+				buf = InvalidBuffer,
+				ebuf,
+				nbuf;
+	Page		metapage,
+				page = NULL,
+				epage,
+				npage;
+	MvHnswMetaPage meta;
+	MvHnswPageEdit edit;
+	Buffer		locked[3];
+	int			nlocked = 0;
+	ItemPointerData etid;
+	OffsetNumber eoff,
+				noff;
+
+	etup->type = MV_HNSW_ELEMENT_TUPLE;
+	etup->level = level;
+	for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
+		ItemPointerSetInvalid(&etup->heaptids[i]);
+	etup->heaptids[0] = *heaptid;
+	memcpy(etup->data, value, VARSIZE(value));
+
+	ntup->type = MV_HNSW_NEIGHBOR_TUPLE;
+	ntup->count = (level + 2) * g->m;
+	for (int i = 0; i < ntup->count; i++)
+		ItemPointerSetInvalid(&ntup->indextids[i]);
+	for (int lc = 0; lc <= level; lc++)
+		for (int i = 0; i < counts[lc]; i++)
+			ntup->indextids[MvHnswLayerStart(g->m, lc) + i] = layers[lc][i].element->tid;
+
+	/* metapage first, then the insert page, then new pages */
+	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, building);
+	metapage = MvHnswEditRegister(&edit, metabuf, false);
+	meta = MvHnswPageGetMeta(metapage);
+
+	if (BlockNumberIsValid(meta->insertPage))
+	{
+		buf = ReadBuffer(index, meta->insertPage);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		locked[nlocked++] = buf;
+		page = MvHnswEditRegister(&edit, buf, false);
+	}
+
+	if (page != NULL && PageGetExactFreeSpace(page) >= pair)
+	{
+		ebuf = nbuf = buf;
+		epage = npage = page;
+	}
+	else
+	{
+		ebuf = MvHnswNewBuffer(index, building);
+		locked[nlocked++] = ebuf;
+		epage = MvHnswEditRegister(&edit, ebuf, true);
+		MvHnswInitPage(epage, MV_HNSW_PAGE_GRAPH);
+		if (page != NULL)
+			MvHnswPageGetOpaque(page)->nextblkno = BufferGetBlockNumber(ebuf);
+		if (PageGetExactFreeSpace(epage) >= pair)
+		{
+			nbuf = ebuf;
+			npage = epage;
+		}
+		else
+		{
+			/* a large vector: its neighbour tuple starts the next page */
+			nbuf = MvHnswNewBuffer(index, building);
+			locked[nlocked++] = nbuf;
+			npage = MvHnswEditRegister(&edit, nbuf, true);
+			MvHnswInitPage(npage, MV_HNSW_PAGE_GRAPH);
+			MvHnswPageGetOpaque(epage)->nextblkno = BufferGetBlockNumber(nbuf);
+		}
+		meta->insertPage = BufferGetBlockNumber(nbuf);
+	}
+
+	eoff = OffsetNumberNext(PageGetMaxOffsetNumber(epage));
+	noff = (npage == epage) ? OffsetNumberNext(eoff) : FirstOffsetNumber;
+	ItemPointerSet(&etup->neighbortid, BufferGetBlockNumber(nbuf), noff);
+	if (PageAddItem(epage, (Item) etup, esize, eoff, false, false) != eoff ||
+		PageAddItem(npage, (Item) ntup, nsize, noff, false, false) != noff)
+		elog(ERROR, "milvus_hnsw: failed to add index item to \"%s\"",
+			 RelationGetRelationName(index));
+	ItemPointerSet(&etid, BufferGetBlockNumber(ebuf), eoff);
+
+	meta->elements++;
+	if (!BlockNumberIsValid(meta->entryBlkno) || level > meta->entryLevel)
+	{
+		meta->entryBlkno = ItemPointerGetBlockNumber(&etid);
+		meta->entryOffno = eoff;
+		meta->entryLevel = level;
+	}
+	MvHnswEditFinish(&edit);
+
+	for (int i = 0; i < nlocked; i++)
+		UnlockReleaseBuffer(locked[i]);
+	UnlockReleaseBuffer(metabuf);
+	return etid;
+}
+
+/*
+ * The neighbour of n at layer lc that should make room for the new element
+ * (whose distance to n is dnew), or an invalid TID if the new element is the
+ * one the heuristic would drop.  n's list is full: tids holds it.
+ */
+static ItemPointerData
+choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dnew,
+			  ItemPointerData *tids, int ntids, int lm)
+{
+	MvHnswCandidate *cands = palloc(sizeof(MvHnswCandidate) * (ntids + 1));
+	MvHnswCandidate *kept = palloc(sizeof(MvHnswCandidate) * lm);
+	int			nkept;
+	ItemPointerData victim;
+
+	ItemPointerSetInvalid(&victim);
+	for (int i = 0; i < ntids; i++)
+	{
+		MvHnswElement *x = MvHnswGetElement(g, &tids[i]);
+
+		if (x->deleted)
+			return x->tid;		/* drop a tombstone first */
+		cands[i].element = x;
+		cands[i].distance = MvHnswDistance(&g->dist, n->value, x->value);
+	}
+	cands[ntids].element = newElement;
+	cands[ntids].distance = dnew;
+	qsort(cands, ntids + 1, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
+	nkept = MvHnswSelectNeighbors(g, cands, ntids + 1, lm, kept);
+
+	for (int i = 0; i <= ntids; i++)
+	{
+		bool		found = false;
+
+		for (int j = 0; j < nkept && !found; j++)
+			found = (kept[j].element == cands[i].element);
+		if (!found)
+		{
+			if (cands[i].element != newElement)
+				victim = cands[i].element->tid;
+			break;
+		}
+	}
+	return victim;
+}
+
+/* Link neighbour n back to the new element at layer lc */
+static void
+link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dnew, int lc,
+		  bool building)
+{
+	int			lm = MvHnswLayerM(g->m, lc);
+	int			start = MvHnswLayerStart(g->m, lc);
+	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * lm);
+	int			ntids = MvHnswLoadNeighborTids(g, n, lc, tids);
+	ItemPointerData victim;
+	Buffer		buf;
+	Page		page;
+	MvHnswNeighborTuple ntup;
+	MvHnswPageEdit edit;
+	int			slot = -1;
+
+	ItemPointerSetInvalid(&victim);
+	if (ntids >= lm)
+	{
+		victim = choose_victim(g, n, newElement, dnew, tids, ntids, lm);
+		if (!ItemPointerIsValid(&victim))
+			return;
+	}
+
+	/* the list may have changed since it was read: decide again on the page */
+	buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&n->neighbortid));
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, g->index, building);
+	page = MvHnswEditRegister(&edit, buf, false);
+	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&n->neighbortid)));
+	if (ntup->type == MV_HNSW_NEIGHBOR_TUPLE && ntup->count == (n->level + 2) * g->m)
+	{
+		for (int i = 0; i < lm; i++)
+		{
+			ItemPointer t = &ntup->indextids[start + i];
+
+			if (ItemPointerEquals(t, &newElement->tid))
+			{
+				slot = -1;
+				break;
+			}
+			if (slot < 0 && !ItemPointerIsValid(t))
+				slot = i;
+		}
+		if (slot < 0 && ItemPointerIsValid(&victim))
+		{
+			for (int i = 0; i < lm; i++)
+				if (ItemPointerEquals(&ntup->indextids[start + i], &victim))
+					slot = i;
+		}
+	}
+	if (slot >= 0)
+	{
+		ntup->indextids[start + slot] = newElement->tid;
+		MvHnswEditFinish(&edit);
+	}
+	else if (!building)
+		GenericXLogAbort(edit.state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Insert one vector (a detoasted copy) for one heap TID.  While building, no
+ * WAL is written: the build logs every page at its end.
+ */
+void
+MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool building)
+{
+	MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw insert",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldctx = MemoryContextSwitchTo(ctx);
+	MvHnswMetaPageData meta;
+	MvHnswGraph *g;
+	LOCKMODE	lockmode = ShareLock;
+	int			level;
+	MvHnswCandidate *layers[MV_HNSW_MAX_LEVEL + 1];
+	int			counts[MV_HNSW_MAX_LEVEL + 1];
+	MvHnswCandidate nearest;
+	MvHnswElement *newElement;
+
+	MvHnswCheckValueFits(index, value);
+	MvHnswReadMeta(index, &meta);
+	MvHnswCheckValueDims(index, &meta, value);
+	level = MvHnswRandomLevel(meta.m);
+
+	/* the entry point only changes under the exclusive lock */
+	for (;;)
+	{
+		LockPage(index, MV_HNSW_UPDATE_LOCK, lockmode);
+		MvHnswReadMeta(index, &meta);
+		if (lockmode == ExclusiveLock ||
+			(BlockNumberIsValid(meta.entryBlkno) && level <= meta.entryLevel))
+			break;
+		UnlockPage(index, MV_HNSW_UPDATE_LOCK, lockmode);
+		lockmode = ExclusiveLock;
+	}
+
+	g = MvHnswGraphCreate(index, true, ctx, true, meta.m, MvHnswGetEfConstruction(index));
+	g->query = value;
+	for (int lc = 0; lc <= level; lc++)
+		counts[lc] = 0;
+
+	if (BlockNumberIsValid(meta.entryBlkno))
+	{
+		ItemPointerData entrytid;
+		MvHnswElement *entry;
+
+		ItemPointerSet(&entrytid, meta.entryBlkno, meta.entryOffno);
+		entry = MvHnswGetElement(g, &entrytid);
+		MvHnswFindNeighbors(g, entry, level, layers, counts, &nearest);
+
+		if (nearest.element != NULL && nearest.distance == 0 &&
+			MvHnswValuesEqual(nearest.element->value, value) &&
+			add_duplicate(g, nearest.element, heaptid, building))
+			goto done;
+	}
+
+	newElement = palloc0(sizeof(MvHnswElement));
+	newElement->level = level;
+	newElement->value = value;
+	newElement->tid = append_element(index, g, value, level, heaptid, layers, counts, building);
+
+	for (int lc = Min(level, meta.entryLevel); lc >= 0; lc--)
+		for (int i = 0; i < counts[lc]; i++)
+			link_back(g, layers[lc][i].element, newElement, layers[lc][i].distance, lc,
+					  building);
+
+done:
+	UnlockPage(index, MV_HNSW_UPDATE_LOCK, lockmode);
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextDelete(ctx);
+}
+
+/* aminsert: index one row */
+bool
+mvhnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+			  Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+			  IndexInfo *indexInfo)
+{
+	MemoryContext ctx;
+	MemoryContext oldctx;
+
+	if (isnull[0])
+		return false;
+
+	ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw insert value",
+								ALLOCSET_SMALL_SIZES);
+	oldctx = MemoryContextSwitchTo(ctx);
+	MvHnswInsertOnDisk(index, MvHnswDetoastCopy(values[0]), heap_tid, false);
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextDelete(ctx);
+	return false;
+}

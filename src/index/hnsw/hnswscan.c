@@ -1,0 +1,260 @@
+/*
+ * hnswscan.c
+ *		Ordered scans of a milvus_hnsw index, iterative beyond ef_search.
+ *
+ * The first call descends the upper layers with ef = 1 and searches layer 0
+ * with ef = milvus.hnsw_ef_search, keeping every visited candidate that did
+ * not make the list in a "discarded" heap.  Rows come out nearest first.
+ * When the list is used up and the executor still asks (a WHERE clause
+ * rejected rows), layer 0 is searched again from the best ef_search
+ * discarded candidates, with the same visited set and a list twice as long,
+ * of which only the nearest half is handed out (and none farther than a
+ * candidate still waiting): each row then comes out with ef_search found
+ * beyond it, as a plain search's top rows do.  The scan goes
+ * on until the graph is exhausted or milvus.hnsw_max_scan_tuples elements
+ * have been visited, which it reports with a NOTICE rather than ending short
+ * in silence.  Output never goes backwards: a later batch's element nearer
+ * than a row already returned is skipped (it would break ORDER BY), so later
+ * batches cost recall, not order; if the scan then runs dry, a NOTICE says
+ * how many were skipped, since the answer may be short.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "hnsw.h"
+
+typedef struct MvHnswScanOpaqueData
+{
+	MemoryContext ctx;			/* everything of the current scan */
+	bool		started;
+	bool		finished;
+	MvHnswGraph *graph;
+	MvHnswHeap	discarded;
+	MvHnswCandidate *results;	/* current batch, nearest first */
+	int			nresults;
+	int			pos;			/* next candidate in results */
+	int			tidpos;			/* next heap TID of results[pos] */
+	float		lastDistance;
+	int64		skipped;		/* found too late to keep the order */
+} MvHnswScanOpaqueData;
+
+typedef MvHnswScanOpaqueData *MvHnswScanOpaque;
+
+/* ambeginscan */
+IndexScanDesc
+mvhnsw_beginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	MvHnswScanOpaque so = palloc0(sizeof(MvHnswScanOpaqueData));
+
+	so->ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw scan",
+									ALLOCSET_DEFAULT_SIZES);
+	scan->opaque = so;
+	return scan;
+}
+
+/* amrescan */
+void
+mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+
+	MemoryContextReset(so->ctx);
+	so->started = false;
+	so->finished = false;
+	so->graph = NULL;
+	so->results = NULL;
+	so->nresults = 0;
+	so->pos = 0;
+	so->tidpos = 0;
+	so->lastDistance = -INFINITY;
+	so->skipped = 0;
+
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+}
+
+/*
+ * Hand out of a batch's results (sorted) at most the first maxemit, and only
+ * those no farther than the nearest discarded candidate; the rest go back
+ * with the discarded, to come out of a later batch that has looked further.
+ */
+static void
+set_batch(MvHnswScanOpaque so, MvHnswCandidate *results, int n, int maxemit)
+{
+	MvHnswCandidate *top = MvHnswHeapTop(&so->discarded);
+	int			keep = 0;
+
+	while (keep < n && keep < maxemit &&
+		   (top == NULL || results[keep].distance <= top->distance))
+		keep++;
+	for (int i = keep; i < n; i++)
+		MvHnswHeapPush(&so->discarded, results[i]);
+	if (so->results)
+		pfree(so->results);
+	so->results = results;
+	so->nresults = keep;
+	so->pos = 0;
+	so->tidpos = 0;
+}
+
+/* The first batch: descend from the entry point, then search layer 0 */
+static void
+start_scan(IndexScanDesc scan)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	MvHnswMetaPageData meta;
+	MvHnswGraph *g;
+	ItemPointerData entrytid;
+	MvHnswCandidate ep;
+	MvHnswCandidate *w;
+	int			n;
+
+	so->started = true;
+	if (scan->orderByData == NULL || scan->numberOfOrderBys < 1)
+		elog(ERROR, "cannot scan milvus_hnsw index without order");
+
+	MvHnswReadMeta(index, &meta);
+	if (!BlockNumberIsValid(meta.entryBlkno))
+	{
+		so->finished = true;
+		return;
+	}
+
+	g = MvHnswGraphCreate(index, true, so->ctx, false, meta.m, 0);
+	so->graph = g;
+	ItemPointerSet(&entrytid, meta.entryBlkno, meta.entryOffno);
+
+	if (scan->orderByData[0].sk_flags & SK_ISNULL)
+	{
+		/* NULL sorts every row alike: any order will do, so measure from the entry */
+		g->keepValues = true;
+		ep.element = MvHnswGetElement(g, &entrytid);
+		g->keepValues = false;
+		g->query = ep.element->value;
+		ep.element->qdist = 0;
+	}
+	else
+	{
+		g->query = MvHnswDetoastCopy(scan->orderByData[0].sk_argument);
+		MvHnswCheckValueDims(index, &meta, g->query);
+		ep.element = MvHnswGetElement(g, &entrytid);
+	}
+	ep.distance = ep.element->qdist;
+
+	for (int lc = meta.entryLevel; lc >= 1; lc--)
+	{
+		n = MvHnswSearchLayer(g, &ep, 1, 1, lc, true, NULL, &w);
+		if (n > 0)
+			ep = w[0];
+	}
+	MvHnswHeapInit(&so->discarded, MvHnswEfSearch * 4, false);
+	n = MvHnswSearchLayer(g, &ep, 1, MvHnswEfSearch, 0, true, &so->discarded, &w);
+	set_batch(so, w, n, n);
+}
+
+/* The next batch from the best discarded candidates; false when there is none */
+static bool
+resume_scan(IndexScanDesc scan)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+	MvHnswGraph *g = so->graph;
+	MvHnswCandidate *eps;
+	MvHnswCandidate *w;
+	int			neps = 0;
+	int			n;
+
+	if (so->discarded.length == 0)
+		return false;
+	if (g->loaded >= MvHnswMaxScanTuples)
+	{
+		ereport(NOTICE,
+				(errmsg("milvus_hnsw index scan of \"%s\" stopped at milvus.hnsw_max_scan_tuples (%d)",
+						RelationGetRelationName(scan->indexRelation), MvHnswMaxScanTuples),
+				 errdetail("It visited " INT64_FORMAT " index elements; the query may return fewer rows than it asked for.",
+						   g->loaded),
+				 errhint("Raise milvus.hnsw_max_scan_tuples, or search exactly when a filter keeps so few rows.")));
+		return false;
+	}
+
+	eps = palloc(sizeof(MvHnswCandidate) * MvHnswEfSearch);
+	while (neps < MvHnswEfSearch && so->discarded.length > 0)
+		eps[neps++] = MvHnswHeapPop(&so->discarded);
+	n = MvHnswSearchLayer(g, eps, neps, 2 * MvHnswEfSearch, 0, false, &so->discarded, &w);
+	set_batch(so, w, n, MvHnswEfSearch);
+	pfree(eps);
+	return true;
+}
+
+/* amgettuple */
+bool
+mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+	MemoryContext oldctx = MemoryContextSwitchTo(so->ctx);
+
+	if (!so->started)
+		start_scan(scan);
+
+	while (!so->finished)
+	{
+		CHECK_FOR_INTERRUPTS();
+		while (so->pos < so->nresults)
+		{
+			MvHnswCandidate *c = &so->results[so->pos];
+			MvHnswElement *e = c->element;
+
+			if (so->tidpos == 0 && c->distance < so->lastDistance)
+			{
+				if (!e->deleted)
+					so->skipped += e->nheaptids;
+				so->pos++;
+				continue;
+			}
+			if (e->deleted || so->tidpos >= e->nheaptids)
+			{
+				so->pos++;
+				so->tidpos = 0;
+				continue;
+			}
+			scan->xs_heaptid = e->heaptids[so->tidpos++];
+			scan->xs_recheck = false;
+			scan->xs_recheckorderby = false;
+			so->lastDistance = c->distance;
+			MemoryContextSwitchTo(oldctx);
+			return true;
+		}
+		if (!resume_scan(scan))
+		{
+			so->finished = true;
+			if (so->skipped > 0)
+				ereport(NOTICE,
+						(errmsg("milvus_hnsw index scan of \"%s\" skipped " INT64_FORMAT " rows found after farther rows",
+								RelationGetRelationName(scan->indexRelation), so->skipped),
+						 errdetail("Returning them would have broken the ORDER BY; the query may return fewer rows than it asked for."),
+						 errhint("Raise milvus.hnsw_ef_search.")));
+		}
+	}
+
+	MemoryContextSwitchTo(oldctx);
+	return false;
+}
+
+/* amendscan */
+void
+mvhnsw_endscan(IndexScanDesc scan)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+
+	MemoryContextDelete(so->ctx);
+	pfree(so);
+	scan->opaque = NULL;
+}

@@ -1,0 +1,826 @@
+/*
+ * hnswutils.c
+ *		What build, insert, scan and vacuum of milvus_hnsw share: distances,
+ *		pages and their WAL, candidate heaps, loading elements, the layer
+ *		search and the neighbour selection heuristic.
+ *
+ * The search (MvHnswSearchLayer) is the HNSW paper's SEARCH-LAYER over either
+ * graph kind.  In memory it follows pointers and computes distances from the
+ * element's vector; on disk it reads neighbour tuples, loads each neighbour
+ * once per operation (the distance to the operation's query is computed on
+ * the page, under the buffer lock, and cached in the element), and marks
+ * visits with a stamp so a scan can resume layer 0 with the same visited set.
+ * Candidates that do not make the result list can be kept in a "discarded"
+ * heap: the iterative scan resumes from them.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/relation.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "hnsw.h"
+#include "milvus/distance.h"
+#include "milvus/vector.h"
+#include "milvus/vector_common.h"
+
+/* One cached element per TID loaded by an on-disk operation */
+typedef struct MvHnswCacheEntry
+{
+	ItemPointerData tid;		/* hash key */
+	MvHnswElement *element;
+} MvHnswCacheEntry;
+
+/* Choose how distances are computed from the opclass's support function */
+void
+MvHnswInitDist(MvHnswDist *dist, Relation index)
+{
+	FmgrInfo   *proc = index_getprocinfo(index, 1, 1);
+	PGFunction	f = proc->fn_addr;
+
+	dist->proc = proc;
+	dist->collation = index->rd_indcollation[0];
+	if (f == milvus_floatvector_l2_squared_distance)
+		dist->metric = MV_HNSW_F32_L2;
+	else if (f == milvus_floatvector_negative_inner_product)
+		dist->metric = MV_HNSW_F32_IP;
+	else if (f == milvus_floatvector_cosine_distance)
+		dist->metric = MV_HNSW_F32_COSINE;
+	else if (f == milvus_float16vector_l2_squared_distance)
+		dist->metric = MV_HNSW_F16_L2;
+	else if (f == milvus_float16vector_negative_inner_product)
+		dist->metric = MV_HNSW_F16_IP;
+	else if (f == milvus_float16vector_cosine_distance)
+		dist->metric = MV_HNSW_F16_COSINE;
+	else if (f == milvus_binaryvector_hamming_distance)
+		dist->metric = MV_HNSW_BIT_HAMMING;
+	else if (f == milvus_binaryvector_jaccard_distance)
+		dist->metric = MV_HNSW_BIT_JACCARD;
+	else
+		dist->metric = MV_HNSW_GENERIC;
+}
+
+/* NaN (cosine of a zero vector) sorts last, as float8 NaN does in SQL */
+static inline float
+finite_or_last(double d)
+{
+	return isnan(d) ? INFINITY : (float) d;
+}
+
+/*
+ * Distance between two vectors of the index's type (plain varlenas of the
+ * same dimension), in the support function's units.
+ */
+float
+MvHnswDistance(const MvHnswDist *dist, Pointer a, Pointer b)
+{
+	switch (dist->metric)
+	{
+		case MV_HNSW_F32_L2:
+			return MvKernels->f32_l2sq(((FloatVector *) a)->x, ((FloatVector *) b)->x,
+									   ((FloatVector *) a)->dim);
+		case MV_HNSW_F32_IP:
+			return -MvKernels->f32_dot(((FloatVector *) a)->x, ((FloatVector *) b)->x,
+									   ((FloatVector *) a)->dim);
+		case MV_HNSW_F32_COSINE:
+			{
+				float		ab,
+							aa,
+							bb;
+
+				MvKernels->f32_cosine_parts(((FloatVector *) a)->x, ((FloatVector *) b)->x,
+											((FloatVector *) a)->dim, &ab, &aa, &bb);
+				return finite_or_last(MvCosineDistance(ab, aa, bb));
+			}
+		case MV_HNSW_F16_L2:
+			return MvKernels->f16_l2sq(((Float16Vector *) a)->x, ((Float16Vector *) b)->x,
+									   ((Float16Vector *) a)->dim);
+		case MV_HNSW_F16_IP:
+			return -MvKernels->f16_dot(((Float16Vector *) a)->x, ((Float16Vector *) b)->x,
+									   ((Float16Vector *) a)->dim);
+		case MV_HNSW_F16_COSINE:
+			{
+				float		ab,
+							aa,
+							bb;
+
+				MvKernels->f16_cosine_parts(((Float16Vector *) a)->x, ((Float16Vector *) b)->x,
+											((Float16Vector *) a)->dim, &ab, &aa, &bb);
+				return finite_or_last(MvCosineDistance(ab, aa, bb));
+			}
+		case MV_HNSW_BIT_HAMMING:
+			return (float) MvKernels->bits_xor_popcount(((BinaryVector *) a)->x,
+														((BinaryVector *) b)->x,
+														((BinaryVector *) a)->dim / 8);
+		case MV_HNSW_BIT_JACCARD:
+			{
+				uint64		and_count,
+							or_count;
+
+				MvKernels->bits_and_or_popcount(((BinaryVector *) a)->x,
+												((BinaryVector *) b)->x,
+												((BinaryVector *) a)->dim / 8,
+												&and_count, &or_count);
+				if (or_count == 0)
+					return 0.0f;
+				return (float) (1.0 - (double) and_count / (double) or_count);
+			}
+		case MV_HNSW_GENERIC:
+			break;
+	}
+	return finite_or_last(DatumGetFloat8(FunctionCall2Coll(dist->proc, dist->collation,
+														   PointerGetDatum(a),
+														   PointerGetDatum(b))));
+}
+
+/* Highest level whose neighbour tuple still fits one page */
+int
+MvHnswMaxLevel(int m)
+{
+	int			fit = (int) ((MV_HNSW_MAX_TUPLE_SIZE -
+							  offsetof(MvHnswNeighborTupleData, indextids)) /
+							 (m * sizeof(ItemPointerData))) - 2;
+
+	return Min(fit, MV_HNSW_MAX_LEVEL);
+}
+
+/* Draw a level: floor(-ln(U) / ln(m)), as the HNSW paper */
+int
+MvHnswRandomLevel(int m)
+{
+	double		u = 1.0 - pg_prng_double(&pg_global_prng_state);	/* (0, 1] */
+	int			level = (int) floor(-log(u) / log((double) m));
+
+	return Min(level, MvHnswMaxLevel(m));
+}
+
+/*
+ * The largest vector (varlena bytes) an element tuple holds, and the largest
+ * dimension of the index's type that gives (-1 if the type is not ours).
+ */
+Size
+MvHnswValueLimit(Relation index, int *maxdims, const char **typname)
+{
+	Size		limit = TYPEALIGN_DOWN(MAXIMUM_ALIGNOF, MV_HNSW_MAX_TUPLE_SIZE) -
+		offsetof(MvHnswElementTupleData, data);
+	Size		payload = limit - offsetof(FloatVector, x);
+	MvHnswDist	dist;
+
+	MvHnswInitDist(&dist, index);
+	*typname = format_type_be(TupleDescAttr(RelationGetDescr(index), 0)->atttypid);
+	switch (dist.metric)
+	{
+		case MV_HNSW_F32_L2:
+		case MV_HNSW_F32_IP:
+		case MV_HNSW_F32_COSINE:
+			*maxdims = (int) (payload / sizeof(float));
+			break;
+		case MV_HNSW_F16_L2:
+		case MV_HNSW_F16_IP:
+		case MV_HNSW_F16_COSINE:
+			*maxdims = (int) (payload / sizeof(uint16));
+			break;
+		case MV_HNSW_BIT_HAMMING:
+		case MV_HNSW_BIT_JACCARD:
+			*maxdims = (int) (payload * 8);
+			break;
+		case MV_HNSW_GENERIC:
+			*maxdims = -1;
+			break;
+	}
+	return limit;
+}
+
+static void
+report_too_many_dims(const char *typname, int dims, int maxdims) pg_attribute_noreturn();
+
+static void
+report_too_many_dims(const char *typname, int dims, int maxdims)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("column cannot have more than %d dimensions for milvus_hnsw index",
+					maxdims),
+			 errdetail("A %s of %d dimensions does not fit one index page next to its graph links.",
+					   typname, dims),
+			 errhint("Index a lower-dimensional projection, or search this column exactly.")));
+}
+
+/* Error unless an index over vectors of dims dimensions can be built */
+void
+MvHnswCheckDims(Relation index, int dims)
+{
+	int			maxdims;
+	const char *typname;
+
+	MvHnswValueLimit(index, &maxdims, &typname);
+	if (maxdims > 0 && dims > maxdims)
+		report_too_many_dims(typname, dims, maxdims);
+}
+
+/* Error unless this vector fits an element tuple */
+void
+MvHnswCheckValueFits(Relation index, Pointer value)
+{
+	if (MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(value)) > MV_HNSW_MAX_TUPLE_SIZE)
+	{
+		int			maxdims;
+		const char *typname;
+
+		MvHnswValueLimit(index, &maxdims, &typname);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vector of %zu bytes is too large for milvus_hnsw index \"%s\"",
+						(Size) VARSIZE(value), RelationGetRelationName(index)),
+				 maxdims > 0 ? errdetail("The index holds %s values of at most %d dimensions.",
+										 typname, maxdims) : 0));
+	}
+}
+
+/* Error unless a vector has the index's dimension (all our types store it alike) */
+void
+MvHnswCheckValueDims(Relation index, const MvHnswMetaPageData *meta, Pointer value)
+{
+	MvHnswDist	dist;
+
+	MvHnswInitDist(&dist, index);
+	if (dist.metric != MV_HNSW_GENERIC)
+		MvCheckSameDims(((FloatVector *) value)->dim, (int) meta->dimensions);
+}
+
+/* A detoasted copy with a 4-byte header, in the current memory context */
+Pointer
+MvHnswDetoastCopy(Datum value)
+{
+	struct varlena *v = PG_DETOAST_DATUM(value);
+	Pointer		copy;
+
+	if ((Pointer) v != DatumGetPointer(value))
+		return (Pointer) v;		/* already a fresh copy */
+	copy = palloc(VARSIZE(v));
+	memcpy(copy, v, VARSIZE(v));
+	return copy;
+}
+
+bool
+MvHnswValuesEqual(Pointer a, Pointer b)
+{
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
+/* Initialize a page of the given kind */
+void
+MvHnswInitPage(Page page, uint16 flags)
+{
+	MvHnswPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(MvHnswPageOpaqueData));
+	opaque = MvHnswPageGetOpaque(page);
+	opaque->nextblkno = InvalidBlockNumber;
+	opaque->flags = flags;
+	opaque->page_id = MV_HNSW_PAGE_ID;
+}
+
+/* Initialize the metapage of an empty graph */
+void
+MvHnswFillMetaPage(Page page, int dims, int m, int efConstruction)
+{
+	MvHnswMetaPage meta;
+
+	MvHnswInitPage(page, MV_HNSW_PAGE_META);
+	meta = MvHnswPageGetMeta(page);
+	memset(meta, 0, sizeof(MvHnswMetaPageData));
+	meta->magic = MV_HNSW_MAGIC;
+	meta->version = MV_HNSW_VERSION;
+	meta->dimensions = dims;
+	meta->m = m;
+	meta->efConstruction = efConstruction;
+	meta->entryBlkno = InvalidBlockNumber;
+	meta->entryOffno = InvalidOffsetNumber;
+	meta->entryLevel = -1;
+	meta->insertPage = InvalidBlockNumber;
+	meta->growingHead = InvalidBlockNumber;
+	meta->growingTail = InvalidBlockNumber;
+	((PageHeader) page)->pd_lower =
+		((char *) meta + sizeof(MvHnswMetaPageData)) - (char *) page;
+}
+
+/* Copy the metapage, checking it is ours */
+void
+MvHnswReadMeta(Relation index, MvHnswMetaPageData *meta)
+{
+	Buffer		buf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	memcpy(meta, MvHnswPageGetMeta(page), sizeof(MvHnswMetaPageData));
+	UnlockReleaseBuffer(buf);
+
+	if (meta->magic != MV_HNSW_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a milvus_hnsw index",
+						RelationGetRelationName(index))));
+	if (meta->version != MV_HNSW_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("milvus_hnsw index \"%s\" has version %u, expected %d",
+						RelationGetRelationName(index), meta->version, MV_HNSW_VERSION),
+				 errhint("REINDEX it.")));
+}
+
+/* Begin a set of page changes: one GenericXLog record, or none while building */
+void
+MvHnswEditStart(MvHnswPageEdit *edit, Relation index, bool building)
+{
+	edit->index = index;
+	edit->building = building;
+	edit->nbuffers = 0;
+	edit->state = building ? NULL : GenericXLogStart(index);
+}
+
+/* The page to change; the buffer must be locked exclusively */
+Page
+MvHnswEditRegister(MvHnswPageEdit *edit, Buffer buffer, bool isNew)
+{
+	if (edit->nbuffers >= MAX_GENERIC_XLOG_PAGES)
+		elog(ERROR, "milvus_hnsw: too many pages in one change");
+	edit->buffers[edit->nbuffers++] = buffer;
+	if (edit->building)
+		return BufferGetPage(buffer);
+	return GenericXLogRegisterBuffer(edit->state, buffer,
+									 isNew ? GENERIC_XLOG_FULL_IMAGE : 0);
+}
+
+/* Apply and log the changes (the buffers stay locked) */
+void
+MvHnswEditFinish(MvHnswPageEdit *edit)
+{
+	if (edit->building)
+	{
+		for (int i = 0; i < edit->nbuffers; i++)
+			MarkBufferDirty(edit->buffers[i]);
+	}
+	else
+		GenericXLogFinish(edit->state);
+}
+
+/* A new page at the end of the index, locked exclusively */
+Buffer
+MvHnswNewBuffer(Relation index, bool building)
+{
+	Buffer		buf;
+
+	if (!building)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	if (!building)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	return buf;
+}
+
+/* Candidate heaps */
+
+static inline bool
+heap_above(const MvHnswHeap *heap, const MvHnswCandidate *a, const MvHnswCandidate *b)
+{
+	return heap->maxheap ? a->distance > b->distance : a->distance < b->distance;
+}
+
+void
+MvHnswHeapInit(MvHnswHeap *heap, int capacity, bool maxheap)
+{
+	heap->capacity = Max(capacity, 8);
+	heap->items = palloc(sizeof(MvHnswCandidate) * heap->capacity);
+	heap->length = 0;
+	heap->maxheap = maxheap;
+}
+
+void
+MvHnswHeapPush(MvHnswHeap *heap, MvHnswCandidate c)
+{
+	int			i;
+
+	if (heap->length == heap->capacity)
+	{
+		heap->capacity *= 2;
+		heap->items = repalloc_huge(heap->items, sizeof(MvHnswCandidate) * heap->capacity);
+	}
+	i = heap->length++;
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+
+		if (!heap_above(heap, &c, &heap->items[parent]))
+			break;
+		heap->items[i] = heap->items[parent];
+		i = parent;
+	}
+	heap->items[i] = c;
+}
+
+MvHnswCandidate
+MvHnswHeapPop(MvHnswHeap *heap)
+{
+	MvHnswCandidate top = heap->items[0];
+	MvHnswCandidate last = heap->items[--heap->length];
+	int			i = 0;
+
+	for (;;)
+	{
+		int			child = 2 * i + 1;
+
+		if (child >= heap->length)
+			break;
+		if (child + 1 < heap->length &&
+			heap_above(heap, &heap->items[child + 1], &heap->items[child]))
+			child++;
+		if (!heap_above(heap, &heap->items[child], &last))
+			break;
+		heap->items[i] = heap->items[child];
+		i = child;
+	}
+	if (heap->length > 0)
+		heap->items[i] = last;
+	return top;
+}
+
+int
+MvHnswCandidateCmp(const void *a, const void *b)
+{
+	float		da = ((const MvHnswCandidate *) a)->distance;
+	float		db = ((const MvHnswCandidate *) b)->distance;
+
+	return (da > db) - (da < db);
+}
+
+/* Set up a graph to search; on disk, loaded elements are cached in ctx */
+MvHnswGraph *
+MvHnswGraphCreate(Relation index, bool ondisk, MemoryContext ctx, bool keepValues,
+				  int m, int efConstruction)
+{
+	MvHnswGraph *g = MemoryContextAllocZero(ctx, sizeof(MvHnswGraph));
+
+	g->index = index;
+	g->ondisk = ondisk;
+	g->ctx = ctx;
+	g->keepValues = keepValues;
+	g->m = m;
+	g->efConstruction = efConstruction;
+	MvHnswInitDist(&g->dist, index);
+	if (ondisk)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(ItemPointerData);
+		ctl.entrysize = sizeof(MvHnswCacheEntry);
+		ctl.hcxt = ctx;
+		g->cache = hash_create("milvus_hnsw elements", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	return g;
+}
+
+static void
+report_bad_pointer(Relation index, ItemPointer tid, const char *what) pg_attribute_noreturn();
+
+static void
+report_bad_pointer(Relation index, ItemPointer tid, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("milvus_hnsw index \"%s\" has an invalid %s pointer (%u,%u)",
+					RelationGetRelationName(index), what,
+					ItemPointerGetBlockNumberNoCheck(tid),
+					ItemPointerGetOffsetNumberNoCheck(tid)),
+			 errhint("REINDEX it; milvus_hnsw_verify() lists what is wrong.")));
+}
+
+/* The tuple a TID points to on a locked page, or NULL if there is none */
+static Item
+tuple_at(Page page, ItemPointer tid, uint8 type)
+{
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	ItemId		iid;
+	Item		item;
+
+	if (PageIsNew(page) || off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+		return NULL;
+	iid = PageGetItemId(page, off);
+	if (!ItemIdIsNormal(iid))
+		return NULL;
+	item = PageGetItem(page, iid);
+	if (*(uint8 *) item != type)
+		return NULL;
+	return item;
+}
+
+/* Read an element tuple into a new element, measuring it against the query */
+MvHnswElement *
+MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid)
+{
+	Buffer		buf;
+	Page		page;
+	MvHnswElementTuple etup;
+	MvHnswElement *e;
+
+	if (!ItemPointerIsValid(tid))
+		report_bad_pointer(g->index, tid, "element");
+
+	buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(tid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	etup = (MvHnswElementTuple) tuple_at(page, tid, MV_HNSW_ELEMENT_TUPLE);
+	if (etup == NULL)
+	{
+		UnlockReleaseBuffer(buf);
+		report_bad_pointer(g->index, tid, "element");
+	}
+
+	e = MemoryContextAllocZero(g->ctx, sizeof(MvHnswElement));
+	e->tid = *tid;
+	e->neighbortid = etup->neighbortid;
+	e->level = etup->level;
+	e->deleted = etup->deleted;
+	e->version = etup->version;
+	for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
+	{
+		if (!ItemPointerIsValid(&etup->heaptids[i]))
+			break;
+		e->heaptids[e->nheaptids++] = etup->heaptids[i];
+	}
+	if (g->query != NULL)
+		e->qdist = MvHnswDistance(&g->dist, g->query, etup->data);
+	if (g->keepValues)
+	{
+		e->value = MemoryContextAlloc(g->ctx, VARSIZE(etup->data));
+		memcpy(e->value, etup->data, VARSIZE(etup->data));
+	}
+	UnlockReleaseBuffer(buf);
+	g->loaded++;
+	return e;
+}
+
+/* The element at tid, from this operation's cache or from disk */
+MvHnswElement *
+MvHnswGetElement(MvHnswGraph *g, ItemPointer tid)
+{
+	bool		found;
+	MvHnswCacheEntry *entry = hash_search(g->cache, tid, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		entry->element = NULL;
+		entry->element = MvHnswLoadElement(g, tid);
+	}
+	else if (entry->element == NULL)	/* an earlier load failed */
+		entry->element = MvHnswLoadElement(g, tid);
+	return entry->element;
+}
+
+/*
+ * Copy the valid neighbour TIDs of an on-disk element at layer lc into tids
+ * (room for 2m); returns how many.
+ */
+int
+MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc, ItemPointerData *tids)
+{
+	Buffer		buf;
+	Page		page;
+	MvHnswNeighborTuple ntup;
+	int			lm = MvHnswLayerM(g->m, lc);
+	int			start = MvHnswLayerStart(g->m, lc);
+	int			n = 0;
+
+	if (lc > e->level)
+		return 0;
+	if (!ItemPointerIsValid(&e->neighbortid))
+		report_bad_pointer(g->index, &e->neighbortid, "neighbour");
+
+	buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	ntup = (MvHnswNeighborTuple) tuple_at(page, &e->neighbortid, MV_HNSW_NEIGHBOR_TUPLE);
+	if (ntup == NULL || ntup->count != (e->level + 2) * g->m)
+	{
+		UnlockReleaseBuffer(buf);
+		report_bad_pointer(g->index, &e->neighbortid, "neighbour");
+	}
+	for (int i = 0; i < lm; i++)
+	{
+		if (ItemPointerIsValid(&ntup->indextids[start + i]))
+			tids[n++] = ntup->indextids[start + i];
+	}
+	UnlockReleaseBuffer(buf);
+	return n;
+}
+
+/* Distance from the operation's query to an element */
+float
+MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
+{
+	if (g->ondisk)
+		return e->qdist;
+	return MvHnswDistance(&g->dist, g->query, e->value);
+}
+
+/*
+ * SEARCH-LAYER: the ef nearest elements to g->query reachable at layer lc
+ * from the entries (whose distances are set), sorted nearest first into
+ * *result; returns how many.  newSearch starts a fresh visited set; else the
+ * previous search's visits still count (the entries must have been visited).
+ * With discarded, every visited candidate that leaves or never enters the
+ * result list is pushed there.
+ */
+int
+MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef,
+				  int lc, bool newSearch, MvHnswHeap *discarded, MvHnswCandidate **result)
+{
+	MvHnswHeap	C;				/* to expand, nearest on top */
+	MvHnswHeap	W;				/* found, farthest on top */
+	ItemPointerData *tids = NULL;
+	MvHnswCandidate *out;
+
+	if (newSearch)
+		g->stamp++;
+	MvHnswHeapInit(&C, ef * 2, false);
+	MvHnswHeapInit(&W, ef + 1, true);
+	if (g->ondisk)
+		tids = palloc(sizeof(ItemPointerData) * MvHnswLayerM(g->m, 0));
+
+	for (int i = 0; i < nentries; i++)
+	{
+		entries[i].element->visited = g->stamp;
+		MvHnswHeapPush(&C, entries[i]);
+		MvHnswHeapPush(&W, entries[i]);
+		if (W.length > ef)
+		{
+			MvHnswCandidate far = MvHnswHeapPop(&W);
+
+			if (discarded)
+				MvHnswHeapPush(discarded, far);
+		}
+	}
+
+	while (C.length > 0)
+	{
+		MvHnswCandidate c = MvHnswHeapPop(&C);
+		int			n;
+
+		CHECK_FOR_INTERRUPTS();
+
+		if (c.distance > MvHnswHeapTop(&W)->distance)
+			break;
+
+		if (g->ondisk)
+			n = MvHnswLoadNeighborTids(g, c.element, lc, tids);
+		else
+			n = (lc <= c.element->level) ? c.element->neighbors[lc]->length : 0;
+
+		for (int i = 0; i < n; i++)
+		{
+			MvHnswCandidate e;
+
+			if (g->ondisk)
+				e.element = MvHnswGetElement(g, &tids[i]);
+			else
+				e.element = c.element->neighbors[lc]->items[i].element;
+			if (e.element->visited == g->stamp)
+				continue;
+			e.element->visited = g->stamp;
+			e.distance = MvHnswQueryDistance(g, e.element);
+
+			if (W.length < ef || e.distance < MvHnswHeapTop(&W)->distance)
+			{
+				MvHnswHeapPush(&C, e);
+				MvHnswHeapPush(&W, e);
+				if (W.length > ef)
+				{
+					MvHnswCandidate far = MvHnswHeapPop(&W);
+
+					if (discarded)
+						MvHnswHeapPush(discarded, far);
+				}
+			}
+			else if (discarded)
+				MvHnswHeapPush(discarded, e);
+		}
+	}
+
+	out = palloc(sizeof(MvHnswCandidate) * Max(W.length, 1));
+	memcpy(out, W.items, sizeof(MvHnswCandidate) * W.length);
+	qsort(out, W.length, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
+	*result = out;
+	pfree(C.items);
+	pfree(W.items);
+	if (tids)
+		pfree(tids);
+	return W.length;
+}
+
+/*
+ * The HNSW paper's neighbour heuristic (SELECT-NEIGHBORS-HEURISTIC, keeping
+ * pruned connections): from candidates sorted nearest first by distance to a
+ * base element, keep one unless an already kept candidate is closer to it
+ * than the base is, then fill up to lm with the pruned ones, nearest first.
+ * Needs every candidate's vector.  Returns how many were written to out.
+ */
+int
+MvHnswSelectNeighbors(MvHnswGraph *g, MvHnswCandidate *cands, int ncands, int lm,
+					  MvHnswCandidate *out)
+{
+	MvHnswCandidate *pruned;
+	int			nout = 0;
+	int			npruned = 0;
+
+	if (ncands <= lm)
+	{
+		memcpy(out, cands, sizeof(MvHnswCandidate) * ncands);
+		return ncands;
+	}
+
+	pruned = palloc(sizeof(MvHnswCandidate) * ncands);
+	for (int i = 0; i < ncands && nout < lm; i++)
+	{
+		MvHnswCandidate *c = &cands[i];
+		bool		keep = true;
+
+		for (int j = 0; j < nout; j++)
+		{
+			if (MvHnswDistance(&g->dist, c->element->value, out[j].element->value) < c->distance)
+			{
+				keep = false;
+				break;
+			}
+		}
+		if (keep)
+			out[nout++] = *c;
+		else
+			pruned[npruned++] = *c;
+	}
+	for (int i = 0; i < npruned && nout < lm; i++)
+		out[nout++] = pruned[i];
+	pfree(pruned);
+	return nout;
+}
+
+/*
+ * Find the neighbours of a new element (g->query) of the given level, layer
+ * by layer from the entry point: layers[lc] gets counts[lc] neighbours for
+ * lc <= level.  Tombstones are walked through but never chosen.  *nearest is
+ * the nearest element found at layer 0 (NULL if none).
+ */
+void
+MvHnswFindNeighbors(MvHnswGraph *g, MvHnswElement *entry, int level,
+					MvHnswCandidate **layers, int *counts, MvHnswCandidate *nearest)
+{
+	MvHnswCandidate *eps;
+	int			neps = 1;
+
+	eps = palloc(sizeof(MvHnswCandidate));
+	eps[0].element = entry;
+	eps[0].distance = MvHnswQueryDistance(g, entry);
+	nearest->element = NULL;
+
+	for (int lc = level; lc > entry->level; lc--)
+	{
+		layers[lc] = NULL;
+		counts[lc] = 0;
+	}
+	for (int lc = entry->level; lc >= 0; lc--)
+	{
+		int			ef = (lc > level) ? 1 : g->efConstruction;
+		MvHnswCandidate *w;
+		int			nw = MvHnswSearchLayer(g, eps, neps, ef, lc, true, NULL, &w);
+
+		if (lc <= level)
+		{
+			MvHnswCandidate *live = palloc(sizeof(MvHnswCandidate) * Max(nw, 1));
+			int			nlive = 0;
+			int			lm = MvHnswLayerM(g->m, lc);
+
+			for (int i = 0; i < nw; i++)
+				if (!w[i].element->deleted)
+					live[nlive++] = w[i];
+			layers[lc] = palloc(sizeof(MvHnswCandidate) * lm);
+			counts[lc] = MvHnswSelectNeighbors(g, live, nlive, lm, layers[lc]);
+			if (lc == 0 && nlive > 0)
+				*nearest = live[0];
+			eps = w;
+			neps = nw;
+		}
+		else
+		{
+			eps = w;
+			neps = Min(nw, 1);
+		}
+	}
+}

@@ -1,0 +1,439 @@
+/*
+ * hnswverify.c
+ *		milvus_hnsw_verify(regclass): walk an index and list every broken
+ *		invariant, in the spirit of amcheck.  No rows means clean.
+ *
+ * It reads every page once into a map of tuples, then checks: the metapage
+ * (magic, version, options, entry point), page ids and the page chain, and
+ * for every element its heap TIDs against its deleted flag, its neighbour
+ * tuple (exists, belongs to it alone, has (level + 2) * m slots) and every
+ * link (points at an element that reaches that layer, not itself, not twice).
+ * Links to tombstones are allowed: vacuum repairs them as it can, and the
+ * graph stays walkable through them.  On a primary the index is locked
+ * against inserts and vacuum (ShareLock); on a standby only AccessShareLock
+ * is possible, so run it when replay is quiet.
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/xlog.h"
+#include "catalog/index.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+PG_FUNCTION_INFO_V1(milvus_hnsw_verify);
+
+/* stop listing after this many problems */
+#define MV_HNSW_VERIFY_MAX_PROBLEMS	1000
+
+typedef struct VerifyItem
+{
+	ItemPointerData tid;		/* hash key */
+	uint8		type;
+	uint8		level;
+	uint8		deleted;
+	int			nheaptids;
+	bool		heaptidsPacked;
+	ItemPointerData neighbortid;
+	int			count;			/* neighbour tuple slots */
+	ItemPointerData *links;		/* neighbour tuple: copies of its slots */
+	bool		owned;			/* neighbour tuple: some element points at it */
+} VerifyItem;
+
+typedef struct VerifyState
+{
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+	int			problems;
+} VerifyState;
+
+static void
+problem(VerifyState *vs, const char *fmt,...) pg_attribute_printf(2, 3);
+
+static void
+problem(VerifyState *vs, const char *fmt,...)
+{
+	va_list		args;
+	StringInfoData buf;
+	Datum		value;
+	bool		isnull = false;
+
+	if (++vs->problems > MV_HNSW_VERIFY_MAX_PROBLEMS)
+		return;
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	value = CStringGetTextDatum(buf.data);
+	tuplestore_putvalues(vs->tupstore, vs->tupdesc, &value, &isnull);
+}
+
+#define TID_ARGS(t) ItemPointerGetBlockNumberNoCheck(t), ItemPointerGetOffsetNumberNoCheck(t)
+
+static VerifyItem *
+lookup(HTAB *items, ItemPointer tid)
+{
+	return hash_search(items, tid, HASH_FIND, NULL);
+}
+
+/* Read one graph page into the map, checking its own structure */
+static void
+read_page(VerifyState *vs, Relation index, BlockNumber blkno, HTAB *items,
+		  BlockNumber *next, uint16 *flags)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	Page		page;
+	MvHnswPageOpaque opaque;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	*next = InvalidBlockNumber;
+	*flags = 0;
+	if (PageIsNew(page))
+	{
+		if (page[0] != 0 || memcmp(page, page + 1, BLCKSZ - 1) != 0)
+			problem(vs, "page %u has no page header but is not all zeros", blkno);
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	opaque = MvHnswPageGetOpaque(page);
+	if (opaque->page_id != MV_HNSW_PAGE_ID)
+	{
+		problem(vs, "page %u has page id 0x%04x, expected 0x%04x", blkno, opaque->page_id,
+				MV_HNSW_PAGE_ID);
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	*next = opaque->nextblkno;
+	*flags = opaque->flags;
+	if (opaque->flags != MV_HNSW_PAGE_GRAPH)
+	{
+		problem(vs, "page %u has flags 0x%04x, expected a graph page", blkno, opaque->flags);
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+
+	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+		 off = OffsetNumberNext(off))
+	{
+		ItemId		iid = PageGetItemId(page, off);
+		Item		item;
+		VerifyItem *vi;
+		ItemPointerData tid;
+		Size		len = ItemIdGetLength(iid);
+
+		ItemPointerSet(&tid, blkno, off);
+		if (!ItemIdIsNormal(iid))
+		{
+			problem(vs, "item (%u,%u) is not a normal line pointer", blkno, off);
+			continue;
+		}
+		item = PageGetItem(page, iid);
+		vi = hash_search(items, &tid, HASH_ENTER, NULL);
+		vi->type = *(uint8 *) item;
+		vi->links = NULL;
+		vi->owned = false;
+		if (vi->type == MV_HNSW_ELEMENT_TUPLE)
+		{
+			MvHnswElementTuple etup = (MvHnswElementTuple) item;
+			bool		ended = false;
+
+			if (len < MV_HNSW_ELEMENT_TUPLE_SIZE(VARHDRSZ) ||
+				len < MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(etup->data)))
+			{
+				problem(vs, "element (%u,%u) is %zu bytes, too short for its vector", blkno, off, len);
+				vi->type = 0;
+				continue;
+			}
+			vi->level = etup->level;
+			vi->deleted = etup->deleted;
+			vi->neighbortid = etup->neighbortid;
+			vi->nheaptids = 0;
+			vi->heaptidsPacked = true;
+			for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
+			{
+				if (ItemPointerIsValid(&etup->heaptids[i]))
+				{
+					vi->nheaptids++;
+					if (ended)
+						vi->heaptidsPacked = false;
+				}
+				else
+					ended = true;
+			}
+		}
+		else if (vi->type == MV_HNSW_NEIGHBOR_TUPLE)
+		{
+			MvHnswNeighborTuple ntup = (MvHnswNeighborTuple) item;
+
+			vi->count = ntup->count;
+			if (len < offsetof(MvHnswNeighborTupleData, indextids) +
+				ntup->count * sizeof(ItemPointerData))
+			{
+				problem(vs, "neighbour tuple (%u,%u) is %zu bytes, too short for %d links",
+						blkno, off, len, ntup->count);
+				vi->type = 0;
+				continue;
+			}
+			vi->links = palloc(sizeof(ItemPointerData) * Max(ntup->count, 1));
+			memcpy(vi->links, ntup->indextids, sizeof(ItemPointerData) * ntup->count);
+		}
+		else
+			problem(vs, "item (%u,%u) has unknown type %d", blkno, off, vi->type);
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/* Check one element, its neighbour tuple and its links */
+static void
+check_element(VerifyState *vs, HTAB *items, VerifyItem *e, int m, int maxlevel)
+{
+	ItemPointer tid = &e->tid;
+	VerifyItem *n;
+
+	if (e->level > maxlevel)
+		problem(vs, "element (%u,%u) has level %d, above the maximum %d for m = %d",
+				TID_ARGS(tid), e->level, maxlevel, m);
+	if (e->deleted && e->nheaptids > 0)
+		problem(vs, "deleted element (%u,%u) still has %d heap TIDs", TID_ARGS(tid),
+				e->nheaptids);
+	if (!e->deleted && e->nheaptids == 0)
+		problem(vs, "live element (%u,%u) has no heap TID", TID_ARGS(tid));
+	if (!e->heaptidsPacked)
+		problem(vs, "element (%u,%u) has a gap in its heap TIDs", TID_ARGS(tid));
+
+	n = ItemPointerIsValid(&e->neighbortid) ? lookup(items, &e->neighbortid) : NULL;
+	if (n == NULL || n->type != MV_HNSW_NEIGHBOR_TUPLE)
+	{
+		problem(vs, "element (%u,%u) points to (%u,%u), which is not a neighbour tuple",
+				TID_ARGS(tid), TID_ARGS(&e->neighbortid));
+		return;
+	}
+	if (n->owned)
+		problem(vs, "neighbour tuple (%u,%u) belongs to more than one element",
+				TID_ARGS(&e->neighbortid));
+	n->owned = true;
+	if (n->count != (e->level + 2) * m)
+	{
+		problem(vs, "neighbour tuple (%u,%u) of element (%u,%u) has %d slots, expected %d",
+				TID_ARGS(&e->neighbortid), TID_ARGS(tid), n->count, (e->level + 2) * m);
+		return;
+	}
+
+	for (int lc = 0; lc <= e->level; lc++)
+	{
+		int			start = MvHnswLayerStart(m, lc);
+		int			lm = MvHnswLayerM(m, lc);
+
+		for (int i = 0; i < lm; i++)
+		{
+			ItemPointer link = &n->links[start + i];
+			VerifyItem *target;
+
+			if (!ItemPointerIsValid(link))
+				continue;
+			if (ItemPointerEquals(link, tid))
+			{
+				problem(vs, "element (%u,%u) links to itself at layer %d", TID_ARGS(tid), lc);
+				continue;
+			}
+			for (int j = 0; j < i; j++)
+				if (ItemPointerEquals(link, &n->links[start + j]))
+					problem(vs, "element (%u,%u) links twice to (%u,%u) at layer %d",
+							TID_ARGS(tid), TID_ARGS(link), lc);
+			target = lookup(items, link);
+			if (target == NULL || target->type != MV_HNSW_ELEMENT_TUPLE)
+				problem(vs, "element (%u,%u) links at layer %d to (%u,%u), which is not an element",
+						TID_ARGS(tid), lc, TID_ARGS(link));
+			else if (target->level < lc)
+				problem(vs, "element (%u,%u) links at layer %d to (%u,%u) of level %d",
+						TID_ARGS(tid), lc, TID_ARGS(link), target->level);
+		}
+	}
+}
+
+Datum
+milvus_hnsw_verify(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LOCKMODE	lockmode = RecoveryInProgress() ? AccessShareLock : ShareLock;
+	VerifyState vs;
+	Relation	index;
+	Buffer		metabuf;
+	Page		metapage;
+	MvHnswMetaPageData meta;
+	MvHnswPageOpaque opaque;
+	BlockNumber nblocks;
+	HTAB	   *items;
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	VerifyItem *vi;
+	BlockNumber *nexts;
+	bool	   *inchain;
+	BlockNumber head;
+	BlockNumber last;
+	int64		elements = 0;
+	int			maxlevel;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	vs.tupstore = rsinfo->setResult;
+	vs.tupdesc = rsinfo->setDesc;
+	vs.problems = 0;
+
+	index = relation_open(relid, lockmode);
+	if (index->rd_rel->relkind != RELKIND_INDEX ||
+		index->rd_indam == NULL || index->rd_indam->ambuild != mvhnsw_build)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a milvus_hnsw index", RelationGetRelationName(index))));
+
+	nblocks = RelationGetNumberOfBlocks(index);
+	if (nblocks == 0)
+	{
+		problem(&vs, "index has no metapage");
+		relation_close(index, lockmode);
+		return (Datum) 0;
+	}
+
+	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	metapage = BufferGetPage(metabuf);
+	opaque = MvHnswPageGetOpaque(metapage);
+	memcpy(&meta, MvHnswPageGetMeta(metapage), sizeof(meta));
+	if (opaque->page_id != MV_HNSW_PAGE_ID || opaque->flags != MV_HNSW_PAGE_META)
+		problem(&vs, "metapage has page id 0x%04x and flags 0x%04x", opaque->page_id,
+				opaque->flags);
+	UnlockReleaseBuffer(metabuf);
+
+	if (meta.magic != MV_HNSW_MAGIC || meta.version != MV_HNSW_VERSION)
+	{
+		problem(&vs, "metapage has magic 0x%08x version %u, expected 0x%08x version %d",
+				meta.magic, meta.version, MV_HNSW_MAGIC, MV_HNSW_VERSION);
+		relation_close(index, lockmode);
+		return (Datum) 0;
+	}
+	if (meta.m < MV_HNSW_MIN_M || meta.m > MV_HNSW_MAX_M)
+	{
+		problem(&vs, "metapage has m = %d, outside %d..%d", meta.m, MV_HNSW_MIN_M, MV_HNSW_MAX_M);
+		relation_close(index, lockmode);
+		return (Datum) 0;
+	}
+	if (meta.dimensions < 1)
+		problem(&vs, "metapage has %u dimensions", meta.dimensions);
+	maxlevel = MvHnswMaxLevel(meta.m);
+
+	ctl.keysize = sizeof(ItemPointerData);
+	ctl.entrysize = sizeof(VerifyItem);
+	ctl.hcxt = CurrentMemoryContext;
+	items = hash_create("milvus_hnsw verify", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	nexts = palloc(sizeof(BlockNumber) * nblocks);
+	inchain = palloc0(sizeof(bool) * nblocks);
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		uint16		flags;
+
+		CHECK_FOR_INTERRUPTS();
+		read_page(&vs, index, blkno, items, &nexts[blkno], &flags);
+		inchain[blkno] = (flags == MV_HNSW_PAGE_GRAPH);
+	}
+
+	/*
+	 * Graph pages form one chain, in the order they were added, ending at the
+	 * insert page.  An all-zero page is an extension a crash cut short: unused
+	 * space, not damage.
+	 */
+	head = InvalidBlockNumber;
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+		if (inchain[blkno] && !BlockNumberIsValid(head))
+			head = blkno;
+	last = InvalidBlockNumber;
+	for (BlockNumber blkno = head; BlockNumberIsValid(blkno); blkno = nexts[blkno])
+	{
+		if (blkno >= nblocks || blkno == MV_HNSW_METAPAGE_BLKNO || !inchain[blkno])
+		{
+			problem(&vs, "page %u links to page %u, which is not a graph page of the index",
+					last, blkno);
+			break;
+		}
+		inchain[blkno] = false;
+		last = blkno;
+	}
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+		if (inchain[blkno])
+			problem(&vs, "graph page %u is not in the page chain", blkno);
+	if (meta.insertPage != last)
+		problem(&vs, "metapage insert page is %u, the page chain ends at %u",
+				meta.insertPage, last);
+
+	hash_seq_init(&seq, items);
+	while ((vi = hash_seq_search(&seq)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (vi->type == MV_HNSW_ELEMENT_TUPLE)
+		{
+			elements++;
+			check_element(&vs, items, vi, meta.m, maxlevel);
+		}
+	}
+	hash_seq_init(&seq, items);
+	while ((vi = hash_seq_search(&seq)) != NULL)
+		if (vi->type == MV_HNSW_NEIGHBOR_TUPLE && !vi->owned)
+			problem(&vs, "neighbour tuple (%u,%u) belongs to no element", TID_ARGS(&vi->tid));
+
+	if ((uint64) elements != meta.elements)
+		problem(&vs, "metapage counts " UINT64_FORMAT " elements, the pages hold " INT64_FORMAT,
+				meta.elements, elements);
+
+	if (BlockNumberIsValid(meta.entryBlkno))
+	{
+		ItemPointerData entry;
+
+		ItemPointerSet(&entry, meta.entryBlkno, meta.entryOffno);
+		vi = lookup(items, &entry);
+		if (vi == NULL || vi->type != MV_HNSW_ELEMENT_TUPLE)
+			problem(&vs, "entry point (%u,%u) is not an element", TID_ARGS(&entry));
+		else if (vi->level != meta.entryLevel)
+			problem(&vs, "entry point (%u,%u) has level %d, the metapage says %d",
+					TID_ARGS(&entry), vi->level, meta.entryLevel);
+	}
+	else
+	{
+		if (meta.entryLevel != -1)
+			problem(&vs, "metapage has no entry point but entry level %d", meta.entryLevel);
+		hash_seq_init(&seq, items);
+		while ((vi = hash_seq_search(&seq)) != NULL)
+		{
+			if (vi->type == MV_HNSW_ELEMENT_TUPLE && !vi->deleted)
+			{
+				problem(&vs, "metapage has no entry point but element (%u,%u) is live",
+						TID_ARGS(&vi->tid));
+				hash_seq_term(&seq);
+				break;
+			}
+		}
+	}
+
+	if (vs.problems > MV_HNSW_VERIFY_MAX_PROBLEMS)
+	{
+		int			more = vs.problems - MV_HNSW_VERIFY_MAX_PROBLEMS;
+
+		vs.problems = 0;
+		problem(&vs, "... and %d more problems", more);
+	}
+	relation_close(index, lockmode);
+	return (Datum) 0;
+}

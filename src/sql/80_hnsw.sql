@@ -1,0 +1,54 @@
+-- milvus_hnsw: the HNSW graph index (approximate nearest neighbours by ORDER BY ... LIMIT)
+
+CREATE FUNCTION milvus_hnsw_handler(internal) RETURNS index_am_handler
+    AS 'MODULE_PATHNAME', 'milvus_hnsw_handler' LANGUAGE C;
+
+CREATE ACCESS METHOD milvus_hnsw TYPE INDEX HANDLER milvus_hnsw_handler;
+COMMENT ON ACCESS METHOD milvus_hnsw IS 'HNSW graph index for approximate nearest-neighbour search';
+
+-- Support function 1 is the distance the graph is built on: L2 uses the
+-- squared distance, which orders rows as <-> does without the square root.
+
+CREATE OPERATOR CLASS floatvector_l2_ops
+    FOR TYPE floatvector USING milvus_hnsw AS
+    OPERATOR 1 <-> (floatvector, floatvector) FOR ORDER BY float_ops,
+    FUNCTION 1 l2_squared_distance(floatvector, floatvector);
+
+CREATE OPERATOR CLASS floatvector_ip_ops
+    FOR TYPE floatvector USING milvus_hnsw AS
+    OPERATOR 1 <#> (floatvector, floatvector) FOR ORDER BY float_ops,
+    FUNCTION 1 negative_inner_product(floatvector, floatvector);
+
+CREATE OPERATOR CLASS floatvector_cosine_ops
+    FOR TYPE floatvector USING milvus_hnsw AS
+    OPERATOR 1 <=> (floatvector, floatvector) FOR ORDER BY float_ops,
+    FUNCTION 1 cosine_distance(floatvector, floatvector);
+
+CREATE OPERATOR CLASS float16vector_l2_ops
+    FOR TYPE float16vector USING milvus_hnsw AS
+    OPERATOR 1 <-> (float16vector, float16vector) FOR ORDER BY float_ops,
+    FUNCTION 1 l2_squared_distance(float16vector, float16vector);
+
+CREATE OPERATOR CLASS float16vector_ip_ops
+    FOR TYPE float16vector USING milvus_hnsw AS
+    OPERATOR 1 <#> (float16vector, float16vector) FOR ORDER BY float_ops,
+    FUNCTION 1 negative_inner_product(float16vector, float16vector);
+
+CREATE OPERATOR CLASS float16vector_cosine_ops
+    FOR TYPE float16vector USING milvus_hnsw AS
+    OPERATOR 1 <=> (float16vector, float16vector) FOR ORDER BY float_ops,
+    FUNCTION 1 cosine_distance(float16vector, float16vector);
+
+CREATE OPERATOR CLASS binaryvector_hamming_ops
+    FOR TYPE binaryvector USING milvus_hnsw AS
+    OPERATOR 1 <~> (binaryvector, binaryvector) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(binaryvector, binaryvector);
+
+CREATE OPERATOR CLASS binaryvector_jaccard_ops
+    FOR TYPE binaryvector USING milvus_hnsw AS
+    OPERATOR 1 <%> (binaryvector, binaryvector) FOR ORDER BY float_ops,
+    FUNCTION 1 jaccard_distance(binaryvector, binaryvector);
+
+-- Walk an index and list every broken invariant; no rows means clean.
+CREATE FUNCTION milvus_hnsw_verify(index regclass) RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'milvus_hnsw_verify' LANGUAGE C STRICT;
