@@ -195,6 +195,9 @@ describe(const Operand *e)
 						field_type_name(e->field->element_type));
 	if (e->field)
 		return psprintf("field \"%s\" (%s)", e->field->name, field_type_name(e->field->type));
+	if (e->dom == D_JSON && e->node->kind == MVF_FIELD && e->node->npath == 0 &&
+		strcmp(e->node->str, "$meta") == 0)
+		return "the dynamic field \"$meta\"";
 	if (e->literal)
 	{
 		switch (e->node->kind)
