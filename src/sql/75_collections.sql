@@ -122,7 +122,9 @@ CREATE TABLE milvus.indexes (
     index_type      text NOT NULL,
     metric_type     text,
     params          jsonb NOT NULL DEFAULT '{}',
-    indexrelid      regclass,
+    -- by name, not regclass: pg_restore creates indexes after it loads this
+    -- table; an index lives in its table's schema
+    pg_index_name   name,
     PRIMARY KEY (db_name, collection_name, index_name),
     UNIQUE (db_name, collection_name, field_name),
     FOREIGN KEY (db_name, collection_name, field_name) REFERENCES milvus.fields

@@ -68,6 +68,13 @@ BEGIN
 END
 $$;
 
+-- The PostgreSQL index of a collection's index, by its name in the table's schema
+CREATE FUNCTION milvus._index_relation(c milvus.collections, index_name name) RETURNS regclass
+LANGUAGE sql STABLE
+RETURN (SELECT x.oid::regclass FROM pg_catalog.pg_class t JOIN pg_catalog.pg_class x
+                                 ON x.relnamespace = t.relnamespace AND x.relname = index_name
+         WHERE t.oid = c.relid AND x.relkind IN ('i', 'I'));
+
 CREATE FUNCTION milvus.create_index(
     collection_name text,
     field_name text DEFAULT NULL,
@@ -89,7 +96,7 @@ DECLARE
     ddl text;
     opclass text;
     before oid[];
-    idx regclass;
+    idx name;
     ip jsonb;
 BEGIN
     IF index_params IS NOT NULL THEN
@@ -188,8 +195,8 @@ BEGIN
     IF ddl IS NOT NULL THEN
         before := ARRAY(SELECT indexrelid FROM pg_catalog.pg_index WHERE indrelid = c.relid);
         EXECUTE ddl;
-        SELECT indexrelid INTO idx FROM pg_catalog.pg_index
-         WHERE indrelid = c.relid AND indexrelid <> ALL (before);
+        SELECT x.relname INTO idx FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
+         WHERE i.indrelid = c.relid AND i.indexrelid <> ALL (before);
     END IF;
     INSERT INTO milvus.indexes VALUES (c.db_name, c.collection_name, name, f.field_name, it, m, p, idx);
 END
@@ -225,7 +232,7 @@ BEGIN
         'index_type', i.index_type, 'metric_type', i.metric_type,
         'field_name', i.field_name, 'index_name', i.index_name,
         'total_rows', n, 'indexed_rows', n, 'pending_index_rows', 0, 'state', 'Finished',
-        'pg_index', CASE WHEN i.indexrelid IS NOT NULL THEN milvus._qualified(i.indexrelid) END));
+        'pg_index', milvus._qualified(milvus._index_relation(c, i.pg_index_name))));
 END
 $$;
 
@@ -240,9 +247,8 @@ BEGIN
     DELETE FROM milvus.indexes x
      WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name AND x.index_name = drop_index.index_name
     RETURNING * INTO i;
-    IF FOUND AND i.indexrelid IS NOT NULL
-       AND EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = i.indexrelid) THEN
-        EXECUTE format('DROP INDEX %s', milvus._qualified(i.indexrelid));
+    IF FOUND AND milvus._index_relation(c, i.pg_index_name) IS NOT NULL THEN
+        EXECUTE format('DROP INDEX %s', milvus._qualified(milvus._index_relation(c, i.pg_index_name)));
     END IF;
 END
 $$;
