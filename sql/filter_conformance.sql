@@ -68,15 +68,17 @@ SELECT '{"fields": [
   "enable_dynamic_field": true}'::jsonb
 $$;
 
--- The ids a filter selects, the way the collection API will run it
-CREATE FUNCTION filter_t_ids(filter text, params jsonb DEFAULT '{}') RETURNS bigint[]
+-- The ids of the rows of a table that a filter selects, run the way the
+-- collection API runs it (filter_index and filter_injection use it too)
+CREATE FUNCTION filter_ids(rel regclass, schema jsonb, filter text, params jsonb DEFAULT '{}')
+RETURNS bigint[]
 LANGUAGE plpgsql AS $$
 DECLARE
     c record;
     ids bigint[];
 BEGIN
-    SELECT * INTO c FROM milvus.compile_filter(filter, filter_t_schema(), params);
-    EXECUTE 'SELECT coalesce(array_agg(id ORDER BY id), ''{}'') FROM filter_t WHERE ' || c.sql
+    SELECT * INTO c FROM milvus.compile_filter(filter, schema, params);
+    EXECUTE format('SELECT coalesce(array_agg(id ORDER BY id), ''{}'') FROM %s WHERE ', rel) || c.sql
         INTO ids USING c.params;
     RETURN ids;
 END
@@ -86,7 +88,7 @@ CREATE FUNCTION filter_t_check(filter text, expected bigint[], params jsonb DEFA
 RETURNS text
 LANGUAGE sql AS $$
     SELECT CASE WHEN got = expected THEN 'ok' ELSE 'MISMATCH: got ' || got::text END
-      FROM filter_t_ids(filter, params) got
+      FROM filter_ids('filter_t', filter_t_schema(), filter, params) got
 $$;
 
 -- Comparisons on scalar fields, field against field, mixed number types

@@ -3,7 +3,7 @@
 -- dynamic keys, template values and names, field names and the filter text
 -- itself.  Each payload must reach the query only as a parameter value: it
 -- never appears in the compiled SQL, and the filter selects exactly the row
--- that holds the payload as data.
+-- that holds the payload as data.  filter_ids() is filter_conformance's.
 --
 
 CREATE TABLE filter_inj (
@@ -51,26 +51,13 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT '"' || replace(replace(replace(replace(s, '\', '\\'), '"', '\"'), E'\n', '\n'), E'\t', '\t') || '"'
 $$;
 
-CREATE FUNCTION filter_inj_ids(filter text, params jsonb DEFAULT '{}') RETURNS bigint[]
-LANGUAGE plpgsql AS $$
-DECLARE
-    c record;
-    ids bigint[];
-BEGIN
-    SELECT * INTO c FROM milvus.compile_filter(filter, filter_inj_schema(), params);
-    EXECUTE 'SELECT coalesce(array_agg(id ORDER BY id), ''{}'') FROM filter_inj WHERE ' || c.sql
-        INTO ids USING c.params;
-    RETURN ids;
-END
-$$;
-
 -- For a filter built around payload n: is the payload absent from the SQL,
 -- present among the parameters, and does the filter select row n alone?
 CREATE FUNCTION filter_inj_check(filter text, payload text, row_id int, template_values jsonb DEFAULT '{}')
 RETURNS TABLE (n int, not_in_sql boolean, is_a_param boolean, selects_only_its_row boolean)
 LANGUAGE sql AS $$
     SELECT row_id, position(payload IN c.sql) = 0, payload = ANY (c.params),
-           filter_inj_ids(filter, template_values) = ARRAY[row_id::bigint]
+           filter_ids('filter_inj', filter_inj_schema(), filter, template_values) = ARRAY[row_id::bigint]
       FROM milvus.compile_filter(filter, filter_inj_schema(), template_values) c
 $$;
 
@@ -128,8 +115,8 @@ SELECT sqlstate_detail_of(format('SELECT * FROM milvus.compile_filter(%L, %L, %L
 -- that is not a Milvus name is refused before anything is compiled
 SELECT * FROM milvus.compile_filter('select > 5 and Order == "o7" and user["k"] == 1 and exists k',
                                     filter_inj_schema());
-SELECT filter_inj_ids('select >= 9 or Order == "o2"');
-SELECT filter_inj_ids('select >= 9 and select in [10, 100]');
+SELECT filter_ids('filter_inj', filter_inj_schema(), 'select >= 9 or Order == "o2"');
+SELECT filter_ids('filter_inj', filter_inj_schema(), 'select >= 9 and select in [10, 100]');
 SELECT sqlstate_detail_of(format('SELECT * FROM milvus.compile_filter(%L, %L)', 'true',
     '{"fields": [{"name": "a\"; DROP TABLE filter_inj; --", "type": "INT64"}]}')) AS bad_field_name;
 
