@@ -76,6 +76,7 @@ FROM (VALUES
     ('s == "é" and é'),
     ('$metadata == 1'),
     ('s == "x" "y"'),
+    ('s == "x" "' || repeat('é', 30) || '"'),
     ('s == ''it''''s''')
 ) v(filter);
 
@@ -237,6 +238,7 @@ SELECT * FROM milvus.compile_filter('i32 > 1', filter_err_schema(), '{"unused": 
 SELECT sqlstate_of('SELECT * FROM milvus.compile_filter(NULL, ''{"fields": []}'')') AS null_filter;
 SELECT sqlstate_of('SELECT * FROM milvus.compile_filter(''a == 1'', NULL)') AS null_schema;
 SELECT milvus.parse_filter(NULL) AS parse_null;
+SELECT sqlstate_of($$SELECT milvus.parse_filter('s == "\xff"')$$) AS parse_invalid_bytes;
 
 -- schemas
 SELECT schema, sqlstate_detail_of(format('SELECT * FROM milvus.compile_filter(%L, %L)', 'true', schema)) AS error

@@ -12,6 +12,7 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -56,7 +57,12 @@ milvus_parse_filter(PG_FUNCTION_ARGS)
 	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	MvFilterParseResult r = MvFilterParse(filter, MvFilterPallocAllocator());
 
+	char	   *printed;
+
 	if (r.code != MVF_OK)
 		MvFilterReportParseError(filter, &r);
-	PG_RETURN_TEXT_P(cstring_to_text(MvFilterPrint(r.root, MvFilterPallocAllocator())));
+	printed = MvFilterPrint(r.root, MvFilterPallocAllocator());
+	/* strings print as decoded, and an escape may have made invalid bytes */
+	pg_verifymbstr(printed, strlen(printed), false);
+	PG_RETURN_TEXT_P(cstring_to_text(printed));
 }

@@ -1482,6 +1482,9 @@ MvFilterReportParseError(const char *filter, const MvFilterParseResult *r)
 {
 	int			position = char_position(filter, r->position);
 
+	/* the offending token, cut to at most 40 bytes on a character boundary */
+	int			near = pg_mbcliplen(filter + r->position, r->length, 40);
+
 	switch (r->code)
 	{
 		case MVF_ERR_SYNTAX:
@@ -1489,7 +1492,7 @@ MvFilterReportParseError(const char *filter, const MvFilterParseResult *r)
 				ereport(ERROR,
 						(errcode(ERRCODE_SYNTAX_ERROR),
 						 errmsg("syntax error in filter expression at or near \"%.*s\"",
-								Min(r->length, 40), filter + r->position),
+								near, filter + r->position),
 						 errdetail("Expected %s at character %d.", r->expected, position)));
 			ereport(ERROR,
 					(errcode(ERRCODE_SYNTAX_ERROR),
@@ -1501,7 +1504,7 @@ MvFilterReportParseError(const char *filter, const MvFilterParseResult *r)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("number out of range in filter expression: \"%.*s\"",
-							Min(r->length, 40), filter + r->position),
+							near, filter + r->position),
 					 errdetail("Integers must fit in 64 bits and floating-point numbers in a double; the number is at character %d.",
 							   position)));
 			break;
