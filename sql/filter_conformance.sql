@@ -219,6 +219,10 @@ FROM (VALUES
     ('j["arr"][1] > 2',             '{2,3}'),
     ('j[0] == 1',                   '{6}'),
     ('j[2] == "x"',                 '{6}'),
+    -- a key that reads as a number is an index into an array, as a Milvus
+    -- JSON pointer is
+    ('j["0"] == 1',                 '{6}'),
+    ('exists j["1"]',               '{6}'),
     ('j["o"]["k"] == "v"',          '{1}'),
     ('j["a"] in [2, "1", true]',    '{2,5,7}'),
     ('j["a"] not in [1]',           '{2,4,5,6,7}'),

@@ -2,9 +2,9 @@
  * filter_sql.c
  *		Compile a parsed filter expression into a parameterized SQL condition.
  *
- * The compiler walks the tree once, left to right.  Each node becomes an Operand:
- * its SQL text, a type domain (integer, real, double, numeric, text, bool,
- * jsonb, array, list) and a few flags.  A literal becomes a parameter as soon
+ * The compiler walks the tree once, left to right.  Each node becomes an
+ * Operand: its SQL text, a type domain (integer, real, double, numeric, text,
+ * bool, jsonb, array, list) and a few flags.  A literal becomes a parameter as soon
  * as it is met, so $1 holds the values in the order they were written; its
  * SQL is the bare "$1[N]" (text), and the parent that decides the type adds
  * the cast.  Identifiers go through quote_identifier(), JSON path keys are
@@ -66,7 +66,7 @@ typedef struct Operand
 	bool		literal;		/* a single value: sql is "$1[N]", of type text */
 	const MvFilterNode *node;	/* the literal (or any node, for positions) */
 	bool		json;			/* NULL when a JSON value had another type */
-	/* a JSON path made of keys only: the column and the keys' parameters */
+	/* a JSON path of object keys only: the column and the keys' parameters */
 	const char *json_column;
 	int			nkeys;
 	const char **keys;
@@ -499,6 +499,26 @@ find_field(const MvFilterSchema *schema, const char *name)
 	return NULL;
 }
 
+/*
+ * Whether #> may read a key as an array index: PostgreSQL takes a step that
+ * strtol() reads whole (" 1", "-1") as one when the value is an array
+ */
+static bool
+could_be_index(const char *key, int len)
+{
+	int			i = 0;
+
+	while (i < len && isspace((unsigned char) key[i]))
+		i++;
+	if (i < len && (key[i] == '+' || key[i] == '-'))
+		i++;
+	if (i == len || !isdigit((unsigned char) key[i]))
+		return false;
+	while (i < len && isdigit((unsigned char) key[i]))
+		i++;
+	return i == len;
+}
+
 /* column #> ARRAY[keys], the keys (and indexes) being parameters */
 static Operand
 json_path(Compiler *c, const char *column, const char *first_key,
@@ -525,7 +545,11 @@ json_path(Compiler *c, const char *column, const char *first_key,
 			keys_only = false;
 		}
 		else
+		{
 			keys[k++] = add_string_param(c, steps[i].key, steps[i].keylen);
+			if (could_be_index(steps[i].key, steps[i].keylen))
+				keys_only = false;
+		}
 	}
 
 	e.dom = D_JSON;
@@ -541,6 +565,7 @@ json_path(Compiler *c, const char *column, const char *first_key,
 		appendStringInfo(&buf, "%s%s", i ? ", " : "", keys[i]);
 	appendStringInfoString(&buf, "])");
 	e.sql = buf.data;
+	/* the GIN-servable tests hold only for steps that always read an object */
 	if (keys_only)
 	{
 		e.json_column = column;
