@@ -45,7 +45,7 @@ FROM (VALUES
   ('''h'', ''IVF_FLAT'', ''L2'''),
   ('''h'', ''DISKANN'', ''L2'''),
   ('''s'', ''SPARSE_INVERTED_INDEX'', ''IP'''),
-  ('''h'', ''HNSW'', ''L2'''),
+  ('''s'', ''HNSW'', ''IP'''),
   ('''h'', ''MAGIC'', ''L2'''),
   ('''title'', ''HNSW'''),
   ('''h'', ''FLAT'', ''L2'', ''[1]'''),
@@ -54,35 +54,38 @@ FROM (VALUES
 SELECT sqlstate_detail_of($$SELECT milvus.create_index('docs')$$);
 SELECT sqlstate_detail_of($$SELECT milvus.describe_index('docs', 'nope')$$);
 
--- HNSW builds milvus_hnsw when that access method is installed, else says
--- it is not supported yet; either way the result is the same here
+-- HNSW builds milvus_hnsw with M and efConstruction when the access method
+-- has an operator class for the field's type and metric, and is "not
+-- supported yet" otherwise; the checks hold either way
 DO $$
 DECLARE
-    have_am boolean := EXISTS (SELECT FROM pg_am WHERE amname = 'milvus_hnsw');
-    outcome text := sqlstate_of($q$SELECT milvus.create_index('docs', 'h', 'HNSW', 'L2',
-                                   '{"M": 8, "efConstruction": 64}')$q$);
+    f record;
+    have_opclass boolean;
+    outcome text;
 BEGIN
-    -- float16 vectors have no HNSW operator class
-    IF outcome NOT LIKE '0A000%' THEN
-        RAISE EXCEPTION 'unexpected: %', outcome;
-    END IF;
-    outcome := sqlstate_of($q$SELECT milvus.drop_index('docs', 'v')$q$);
-    outcome := sqlstate_of($q$SELECT milvus.create_index('docs', 'v', 'HNSW', 'L2',
-                              '{"M": 8, "efConstruction": 64}')$q$);
-    IF have_am AND outcome <> 'ok' OR NOT have_am AND outcome NOT LIKE '0A000%' THEN
-        RAISE EXCEPTION 'HNSW with the access method %: %', CASE WHEN have_am THEN 'installed' ELSE 'missing' END,
-                        outcome;
-    END IF;
-    IF have_am AND NOT EXISTS (SELECT FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                                JOIN pg_am a ON a.oid = c.relam
-                               WHERE i.indrelid = 'docs'::regclass AND a.amname = 'milvus_hnsw'
-                                 AND pg_get_indexdef(i.indexrelid) LIKE '%m=''8''%ef_construction=''64''%') THEN
-        RAISE EXCEPTION 'HNSW index missing or without its parameters';
-    END IF;
+    FOR f IN SELECT * FROM (VALUES ('v', 'FLOAT_VECTOR', 'L2'), ('h', 'FLOAT16_VECTOR', 'COSINE'),
+                                   ('b', 'BINARY_VECTOR', 'HAMMING')) x(name, type, metric) LOOP
+        PERFORM milvus.drop_index('docs', i) FROM milvus.list_indexes('docs', f.name) i;
+        have_opclass := EXISTS (SELECT FROM pg_opclass o JOIN pg_am a ON a.oid = o.opcmethod
+                                 WHERE a.amname = 'milvus_hnsw'
+                                   AND o.opcname = milvus._hnsw_opclass(f.type, f.metric));
+        outcome := sqlstate_of(format($q$SELECT milvus.create_index('docs', %L, 'HNSW', %L,
+                                          '{"M": 8, "efConstruction": 64}')$q$, f.name, f.metric));
+        IF have_opclass AND outcome <> 'ok' OR NOT have_opclass AND outcome NOT LIKE '0A000%' THEN
+            RAISE EXCEPTION 'HNSW on %: %', f.name, outcome;
+        END IF;
+        IF have_opclass AND NOT EXISTS (
+                SELECT FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+                 WHERE i.indrelid = 'docs'::regclass AND a.amname = 'milvus_hnsw'
+                   AND pg_get_indexdef(i.indexrelid) LIKE format('%%(%s %%%s)%%m=''8''%%ef_construction=''64''%%',
+                                                                 f.name, milvus._hnsw_opclass(f.type, f.metric))) THEN
+            RAISE EXCEPTION 'HNSW index on % missing or without its parameters', f.name;
+        END IF;
+        PERFORM milvus.drop_index('docs', f.name);
+    END LOOP;
     RAISE NOTICE 'HNSW behaves as it should';
 END
 $$;
-SELECT milvus.drop_index('docs', 'v');
 
 -- drop_index removes the PostgreSQL index too; dropping what is gone is no error
 SELECT milvus.drop_index('docs', 'title');

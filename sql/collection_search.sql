@@ -130,5 +130,21 @@ FROM (VALUES
   ($$'sims', '[{"data": [[1, 0]], "anns_field": "a"}]', '{"strategy": "weighted", "params": {"weights": [2]}}'$$),
   ($$'sims', '[{"data": [[1, 0]], "anns_field": "nope"}]'$$)) v(args);
 
+-- with an HNSW index the same call runs on the graph; ef is set for the call only
+SELECT milvus.create_collection('graph', 8, metric_type => 'L2');
+SELECT milvus.drop_index('graph', 'vector');
+SELECT milvus.create_index('graph', 'vector', 'HNSW', 'L2', '{"M": 8, "efConstruction": 64}');
+SELECT (milvus.insert('graph', (SELECT jsonb_agg(jsonb_build_object('id', i, 'vector',
+          (SELECT jsonb_agg(round((sin(i * 7 + j) * 10)::numeric, 3)) FROM generate_series(1, 8) j)))
+        FROM generate_series(1, 1000) i))).insert_count;
+SELECT milvus.describe_index('graph', 'vector') ->> 'index_type' AS index_type;
+SELECT cardinality(ARRAY(SELECT id::bigint FROM milvus.search('graph', '[[1, 2, 3, 4, 5, 6, 7, 8]]',
+                                                         search_params => '{"params": {"ef": 100}}')
+                   INTERSECT
+                   (SELECT id FROM graph ORDER BY l2_squared_distance(vector, '[1,2,3,4,5,6,7,8]') LIMIT 10))) >= 9
+       AS recall_at_least_90_percent;
+SHOW milvus.hnsw_ef_search;
+SELECT milvus.drop_collection('graph');
+
 SELECT milvus.drop_collection('docs');
 SELECT milvus.drop_collection('sims');

@@ -68,6 +68,13 @@ BEGIN
 END
 $$;
 
+-- The milvus_hnsw operator class for a field type and metric
+CREATE FUNCTION milvus._hnsw_opclass(data_type text, metric text) RETURNS name
+LANGUAGE sql IMMUTABLE
+RETURN (CASE data_type WHEN 'FLOAT_VECTOR' THEN 'floatvector' WHEN 'FLOAT16_VECTOR' THEN 'float16vector'
+                       WHEN 'BINARY_VECTOR' THEN 'binaryvector' ELSE 'sparsevector' END
+        || '_' || lower(metric) || '_ops')::name;
+
 -- The PostgreSQL index of a collection's index, by its name in the table's schema
 CREATE FUNCTION milvus._index_relation(c milvus.collections, index_name name) RETURNS regclass
 LANGUAGE sql STABLE
@@ -94,7 +101,6 @@ DECLARE
     m text;
     old milvus.indexes;
     ddl text;
-    opclass text;
     before oid[];
     idx name;
     ip jsonb;
@@ -133,11 +139,11 @@ BEGIN
         WHEN it IN ('FLAT', 'AUTOINDEX') AND f.data_type <> 'BINARY_VECTOR'
              OR it IN ('BIN_FLAT', 'AUTOINDEX') AND f.data_type = 'BINARY_VECTOR' THEN
             ddl := NULL;        -- exact search: nothing to build
-        WHEN it = 'HNSW' AND f.data_type = 'FLOAT_VECTOR'
-             AND EXISTS (SELECT FROM pg_catalog.pg_am WHERE amname = 'milvus_hnsw') THEN
-            opclass := format('@extschema@.floatvector_%s_ops', lower(m));
-            ddl := format('CREATE INDEX ON %s USING milvus_hnsw (%I %s)', milvus._qualified(c.relid),
-                          f.field_name, opclass);
+        WHEN it = 'HNSW' AND EXISTS (SELECT FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_am a ON a.oid = o.opcmethod
+                                      WHERE a.amname = 'milvus_hnsw'
+                                        AND o.opcname = milvus._hnsw_opclass(f.data_type, m)) THEN
+            ddl := format('CREATE INDEX ON %s USING milvus_hnsw (%I @extschema@.%I)', milvus._qualified(c.relid),
+                          f.field_name, milvus._hnsw_opclass(f.data_type, m));
             IF p ? 'M' OR p ? 'efConstruction' THEN
                 ddl := ddl || ' WITH (' || concat_ws(', ',
                     'm = ' || milvus._int_param(p, 'M', it),
@@ -153,8 +159,9 @@ BEGIN
                     'SPARSE_WAND', 'MINHASH_LSH') THEN
             RAISE EXCEPTION 'index type % on % field "%" is not supported yet', it, f.data_type, f.field_name
                 USING ERRCODE = 'feature_not_supported',
-                      DETAIL = CASE WHEN it = 'HNSW' AND f.data_type = 'FLOAT_VECTOR'
-                                    THEN 'The access method milvus_hnsw is not installed.'
+                      DETAIL = CASE WHEN it = 'HNSW'
+                                    THEN format('The access method milvus_hnsw has no operator class %s.',
+                                                milvus._hnsw_opclass(f.data_type, m))
                                     ELSE 'This extension does not build that index type yet.' END,
                       HINT = 'FLAT (BIN_FLAT for binary vectors) searches exactly without an index.';
         ELSE
