@@ -222,6 +222,22 @@ SELECT milvus.create_collection(repeat('c', 100), 2);
 SELECT milvus.describe_collection(repeat('c', 100)) ->> 'table' AS table_name;
 SELECT milvus.drop_collection(repeat('c', 100));
 
+-- plain DROP TABLE and DROP SCHEMA take the catalog entries along
+SELECT milvus.create_collection('plain', 2);
+SELECT milvus.create_alias('plain', 'plain_alias');
+SELECT milvus.create_partition('plain', 'p');
+DROP TABLE "plain$p";
+SELECT * FROM milvus.list_partitions('plain');
+DROP TABLE plain;
+SELECT milvus.has_collection('plain'), milvus.has_collection('plain_alias');
+SELECT milvus.create_database('gone');
+SET milvus.collection_database = 'gone';
+SELECT milvus.create_collection('inside', 2);
+RESET milvus.collection_database;
+DROP SCHEMA gone CASCADE;
+SELECT * FROM milvus.list_databases();
+SELECT count(*) FROM milvus.collections WHERE db_name = 'gone';
+
 -- drop_collection removes the table and every catalog entry
 SELECT milvus.drop_alias('current');
 SELECT milvus.drop_collection(name) FROM milvus.list_collections() name;

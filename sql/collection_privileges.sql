@@ -52,6 +52,8 @@ WITH d AS (DELETE FROM milvus.fields WHERE collection_name = 'shared' RETURNING 
 WITH u AS (UPDATE milvus.databases SET schema_name = 'pg_catalog' RETURNING 1) SELECT count(*) AS updated FROM u;
 SELECT sqlstate_of($$INSERT INTO milvus.aliases VALUES ('default', 'mine', 'shared')$$);
 SELECT sqlstate_of($$INSERT INTO milvus.collections (db_name, collection_name, relid) VALUES ('default', 'x', 'shared')$$);
+SELECT sqlstate_of($$INSERT INTO milvus.collections (db_name, collection_name, relid) VALUES ('default', 'x', 4000000000::oid)$$);
+SELECT sqlstate_of($$INSERT INTO milvus.databases VALUES ('x', 'no_such_schema')$$);
 RESET ROLE;
 SELECT description, (SELECT count(*) FROM milvus.fields WHERE collection_name = 'shared') AS fields,
        (SELECT schema_name FROM milvus.databases WHERE db_name = 'default') AS default_schema

@@ -143,18 +143,27 @@ SELECT pg_catalog.pg_extension_config_dump('milvus.aliases', '');
 SELECT pg_catalog.pg_extension_config_dump('milvus.indexes', '');
 SELECT pg_catalog.pg_extension_config_dump('milvus.collection_id_seq', '');
 
--- Whether the current role may change the catalog entry of a table or schema
+-- Whether the current role owns a table (through membership too)
 CREATE FUNCTION milvus._owns_relation(relid regclass) RETURNS boolean
 LANGUAGE sql STABLE
 RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
                    FROM pg_catalog.pg_class c WHERE c.oid = relid), false);
 
-CREATE FUNCTION milvus._owns_collection(db text, coll text) RETURNS boolean
+-- Whether the current role may change a catalog entry: it owns the table or
+-- schema, or that is gone (the entry is an orphan that milvus._on_drop, run
+-- by whoever dropped it, removes)
+CREATE FUNCTION milvus._may_write(relid regclass) RETURNS boolean
 LANGUAGE sql STABLE
-RETURN coalesce((SELECT milvus._owns_relation(c.relid) FROM milvus.collections c
+RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+                   FROM pg_catalog.pg_class c WHERE c.oid = relid), true);
+
+CREATE FUNCTION milvus._may_write_collection(db text, coll text) RETURNS boolean
+LANGUAGE sql STABLE
+RETURN coalesce((SELECT milvus._may_write(c.relid) FROM milvus.collections c
                   WHERE c.db_name = db AND c.collection_name = coll), false);
 
--- Everyone reads the catalog; a role writes only the entries of what it owns
+-- Everyone reads the catalog; a role writes only the entries of what it
+-- owns, and a new entry must point to something that exists
 GRANT SELECT, INSERT, UPDATE, DELETE ON milvus.databases, milvus.collections, milvus.fields,
     milvus.partitions, milvus.aliases, milvus.indexes TO PUBLIC;
 GRANT USAGE ON SEQUENCE milvus.collection_id_seq TO PUBLIC;
@@ -167,17 +176,37 @@ ALTER TABLE milvus.indexes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON milvus.databases FOR SELECT USING (true);
 CREATE POLICY write ON milvus.databases USING (
     coalesce((SELECT pg_catalog.pg_has_role(n.nspowner, 'USAGE') FROM pg_catalog.pg_namespace n
-               WHERE n.nspname = schema_name), false));
+               WHERE n.nspname = schema_name), true));
+CREATE POLICY exists ON milvus.databases AS RESTRICTIVE FOR INSERT WITH CHECK (
+    EXISTS (SELECT FROM pg_catalog.pg_namespace n WHERE n.nspname = schema_name));
 CREATE POLICY read ON milvus.collections FOR SELECT USING (true);
-CREATE POLICY write ON milvus.collections USING (milvus._owns_relation(relid));
+CREATE POLICY write ON milvus.collections USING (milvus._may_write(relid));
+CREATE POLICY exists ON milvus.collections AS RESTRICTIVE FOR INSERT WITH CHECK (milvus._owns_relation(relid));
 CREATE POLICY read ON milvus.fields FOR SELECT USING (true);
-CREATE POLICY write ON milvus.fields USING (milvus._owns_collection(db_name, collection_name));
+CREATE POLICY write ON milvus.fields USING (milvus._may_write_collection(db_name, collection_name));
 CREATE POLICY read ON milvus.partitions FOR SELECT USING (true);
-CREATE POLICY write ON milvus.partitions USING (milvus._owns_collection(db_name, collection_name));
+CREATE POLICY write ON milvus.partitions USING (milvus._may_write_collection(db_name, collection_name));
 CREATE POLICY read ON milvus.aliases FOR SELECT USING (true);
-CREATE POLICY write ON milvus.aliases USING (milvus._owns_collection(db_name, collection_name));
+CREATE POLICY write ON milvus.aliases USING (milvus._may_write_collection(db_name, collection_name));
 CREATE POLICY read ON milvus.indexes FOR SELECT USING (true);
-CREATE POLICY write ON milvus.indexes USING (milvus._owns_collection(db_name, collection_name));
+CREATE POLICY write ON milvus.indexes USING (milvus._may_write_collection(db_name, collection_name));
+
+-- DROP TABLE or DROP SCHEMA in plain SQL takes the catalog entries along
+CREATE FUNCTION milvus._on_drop() RETURNS event_trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM milvus.aliases a USING milvus.collections c, pg_catalog.pg_event_trigger_dropped_objects() o
+     WHERE o.classid = 'pg_catalog.pg_class'::regclass AND o.objsubid = 0 AND o.objid = c.relid::oid
+       AND a.db_name = c.db_name AND a.collection_name = c.collection_name;
+    DELETE FROM milvus.collections c USING pg_catalog.pg_event_trigger_dropped_objects() o
+     WHERE o.classid = 'pg_catalog.pg_class'::regclass AND o.objsubid = 0 AND o.objid = c.relid::oid;
+    DELETE FROM milvus.partitions p USING pg_catalog.pg_event_trigger_dropped_objects() o
+     WHERE o.classid = 'pg_catalog.pg_class'::regclass AND o.objsubid = 0 AND o.objid = p.relid::oid;
+    DELETE FROM milvus.databases d USING pg_catalog.pg_event_trigger_dropped_objects() o
+     WHERE o.object_type = 'schema' AND o.object_name = d.schema_name AND d.db_name <> 'default';
+END
+$$;
+CREATE EVENT TRIGGER milvus_collection_drop ON sql_drop EXECUTE FUNCTION milvus._on_drop();
 
 -- The database a call works in: the argument, else milvus.collection_database
 CREATE FUNCTION milvus._database(db_name text DEFAULT NULL) RETURNS milvus.databases
@@ -1236,19 +1265,29 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION milvus.get_partition_stats(collection_name text, partition_name text) RETURNS jsonb
+-- A partition of a collection, or an error naming it
+CREATE FUNCTION milvus._partition(c milvus.collections, partition_name text) RETURNS milvus.partitions
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    c milvus.collections := milvus._collection(collection_name);
     p milvus.partitions;
-    n bigint;
 BEGIN
+    PERFORM milvus._check_name('partition', partition_name);
     SELECT * INTO p FROM milvus.partitions x WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name
-                                              AND x.partition_name = get_partition_stats.partition_name;
+                                              AND x.partition_name = _partition.partition_name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'partition "%" of collection "%" does not exist', partition_name, c.collection_name
             USING ERRCODE = 'undefined_object';
     END IF;
+    RETURN p;
+END
+$$;
+
+CREATE FUNCTION milvus.get_partition_stats(collection_name text, partition_name text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p milvus.partitions := milvus._partition(milvus._collection(collection_name), partition_name);
+    n bigint;
+BEGIN
     EXECUTE format('SELECT count(*) FROM %s', milvus._qualified(p.relid)) INTO n;
     RETURN jsonb_build_object('row_count', n);
 END

@@ -68,18 +68,12 @@ BEGIN
     IF partition_name IS NULL THEN
         RETURN CASE WHEN c.partition_key IS NULL THEN '_default' END;
     END IF;
-    PERFORM milvus._check_name('partition', partition_name);
     IF c.partition_key IS NOT NULL THEN
         RAISE EXCEPTION 'collection "%" has a partition key: rows go to partitions by its value', c.collection_name
             USING ERRCODE = 'feature_not_supported',
                   HINT = 'Leave partition_name out.';
     END IF;
-    IF NOT EXISTS (SELECT FROM milvus.partitions p WHERE p.db_name = c.db_name AND p.collection_name = c.collection_name
-                                                     AND p.partition_name = _write_partition.partition_name) THEN
-        RAISE EXCEPTION 'partition "%" of collection "%" does not exist', partition_name, c.collection_name
-            USING ERRCODE = 'undefined_object';
-    END IF;
-    RETURN partition_name;
+    RETURN (milvus._partition(c, partition_name)).partition_name;
 END
 $$;
 
@@ -99,12 +93,7 @@ BEGIN
                   HINT = 'Filter on the partition key field instead.';
     END IF;
     FOREACH p IN ARRAY partition_names LOOP
-        PERFORM milvus._check_name('partition', p);
-        IF NOT EXISTS (SELECT FROM milvus.partitions x WHERE x.db_name = c.db_name AND x.collection_name = c.collection_name
-                                                         AND x.partition_name = p) THEN
-            RAISE EXCEPTION 'partition "%" of collection "%" does not exist', p, c.collection_name
-                USING ERRCODE = 'undefined_object';
-        END IF;
+        PERFORM milvus._partition(c, p);
     END LOOP;
     RETURN format('%I."$partition" = ANY ($3)', alias);
 END
