@@ -100,7 +100,7 @@ SELECT qid, hnsw_vs_exact('hnsw_f', 'v', '<#>', q, 10) FROM hnsw_q ORDER BY qid;
 DROP INDEX hnsw_f_ip;
 CREATE INDEX hnsw_f_cos ON hnsw_f USING milvus_hnsw (v floatvector_cosine_ops);
 SELECT qid, hnsw_vs_exact('hnsw_f', 'v', '<=>', q, 10) FROM hnsw_q ORDER BY qid;
-SELECT * FROM milvus_hnsw_verify('hnsw_f_cos');
+SELECT * FROM milvus_hnsw_verify('hnsw_f_cos', reachability => true);
 DROP INDEX hnsw_f_cos;
 
 CREATE TABLE hnsw_h AS SELECT id, v::float16vector(16) AS v FROM hnsw_f;
@@ -111,7 +111,7 @@ SELECT qid, hnsw_vs_exact('hnsw_h', 'v', '<->', q, 10) AS l2,
        hnsw_vs_exact('hnsw_h', 'v', '<#>', q, 10) AS ip,
        hnsw_vs_exact('hnsw_h', 'v', '<=>', q, 10) AS cosine
 FROM (SELECT qid, q::floatvector::float16vector::text AS q FROM hnsw_q) s ORDER BY qid;
-SELECT * FROM milvus_hnsw_verify('hnsw_h_l2');
+SELECT * FROM milvus_hnsw_verify('hnsw_h_l2', reachability => true);
 
 CREATE TABLE hnsw_b AS SELECT id, binary_quantize(v)::binaryvector(16) AS v FROM hnsw_f;
 CREATE INDEX hnsw_b_ham ON hnsw_b USING milvus_hnsw (v binaryvector_hamming_ops);
@@ -124,7 +124,7 @@ FROM (SELECT qid, binary_quantize(q::floatvector)::text AS q FROM hnsw_q) s ORDE
 SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM hnsw_b ORDER BY v <~> '0000000000000000' LIMIT 1000) s;
 RESET enable_seqscan;
-SELECT * FROM milvus_hnsw_verify('hnsw_b_ham');
+SELECT * FROM milvus_hnsw_verify('hnsw_b_ham', reachability => true);
 
 --
 -- Options
@@ -226,7 +226,7 @@ SET milvus.hnsw_ef_search = 1000;
 --
 DELETE FROM hnsw_ins WHERE id % 3 = 0 OR id BETWEEN 1000 AND 1020;
 VACUUM hnsw_ins;
-SELECT * FROM milvus_hnsw_verify('hnsw_ins_idx');
+SELECT * FROM milvus_hnsw_verify('hnsw_ins_idx', reachability => true);
 SELECT qid, hnsw_vs_exact('hnsw_ins', 'v', '<->', q, 10) FROM hnsw_q ORDER BY qid;
 -- every row is still reachable
 SELECT count(*) FROM hnsw_ins;
@@ -236,7 +236,7 @@ RESET enable_seqscan;
 -- delete everything, vacuum, insert again
 DELETE FROM hnsw_ins;
 VACUUM hnsw_ins;
-SELECT * FROM milvus_hnsw_verify('hnsw_ins_idx');
+SELECT * FROM milvus_hnsw_verify('hnsw_ins_idx', reachability => true);
 INSERT INTO hnsw_ins SELECT id, v FROM hnsw_f WHERE id <= 50;
 SELECT * FROM milvus_hnsw_verify('hnsw_ins_idx');
 SELECT qid, hnsw_vs_exact('hnsw_ins', 'v', '<->', q, 10) FROM hnsw_q ORDER BY qid;

@@ -49,6 +49,8 @@ CREATE OPERATOR CLASS binaryvector_jaccard_ops
     OPERATOR 1 <%> (binaryvector, binaryvector) FOR ORDER BY float_ops,
     FUNCTION 1 jaccard_distance(binaryvector, binaryvector);
 
--- Walk an index and list every broken invariant; no rows means clean.
-CREATE FUNCTION milvus_hnsw_verify(index regclass) RETURNS SETOF text
+-- Walk an index and list every broken invariant; no rows means clean.  With
+-- reachability, also the live elements a walk of layer 0 does not reach.
+CREATE FUNCTION milvus_hnsw_verify(index regclass, reachability boolean DEFAULT false)
+    RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'milvus_hnsw_verify' LANGUAGE C STRICT;

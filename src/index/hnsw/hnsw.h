@@ -204,6 +204,8 @@ typedef struct MvHnswElement
 	Pointer		value;			/* the vector, or NULL when not kept */
 	float		qdist;			/* distance to the operation's query */
 	uint64		visited;		/* stamp of the last search that saw it */
+	int32		indegree;		/* build graph: links to it at layer 0 */
+	bool		relinked;		/* build graph: linked to make it reachable */
 	struct MvHnswElement *next; /* build graph: insertion order */
 } MvHnswElement;
 
@@ -301,6 +303,9 @@ extern bool MvHnswValuesEqual(Pointer a, Pointer b);
 /* hnswinsert.c */
 extern void MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid,
 							   bool building);
+
+/* hnswvacuum.c */
+extern void MvHnswLinkUnreached(Relation index, bool building);
 
 /* AM callbacks */
 extern IndexBuildResult *mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo);

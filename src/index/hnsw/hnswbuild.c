@@ -135,6 +135,98 @@ insert_in_memory(MvHnswBuildState *state, Pointer value, ItemPointer heaptid)
 		g->entry = e;
 }
 
+/* Mark (with the graph's visit stamp) everything reachable from x at layer 0 */
+static void
+reach_from(MvHnswGraph *g, MvHnswElement *x, MvHnswElement **queue)
+{
+	int			head = 0,
+				tail = 0;
+
+	if (x->visited == g->stamp)
+		return;
+	x->visited = g->stamp;
+	queue[tail++] = x;
+	while (head < tail)
+	{
+		MvHnswNeighborArray *list = queue[head++]->neighbors[0];
+
+		for (int i = 0; i < list->length; i++)
+		{
+			MvHnswElement *t = list->items[i].element;
+
+			if (t->visited != g->stamp)
+			{
+				t->visited = g->stamp;
+				queue[tail++] = t;
+			}
+		}
+	}
+}
+
+/*
+ * Make every element reachable at layer 0 from the entry point: pruning can
+ * leave a few that nothing links to, and no search would find them.  Each is
+ * linked from the nearest reached element among its own neighbours, into a
+ * free slot or in place of that element's farthest link whose target has
+ * another (and was not itself linked here).
+ */
+static void
+link_unreached(MvHnswBuildState *state)
+{
+	MvHnswGraph *g = state->graph;
+	int			lm = MvHnswLayerM(g->m, 0);
+	MvHnswElement **queue;
+
+	if (g->entry == NULL)
+		return;
+	queue = palloc(sizeof(MvHnswElement *) * state->elements);
+	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
+		e->indegree = 0;
+	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
+		for (int i = 0; i < e->neighbors[0]->length; i++)
+			e->neighbors[0]->items[i].element->indegree++;
+
+	g->stamp++;
+	reach_from(g, g->entry, queue);
+	for (MvHnswElement *x = state->head; x != NULL; x = x->next)
+	{
+		MvHnswNeighborArray *out = x->neighbors[0];
+
+		CHECK_FOR_INTERRUPTS();
+		if (x->visited == g->stamp)
+			continue;
+		/* out is nearest first: the heuristic keeps candidates in order */
+		for (int i = 0; i < out->length; i++)
+		{
+			MvHnswElement *nb = out->items[i].element;
+			MvHnswNeighborArray *list = nb->neighbors[0];
+			int			victim = -1;
+
+			if (nb->visited != g->stamp)
+				continue;
+			if (list->length < lm)
+				victim = list->length++;
+			else
+			{
+				for (int j = 0; j < list->length; j++)
+					if (list->items[j].element->indegree > 1 && !list->items[j].element->relinked &&
+						(victim < 0 || list->items[j].distance > list->items[victim].distance))
+						victim = j;
+				if (victim < 0)
+					continue;
+				list->items[victim].element->indegree--;
+			}
+			list->items[victim].element = x;
+			list->items[victim].distance = out->items[i].distance;
+			x->indegree++;
+			x->relinked = true;
+			reach_from(g, x, queue);
+			break;
+		}
+	}
+	pfree(queue);
+}
+
 /* Pages being written in order, or laid out on a scratch page (dryrun) */
 typedef struct MvHnswPageWriter
 {
@@ -228,6 +320,8 @@ flush_graph(MvHnswBuildState *state)
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_WRITE);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, state->elements);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+
+	link_unreached(state);
 
 	/* pass 1: where every tuple goes */
 	writer_start(&w, state->index, true, first);
@@ -391,6 +485,8 @@ mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo)
 		flush_graph(&state);
 		MemoryContextDelete(state.graphCtx);
 	}
+	else
+		MvHnswLinkUnreached(index, true);
 	MemoryContextDelete(state.tmpCtx);
 
 	if (RelationNeedsWAL(index))

@@ -168,11 +168,12 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 /*
  * The neighbour of n at layer lc that should make room for the new element
  * (whose distance to n is dnew), or an invalid TID if the new element is the
- * one the heuristic would drop.  n's list is full: tids holds it.
+ * one the heuristic would drop; with force, then n's farthest neighbour.
+ * n's list is full: tids holds it.
  */
 static ItemPointerData
 choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dnew,
-			  ItemPointerData *tids, int ntids, int lm)
+			  ItemPointerData *tids, int ntids, int lm, bool force)
 {
 	MvHnswCandidate *cands = palloc(sizeof(MvHnswCandidate) * (ntids + 1));
 	MvHnswCandidate *kept = palloc(sizeof(MvHnswCandidate) * lm);
@@ -207,13 +208,22 @@ choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float
 			break;
 		}
 	}
+	if (!ItemPointerIsValid(&victim) && force)
+	{
+		for (int i = ntids; i >= 0 && !ItemPointerIsValid(&victim); i--)
+			if (cands[i].element != newElement)
+				victim = cands[i].element->tid;
+	}
 	return victim;
 }
 
-/* Link neighbour n back to the new element at layer lc */
-static void
+/*
+ * Link neighbour n back to the new element at layer lc; with force, even if
+ * the heuristic would rather not.  Returns whether n now links to it.
+ */
+static bool
 link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dnew, int lc,
-		  bool building)
+		  bool building, bool force)
 {
 	int			lm = MvHnswLayerM(g->m, lc);
 	int			start = MvHnswLayerStart(g->m, lc);
@@ -225,13 +235,14 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	MvHnswNeighborTuple ntup;
 	MvHnswPageEdit edit;
 	int			slot = -1;
+	bool		linked = false;
 
 	ItemPointerSetInvalid(&victim);
 	if (ntids >= lm)
 	{
-		victim = choose_victim(g, n, newElement, dnew, tids, ntids, lm);
+		victim = choose_victim(g, n, newElement, dnew, tids, ntids, lm, force);
 		if (!ItemPointerIsValid(&victim))
-			return;
+			return false;
 	}
 
 	/* the list may have changed since it was read: decide again on the page */
@@ -249,6 +260,7 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 			if (ItemPointerEquals(t, &newElement->tid))
 			{
 				slot = -1;
+				linked = true;
 				break;
 			}
 			if (slot < 0 && !ItemPointerIsValid(t))
@@ -265,10 +277,12 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	{
 		ntup->indextids[start + slot] = newElement->tid;
 		MvHnswEditFinish(&edit);
+		linked = true;
 	}
 	else if (!building)
 		GenericXLogAbort(edit.state);
 	UnlockReleaseBuffer(buf);
+	return linked;
 }
 
 /*
@@ -333,9 +347,17 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 	newElement->tid = append_element(index, g, value, level, heaptid, layers, counts, building);
 
 	for (int lc = Min(level, meta.entryLevel); lc >= 0; lc--)
+	{
+		bool		linked = false;
+
 		for (int i = 0; i < counts[lc]; i++)
-			link_back(g, layers[lc][i].element, newElement, layers[lc][i].distance, lc,
-					  building);
+			linked |= link_back(g, layers[lc][i].element, newElement, layers[lc][i].distance,
+								lc, building, false);
+		/* unreachable at layer 0 is lost to every search: make the nearest link to it */
+		if (lc == 0 && !linked && counts[0] > 0)
+			link_back(g, layers[0][0].element, newElement, layers[0][0].distance, 0,
+					  building, true);
+	}
 
 done:
 	UnlockPage(index, MV_HNSW_UPDATE_LOCK, lockmode);

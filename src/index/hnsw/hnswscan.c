@@ -115,6 +115,9 @@ start_scan(IndexScanDesc scan)
 	MvHnswGraph *g;
 	ItemPointerData entrytid;
 	MvHnswCandidate ep;
+	MvHnswCandidate seeds[2];
+	int			nseeds;
+	MvHnswElement *entry;
 	MvHnswCandidate *w;
 	int			n;
 
@@ -149,6 +152,7 @@ start_scan(IndexScanDesc scan)
 		ep.element = MvHnswGetElement(g, &entrytid);
 	}
 	ep.distance = ep.element->qdist;
+	entry = ep.element;
 
 	for (int lc = meta.entryLevel; lc >= 1; lc--)
 	{
@@ -156,8 +160,21 @@ start_scan(IndexScanDesc scan)
 		if (n > 0)
 			ep = w[0];
 	}
+	/*
+	 * Layer 0 starts from where the descent ended and from the entry point,
+	 * so that a scan that runs long reaches all the entry point reaches,
+	 * which is what vacuum keeps linked.
+	 */
+	seeds[0] = ep;
+	nseeds = 1;
+	if (entry != ep.element)
+	{
+		seeds[1].element = entry;
+		seeds[1].distance = entry->qdist;
+		nseeds = 2;
+	}
 	MvHnswHeapInit(&so->discarded, MvHnswEfSearch * 4, false);
-	n = MvHnswSearchLayer(g, &ep, 1, MvHnswEfSearch, 0, true, &so->discarded, &w);
+	n = MvHnswSearchLayer(g, seeds, nseeds, MvHnswEfSearch, 0, true, &so->discarded, &w);
 	set_batch(so, w, n, n);
 }
 

@@ -13,10 +13,13 @@
  * neighbours plus the neighbours of the tombstones it linked to (through
  * tombstones, a few hops), chosen by the same heuristic as inserts.  No graph
  * search per element, which is what makes pgvector's vacuum slow.  Links an
- * insert added meanwhile are kept.  Every page change is one GenericXLog
- * record.  Tombstones' space is not reused yet.
+ * insert added meanwhile are kept.  Pass 3 walks layer 0 from the entry
+ * point and links the few live elements it does not reach.  Every
+ * page change is one GenericXLog record.  Tombstones' space is not reused yet.
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "access/genam.h"
 #include "commands/vacuum.h"
@@ -25,6 +28,9 @@
 #include "utils/memutils.h"
 
 #include "hnsw.h"
+
+/* rounds of linking unreached elements, each after a fresh walk */
+#define MV_HNSW_LINK_ROUNDS			8
 
 /* rounds of a repair: old neighbours, then through tombstones */
 #define MV_HNSW_REPAIR_ROUNDS		4
@@ -42,7 +48,18 @@ typedef struct MvHnswVacuumState
 	int			bestLevel;
 	int			m;
 	MemoryContext ctx;
+	bool		building;		/* called by a build: no WAL, no vacuum delay */
 } MvHnswVacuumState;
+
+/* vacuum_delay_point, but not while a build uses this file's passes */
+static inline void
+delay_point(MvHnswVacuumState *vs)
+{
+	if (vs->building)
+		CHECK_FOR_INTERRUPTS();
+	else
+		vacuum_delay_point();
+}
 
 static bool
 is_new_tombstone(MvHnswVacuumState *vs, ItemPointer tid)
@@ -358,6 +375,403 @@ repair_page(MvHnswVacuumState *vs, BlockNumber blkno)
 	MemoryContextReset(vs->ctx);
 }
 
+/* Layer 0 of the whole graph in memory, for pass 3 */
+typedef struct MvHnswLayer0
+{
+	HTAB	   *map;			/* TID -> element number */
+	int			n;
+	int			capacity;
+	ItemPointerData *tids;
+	ItemPointerData *neighbortids;
+	uint8	   *levels;
+	bool	   *live;
+	int		   *indegree;
+	int		   *links;			/* lm per element, -1 for none */
+	bool	   *reached;
+	bool	   *relinked;		/* linked by this pass */
+} MvHnswLayer0;
+
+typedef struct MvHnswLayer0Entry
+{
+	ItemPointerData tid;		/* hash key */
+	int			num;
+} MvHnswLayer0Entry;
+
+static int
+layer0_find(MvHnswLayer0 *l0, ItemPointer tid)
+{
+	MvHnswLayer0Entry *entry = hash_search(l0->map, tid, HASH_FIND, NULL);
+
+	return entry ? entry->num : -1;
+}
+
+/* Mark everything reachable from start through layer 0 */
+static void
+layer0_reach(MvHnswLayer0 *l0, int lm, int start, int *queue)
+{
+	int			head = 0,
+				tail = 0;
+
+	if (start < 0 || l0->reached[start])
+		return;
+	l0->reached[start] = true;
+	queue[tail++] = start;
+	while (head < tail)
+	{
+		int			e = queue[head++];
+
+		for (int i = 0; i < lm; i++)
+		{
+			int			t = l0->links[e * lm + i];
+
+			if (t >= 0 && !l0->reached[t])
+			{
+				l0->reached[t] = true;
+				queue[tail++] = t;
+			}
+		}
+	}
+}
+
+/*
+ * Write x into the layer-0 list of element nb: into a free slot, else in
+ * place of victim (if still there; *replaced says so).  Returns the slot, or
+ * -1.
+ */
+static int
+write_link(MvHnswVacuumState *vs, ItemPointer nbNeighbortid, ItemPointer victim, ItemPointer x,
+		   bool *replaced)
+{
+	int			lm = MvHnswLayerM(vs->m, 0);
+	Buffer		buf = ReadBuffer(vs->index, ItemPointerGetBlockNumber(nbNeighbortid));
+	Page		page;
+	MvHnswNeighborTuple ntup;
+	MvHnswPageEdit edit;
+	int			slot = -1;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, vs->index, vs->building);
+	page = MvHnswEditRegister(&edit, buf, false);
+	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(nbNeighbortid)));
+	for (int j = 0; j < lm && slot < 0; j++)
+		if (!ItemPointerIsValid(&ntup->indextids[j]))
+			slot = j;
+	for (int j = 0; j < lm && slot < 0 && victim != NULL; j++)
+		if (ItemPointerEquals(&ntup->indextids[j], victim))
+			slot = j;
+	if (slot >= 0)
+	{
+		*replaced = ItemPointerIsValid(&ntup->indextids[slot]);
+		ntup->indextids[slot] = *x;
+		MvHnswEditFinish(&edit);
+	}
+	else if (!vs->building)
+		GenericXLogAbort(edit.state);
+	UnlockReleaseBuffer(buf);
+	return slot;
+}
+
+/*
+ * Link unreached element x from the nearest reached live element among its
+ * own neighbours (or, if it has none, found by a search from searchEntry, or
+ * else any with room): into a free slot, else in place of that element's
+ * farthest link whose target has another.  Returns whether it did.
+ */
+static bool
+link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searchEntry)
+{
+	int			lm = MvHnswLayerM(vs->m, 0);
+	MvHnswGraph *g = MvHnswGraphCreate(vs->index, true, vs->ctx, true, vs->m, 0);
+	MvHnswElement *xe = MvHnswGetElement(g, &l0->tids[x]);
+	MvHnswCandidate *near = palloc(sizeof(MvHnswCandidate) * lm);
+	int		   *nearnum = palloc(sizeof(int) * lm);
+	int			nnear = 0;
+
+	for (int i = 0; i < lm; i++)
+	{
+		int			t = l0->links[x * lm + i];
+
+		if (t < 0 || !l0->reached[t] || !l0->live[t])
+			continue;
+		near[nnear].element = MvHnswGetElement(g, &l0->tids[t]);
+		near[nnear].distance = MvHnswDistance(&g->dist, xe->value, near[nnear].element->value);
+		nnear++;
+	}
+	if (nnear == 0 && searchEntry != NULL)
+	{
+		/* none of its own neighbours is reached: search for reached ones */
+		MvHnswGraph *sg = MvHnswGraphCreate(vs->index, true, vs->ctx, true, vs->m,
+											MvHnswGetEfConstruction(vs->index));
+		MvHnswCandidate *layers[MV_HNSW_MAX_LEVEL + 1];
+		int			counts[MV_HNSW_MAX_LEVEL + 1];
+		MvHnswCandidate nearest;
+
+		sg->query = xe->value;
+		MvHnswFindNeighbors(sg, MvHnswGetElement(sg, searchEntry), 0, layers, counts, &nearest);
+		for (int i = 0; i < counts[0] && nnear < lm; i++)
+		{
+			int			t = layer0_find(l0, &layers[0][i].element->tid);
+
+			if (t < 0 || t == x || !l0->reached[t] || !l0->live[t])
+				continue;
+			near[nnear].element = MvHnswGetElement(g, &l0->tids[t]);
+			near[nnear].distance = layers[0][i].distance;
+			nnear++;
+		}
+	}
+	if (nnear == 0 && searchEntry != NULL)
+	{
+		/* last resort: any reached live element with a free slot */
+		for (int t = 0; t < l0->n && nnear < lm; t++)
+		{
+			bool		room = false;
+
+			if (t == x || !l0->reached[t] || !l0->live[t])
+				continue;
+			for (int j = 0; j < lm && !room; j++)
+				room = l0->links[t * lm + j] < 0;
+			if (!room)
+				continue;
+			near[nnear].element = MvHnswGetElement(g, &l0->tids[t]);
+			near[nnear].distance = MvHnswDistance(&g->dist, xe->value, near[nnear].element->value);
+			nnear++;
+		}
+	}
+	qsort(near, nnear, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
+	for (int i = 0; i < nnear; i++)
+		nearnum[i] = layer0_find(l0, &near[i].element->tid);
+
+	/* a free slot first, then in place of a link whose target has another */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		for (int i = 0; i < nnear; i++)
+		{
+			int			nb = nearnum[i];
+			int		   *links = &l0->links[nb * lm];
+			int			victim = -1;
+			bool		room = false;
+			float		farthest = -INFINITY;
+			int			slot;
+			bool		replaced;
+
+			for (int j = 0; j < lm && !room; j++)
+				room = links[j] < 0;
+			if (room != (pass == 0))
+				continue;
+			for (int j = 0; j < lm && !room; j++)
+			{
+				float		d;
+
+				/* not the only link to it, nor one this pass added */
+				if (l0->indegree[links[j]] < 2 || l0->relinked[links[j]])
+					continue;
+				d = MvHnswDistance(&g->dist, near[i].element->value,
+								   MvHnswGetElement(g, &l0->tids[links[j]])->value);
+				if (d > farthest)
+				{
+					farthest = d;
+					victim = links[j];
+				}
+			}
+			if (!room && victim < 0)
+				continue;
+			slot = write_link(vs, &l0->neighbortids[nb], victim >= 0 ? &l0->tids[victim] : NULL,
+							  &l0->tids[x], &replaced);
+			if (slot < 0)
+				continue;
+			/* the copy in memory holds the same links, not in the same slots */
+			for (int j = 0; j < lm; j++)
+			{
+				if (replaced ? links[j] == victim : links[j] < 0)
+				{
+					if (replaced)
+						l0->indegree[victim]--;
+					links[j] = x;
+					break;
+				}
+			}
+			l0->indegree[x]++;
+			l0->relinked[x] = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Pass 3: read layer 0 of the whole graph, walk it from the entry point, and
+ * link every live element the walk does not reach (pruning by inserts, and
+ * repairs, can leave a few so; no search would find them).  Gives up, saying
+ * so, when layer 0 does not fit in maintenance_work_mem.
+ */
+static void
+link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
+{
+	MemoryContext l0ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw layer 0",
+												ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldctx = MemoryContextSwitchTo(l0ctx);
+	int			lm = MvHnswLayerM(vs->m, 0);
+	MvHnswLayer0 l0;
+	HASHCTL		ctl;
+	MvHnswMetaPageData meta;
+	ItemPointerData entry;
+	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * lm);
+	int		   *queue;
+	int			linked = 0;
+	int			unlinked = 0;
+
+	memset(&l0, 0, sizeof(l0));
+	ctl.keysize = sizeof(ItemPointerData);
+	ctl.entrysize = sizeof(MvHnswLayer0Entry);
+	ctl.hcxt = l0ctx;
+	l0.map = hash_create("milvus_hnsw layer 0", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	l0.capacity = 1024;
+	l0.tids = palloc(sizeof(ItemPointerData) * l0.capacity);
+	l0.neighbortids = palloc(sizeof(ItemPointerData) * l0.capacity);
+	l0.levels = palloc(sizeof(uint8) * l0.capacity);
+	l0.live = palloc(sizeof(bool) * l0.capacity);
+
+	/* every element, tombstones too: they are walkable */
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+
+		delay_point(vs);
+		if (MemoryContextMemAllocated(l0ctx, true) > (Size) maintenance_work_mem * 1024)
+		{
+			ereport(LOG,
+					(errmsg("milvus_hnsw index \"%s\": skipped linking unreachable elements, which needs more than maintenance_work_mem",
+							RelationGetRelationName(vs->index))));
+			goto done;
+		}
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->bas);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+			 off = OffsetNumberNext(off))
+		{
+			MvHnswElementTuple etup = (MvHnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+			MvHnswLayer0Entry *me;
+
+			if (etup->type != MV_HNSW_ELEMENT_TUPLE)
+				continue;
+			if (l0.n == l0.capacity)
+			{
+				l0.capacity *= 2;
+				l0.tids = repalloc_huge(l0.tids, sizeof(ItemPointerData) * l0.capacity);
+				l0.neighbortids = repalloc_huge(l0.neighbortids, sizeof(ItemPointerData) * l0.capacity);
+				l0.levels = repalloc_huge(l0.levels, sizeof(uint8) * l0.capacity);
+				l0.live = repalloc_huge(l0.live, sizeof(bool) * l0.capacity);
+			}
+			ItemPointerSet(&l0.tids[l0.n], blkno, off);
+			l0.neighbortids[l0.n] = etup->neighbortid;
+			l0.levels[l0.n] = etup->level;
+			l0.live[l0.n] = !etup->deleted;
+			me = hash_search(l0.map, &l0.tids[l0.n], HASH_ENTER, NULL);
+			me->num = l0.n;
+			l0.n++;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	if (l0.n == 0)
+		goto done;
+
+	l0.links = MemoryContextAllocHuge(l0ctx, sizeof(int) * (Size) l0.n * lm);
+	l0.indegree = MemoryContextAllocHuge(l0ctx, sizeof(int) * (Size) l0.n);
+	l0.reached = MemoryContextAllocHuge(l0ctx, sizeof(bool) * (Size) l0.n);
+	l0.relinked = MemoryContextAllocZero(l0ctx, sizeof(bool) * (Size) l0.n);
+	queue = MemoryContextAllocHuge(l0ctx, sizeof(int) * (Size) l0.n);
+	memset(l0.indegree, 0, sizeof(int) * (Size) l0.n);
+	memset(l0.reached, 0, sizeof(bool) * (Size) l0.n);
+	for (int e = 0; e < l0.n; e++)
+	{
+		MvHnswGraph *g = MvHnswGraphCreate(vs->index, true, vs->ctx, false, vs->m, 0);
+		MvHnswElement tmp;
+		int			n;
+
+		if (e % 256 == 0)
+			delay_point(vs);
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.tid = l0.tids[e];
+		tmp.neighbortid = l0.neighbortids[e];
+		tmp.level = l0.levels[e];
+		n = MvHnswLoadNeighborTids(g, &tmp, 0, tids);
+		for (int i = 0; i < lm; i++)
+		{
+			int			t = (i < n) ? layer0_find(&l0, &tids[i]) : -1;
+
+			l0.links[e * lm + i] = t;
+			if (t >= 0)
+				l0.indegree[t]++;
+		}
+		MemoryContextReset(vs->ctx);
+	}
+
+	MvHnswReadMeta(vs->index, &meta);
+	if (!BlockNumberIsValid(meta.entryBlkno))
+		goto done;
+	ItemPointerSet(&entry, meta.entryBlkno, meta.entryOffno);
+
+	/*
+	 * A new link can take the place of one that something else needed, and
+	 * can reach what a later candidate would have: walk again from the entry
+	 * point after each round, until a walk reaches every live element.
+	 */
+	for (int round = 0; round < MV_HNSW_LINK_ROUNDS; round++)
+	{
+		memset(l0.reached, 0, sizeof(bool) * (Size) l0.n);
+		layer0_reach(&l0, lm, layer0_find(&l0, &entry), queue);
+		unlinked = 0;
+		for (int x = 0; x < l0.n; x++)
+			if (!l0.reached[x] && l0.live[x])
+				unlinked++;
+		if (unlinked == 0)
+			break;
+		for (int x = 0; x < l0.n; x++)
+		{
+			if (l0.reached[x] || !l0.live[x])
+				continue;
+			delay_point(vs);
+			if (link_unreached(vs, &l0, x, round > 0 ? &entry : NULL))
+			{
+				linked++;
+				layer0_reach(&l0, lm, x, queue);
+			}
+			MemoryContextReset(vs->ctx);
+		}
+	}
+	if (linked > 0 || unlinked > 0)
+		ereport(DEBUG1,
+				(errmsg("milvus_hnsw index \"%s\": linked %d unreachable elements, %d were left at the last walk",
+						RelationGetRelationName(vs->index), linked, unlinked)));
+
+done:
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextDelete(l0ctx);
+}
+
+/*
+ * Link the elements a walk of layer 0 does not reach, for a build that went
+ * on disk (the in-memory graph does this itself before it is written).
+ */
+void
+MvHnswLinkUnreached(Relation index, bool building)
+{
+	MvHnswVacuumState vs;
+	MvHnswMetaPageData meta;
+
+	MvHnswReadMeta(index, &meta);
+	memset(&vs, 0, sizeof(vs));
+	vs.index = index;
+	vs.m = meta.m;
+	vs.building = building;
+	vs.ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw link",
+								   ALLOCSET_DEFAULT_SIZES);
+	link_unreached_elements(&vs, RelationGetNumberOfBlocks(index));
+	MemoryContextDelete(vs.ctx);
+}
+
 /* ambulkdelete */
 IndexBulkDeleteResult *
 mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
@@ -408,6 +822,7 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			repair_page(&vs, blkno);
 		}
 	}
+	link_unreached_elements(&vs, RelationGetNumberOfBlocks(info->index));
 
 	hash_destroy(vs.deleted);
 	MemoryContextDelete(vs.ctx);

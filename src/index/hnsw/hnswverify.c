@@ -9,7 +9,10 @@
  * tuple (exists, belongs to it alone, has (level + 2) * m slots) and every
  * link (points at an element that reaches that layer, not itself, not twice).
  * Links to tombstones are allowed: vacuum repairs them as it can, and the
- * graph stays walkable through them.  On a primary the index is locked
+ * graph stays walkable through them.  With reachability, it also walks layer
+ * 0 from the entry point and lists the live elements the walk misses: none
+ * right after a build or a VACUUM, while inserts between them can leave a few
+ * (they prune links), so that check is not the default.  On a primary the index is locked
  * against inserts and vacuum (ShareLock); on a standby only AccessShareLock
  * is possible, so run it when replay is quiet.
  */
@@ -33,6 +36,7 @@ PG_FUNCTION_INFO_V1(milvus_hnsw_verify);
 typedef struct VerifyItem
 {
 	ItemPointerData tid;		/* hash key */
+	bool		reached;		/* element: walked to from the entry point */
 	uint8		type;
 	uint8		level;
 	uint8		deleted;
@@ -145,6 +149,7 @@ read_page(VerifyState *vs, Relation index, BlockNumber blkno, HTAB *items,
 		vi->type = *(uint8 *) item;
 		vi->links = NULL;
 		vi->owned = false;
+		vi->reached = false;
 		if (vi->type == MV_HNSW_ELEMENT_TUPLE)
 		{
 			MvHnswElementTuple etup = (MvHnswElementTuple) item;
@@ -264,10 +269,56 @@ check_element(VerifyState *vs, HTAB *items, VerifyItem *e, int m, int maxlevel)
 	}
 }
 
+/* Report live elements a walk of layer 0 from the entry point does not reach */
+static void
+check_reachable(VerifyState *vs, HTAB *items, ItemPointer entry, int m, int64 elements)
+{
+	VerifyItem **queue = palloc(sizeof(VerifyItem *) * Max(elements, 1));
+	int64		head = 0,
+				tail = 0;
+	VerifyItem *vi = lookup(items, entry);
+	HASH_SEQ_STATUS seq;
+
+	if (vi == NULL || vi->type != MV_HNSW_ELEMENT_TUPLE)
+		return;
+	vi->reached = true;
+	queue[tail++] = vi;
+	while (head < tail)
+	{
+		VerifyItem *e = queue[head++];
+		VerifyItem *n;
+
+		CHECK_FOR_INTERRUPTS();
+		n = lookup(items, &e->neighbortid);
+		if (n == NULL || n->type != MV_HNSW_NEIGHBOR_TUPLE || n->count != (e->level + 2) * m)
+			continue;
+		for (int i = 0; i < MvHnswLayerM(m, 0); i++)
+		{
+			VerifyItem *t;
+
+			if (!ItemPointerIsValid(&n->links[i]))
+				continue;
+			t = lookup(items, &n->links[i]);
+			if (t != NULL && t->type == MV_HNSW_ELEMENT_TUPLE && !t->reached && tail < elements)
+			{
+				t->reached = true;
+				queue[tail++] = t;
+			}
+		}
+	}
+
+	hash_seq_init(&seq, items);
+	while ((vi = hash_seq_search(&seq)) != NULL)
+		if (vi->type == MV_HNSW_ELEMENT_TUPLE && !vi->deleted && !vi->reached)
+			problem(vs, "live element (%u,%u) cannot be reached from the entry point at layer 0",
+					TID_ARGS(&vi->tid));
+}
+
 Datum
 milvus_hnsw_verify(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
+	bool		reachability = PG_GETARG_BOOL(1);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LOCKMODE	lockmode = RecoveryInProgress() ? AccessShareLock : ShareLock;
 	VerifyState vs;
@@ -409,6 +460,8 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 		else if (vi->level != meta.entryLevel)
 			problem(&vs, "entry point (%u,%u) has level %d, the metapage says %d",
 					TID_ARGS(&entry), vi->level, meta.entryLevel);
+		if (reachability)
+			check_reachable(&vs, items, &entry, meta.m, elements);
 	}
 	else
 	{
