@@ -228,6 +228,11 @@ DELETE FROM hnsw_ins WHERE id % 3 = 0 OR id BETWEEN 1000 AND 1020;
 VACUUM hnsw_ins;
 SELECT * FROM milvus_hnsw_verify('hnsw_ins_idx', reachability => true);
 SELECT qid, hnsw_vs_exact('hnsw_ins', 'v', '<->', q, 10) FROM hnsw_q ORDER BY qid;
+-- the index holds exactly the rows left
+SELECT heap_tids, entry_level >= 0 AS has_entry, m, ef_construction, dimensions,
+       elements >= heap_tids - 25 AND tombstones > 0 AS plausible
+FROM milvus_hnsw_stats('hnsw_ins_idx');
+SELECT sqlstate_of($$SELECT milvus_hnsw_stats('hnsw_f_pkey')$$);
 -- every row is still reachable
 SELECT count(*) FROM hnsw_ins;
 SET enable_seqscan = off;

@@ -54,3 +54,10 @@ CREATE OPERATOR CLASS binaryvector_jaccard_ops
 CREATE FUNCTION milvus_hnsw_verify(index regclass, reachability boolean DEFAULT false)
     RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'milvus_hnsw_verify' LANGUAGE C STRICT;
+
+-- What an index holds: pages, elements, tombstones among them, heap TIDs
+-- (rows), the entry point's level (-1 when empty) and how it was built.
+CREATE FUNCTION milvus_hnsw_stats(index regclass,
+    OUT pages bigint, OUT elements bigint, OUT tombstones bigint, OUT heap_tids bigint,
+    OUT entry_level integer, OUT m integer, OUT ef_construction integer, OUT dimensions integer)
+    AS 'MODULE_PATHNAME', 'milvus_hnsw_stats' LANGUAGE C STRICT;

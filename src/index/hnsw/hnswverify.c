@@ -21,6 +21,7 @@
 #include "access/relation.h"
 #include "access/xlog.h"
 #include "catalog/index.h"
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -489,4 +490,73 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 	}
 	relation_close(index, lockmode);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(milvus_hnsw_stats);
+
+/*
+ * milvus_hnsw_stats(regclass): what the index holds, from one pass over its
+ * pages: pages, elements, tombstones among them, heap TIDs (rows), the
+ * entry point's level and the options the graph was built with.
+ */
+Datum
+milvus_hnsw_stats(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	index;
+	TupleDesc	tupdesc;
+	MvHnswMetaPageData meta;
+	BlockNumber nblocks;
+	int64		elements = 0,
+				deleted = 0,
+				heaptids = 0;
+	Datum		values[8];
+	bool		nulls[8] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	index = relation_open(relid, AccessShareLock);
+	if (index->rd_rel->relkind != RELKIND_INDEX ||
+		index->rd_indam == NULL || index->rd_indam->ambuild != mvhnsw_build)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a milvus_hnsw index", RelationGetRelationName(index))));
+	MvHnswReadMeta(index, &meta);
+	nblocks = RelationGetNumberOfBlocks(index);
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+		Page		page;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+			 off = OffsetNumberNext(off))
+		{
+			MvHnswElementTuple etup = (MvHnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+
+			if (etup->type != MV_HNSW_ELEMENT_TUPLE)
+				continue;
+			elements++;
+			if (etup->deleted)
+				deleted++;
+			for (int i = 0; i < MV_HNSW_HEAPTIDS && ItemPointerIsValid(&etup->heaptids[i]); i++)
+				heaptids++;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	relation_close(index, AccessShareLock);
+
+	values[0] = Int64GetDatum(nblocks);
+	values[1] = Int64GetDatum(elements);
+	values[2] = Int64GetDatum(deleted);
+	values[3] = Int64GetDatum(heaptids);
+	values[4] = Int32GetDatum(meta.entryLevel);
+	values[5] = Int32GetDatum(meta.m);
+	values[6] = Int32GetDatum(meta.efConstruction);
+	values[7] = Int32GetDatum(meta.dimensions);
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

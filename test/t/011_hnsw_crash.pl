@@ -1,0 +1,149 @@
+# kill -9 (an immediate stop) after and during inserts, during CREATE INDEX
+# and during VACUUM leaves a milvus_hnsw index that verifies clean and finds
+# every committed row; an unlogged table's index comes back empty and usable.
+use strict;
+use warnings;
+
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $dim = 16;
+
+my $node = PostgreSQL::Test::Cluster->new('crash');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'milvus'\nautovacuum = off");
+$node->start;
+
+# Element j of row i: a number in [-1, 1) drawn from md5("i,j").
+$node->safe_psql(
+    'postgres', qq{
+    CREATE EXTENSION milvus;
+    CREATE FUNCTION vec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE
+        RETURN ARRAY(SELECT (('x' || substr(md5(i || ',' || j), 1, 8))::bit(32)::int / 2147483648.0)::real
+                     FROM generate_series(1, $dim) j)::floatvector;
+    -- one row per transaction, as an application inserts
+    CREATE PROCEDURE ins(a int, b int) LANGUAGE plpgsql AS \$\$
+    BEGIN
+        FOR i IN a..b LOOP
+            INSERT INTO t VALUES (i, vec(i));
+            COMMIT;
+        END LOOP;
+    END \$\$;
+    CREATE TABLE t (id int PRIMARY KEY, emb floatvector($dim));
+    INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 2000) i;
+    CREATE INDEX t_idx ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+    CREATE UNLOGGED TABLE u (id int, emb floatvector($dim));
+    CREATE INDEX u_idx ON u USING milvus_hnsw (emb floatvector_l2_ops);
+    INSERT INTO u SELECT i, vec(i) FROM generate_series(1, 100) i;
+});
+
+sub problems
+{
+    my ($index, $reachability) = @_;
+    return $node->safe_psql('postgres',
+        "SELECT string_agg(p, E'\\n') FROM milvus_hnsw_verify('$index', $reachability) p");
+}
+
+# The index is sound, and after a VACUUM (which drops the entries of rows
+# that never committed) holds exactly the table's rows, all reachable, and a
+# search for a sample of rows finds each of them first.
+sub check
+{
+    my ($when) = @_;
+    is(problems('t_idx', 'false'), '', "$when: index verifies clean");
+    $node->safe_psql('postgres', 'VACUUM t');
+    is(problems('t_idx', 'true'), '', "$when: after VACUUM every element is reachable");
+    my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
+    is($node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('t_idx')"),
+        $rows, "$when: the index holds the table's $rows rows");
+    is( $node->safe_psql(
+            'postgres', q{
+            SET enable_seqscan = off;
+            SET milvus.hnsw_ef_search = 100;
+            SELECT count(*) FROM t a WHERE a.id % 37 = 0
+               AND a.id IS DISTINCT FROM (SELECT b.id FROM t b ORDER BY b.emb <-> a.emb LIMIT 1)}),
+        '0',
+        "$when: searches find sampled rows");
+}
+
+# Crash after committed inserts.
+$node->safe_psql('postgres', 'CALL ins(2001, 2300)');
+$node->stop('immediate');
+$node->start;
+check('crash after inserts');
+
+# Crash while a session inserts, one row per transaction.
+my ($out, $err) = ('', '');
+my $h = IPC::Run::start(
+    [ 'psql', '-X', '-d', $node->connstr('postgres'), '-c', 'CALL ins(3001, 1000000)' ],
+    '>', \$out, '2>', \$err);
+$node->poll_query_until('postgres', 'SELECT count(*) > 300 FROM t WHERE id > 3000')
+  or die 'inserts did not start';
+$node->stop('immediate');
+$h->finish;
+$node->start;
+ok($node->safe_psql('postgres', 'SELECT count(*) FROM t WHERE id > 3000') > 300,
+    'rows committed before the crash are there');
+check('crash during inserts');
+
+# Crash during CREATE INDEX: the index was never committed, and building it
+# again works.
+$node->safe_psql('postgres',
+    "CREATE TABLE big AS SELECT i AS id, vec(i)::floatvector($dim) AS emb FROM generate_series(1, 8000) i");
+$h = IPC::Run::start(
+    [
+        'psql', '-X', '-d', $node->connstr('postgres'), '-c',
+        'CREATE INDEX big_idx ON big USING milvus_hnsw (emb floatvector_cosine_ops)'
+    ],
+    '>', \$out, '2>', \$err);
+$node->poll_query_until(
+    'postgres', q{
+    SELECT phase = 'building index: building graph in memory'
+    FROM pg_stat_progress_create_index WHERE relid = 'big'::regclass})
+  or die 'build did not start';
+$node->stop('immediate');
+$h->finish;
+$node->start;
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 'big_idx'"),
+    '0', 'crash during CREATE INDEX: no index left');
+$node->safe_psql('postgres',
+    'CREATE INDEX big_idx ON big USING milvus_hnsw (emb floatvector_cosine_ops)');
+is(problems('big_idx', 'true'), '', 'built again, it verifies clean');
+
+# Crash during VACUUM, slowed down so that it is caught in the index.
+$node->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0');
+$h = IPC::Run::start(
+    [
+        'psql', '-X', '-d', $node->connstr('postgres'),
+        '-c', 'SET vacuum_cost_delay = 20', '-c', 'SET vacuum_cost_limit = 20', '-c', 'VACUUM t'
+    ],
+    '>', \$out, '2>', \$err);
+$node->poll_query_until(
+    'postgres', q{
+    SELECT phase = 'vacuuming indexes'
+    FROM pg_stat_progress_vacuum WHERE relid = 't'::regclass})
+  or die 'vacuum did not reach the index';
+sleep(1);
+$node->stop('immediate');
+$h->finish;
+$node->start;
+ok($node->safe_psql('postgres', "SELECT tombstones > 0 FROM milvus_hnsw_stats('t_idx')") eq 't',
+    'the crash came after VACUUM had started on the index');
+check('crash during VACUUM');
+
+# The unlogged table comes back empty, its index an empty graph that works.
+is($node->safe_psql('postgres', 'SELECT count(*) FROM u'), '0', 'unlogged table is empty');
+is($node->safe_psql('postgres', "SELECT elements FROM milvus_hnsw_stats('u_idx')"),
+    '0', 'and so is its index');
+$node->safe_psql('postgres', 'INSERT INTO u SELECT i, vec(i) FROM generate_series(1, 50) i');
+is(problems('u_idx', 'false'), '', 'unlogged index takes rows again');
+is( $node->safe_psql(
+        'postgres',
+        'SET enable_seqscan = off; SELECT id FROM u ORDER BY emb <-> vec(7) LIMIT 1'),
+    '7',
+    'and finds them');
+
+$node->stop;
+done_testing();
