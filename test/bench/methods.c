@@ -31,6 +31,10 @@ static const BenchMethod bench_methods[] = {
 	"exact search (sequential scan and top-k sort), vectors inline in the heap"},
 	{"flat_toast", "toast", NULL, NULL, NULL,
 	"exact search, vectors in TOAST (PostgreSQL's default for large vectors)"},
+	{"hnsw", "inline",
+		"USING milvus_hnsw (emb floatvector_{metric}_ops) WITH (m = 16, ef_construction = 64)",
+		"milvus.hnsw_ef_search", "10,20,40,80,120,200,400",
+	"milvus_hnsw graph (m 16, ef_construction 64), ef_search swept"},
 };
 
 #define lengthof(a) (sizeof(a) / sizeof((a)[0]))
