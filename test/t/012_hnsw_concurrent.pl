@@ -1,0 +1,77 @@
+# Many sessions inserting, deleting, searching and vacuuming one milvus_hnsw
+# index at once leave it sound: it verifies clean, holds exactly the table's
+# rows, and finds them.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $dim = 16;
+
+my $node = PostgreSQL::Test::Cluster->new('concurrent');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'milvus'\nautovacuum = off");
+$node->start;
+
+$node->safe_psql(
+    'postgres', qq{
+    CREATE EXTENSION milvus;
+    CREATE FUNCTION vec(i bigint) RETURNS floatvector LANGUAGE sql IMMUTABLE
+        RETURN ARRAY(SELECT (('x' || substr(md5(i || ',' || j), 1, 8))::bit(32)::int / 2147483648.0)::real
+                     FROM generate_series(1, $dim) j)::floatvector;
+    CREATE SEQUENCE ids START 1001;
+    CREATE TABLE t (id bigint PRIMARY KEY, emb floatvector($dim));
+    INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 1000) i;
+    CREATE INDEX t_idx ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+});
+
+# 6 clients for 8 seconds: mostly inserts, some deletes, searches (with a
+# filter, so scans go on past ef_search) and the odd VACUUM.
+$node->pgbench(
+    '--no-vacuum --client=6 --jobs=2 --time=8',
+    0,
+    [qr/processed: [1-9]/],
+    [qr/^$/],
+    'concurrent inserts, deletes, searches and vacuums',
+    {
+        '012_insert@20' => q{
+            INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n) s;
+        },
+        '012_delete@3' => q{
+            \set victim random(1, 4000)
+            DELETE FROM t WHERE id = :victim;
+        },
+        '012_search@6' => q{
+            \set q random(1, 1000000)
+            SET enable_seqscan = off;
+            SELECT id FROM t WHERE id % 5 = 0 ORDER BY emb <-> vec(-:q) LIMIT 10;
+        },
+        '012_vacuum@1' => q{
+            VACUUM t;
+        },
+    });
+
+is($node->safe_psql('postgres', "SELECT string_agg(p, E'\\n') FROM milvus_hnsw_verify('t_idx') p"),
+    '', 'index verifies clean');
+$node->safe_psql('postgres', 'VACUUM t');
+is( $node->safe_psql(
+        'postgres', "SELECT string_agg(p, E'\\n') FROM milvus_hnsw_verify('t_idx', true) p"),
+    '',
+    'after VACUUM every element is reachable');
+my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
+ok($rows > 1500, "inserts went through ($rows rows)");
+is($node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('t_idx')"),
+    $rows, 'the index holds exactly the table\'s rows');
+is( $node->safe_psql(
+        'postgres', q{
+        SET enable_seqscan = off;
+        SET milvus.hnsw_ef_search = 100;
+        SELECT count(*) FROM t a WHERE a.id % 29 = 0
+           AND a.id IS DISTINCT FROM (SELECT b.id FROM t b ORDER BY b.emb <-> a.emb LIMIT 1)}),
+    '0',
+    'searches find sampled rows');
+
+$node->stop;
+done_testing();
