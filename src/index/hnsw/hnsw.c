@@ -368,7 +368,7 @@ milvus_hnsw_handler(PG_FUNCTION_ARGS)
 	am->ampredlocks = false;
 	am->amcanparallel = false;
 	am->amcaninclude = false;
-	am->amusemaintenanceworkmem = false;
+	am->amusemaintenanceworkmem = true;	/* vacuum's reachability pass */
 	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
 	am->amkeytype = InvalidOid;
 
