@@ -5,7 +5,9 @@
  * The tool reads a data set (dataset.c), loads it into a table with COPY
  * BINARY (load.c), computes or reuses the exact answers (groundtruth.c), runs
  * the queries over one or more connections (runner.c) and writes a CSV row
- * per run and a recall-versus-QPS plot (report.c).  What a "method" is, and
+ * per run and a recall-versus-QPS plot (report.c).  A run may add a WHERE
+ * clause (filter.c); its ground truth is then the exact answer among the rows
+ * that pass.  What a "method" is, and
  * which settings it sweeps, lives in the table in methods.c.  main.c reads
  * the command line and walks the runs.
  */
@@ -42,10 +44,31 @@ typedef struct BenchDataset
 	uint64_t	fingerprint;	/* hash of the base vectors, checks cached files */
 } BenchDataset;
 
-/* The exact top-BENCH_GT_K neighbours of the first nquery queries. */
+/* What a filter keeps (filter.c). */
+typedef enum BenchFilterKind
+{
+	BENCH_FILTER_NONE,			/* every row */
+	BENCH_FILTER_PCT,			/* bucket < value, bucket = id % 100 */
+	BENCH_FILTER_LABEL			/* label = value */
+} BenchFilterKind;
+
+/* A filter: its name on the command line and in results, and its SQL. */
+typedef struct BenchFilter
+{
+	char		name[BENCH_NAME_LEN];	/* "none", "pct10", "label0" */
+	BenchFilterKind kind;
+	int			value;
+	char		where[64];		/* the WHERE condition, "" for none */
+} BenchFilter;
+
+/*
+ * The exact top-BENCH_GT_K neighbours of the first nquery queries among the
+ * rows that pass a filter (all rows without one).
+ */
 typedef struct BenchGroundTruth
 {
 	int			nquery;
+	size_t		npass;			/* rows passing the filter */
 	int32_t    *ids;			/* nquery x BENCH_GT_K, nearest first */
 	float	   *dists;			/* their distances, in the metric's own units */
 } BenchGroundTruth;
@@ -96,6 +119,7 @@ typedef struct BenchRunSpec
 	const BenchMethod *method;
 	const char *conninfo;
 	const char *table;
+	const BenchFilter *filter;
 	BenchMetric metric;
 	BenchSetting *settings;
 	int			nsettings;
@@ -110,6 +134,9 @@ typedef struct BenchRunSpec
 typedef struct BenchRunResult
 {
 	double		recall;
+	double		avg_rows;		/* rows returned per query */
+	int			short_queries;	/* queries returning fewer than min(k, rows passing) */
+	int			notices;		/* NOTICEs the server sent during the timed queries */
 	double		qps;
 	double		p50_ms;
 	double		p99_ms;
@@ -130,6 +157,8 @@ typedef struct BenchRecord
 	bool		binary;
 	int			nqueries;
 	int			k;
+	char		filter[BENCH_NAME_LEN];
+	size_t		filter_rows;	/* rows passing the filter */
 	size_t		nbase;
 	int			dim;
 	BenchTable	table;
@@ -173,15 +202,21 @@ extern double bench_index_build(PGconn *conn, const BenchTable *table,
 								const BenchMethod *method, BenchMetric metric);
 extern void bench_index_drop(PGconn *conn, const BenchTable *table);
 
+/* filter.c */
+extern bool bench_filter_parse(const char *name, BenchFilter *filter);
+extern int32_t bench_filter_bucket(size_t id);
+extern bool bench_filter_pass(const BenchFilter *filter, const BenchDataset *ds, size_t id);
+
 /* groundtruth.c */
-extern void bench_gt_get(const BenchDataset *ds, BenchMetric metric, int nquery,
+extern void bench_gt_get(const BenchDataset *ds, BenchMetric metric,
+						 const BenchFilter *filter, int nquery,
 						 const char *cache_dir, BenchGroundTruth *gt);
 extern void bench_gt_free(BenchGroundTruth *gt);
 extern double bench_gt_distance(const float *a, const float *b, int dim,
 								BenchMetric metric);
 extern double bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt,
-							  BenchMetric metric, int query, const int32_t *ids,
-							  int nids, int k);
+							  BenchMetric metric, const BenchFilter *filter, int query,
+							  const int32_t *ids, int nids, int k);
 
 /* runner.c */
 extern void bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,

@@ -9,8 +9,11 @@
  * smallest.  Single precision loses digits in |q|^2 + |b|^2 - 2 q.b, so the
  * kept candidates are then re-measured in double precision and re-sorted.
  *
- * The result is cached in <cache dir>/gt-<data set>-<metric>.bin with the data
- * set's fingerprint; a cache holding at least the queries asked for is used
+ * Under a filter, only the rows that pass it are offered to the heaps, so the
+ * answer is the exact top-k of what the filtered query may return.
+ *
+ * The result is cached in <cache dir>/gt-<data set>-<metric>[-<filter>].bin
+ * with the data set's fingerprint; a cache holding at least the queries asked for is used
  * as is, and a later run with more queries recomputes and replaces it.
  */
 #include <errno.h>
@@ -160,13 +163,14 @@ pair_cmp(const void *a, const void *b)
 	return x->id - y->id;
 }
 
-/* Compute the ground truth of the first nquery queries. */
+/* Compute the ground truth of the first nquery queries among the rows pass[]. */
 static void
-gt_compute(const BenchDataset *ds, BenchMetric metric, int nquery, BenchGroundTruth *gt)
+gt_compute(const BenchDataset *ds, BenchMetric metric, const bool *pass, size_t npass,
+		   int nquery, BenchGroundTruth *gt)
 {
 	size_t		n = ds->nbase;
 	int			dim = ds->dim;
-	int			k = n < BENCH_GT_K ? (int) n : BENCH_GT_K;
+	int			k = npass < BENCH_GT_K ? (int) npass : BENCH_GT_K;
 	size_t		block = GT_BLOCK_BYTES / (n * sizeof(float));
 	float	   *bnorm = row_norms(ds->base, n, dim);
 	float	   *qnorm = row_norms(ds->queries, nquery, dim);
@@ -205,6 +209,8 @@ gt_compute(const BenchDataset *ds, BenchMetric metric, int nquery, BenchGroundTr
 			{
 				float		d;
 
+				if (!pass[i])
+					continue;
 				switch (metric)
 				{
 					case BENCH_METRIC_L2:
@@ -231,14 +237,14 @@ gt_compute(const BenchDataset *ds, BenchMetric metric, int nquery, BenchGroundTr
 			qsort(pairs, k, sizeof(GtPair), pair_cmp);
 			for (int j = 0; j < BENCH_GT_K; j++)
 			{
-				/* fewer base rows than BENCH_GT_K: pad with -1 */
+				/* fewer rows than BENCH_GT_K pass: pad with -1 */
 				gt->ids[q * BENCH_GT_K + j] = j < k ? pairs[j].id : -1;
 				gt->dists[q * BENCH_GT_K + j] = j < k ? (float) pairs[j].d : INFINITY;
 			}
 		}
 	}
-	bench_log("ground truth: %d queries x %zu base vectors, %s, in %.1f s",
-			  nquery, n, bench_metric_name(metric), bench_now() - start);
+	bench_log("ground truth: %d queries x %zu of %zu base vectors, %s, in %.1f s",
+			  nquery, npass, n, bench_metric_name(metric), bench_now() - start);
 	free(dots);
 	free(heap);
 	free(bnorm);
@@ -327,24 +333,37 @@ gt_write(const char *path, const BenchDataset *ds, BenchMetric metric,
 		bench_fatal("could not rename \"%s\" to \"%s\": %s", tmp, path, strerror(errno));
 }
 
-/* Get the ground truth of the first nquery queries, from the cache if it can. */
+/*
+ * Get the ground truth of the first nquery queries under filter, from the
+ * cache if it can.
+ */
 void
-bench_gt_get(const BenchDataset *ds, BenchMetric metric, int nquery,
-			 const char *cache_dir, BenchGroundTruth *gt)
+bench_gt_get(const BenchDataset *ds, BenchMetric metric, const BenchFilter *filter,
+			 int nquery, const char *cache_dir, BenchGroundTruth *gt)
 {
 	char		path[1024];
+	bool	   *pass = bench_malloc(ds->nbase * sizeof(bool));
+	size_t		npass = 0;
+
+	for (size_t i = 0; i < ds->nbase; i++)
+		npass += pass[i] = bench_filter_pass(filter, ds, i);
+	if (npass == 0)
+		bench_fatal("no row of the data set passes filter \"%s\"", filter->name);
 
 	bench_mkdirs(cache_dir);
-	snprintf(path, sizeof(path), "%s/gt-%s-%s.bin", cache_dir, ds->name,
-			 bench_metric_name(metric));
+	snprintf(path, sizeof(path), "%s/gt-%s-%s%s%s.bin", cache_dir, ds->name,
+			 bench_metric_name(metric), filter->kind == BENCH_FILTER_NONE ? "" : "-",
+			 filter->kind == BENCH_FILTER_NONE ? "" : filter->name);
 	memset(gt, 0, sizeof(*gt));
 	if (gt_read(path, ds, metric, nquery, gt))
-	{
 		bench_log("ground truth: read from cache \"%s\"", path);
-		return;
+	else
+	{
+		gt_compute(ds, metric, pass, npass, nquery, gt);
+		gt_write(path, ds, metric, gt);
 	}
-	gt_compute(ds, metric, nquery, gt);
-	gt_write(path, ds, metric, gt);
+	gt->npass = npass;
+	free(pass);
 }
 
 void
@@ -360,14 +379,17 @@ bench_gt_free(BenchGroundTruth *gt)
  * Recall@k of one answer: the share of the k true neighbours matched, where
  * a returned row counts if its distance is within RECALL_EPSILON (relative)
  * of the k-th true distance, so ties and rounding in the server's float
- * arithmetic do not count as misses.  Duplicate ids count once.
+ * arithmetic do not count as misses.  Duplicate ids count once, and so do
+ * rows the filter should have rejected.  When fewer than k rows pass the
+ * filter, all of them are the k true neighbours.
  */
 double
 bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt, BenchMetric metric,
-				int query, const int32_t *ids, int nids, int k)
+				const BenchFilter *filter, int query, const int32_t *ids, int nids, int k)
 {
 	const float *q = ds->queries + (size_t) query * ds->dim;
-	double		kth = gt->dists[(size_t) query * BENCH_GT_K + k - 1];
+	int			want = gt->npass < (size_t) k ? (int) gt->npass : k;
+	double		kth = gt->dists[(size_t) query * BENCH_GT_K + want - 1];
 	double		threshold = kth + RECALL_EPSILON * fabs(kth) + 1e-9;
 	int			hits = 0;
 
@@ -376,7 +398,8 @@ bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt, BenchMetric 
 		bool		dup = false;
 		double		d;
 
-		if (ids[i] < 0 || (size_t) ids[i] >= ds->nbase)
+		if (ids[i] < 0 || (size_t) ids[i] >= ds->nbase ||
+			!bench_filter_pass(filter, ds, ids[i]))
 			continue;
 		for (int j = 0; j < i && !dup; j++)
 			dup = ids[j] == ids[i];
@@ -386,5 +409,5 @@ bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt, BenchMetric 
 		if (d <= threshold)
 			hits++;
 	}
-	return (double) hits / k;
+	return (double) hits / want;
 }

@@ -2,12 +2,13 @@
  * load.c
  *		Create the benchmark table, fill it with COPY BINARY, build indexes.
  *
- * The table is (id int4, label int4, emb floatvector(dim)), id being the row
- * number in the data set, so results compare with the ground truth directly.
+ * The table is (id int4, label int4, bucket int4, emb floatvector(dim)), id
+ * being the row number in the data set, so results compare with the ground
+ * truth directly, and label and bucket (id % 100) the columns filters test.
  * COPY's binary form sends each vector as its type's send/recv form: int32
  * dim, then dim float4, all in network byte order.  A table comment records
- * the data set's fingerprint, so --reuse-tables can tell a complete table from
- * a stale or half-loaded one.
+ * the data set's fingerprint and the column set, so --reuse-tables can tell a
+ * complete table from a stale, half-loaded or older-layout one.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -68,15 +69,17 @@ copy_put_int32(CopyBuf *b, int32_t v)
 	copy_put(b, &n, 4);
 }
 
-/* Append one row: three fields, each a length word and its value. */
+/* Append one row: four fields, each a length word and its value. */
 static void
 copy_put_row(CopyBuf *b, int32_t id, int32_t label, const float *x, int dim)
 {
-	copy_put_int16(b, 3);
+	copy_put_int16(b, 4);
 	copy_put_int32(b, 4);
 	copy_put_int32(b, id);
 	copy_put_int32(b, 4);
 	copy_put_int32(b, label);
+	copy_put_int32(b, 4);
+	copy_put_int32(b, bench_filter_bucket(id));
 	copy_put_int32(b, 4 + 4 * dim);
 	copy_put_int32(b, dim);
 	for (int j = 0; j < dim; j++)
@@ -96,7 +99,7 @@ copy_dataset(PGconn *conn, const char *table, const BenchDataset *ds)
 	CopyBuf		b = {conn, bench_malloc(COPY_CHUNK), 0, 0};
 	PGresult   *res;
 
-	snprintf(sql, sizeof(sql), "COPY %s (id, label, emb) FROM STDIN (FORMAT binary)", table);
+	snprintf(sql, sizeof(sql), "COPY %s (id, label, bucket, emb) FROM STDIN (FORMAT binary)", table);
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN)
 		bench_fatal("could not start COPY into \"%s\": %s", table, PQerrorMessage(conn));
@@ -167,7 +170,7 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 	memset(table, 0, sizeof(*table));
 	table_name(ds, storage, table->name, sizeof(table->name));
 	table->storage = storage;
-	snprintf(comment, sizeof(comment), "milvus_bench %016llx %zu x %d",
+	snprintf(comment, sizeof(comment), "milvus_bench %016llx %zu x %d, id label bucket emb",
 			 (unsigned long long) ds->fingerprint, ds->nbase, ds->dim);
 
 	snprintf(sql, sizeof(sql),
@@ -184,7 +187,7 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", table->name);
 		bench_exec_or_die(conn, sql);
 		snprintf(sql, sizeof(sql),
-				 "CREATE TABLE %s (id int4, label int4, emb floatvector(%d))%s%s%s",
+				 "CREATE TABLE %s (id int4, label int4, bucket int4, emb floatvector(%d))%s%s%s",
 				 table->name, ds->dim,
 				 storage->table_options ? " WITH (" : "",
 				 storage->table_options ? storage->table_options : "",

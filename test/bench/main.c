@@ -4,8 +4,8 @@
  *		throughput and latency.  See doc/benchmarks.md.
  *
  * The runs of an invocation are the product of: the methods asked for, the
- * values of every --set setting, the values of each method's own swept
- * setting (methods.c), and the connection counts.  Each method's table is
+ * filters, the values of every --set setting, the values of each method's own
+ * swept setting (methods.c), and the connection counts.  Each method's table is
  * loaded once per invocation (or reused with --reuse-tables), its index built
  * once, and every run appends a CSV row; the plot is drawn at the end.
  */
@@ -24,6 +24,7 @@
 #define MAX_AXES			16
 #define MAX_METHODS			32
 #define MAX_CONNECTIONS		256
+#define MAX_FILTERS			16
 
 /* A setting and the values a sweep gives it. */
 typedef struct SweepAxis
@@ -41,6 +42,8 @@ typedef struct BenchOptions
 	const BenchMethod *methods[MAX_METHODS];
 	int			nmethods;
 	BenchMetric metric;
+	BenchFilter filters[MAX_FILTERS];
+	int			nfilters;
 	int			nqueries;
 	int			k;
 	int			warmup;
@@ -70,6 +73,8 @@ usage(void)
 		   "      --dataset-dir=DIR      Fashion-MNIST files (default " DEFAULT_FMNIST_DIR ")\n"
 		   "  -m, --method=LIST          comma-separated methods (default flat; see --list-methods)\n"
 		   "      --metric=METRIC        l2 (default), ip or cosine\n"
+		   "      --filter=LIST          comma-separated filters (default none): none; pctN,\n"
+		   "                             N%% of the rows (bucket < N); labelN, label = N\n"
 		   "  -q, --queries=N            queries per run (default %d)\n"
 		   "  -k, --k=N                  neighbours per query, 1..%d (default %d)\n"
 		   "  -c, --connections=LIST     comma-separated connection counts (default 1)\n"
@@ -176,6 +181,20 @@ parse_methods(const char *arg, BenchOptions *opt)
 }
 
 static void
+parse_filters(const char *arg, BenchOptions *opt)
+{
+	char	  **names;
+	int			n = split_option("--filter", arg, MAX_FILTERS, &names);
+
+	for (int i = 0; i < n; i++)
+		if (!bench_filter_parse(names[i], &opt->filters[i]))
+			bad_argument("--filter", names[i],
+						 "expected none, pctN (1 <= N <= 100) or labelN");
+	opt->nfilters = n;
+	bench_free_list(names, n);
+}
+
+static void
 parse_connections(const char *arg, BenchOptions *opt)
 {
 	char	  **items;
@@ -207,7 +226,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 {
 	enum
 	{
-		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_REPLOT, OPT_LIST
+		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST
 	};
 	const struct option long_options[] = {
 		{"conninfo", required_argument, NULL, 'd'},
@@ -215,6 +234,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 		{"dataset-dir", required_argument, NULL, OPT_DATASET_DIR},
 		{"method", required_argument, NULL, 'm'},
 		{"metric", required_argument, NULL, OPT_METRIC},
+		{"filter", required_argument, NULL, OPT_FILTER},
 		{"queries", required_argument, NULL, 'q'},
 		{"k", required_argument, NULL, 'k'},
 		{"connections", required_argument, NULL, 'c'},
@@ -246,6 +266,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 	opt->nconnections = 1;
 	opt->binary = true;
 	parse_methods("flat", opt);
+	parse_filters("none", opt);
 
 	while ((c = getopt_long(argc, argv, "d:D:m:q:k:c:s:b:f:w:o:n:h", long_options, NULL)) != -1)
 	{
@@ -267,6 +288,9 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 				/* in BenchMetric order */
 				opt->metric = keyword_option("--metric", optarg,
 											 (const char *[]) {"l2", "ip", "cosine", NULL});
+				break;
+			case OPT_FILTER:
+				parse_filters(optarg, opt);
 				break;
 			case 'q':
 				opt->nqueries = int_option("--queries", optarg, 1, 100000000L);
@@ -383,36 +407,44 @@ append_param(char *buf, size_t len, const char *name, const char *value)
 static void
 print_heading(void)
 {
-	printf("%-12s %-48s %5s %7s %9s %9s %9s %9s  %s\n",
-		   "method", "settings", "conns", "recall", "qps", "p50_ms", "p99_ms",
-		   "MB/s_raw", "plan");
+	printf("%-12s %-8s %-48s %5s %7s %8s %9s %9s %9s %9s  %s\n",
+		   "method", "filter", "settings", "conns", "recall", "avg_rows", "qps",
+		   "p50_ms", "p99_ms", "MB/s_raw", "plan");
 }
 
 static void
 print_record(const BenchRecord *rec)
 {
 	const BenchRunResult *r = &rec->result;
-	double		raw = (double) rec->nbase * rec->dim * sizeof(float) * r->qps / 1e6;
+	double		raw = (double) rec->filter_rows * rec->dim * sizeof(float) * r->qps / 1e6;
 
-	printf("%-12s %-48s %5d %7.4f %9.2f %9.3f %9.3f ",
-		   rec->method->name, rec->params[0] ? rec->params : "-", rec->connections,
-		   r->recall, r->qps, r->p50_ms, r->p99_ms);
+	printf("%-12s %-8s %-48s %5d %7.4f %8.3f %9.2f %9.3f %9.3f ",
+		   rec->method->name, rec->filter, rec->params[0] ? rec->params : "-",
+		   rec->connections, r->recall, r->avg_rows, r->qps, r->p50_ms, r->p99_ms);
 	if (rec->method->index_using == NULL)
 		printf("%9.1f", raw);
 	else
 		printf("%9s", "-");
-	printf("  %s\n", r->plan);
+	printf("  %s", r->plan);
+	if (r->short_queries > 0)
+		printf("  [%d queries short of %d rows]", r->short_queries,
+			   rec->filter_rows < (size_t) rec->k ? (int) rec->filter_rows : rec->k);
+	if (r->notices > 0)
+		printf("  [%d NOTICEs]", r->notices);
+	printf("\n");
 	fflush(stdout);
 }
 
 /*
- * Run every combination of the sweeps for one method on its table.  Axes are
+ * Run every combination of the sweeps for one method and filter on its
+ * table, against that filter's ground truth.  Axes are
  * the --set settings and, unless --set names the same setting, the method's
  * own; the last axis is the connection count.
  */
 static void
-run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchGroundTruth *gt,
-		   const BenchMethod *method, const BenchTable *table, double build_s)
+run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *filter,
+		   const BenchGroundTruth *gt, const BenchMethod *method, const BenchTable *table,
+		   double build_s)
 {
 	SweepAxis	axes[MAX_AXES + 1];
 	int			naxes = 0;
@@ -441,6 +473,12 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchGroundTru
 			BenchRecord rec = {0};
 
 			snprintf(rec.series, sizeof(rec.series), "%s", method->name);
+			if (opt->nfilters > 1)
+			{
+				size_t		n = strlen(rec.series);
+
+				snprintf(rec.series + n, sizeof(rec.series) - n, " filter=%s", filter->name);
+			}
 			for (int a = 0; a < naxes; a++)
 			{
 				settings[a].name = axes[a].name;
@@ -466,6 +504,7 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchGroundTru
 			spec.method = method;
 			spec.conninfo = opt->conninfo;
 			spec.table = table->name;
+			spec.filter = filter;
 			spec.metric = opt->metric;
 			spec.settings = settings;
 			spec.nsettings = naxes;
@@ -483,6 +522,8 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchGroundTru
 			rec.binary = opt->binary;
 			rec.nqueries = opt->nqueries;
 			rec.k = opt->k;
+			snprintf(rec.filter, sizeof(rec.filter), "%s", filter->name);
+			rec.filter_rows = gt->npass;
 			rec.nbase = ds->nbase;
 			rec.dim = ds->dim;
 			rec.table = *table;
@@ -510,7 +551,7 @@ main(int argc, char **argv)
 {
 	BenchOptions opt;
 	BenchDataset ds;
-	BenchGroundTruth gt;
+	BenchGroundTruth gt[MAX_FILTERS];
 	BenchTable	tables[MAX_METHODS];
 	int			ntables = 0;
 	PGconn	   *conn;
@@ -536,7 +577,8 @@ main(int argc, char **argv)
 	if (opt.k > (int) ds.nbase)
 		bench_fatal("k = %d is more than the %zu rows of the data set", opt.k, ds.nbase);
 	snprintf(path, sizeof(path), "%s/cache", opt.out_dir);
-	bench_gt_get(&ds, opt.metric, opt.nqueries, path, &gt);
+	for (int f = 0; f < opt.nfilters; f++)
+		bench_gt_get(&ds, opt.metric, &opt.filters[f], opt.nqueries, path, &gt[f]);
 	if (opt.gt_only)
 		return 0;
 
@@ -567,7 +609,8 @@ main(int argc, char **argv)
 			build_s = bench_index_build(conn, table, method, opt.metric);
 		else
 			bench_index_drop(conn, table);
-		run_method(&opt, &ds, &gt, method, table, build_s);
+		for (int f = 0; f < opt.nfilters; f++)
+			run_method(&opt, &ds, &opt.filters[f], &gt[f], method, table, build_s);
 		if (method->index_using)
 			bench_index_drop(conn, table);
 	}
@@ -580,7 +623,8 @@ main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s", opt.out_dir, name);
 		bench_report_plot(path);
 	}
-	bench_gt_free(&gt);
+	for (int f = 0; f < opt.nfilters; f++)
+		bench_gt_free(&gt[f]);
 	bench_dataset_free(&ds);
 	return 0;
 }

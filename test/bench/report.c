@@ -27,8 +27,9 @@ static int	nrecords;
 static int	maxrecords;
 
 static const char *const csv_columns =
-"dataset,metric,method,params,series,connections,format,queries,k,rows,dim,"
-"recall,qps,p50_ms,p99_ms,mean_ms,"
+"dataset,metric,method,params,series,connections,format,queries,k,"
+"filter,filter_rows,rows,dim,"
+"recall,avg_rows,short_queries,notices,qps,p50_ms,p99_ms,mean_ms,"
 "load_s,load_rows_per_s,load_mb_per_s,build_s,table_bytes,"
 "raw_bytes_per_s,heap_bytes_per_s,plan";
 
@@ -96,7 +97,7 @@ bench_report_add(const BenchRecord *rec)
 {
 	const BenchRunResult *r = &rec->result;
 	bool		exact = rec->method->index_using == NULL;
-	double		raw_bytes = (double) rec->nbase * rec->dim * sizeof(float);
+	double		raw_bytes = (double) rec->filter_rows * rec->dim * sizeof(float);
 
 	keep_record(rec);
 	csv_text(rec->dataset, true);
@@ -104,9 +105,13 @@ bench_report_add(const BenchRecord *rec)
 	csv_text(rec->method->name, false);
 	csv_text(rec->params, false);
 	csv_text(rec->series, false);
-	fprintf(csv, ",%d,%s,%d,%d,%zu,%d", rec->connections, rec->binary ? "binary" : "text",
-			rec->nqueries, rec->k, rec->nbase, rec->dim);
+	fprintf(csv, ",%d,%s,%d,%d", rec->connections, rec->binary ? "binary" : "text",
+			rec->nqueries, rec->k);
+	csv_text(rec->filter, false);
+	fprintf(csv, ",%zu,%zu,%d", rec->filter_rows, rec->nbase, rec->dim);
 	csv_number(r->recall, "%.4f");
+	csv_number(r->avg_rows, "%.3f");
+	fprintf(csv, ",%d,%d", r->short_queries, r->notices);
 	csv_number(r->qps, "%.2f");
 	csv_number(r->p50_ms, "%.3f");
 	csv_number(r->p99_ms, "%.3f");
@@ -324,20 +329,26 @@ bench_report_load(const char *path)
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		n = csv_split(line, fields, 64);
-		/* dataset,metric,method,params,series,connections,format,queries,k,rows,dim,recall,qps */
+		/*
+		 * dataset,metric,method,params,series,connections,format,queries,k,
+		 * filter,filter_rows,rows,dim,recall,avg_rows,short_queries,notices,qps
+		 */
 		if (n < 0)
 			bench_fatal("file \"%s\", line %d: unterminated quoted field", path, lineno);
-		if (n != 24)
-			bench_fatal("file \"%s\", line %d: expected 24 fields, found %d", path, lineno, n);
+		if (n != 29)
+			bench_fatal("file \"%s\", line %d: expected 29 fields, found %d", path, lineno, n);
 		snprintf(rec.dataset, sizeof(rec.dataset), "%s", fields[0]);
 		snprintf(rec.metric, sizeof(rec.metric), "%s", fields[1]);
 		snprintf(rec.series, sizeof(rec.series), "%s", fields[4]);
 		rec.nqueries = atoi(fields[7]);
 		rec.k = atoi(fields[8]);
-		rec.nbase = strtoull(fields[9], NULL, 10);
-		rec.dim = atoi(fields[10]);
-		rec.result.recall = strtod(fields[11], NULL);
-		rec.result.qps = strtod(fields[12], NULL);
+		snprintf(rec.filter, sizeof(rec.filter), "%s", fields[9]);
+		rec.filter_rows = strtoull(fields[10], NULL, 10);
+		rec.nbase = strtoull(fields[11], NULL, 10);
+		rec.dim = atoi(fields[12]);
+		rec.result.recall = strtod(fields[13], NULL);
+		rec.result.avg_rows = strtod(fields[14], NULL);
+		rec.result.qps = strtod(fields[17], NULL);
 		if (!(rec.result.qps > 0) || !(rec.result.recall >= 0))
 			bench_fatal("file \"%s\", line %d: bad recall or qps", path, lineno);
 		keep_record(&rec);

@@ -3,13 +3,16 @@
  *		Run the queries of one run and measure recall, throughput and latency.
  *
  * Each connection is a thread with its own PGconn.  A thread connects, applies
- * the run's session settings, prepares "SELECT id FROM <table> ORDER BY emb
- * <op> $1::floatvector LIMIT k", runs a few warm-up queries, then waits at a
+ * the run's session settings, prepares "SELECT id FROM <table> [WHERE
+ * <filter>] ORDER BY emb <op> $1::floatvector LIMIT k", runs a few warm-up
+ * queries, then waits at a
  * barrier; the clock starts when all have arrived.  Threads then take query
  * numbers from a shared counter until none are left, so every query runs
  * exactly once whatever the number of connections, and QPS is the number of
  * queries over the wall time.  Latency is per query, from sending it to
- * having its rows.  Query vectors are encoded before the clock starts.
+ * having its rows.  Query vectors are encoded before the clock starts.  The
+ * server's NOTICEs (e.g. an index scan stopped at its tuple limit) are counted
+ * per run rather than printed.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -38,7 +41,7 @@ typedef struct RunShared
 	char		error[1024];
 	double	   *latency_ms;		/* per query */
 	int32_t    *ids;			/* per query, k result ids */
-	int		   *nids;
+	int		   *nids;			/* per query, rows returned */
 	char		plan[256];
 } RunShared;
 
@@ -47,7 +50,20 @@ typedef struct RunThread
 	RunShared  *sh;
 	int			index;
 	pthread_t	tid;
+	bool		timed;			/* past the barrier: count NOTICEs */
+	int			notices;
 } RunThread;
+
+/* libpq notice receiver: count the run's NOTICEs instead of printing them. */
+static void
+count_notice(void *arg, const PGresult *res)
+{
+	RunThread  *t = arg;
+
+	(void) res;
+	if (t->timed)
+		t->notices++;
+}
 
 /* Record the first error of the run; the others only stop their threads. */
 static void
@@ -210,6 +226,8 @@ run_thread(void *arg)
 
 	if (!ok)
 		run_fail(sh, err, t->index);
+	else
+		PQsetNoticeReceiver(conn, count_notice, t);
 	ok = ok && apply_settings(conn, spec, sh, t->index);
 	if (ok)
 	{
@@ -242,6 +260,7 @@ run_thread(void *arg)
 
 	/* everyone arrives, failed or not, or the others would wait forever */
 	pthread_barrier_wait(&sh->start);
+	t->timed = true;
 
 	while (ok && !atomic_load(&sh->failed))
 	{
@@ -287,14 +306,17 @@ bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 	int			first_len;
 	double		start,
 				recall = 0,
-				sum = 0;
+				sum = 0,
+				rows = 0;
+	int			want = gt->npass < (size_t) spec->k ? (int) gt->npass : spec->k;
 	size_t		explain_len;
 
 	sh->ds = ds;
 	sh->spec = spec;
 	snprintf(sh->sql, sizeof(sh->sql),
-			 "SELECT id FROM %s ORDER BY emb %s $1::floatvector LIMIT %d",
-			 spec->table, bench_metric_operator(spec->metric), spec->k);
+			 "SELECT id FROM %s%s%s ORDER BY emb %s $1::floatvector LIMIT %d",
+			 spec->table, spec->filter->where[0] ? " WHERE " : "", spec->filter->where,
+			 bench_metric_operator(spec->metric), spec->k);
 	sh->params = bench_malloc(nq * sizeof(char *));
 	sh->param_len = bench_malloc(nq * sizeof(int));
 	for (int q = 0; q < nq; q++)
@@ -329,14 +351,22 @@ bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 	if (atomic_load(&sh->failed))
 		bench_fatal("%s", sh->error);
 
+	result->short_queries = 0;
+	result->notices = 0;
+	for (int i = 0; i < spec->connections; i++)
+		result->notices += threads[i].notices;
 	for (int q = 0; q < nq; q++)
 	{
-		recall += bench_gt_recall(ds, gt, spec->metric, q,
+		recall += bench_gt_recall(ds, gt, spec->metric, spec->filter, q,
 								  sh->ids + (size_t) q * spec->k, sh->nids[q], spec->k);
 		sum += sh->latency_ms[q];
+		rows += sh->nids[q];
+		if (sh->nids[q] < want)
+			result->short_queries++;
 	}
 	qsort(sh->latency_ms, nq, sizeof(double), double_cmp);
 	result->recall = recall / nq;
+	result->avg_rows = rows / nq;
 	result->qps = nq / result->wall_s;
 	result->p50_ms = percentile(sh->latency_ms, nq, 0.50);
 	result->p99_ms = percentile(sh->latency_ms, nq, 0.99);
