@@ -183,11 +183,13 @@ typedef struct MvHnswCandidate
 {
 	struct MvHnswElement *element;
 	float		distance;
+	bool		closer;			/* build lists: the heuristic keeps it */
 } MvHnswCandidate;
 
 typedef struct MvHnswNeighborArray
 {
 	int			length;
+	bool		closerSet;		/* sorted nearest first, closer flags valid */
 	MvHnswCandidate items[FLEXIBLE_ARRAY_MEMBER];
 } MvHnswNeighborArray;
 

@@ -42,6 +42,91 @@ typedef struct MvHnswBuildState
 	MvHnswElement *tail;
 } MvHnswBuildState;
 
+/* Whether the heuristic keeps c: no kept item of items[0..n) is nearer to it than the base */
+static bool
+is_closer(MvHnswGraph *g, MvHnswCandidate *c, MvHnswCandidate *items, int n)
+{
+	for (int j = 0; j < n; j++)
+		if (items[j].closer &&
+			MvHnswDistance(&g->dist, c->element->value, items[j].element->value) < c->distance)
+			return false;
+	return true;
+}
+
+/*
+ * Add c to a full neighbour list and drop one, as MvHnswSelectNeighbors
+ * would over the list plus c (with pruned connections kept, that drops the
+ * farthest pruned item, or the farthest item if none is pruned).  The list
+ * is kept sorted with each item's keep flag, so the next time only c and the
+ * items whose flag c can change are measured: a kept item can only lose to
+ * a newly kept one, a pruned one can only come back once some kept item was
+ * lost.  Dropping the farthest pruned item (or the last) changes no flag.
+ */
+static void
+prune_list(MvHnswGraph *g, MvHnswNeighborArray *list, int lm, MvHnswCandidate c)
+{
+	MvHnswCandidate items[2 * MV_HNSW_MAX_M + 1];
+	int			n = lm + 1;
+	int			drop = n - 1;
+
+	if (!list->closerSet)
+	{
+		memcpy(items, list->items, sizeof(MvHnswCandidate) * lm);
+		items[lm] = c;
+		qsort(items, n, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
+		for (int i = 0; i < n; i++)
+			items[i].closer = is_closer(g, &items[i], items, i);
+	}
+	else
+	{
+		MvHnswCandidate *added[2 * MV_HNSW_MAX_M + 1];
+		int			nadded = 0;
+		bool		removed = false;
+		int			p = 0;
+
+		while (p < lm && list->items[p].distance <= c.distance)
+			p++;
+		memcpy(items, list->items, sizeof(MvHnswCandidate) * p);
+		items[p] = c;
+		memcpy(items + p + 1, list->items + p, sizeof(MvHnswCandidate) * (lm - p));
+		items[p].closer = is_closer(g, &items[p], items, p);
+		if (items[p].closer)
+			added[nadded++] = &items[p];
+		for (int i = p + 1; i < n; i++)
+		{
+			MvHnswCandidate *x = &items[i];
+
+			if (x->closer)
+			{
+				for (int j = 0; j < nadded; j++)
+					if (MvHnswDistance(&g->dist, x->element->value,
+									   added[j]->element->value) < x->distance)
+					{
+						x->closer = false;
+						removed = true;
+						break;
+					}
+			}
+			else if (removed && is_closer(g, x, items, i))
+			{
+				x->closer = true;
+				added[nadded++] = x;
+			}
+		}
+	}
+
+	for (int i = n - 1; i >= 0; i--)
+		if (!items[i].closer)
+		{
+			drop = i;
+			break;
+		}
+	memcpy(list->items, items, sizeof(MvHnswCandidate) * drop);
+	memcpy(list->items + drop, items + drop + 1, sizeof(MvHnswCandidate) * (n - 1 - drop));
+	list->length = lm;
+	list->closerSet = true;
+}
+
 /* Add a row to the in-memory graph */
 static void
 insert_in_memory(MvHnswBuildState *state, Pointer value, ItemPointer heaptid)
@@ -92,6 +177,7 @@ insert_in_memory(MvHnswBuildState *state, Pointer value, ItemPointer heaptid)
 		e->neighbors[lc] = palloc(offsetof(MvHnswNeighborArray, items) +
 								  sizeof(MvHnswCandidate) * lm);
 		e->neighbors[lc]->length = counts[lc];
+		e->neighbors[lc]->closerSet = false;
 		if (counts[lc] > 0)
 			memcpy(e->neighbors[lc]->items, layers[lc], sizeof(MvHnswCandidate) * counts[lc]);
 	}
@@ -113,21 +199,19 @@ insert_in_memory(MvHnswBuildState *state, Pointer value, ItemPointer heaptid)
 		{
 			MvHnswElement *n = layers[lc][i].element;
 			MvHnswNeighborArray *list = n->neighbors[lc];
-			MvHnswCandidate *cands;
+			MvHnswCandidate c;
 
 			if (list->length < lm)
 			{
 				list->items[list->length].element = e;
 				list->items[list->length].distance = layers[lc][i].distance;
 				list->length++;
+				list->closerSet = false;
 				continue;
 			}
-			cands = palloc(sizeof(MvHnswCandidate) * (lm + 1));
-			memcpy(cands, list->items, sizeof(MvHnswCandidate) * lm);
-			cands[lm].element = e;
-			cands[lm].distance = layers[lc][i].distance;
-			qsort(cands, lm + 1, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
-			list->length = MvHnswSelectNeighbors(g, cands, lm + 1, lm, list->items);
+			c.element = e;
+			c.distance = layers[lc][i].distance;
+			prune_list(g, list, lm, c);
 		}
 	}
 
