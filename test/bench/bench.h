@@ -136,7 +136,7 @@ typedef struct BenchRunResult
 	double		recall;
 	double		avg_rows;		/* rows returned per query */
 	int			short_queries;	/* queries returning fewer than min(k, rows passing) */
-	int			notices;		/* NOTICEs the server sent during the timed queries */
+	int			notices;		/* timed queries that drew a NOTICE from the server */
 	double		qps;
 	double		p50_ms;
 	double		p99_ms;

@@ -430,7 +430,7 @@ print_record(const BenchRecord *rec)
 		printf("  [%d queries short of %d rows]", r->short_queries,
 			   rec->filter_rows < (size_t) rec->k ? (int) rec->filter_rows : rec->k);
 	if (r->notices > 0)
-		printf("  [%d NOTICEs]", r->notices);
+		printf("  [%d queries with a NOTICE]", r->notices);
 	printf("\n");
 	fflush(stdout);
 }

@@ -11,8 +11,8 @@
  * exactly once whatever the number of connections, and QPS is the number of
  * queries over the wall time.  Latency is per query, from sending it to
  * having its rows.  Query vectors are encoded before the clock starts.  The
- * server's NOTICEs (e.g. an index scan stopped at its tuple limit) are counted
- * per run rather than printed.
+ * server's NOTICEs (e.g. an index scan stopped at its tuple limit) are not
+ * printed: the run counts the queries that drew one and logs the first.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -51,7 +51,9 @@ typedef struct RunThread
 	int			index;
 	pthread_t	tid;
 	bool		timed;			/* past the barrier: count NOTICEs */
-	int			notices;
+	int			notices;		/* NOTICEs received while timed */
+	int			noticed_queries;	/* timed queries with at least one */
+	char		first_notice[512];
 } RunThread;
 
 /* libpq notice receiver: count the run's NOTICEs instead of printing them. */
@@ -60,9 +62,12 @@ count_notice(void *arg, const PGresult *res)
 {
 	RunThread  *t = arg;
 
-	(void) res;
-	if (t->timed)
-		t->notices++;
+	if (!t->timed)
+		return;
+	if (t->notices++ == 0)
+		snprintf(t->first_notice, sizeof(t->first_notice), "%s",
+				 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
+				 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "");
 }
 
 /* Record the first error of the run; the others only stop their threads. */
@@ -265,10 +270,13 @@ run_thread(void *arg)
 	while (ok && !atomic_load(&sh->failed))
 	{
 		int			q = atomic_fetch_add(&sh->next, 1);
+		int			before = t->notices;
 
 		if (q >= spec->nqueries)
 			break;
 		ok = run_query(conn, sh, t->index, q, true);
+		if (t->notices > before)
+			t->noticed_queries++;
 	}
 	PQfinish(conn);
 	return NULL;
@@ -354,7 +362,11 @@ bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 	result->short_queries = 0;
 	result->notices = 0;
 	for (int i = 0; i < spec->connections; i++)
-		result->notices += threads[i].notices;
+	{
+		if (threads[i].notices > 0 && result->notices == 0)
+			bench_log("first NOTICE of the run: %s", threads[i].first_notice);
+		result->notices += threads[i].noticed_queries;
+	}
 	for (int q = 0; q < nq; q++)
 	{
 		recall += bench_gt_recall(ds, gt, spec->metric, spec->filter, q,
