@@ -740,11 +740,9 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 		g->stamp++;
 	MvHnswHeapInit(&C, ef * 2, false);
 	MvHnswHeapInit(&W, ef + 1, true);
+	loaded = palloc(sizeof(MvHnswElement *) * MvHnswLayerM(g->m, 0));
 	if (g->ondisk)
-	{
 		tids = palloc(sizeof(ItemPointerData) * MvHnswLayerM(g->m, 0));
-		loaded = palloc(sizeof(MvHnswElement *) * MvHnswLayerM(g->m, 0));
-	}
 
 	for (int i = 0; i < nentries; i++)
 	{
@@ -764,6 +762,7 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 	{
 		MvHnswCandidate c = MvHnswHeapPop(&C);
 		int			n;
+		int			nfresh;
 
 		CHECK_FOR_INTERRUPTS();
 
@@ -776,19 +775,34 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 			get_elements(g, tids, n, loaded);
 		}
 		else
+		{
 			n = (lc <= c.element->level) ? c.element->neighbors[lc]->length : 0;
+			for (int i = 0; i < n; i++)
+			{
+				loaded[i] = c.element->neighbors[lc]->items[i].element;
+				mv_prefetch(loaded[i]);
+			}
+		}
 
+		/* the unvisited ones, in list order */
+		nfresh = 0;
 		for (int i = 0; i < n; i++)
+		{
+			if (loaded[i]->visited == g->stamp)
+				continue;
+			loaded[i]->visited = g->stamp;
+			loaded[nfresh++] = loaded[i];
+		}
+
+		for (int i = 0; i < nfresh; i++)
 		{
 			MvHnswCandidate e;
 
-			if (g->ondisk)
-				e.element = loaded[i];
-			else
-				e.element = c.element->neighbors[lc]->items[i].element;
-			if (e.element->visited == g->stamp)
-				continue;
-			e.element->visited = g->stamp;
+			/* in memory, start fetching the next vector while measuring this one */
+			if (!g->ondisk && i + 1 < nfresh)
+				for (int off = 0; off < 4 * PG_CACHE_LINE_SIZE; off += PG_CACHE_LINE_SIZE)
+					mv_prefetch(loaded[i + 1]->value + off);
+			e.element = loaded[i];
 			e.distance = MvHnswQueryDistance(g, e.element);
 
 			if (W.length < ef || e.distance < MvHnswHeapTop(&W)->distance)
@@ -815,10 +829,8 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 	pfree(C.items);
 	pfree(W.items);
 	if (tids)
-	{
 		pfree(tids);
-		pfree(loaded);
-	}
+	pfree(loaded);
 	return W.length;
 }
 
