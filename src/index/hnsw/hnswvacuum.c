@@ -200,7 +200,8 @@ tid_in(ItemPointerData *tids, int n, ItemPointer tid)
  * every candidate near it is gone; returns how many were written to result.
  */
 static int
-search_replacements(MvHnswVacuumState *vs, MvHnswElement *e, int lc, ItemPointerData *result)
+search_replacements(MvHnswVacuumState *vs, MvHnswElement *e, int lc, ItemPointerData *result,
+					int maxresult)
 {
 	MvHnswMetaPageData meta;
 	MvHnswGraph *g;
@@ -218,7 +219,8 @@ search_replacements(MvHnswVacuumState *vs, MvHnswElement *e, int lc, ItemPointer
 	g->query = e->value;
 	ItemPointerSet(&entrytid, meta.entryBlkno, meta.entryOffno);
 	MvHnswFindNeighbors(g, MvHnswGetElement(g, &entrytid), lc, layers, counts, &nearest);
-	for (int i = 0; i < counts[lc]; i++)
+	/* counts[lc] can reach ef_construction, more than result holds */
+	for (int i = 0; i < counts[lc] && n < maxresult; i++)
 	{
 		ItemPointer t = &layers[lc][i].element->tid;
 
@@ -299,7 +301,7 @@ repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
 	for (int i = 0; i < nkept; i++)
 		result[nresult++] = kept[i].element->tid;
 	if (nresult == 0)
-		nresult = search_replacements(vs, e, lc, result);
+		nresult = search_replacements(vs, e, lc, result, lm);
 
 	/* write, keeping links that inserts added since we read the list */
 	buf = ReadBuffer(vs->index, ItemPointerGetBlockNumber(&e->neighbortid));
@@ -453,6 +455,16 @@ write_link(MvHnswVacuumState *vs, ItemPointer nbNeighbortid, ItemPointer victim,
 	MvHnswEditStart(&edit, vs->index, vs->building);
 	page = MvHnswEditRegister(&edit, buf, false);
 	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(nbNeighbortid)));
+	/* a concurrent insert may have linked x since the walk: then nothing to do */
+	for (int j = 0; j < lm; j++)
+		if (ItemPointerEquals(&ntup->indextids[j], x))
+		{
+			if (!vs->building)
+				GenericXLogAbort(edit.state);
+			UnlockReleaseBuffer(buf);
+			*replaced = false;
+			return j;
+		}
 	for (int j = 0; j < lm && slot < 0; j++)
 		if (!ItemPointerIsValid(&ntup->indextids[j]))
 			slot = j;
