@@ -205,7 +205,7 @@ extern void bench_index_drop(PGconn *conn, const BenchTable *table);
 /* filter.c */
 extern bool bench_filter_parse(const char *name, BenchFilter *filter);
 extern int32_t bench_filter_bucket(size_t id);
-extern bool bench_filter_pass(const BenchFilter *filter, const BenchDataset *ds, size_t id);
+extern bool bench_filter_accepts(const BenchFilter *filter, const BenchDataset *ds, size_t id);
 
 /* groundtruth.c */
 extern void bench_gt_get(const BenchDataset *ds, BenchMetric metric,

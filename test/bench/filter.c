@@ -58,7 +58,7 @@ bench_filter_bucket(size_t id)
 
 /* Whether row id of the data set passes the filter. */
 bool
-bench_filter_pass(const BenchFilter *filter, const BenchDataset *ds, size_t id)
+bench_filter_accepts(const BenchFilter *filter, const BenchDataset *ds, size_t id)
 {
 	switch (filter->kind)
 	{

@@ -346,7 +346,7 @@ bench_gt_get(const BenchDataset *ds, BenchMetric metric, const BenchFilter *filt
 	size_t		npass = 0;
 
 	for (size_t i = 0; i < ds->nbase; i++)
-		npass += pass[i] = bench_filter_pass(filter, ds, i);
+		npass += pass[i] = bench_filter_accepts(filter, ds, i);
 	if (npass == 0)
 		bench_fatal("no row of the data set passes filter \"%s\"", filter->name);
 
@@ -399,7 +399,7 @@ bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt, BenchMetric 
 		double		d;
 
 		if (ids[i] < 0 || (size_t) ids[i] >= ds->nbase ||
-			!bench_filter_pass(filter, ds, ids[i]))
+			!bench_filter_accepts(filter, ds, ids[i]))
 			continue;
 		for (int j = 0; j < i && !dup; j++)
 			dup = ids[j] == ids[i];
