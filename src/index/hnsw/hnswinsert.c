@@ -266,7 +266,8 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 			if (slot < 0 && !ItemPointerIsValid(t))
 				slot = i;
 		}
-		if (slot < 0 && ItemPointerIsValid(&victim))
+		/* already linked (a vacuum may have linked it): nothing to replace */
+		if (slot < 0 && !linked && ItemPointerIsValid(&victim))
 		{
 			for (int i = 0; i < lm; i++)
 				if (ItemPointerEquals(&ntup->indextids[start + i], &victim))

@@ -1,0 +1,109 @@
+# On fixed-seed clustered data, milvus_hnsw keeps a recall floor: recall@10
+# against exact search, with and without a WHERE filter, and filtered queries
+# return their 10 rows.  The planner uses the index for ORDER BY ... LIMIT and
+# prefers the exact plan when a filter leaves only a few rows.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $dim = 32;
+my $rows = 20000;
+my $queries = 100;
+
+my $node = PostgreSQL::Test::Cluster->new('recall');
+$node->init;
+$node->append_conf('postgresql.conf',
+    "shared_preload_libraries = 'milvus'\nmax_parallel_workers_per_gather = 0");
+$node->start;
+
+# 50 clusters; a row is its cluster's centre plus noise.  label: 0..99 from
+# md5 of the id (each value about 1% of rows, independent of the cluster).  Queries are fresh points
+# drawn the same way.  setseed makes it the same data on every run.
+$node->safe_psql(
+    'postgres', qq{
+    CREATE EXTENSION milvus;
+    SELECT setseed(0.42);
+    CREATE TABLE centre AS
+        SELECT c, ARRAY(SELECT random() * 2 - 1 FROM generate_series(1, $dim) WHERE c >= 0) AS x
+        FROM generate_series(0, 49) c;
+    CREATE TABLE t (id int PRIMARY KEY, label int, emb floatvector($dim));
+    INSERT INTO t
+        SELECT i, ('x' || substr(md5(i::text), 1, 4))::bit(16)::int % 100,
+               ARRAY(SELECT (x[j] + (random() - 0.5) * 1.5)::real
+                     FROM generate_series(1, $dim) j)::floatvector
+        FROM generate_series(1, $rows) i JOIN centre ON c = i % 50;
+    CREATE TABLE q (qid int PRIMARY KEY, emb floatvector($dim));
+    INSERT INTO q
+        SELECT i, ARRAY(SELECT (x[j] + (random() - 0.5) * 1.5)::real
+                        FROM generate_series(1, $dim) j)::floatvector
+        FROM generate_series(1, $queries) i JOIN centre ON c = (i * 7) % 50;
+    CREATE INDEX t_label ON t (label);
+    CREATE INDEX t_idx ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 16, ef_construction = 64);
+    ANALYZE t;
+});
+
+is($node->safe_psql('postgres', "SELECT count(*) FROM milvus_hnsw_verify('t_idx', true)"),
+    '0', 'index verifies clean');
+
+# Exact answers (no index), then the index's, for one filter; returns
+# (recall@10, average rows per query).
+sub recall
+{
+    my ($filter, $ef) = @_;
+    my $where = $filter eq '' ? '' : "WHERE $filter";
+    return split /\|/,
+      $node->safe_psql(
+        'postgres', qq{
+        SET enable_indexscan = off;
+        SET enable_bitmapscan = off;
+        CREATE TEMP TABLE exact AS
+            SELECT qid, ARRAY(SELECT id FROM t $where ORDER BY t.emb <-> q.emb LIMIT 10) AS ids FROM q;
+        RESET enable_indexscan;
+        RESET enable_bitmapscan;
+        SET enable_seqscan = off;
+        SET milvus.hnsw_ef_search = $ef;
+        CREATE TEMP TABLE approx AS
+            SELECT qid, ARRAY(SELECT id FROM t $where ORDER BY t.emb <-> q.emb LIMIT 10) AS ids FROM q;
+        SELECT round(avg((SELECT count(*) FROM unnest(a.ids) x WHERE x = ANY (e.ids)) / 10.0), 4),
+               avg(cardinality(a.ids))
+        FROM exact e JOIN approx a USING (qid);
+        DROP TABLE exact, approx;
+    });
+}
+
+my ($r, $n) = recall('', 40);
+cmp_ok($r, '>=', 0.95, "recall\@10 at ef_search 40 is at least 0.95 ($r)");
+is($n, '10.0000000000000000', 'every query returns 10 rows');
+
+my ($r10, $n10) = recall('label < 10', 40);
+cmp_ok($r10, '>=', 0.95, "recall\@10 with a 10% filter is at least 0.95 ($r10)");
+is($n10, '10.0000000000000000', 'a 10% filter still returns 10 rows per query');
+
+my ($r1, $n1) = recall('label = 3', 40);
+cmp_ok($r1, '>=', 0.95, "recall\@10 with a 1% filter (index forced) is at least 0.95 ($r1)");
+is($n1, '10.0000000000000000', 'a 1% filter still returns 10 rows per query');
+
+# The planner on its own
+sub plan_of
+{
+    my ($filter) = @_;
+    my $where = $filter eq '' ? '' : "WHERE $filter";
+    return $node->safe_psql('postgres',
+        "EXPLAIN (COSTS OFF) SELECT id FROM t $where ORDER BY emb <-> (SELECT emb FROM q WHERE qid = 1) LIMIT 10");
+}
+like(plan_of(''), qr/Index Scan using t_idx/, 'ORDER BY ... LIMIT uses the index');
+like(plan_of('label < 50'), qr/Index Scan using t_idx/, 'so does a filter half the rows pass');
+my $p = plan_of('label = 3');
+unlike($p, qr/t_idx/, 'a filter 1% of rows pass gets the exact plan');
+like($p, qr/t_label/, 'through the label index');
+unlike(
+    $node->safe_psql('postgres',
+        'EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY emb <-> (SELECT emb FROM q WHERE qid = 1)'),
+    qr/t_idx/,
+    'without LIMIT the index is not used');
+
+$node->stop;
+done_testing();
