@@ -178,6 +178,7 @@ typedef struct MvHnswDist
 
 /* In memory */
 struct MvHnswElement;
+typedef struct MvHnswCache MvHnswCache;	/* hnswcache.c: TID -> loaded element */
 
 typedef struct MvHnswCandidate
 {
@@ -223,7 +224,7 @@ typedef struct MvHnswGraph
 	int			m;
 	int			efConstruction;
 	MemoryContext ctx;			/* elements and caches live here */
-	HTAB	   *cache;			/* on disk: TID -> loaded element */
+	MvHnswCache *cache;			/* on disk: TID -> loaded element */
 	uint64		stamp;			/* current search */
 	bool		keepValues;		/* copy vectors of loaded elements */
 	Pointer		query;			/* the vector distances are measured to */
@@ -253,6 +254,14 @@ typedef struct MvHnswPageEdit
 /* hnsw.c */
 extern int	MvHnswGetM(Relation index);
 extern int	MvHnswGetEfConstruction(Relation index);
+
+/* hnswcache.c */
+extern MvHnswCache *MvHnswCacheCreate(MemoryContext ctx);
+extern struct MvHnswElement *MvHnswCacheLookup(MvHnswCache *cache, ItemPointer tid);
+extern void MvHnswCacheInsert(MvHnswCache *cache, ItemPointer tid, struct MvHnswElement *element);
+
+/* hnswbuffer.c */
+extern Buffer MvHnswReadBuffer(Relation index, BlockNumber blkno);
 
 /* hnswutils.c */
 extern void MvHnswInitDist(MvHnswDist *dist, Relation index);

@@ -30,13 +30,6 @@
 #include "milvus/vector.h"
 #include "milvus/vector_common.h"
 
-/* One cached element per TID loaded by an on-disk operation */
-typedef struct MvHnswCacheEntry
-{
-	ItemPointerData tid;		/* hash key */
-	MvHnswElement *element;
-} MvHnswCacheEntry;
-
 /* Choose how distances are computed from the opclass's support function */
 void
 MvHnswInitDist(MvHnswDist *dist, Relation index)
@@ -315,7 +308,7 @@ MvHnswFillMetaPage(Page page, int dims, int m, int efConstruction)
 void
 MvHnswReadMeta(Relation index, MvHnswMetaPageData *meta)
 {
-	Buffer		buf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	Buffer		buf = MvHnswReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
 	Page		page;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -477,15 +470,7 @@ MvHnswGraphCreate(Relation index, bool ondisk, MemoryContext ctx, bool keepValue
 	g->efConstruction = efConstruction;
 	MvHnswInitDist(&g->dist, index);
 	if (ondisk)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(ItemPointerData);
-		ctl.entrysize = sizeof(MvHnswCacheEntry);
-		ctl.hcxt = ctx;
-		g->cache = hash_create("milvus_hnsw elements", 256, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		g->cache = MvHnswCacheCreate(ctx);
 	return g;
 }
 
@@ -580,7 +565,7 @@ MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid)
 {
 	if (!ItemPointerIsValid(tid))
 		report_bad_pointer(g->index, tid, "element");
-	return load_element_from(g, tid, ReadBuffer(g->index, ItemPointerGetBlockNumber(tid)));
+	return load_element_from(g, tid, MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(tid)));
 }
 
 /*
@@ -590,86 +575,87 @@ MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid)
  * so that the cache misses of one element overlap the work on another (a
  * scan spends most of its time waiting on memory otherwise).
  */
+/* ItemPointerEquals, inline */
+static inline bool
+tid_equal(ItemPointer a, ItemPointer b)
+{
+	return a->ip_posid == b->ip_posid &&
+		a->ip_blkid.bi_lo == b->ip_blkid.bi_lo &&
+		a->ip_blkid.bi_hi == b->ip_blkid.bi_hi;
+}
+
 static void
 get_elements(MvHnswGraph *g, ItemPointerData *tids, int n, MvHnswElement **out)
 {
-	MvHnswCacheEntry *pending[2 * MV_HNSW_MAX_M];
+	ItemPointerData pending[2 * MV_HNSW_MAX_M];
+	MvHnswElement *loaded[2 * MV_HNSW_MAX_M];
 	Buffer		bufs[2 * MV_HNSW_MAX_M];
 	int			npending = 0;
 
 	for (int i = 0; i < n; i++)
 	{
-		bool		found;
-		MvHnswCacheEntry *entry = hash_search(g->cache, &tids[i], HASH_ENTER, &found);
+		bool		dup = false;
 
-		if (!found)
-			entry->element = NULL;
-		if (entry->element == NULL)
+		out[i] = MvHnswCacheLookup(g->cache, &tids[i]);
+		if (out[i] != NULL)
+			continue;
+		for (int j = 0; j < npending && !dup; j++)
+			dup = tid_equal(&pending[j], &tids[i]);
+		if (!dup)
 		{
-			bool		dup = false;
-
-			for (int j = 0; j < npending && !dup; j++)
-				dup = (pending[j] == entry);
-			if (!dup)
-			{
-				if (!ItemPointerIsValid(&tids[i]))
-					report_bad_pointer(g->index, &tids[i], "element");
-				pending[npending++] = entry;
-			}
+			if (!ItemPointerIsValid(&tids[i]))
+				report_bad_pointer(g->index, &tids[i], "element");
+			pending[npending++] = tids[i];
 		}
 	}
+	if (npending == 0)
+		return;
 
 	for (int i = 0; i < npending; i++)
 	{
-		ItemPointer tid = &pending[i]->tid;
 		Page		page;
 
-		bufs[i] = ReadBuffer(g->index, ItemPointerGetBlockNumber(tid));
+		bufs[i] = MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(&pending[i]));
 		page = BufferGetPage(bufs[i]);
 		mv_prefetch(page);
-		if (ItemPointerGetOffsetNumber(tid) <= MaxOffsetNumber)
-			mv_prefetch(PageGetItemId(page, ItemPointerGetOffsetNumber(tid)));
+		if (ItemPointerGetOffsetNumber(&pending[i]) <= MaxOffsetNumber)
+			mv_prefetch(PageGetItemId(page, ItemPointerGetOffsetNumber(&pending[i])));
 	}
 	for (int i = 0; i < npending; i++)
 	{
 		if (i + 1 < npending &&
-			ItemPointerGetOffsetNumber(&pending[i + 1]->tid) <= MaxOffsetNumber)
+			ItemPointerGetOffsetNumber(&pending[i + 1]) <= MaxOffsetNumber)
 		{
 			/* unlocked, only a hint: a stale line pointer costs a wasted prefetch */
-			ItemPointer next = &pending[i + 1]->tid;
 			Page		page = BufferGetPage(bufs[i + 1]);
 			char	   *item = (char *) page +
-				ItemIdGetOffset(PageGetItemId(page, ItemPointerGetOffsetNumber(next)));
+				ItemIdGetOffset(PageGetItemId(page, ItemPointerGetOffsetNumber(&pending[i + 1])));
 
 			for (int off = 0; off < 4 * PG_CACHE_LINE_SIZE; off += PG_CACHE_LINE_SIZE)
 				mv_prefetch(item + off);
 		}
-		pending[i]->element = load_element_from(g, &pending[i]->tid, bufs[i]);
+		loaded[i] = load_element_from(g, &pending[i], bufs[i]);
+		MvHnswCacheInsert(g->cache, &pending[i], loaded[i]);
 	}
 
 	for (int i = 0; i < n; i++)
-	{
-		MvHnswCacheEntry *entry = hash_search(g->cache, &tids[i], HASH_FIND, NULL);
-
-		out[i] = entry->element;
-	}
+		for (int j = 0; out[i] == NULL && j < npending; j++)
+			if (tid_equal(&pending[j], &tids[i]))
+				out[i] = loaded[j];
 }
 
 /* The element at tid, from this operation's cache or from disk */
 MvHnswElement *
 MvHnswGetElement(MvHnswGraph *g, ItemPointer tid)
 {
-	bool		found;
-	MvHnswCacheEntry *entry = hash_search(g->cache, tid, HASH_ENTER, &found);
+	MvHnswElement *e = MvHnswCacheLookup(g->cache, tid);
 
-	if (!found)
+	if (e == NULL)
 	{
-		entry->element = NULL;
-		entry->element = MvHnswLoadElement(g, tid);
+		e = MvHnswLoadElement(g, tid);
+		MvHnswCacheInsert(g->cache, tid, e);
 	}
-	else if (entry->element == NULL)	/* an earlier load failed */
-		entry->element = MvHnswLoadElement(g, tid);
-	return entry->element;
+	return e;
 }
 
 /*
@@ -691,7 +677,7 @@ MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc, ItemPointerData
 	if (!ItemPointerIsValid(&e->neighbortid))
 		report_bad_pointer(g->index, &e->neighbortid, "neighbour");
 
-	buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
+	buf = MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	ntup = (MvHnswNeighborTuple) tuple_at(page, &e->neighbortid, MV_HNSW_NEIGHBOR_TUPLE);
