@@ -7,7 +7,8 @@
  * the queries over one or more connections (runner.c) and writes a CSV row
  * per run and a recall-versus-QPS plot (report.c).  A run may add a WHERE
  * clause (filter.c); its ground truth is then the exact answer among the rows
- * that pass.  What a "method" is, and
+ * that pass.  With --inserts, inserts.c times single-row inserts into the
+ * indexed table and the WAL they write.  What a "method" is, and
  * which settings it sweeps, lives in the table in methods.c.  main.c reads
  * the command line and walks the runs.
  */
@@ -183,6 +184,7 @@ extern PGresult *bench_exec(PGconn *conn, const char *sql, ExecStatusType expect
 extern void bench_exec_or_die(PGconn *conn, const char *sql);
 extern const char *bench_metric_name(BenchMetric metric);
 extern const char *bench_metric_operator(BenchMetric metric);
+extern char *bench_vector_binary(const float *x, int dim, int *len);
 
 /* dataset.c */
 extern void bench_dataset_load(const char *spec, const char *fmnist_dir,
@@ -201,6 +203,10 @@ extern void bench_table_prepare(PGconn *conn, const BenchDataset *ds,
 extern double bench_index_build(PGconn *conn, const BenchTable *table,
 								const BenchMethod *method, BenchMetric metric);
 extern void bench_index_drop(PGconn *conn, const BenchTable *table);
+
+/* inserts.c */
+extern void bench_inserts(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
+						  const char *method, int n);
 
 /* filter.c */
 extern bool bench_filter_parse(const char *name, BenchFilter *filter);

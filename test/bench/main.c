@@ -47,6 +47,7 @@ typedef struct BenchOptions
 	int			nqueries;
 	int			k;
 	int			warmup;
+	int			inserts;		/* single-row inserts per indexed method, 0 for none */
 	int			connections[MAX_CONNECTIONS];
 	int			nconnections;
 	SweepAxis	sweeps[MAX_AXES];
@@ -83,6 +84,8 @@ usage(void)
 		   "  -b, --build-set=NAME=VALUE session setting for loading and index builds; may be repeated\n"
 		   "  -f, --format=FORMAT        pass query vectors as binary (default) or text\n"
 		   "  -w, --warmup=N             untimed queries per connection before each run (default %d)\n"
+		   "      --inserts=N            after an index method's queries, time N single-row\n"
+		   "                             inserts into the indexed table and their WAL\n"
 		   "  -o, --out=DIR              output folder (default: out/ beside the program)\n"
 		   "  -n, --name=NAME            output file name stem (default DATASET-METRIC)\n"
 		   "      --reuse-tables         keep a table that already holds this data set\n"
@@ -226,7 +229,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 {
 	enum
 	{
-		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST
+		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST, OPT_INSERTS
 	};
 	const struct option long_options[] = {
 		{"conninfo", required_argument, NULL, 'd'},
@@ -242,6 +245,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 		{"build-set", required_argument, NULL, 'b'},
 		{"format", required_argument, NULL, 'f'},
 		{"warmup", required_argument, NULL, 'w'},
+		{"inserts", required_argument, NULL, OPT_INSERTS},
 		{"out", required_argument, NULL, 'o'},
 		{"name", required_argument, NULL, 'n'},
 		{"reuse-tables", no_argument, &opt->reuse_tables, 1},
@@ -327,6 +331,9 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 				break;
 			case 'w':
 				opt->warmup = int_option("--warmup", optarg, 0, 1000000L);
+				break;
+			case OPT_INSERTS:
+				opt->inserts = int_option("--inserts", optarg, 0, 1000000000L);
 				break;
 			case 'o':
 				opt->out_dir = bench_strdup(optarg);
@@ -611,6 +618,8 @@ main(int argc, char **argv)
 			bench_index_drop(conn, table);
 		for (int f = 0; f < opt.nfilters; f++)
 			run_method(&opt, &ds, &opt.filters[f], &gt[f], method, table, build_s);
+		if (method->index_using && opt.inserts > 0)
+			bench_inserts(conn, &ds, table, method->name, opt.inserts);
 		if (method->index_using)
 			bench_index_drop(conn, table);
 	}

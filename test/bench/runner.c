@@ -98,24 +98,6 @@ encode_text(const float *x, int dim, int *len)
 	return s;
 }
 
-/* The binary (send/recv) form: int32 dim, then dim float4, network order. */
-static char *
-encode_binary(const float *x, int dim, int *len)
-{
-	uint32_t   *w = bench_malloc(4 + 4 * (size_t) dim);
-
-	w[0] = htonl((uint32_t) dim);
-	for (int j = 0; j < dim; j++)
-	{
-		uint32_t	bits;
-
-		memcpy(&bits, &x[j], 4);
-		w[j + 1] = htonl(bits);
-	}
-	*len = 4 + 4 * dim;
-	return (char *) w;
-}
-
 /* Apply the run's session settings; false with the error recorded. */
 static bool
 apply_settings(PGconn *conn, const BenchRunSpec *spec, RunShared *sh, int thread)
@@ -329,7 +311,7 @@ bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 	sh->param_len = bench_malloc(nq * sizeof(int));
 	for (int q = 0; q < nq; q++)
 		sh->params[q] = spec->binary ?
-			encode_binary(ds->queries + (size_t) q * ds->dim, ds->dim, &sh->param_len[q]) :
+			bench_vector_binary(ds->queries + (size_t) q * ds->dim, ds->dim, &sh->param_len[q]) :
 			encode_text(ds->queries + (size_t) q * ds->dim, ds->dim, &sh->param_len[q]);
 	first = encode_text(ds->queries, ds->dim, &first_len);
 	explain_len = first_len + 64;

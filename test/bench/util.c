@@ -6,6 +6,7 @@
  * The tool is a client program, so an error it cannot recover from prints one
  * line and exits with status 1; nothing here returns on allocation failure.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -247,4 +248,22 @@ bench_metric_operator(BenchMetric metric)
 			return "<=>";
 	}
 	return "?";
+}
+
+/* A vector's binary (send/recv) form: int32 dim, then dim float4, network order. */
+char *
+bench_vector_binary(const float *x, int dim, int *len)
+{
+	uint32_t   *w = bench_malloc(4 + 4 * (size_t) dim);
+
+	w[0] = htonl((uint32_t) dim);
+	for (int j = 0; j < dim; j++)
+	{
+		uint32_t	bits;
+
+		memcpy(&bits, &x[j], 4);
+		w[j + 1] = htonl(bits);
+	}
+	*len = 4 + 4 * dim;
+	return (char *) w;
 }

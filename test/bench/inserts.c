@@ -1,0 +1,115 @@
+/*
+ * inserts.c
+ *		Time single-row inserts into the indexed table, and their WAL.
+ *
+ * With --inserts N, after a method's queries and while its index is still
+ * there, N rows go in one INSERT statement each (autocommit, a prepared
+ * statement, the vector in binary), over the control connection.  The
+ * vectors are the data set's query vectors, which the table does not hold
+ * (past the first nquery rows, one element is shifted so that no vector
+ * repeats: an equal vector would only join an existing graph node).  The run
+ * starts with a CHECKPOINT, so its first rows pay full-page images for every
+ * page they touch first; the WAL of the first and second half is reported
+ * apart, the second being closer to a steady state.  The rows are deleted
+ * afterwards (their index entries stay until a VACUUM).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define INSERT_STMT		"bench_insert"
+#define FIRST_ID		1000000000
+
+/* pg_current_wal_insert_lsn() in bytes */
+static uint64_t
+wal_position(PGconn *conn)
+{
+	PGresult   *res = PQexec(conn, "SELECT pg_current_wal_insert_lsn() - '0/0'");
+	uint64_t	pos;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		bench_fatal("could not read the WAL position: %s", PQerrorMessage(conn));
+	pos = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return pos;
+}
+
+/* Insert rows [from, to) of the run; returns the seconds it took */
+static double
+insert_rows(PGconn *conn, const BenchDataset *ds, int from, int to)
+{
+	float	   *x = bench_malloc(sizeof(float) * ds->dim);
+	double		start = bench_now();
+
+	for (int i = from; i < to; i++)
+	{
+		int			q = i % ds->nquery;
+		int			round = i / ds->nquery;
+		uint32_t	id = htonl((uint32_t) (FIRST_ID + i));
+		const char *values[2];
+		int			lengths[2];
+		const int	formats[2] = {1, 1};
+		char	   *vec;
+		PGresult   *res;
+
+		memcpy(x, ds->queries + (size_t) q * ds->dim, sizeof(float) * ds->dim);
+		if (round > 0)
+			x[round % ds->dim] += (float) round;
+		vec = bench_vector_binary(x, ds->dim, &lengths[1]);
+		values[0] = (const char *) &id;
+		lengths[0] = 4;
+		values[1] = vec;
+		res = PQexecPrepared(conn, INSERT_STMT, 2, values, lengths, formats, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			bench_fatal("insert %d failed: %s", i, PQerrorMessage(conn));
+		PQclear(res);
+		free(vec);
+	}
+	free(x);
+	return bench_now() - start;
+}
+
+void
+bench_inserts(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
+			  const char *method, int n)
+{
+	char		sql[512];
+	PGresult   *res;
+	uint64_t	wal0,
+				wal1,
+				wal2;
+	double		s1,
+				s2;
+	int			half = n / 2;
+
+	snprintf(sql, sizeof(sql),
+			 "INSERT INTO %s (id, label, bucket, emb) VALUES ($1::int4, -1, -1, $2::floatvector(%d))",
+			 table->name, ds->dim);
+	res = PQprepare(conn, INSERT_STMT, sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		bench_fatal("could not prepare the insert: %s", PQerrorMessage(conn));
+	PQclear(res);
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id >= %d", table->name, FIRST_ID);
+	bench_exec_or_die(conn, sql);
+	bench_exec_or_die(conn, "CHECKPOINT");
+
+	wal0 = wal_position(conn);
+	s1 = insert_rows(conn, ds, 0, half);
+	wal1 = wal_position(conn);
+	s2 = insert_rows(conn, ds, half, n);
+	wal2 = wal_position(conn);
+
+	bench_log("%s: %d single-row inserts: %.0f rows/s; WAL %.0f bytes/row "
+			  "(first %d rows after a CHECKPOINT: %.0f, the next %d: %.0f)",
+			  method, n, n / (s1 + s2), (double) (wal2 - wal0) / n,
+			  half, half > 0 ? (double) (wal1 - wal0) / half : 0.0,
+			  n - half, (double) (wal2 - wal1) / (n - half));
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id >= %d", table->name, FIRST_ID);
+	bench_exec_or_die(conn, sql);
+	bench_exec_or_die(conn, "DEALLOCATE " INSERT_STMT);
+}
