@@ -79,7 +79,10 @@ INSERT INTO hnsw_small VALUES (1, '[1,1,1]'), (2, '[2,2,2]'), (3, '[1,1,2]'), (4
 CREATE INDEX hnsw_small_l2 ON hnsw_small USING milvus_hnsw (v floatvector_l2_ops);
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM hnsw_small ORDER BY v <-> '[1,1,1]' LIMIT 3;
-SELECT id, round((v <-> '[1,1,1]')::numeric, 4) AS d FROM hnsw_small ORDER BY v <-> '[1,1,1]' LIMIT 10;
+-- (ids 2 and 5 tie: the index may return them either way round)
+SELECT id, d FROM (
+    SELECT id, round((v <-> '[1,1,1]')::numeric, 4) AS d FROM hnsw_small ORDER BY v <-> '[1,1,1]' LIMIT 10) s
+ORDER BY d, id;
 -- a NULL query orders every row alike: any order, but all the indexed rows
 SELECT count(*) FROM (SELECT id FROM hnsw_small ORDER BY v <-> NULL LIMIT 10) s;
 -- a query of the wrong dimension is the operator's own error
@@ -210,14 +213,41 @@ SELECT count(*), bool_and(d >= prev) AS ordered FROM (
     SELECT d, lag(d, 1, '-Infinity') OVER () AS prev FROM (
         SELECT v <-> (SELECT q FROM hnsw_q WHERE qid = 2)::floatvector AS d FROM hnsw_ins
         WHERE id % 7 = 0 ORDER BY v <-> (SELECT q FROM hnsw_q WHERE qid = 2)::floatvector LIMIT 50) s) t;
--- a filter nothing passes: the bound stops the scan, and says so
+-- a filter nothing passes: the bound ends the walk, and says so; the exact
+-- pass that finishes the scan finds nothing either
 SET milvus.hnsw_max_scan_tuples = 50;
 \set VERBOSITY terse
 SELECT count(*) FROM (SELECT id FROM hnsw_p3 WHERE id < 0 ORDER BY v <-> '[0.5,0.5,0.5]' LIMIT 10) s;
+-- a bound far too small for the filter: the walk stops after 50 elements and
+-- an exact pass over the index returns the rest, so all 20 rows that pass
+-- come back, nearest first, and they are the exact answer
+SELECT count(*), bool_and(d >= prev) AS ordered FROM (
+    SELECT d, lag(d, 1, '-Infinity') OVER () AS prev FROM (
+        SELECT v <-> '[0.5,0.5,0.5]' AS d FROM hnsw_p3 WHERE id % 50 = 0
+        ORDER BY v <-> '[0.5,0.5,0.5]' LIMIT 100) s) t;
+SELECT q, hnsw_vs_exact('hnsw_p3', 'v', '<->', q, 20, 'id % 50 = 0') AS "2%"
+FROM (VALUES ('[0.1,0.9,0.2]'), ('[1,0,0]')) x(q);
 \set VERBOSITY default
 -- without the bound the whole graph is searched: no notice, no rows
 RESET milvus.hnsw_max_scan_tuples;
 SELECT count(*) FROM (SELECT id FROM hnsw_p3 WHERE id < 0 ORDER BY v <-> '[0.5,0.5,0.5]' LIMIT 10) s;
+-- an exact pass keeps at most work_mem of rows and reads the index again for
+-- more: 12,000 rows through passes of 5,461 (64 kB), each row once, in order
+CREATE TABLE hnsw_many AS
+SELECT i AS id, ARRAY[random(), random(), random()]::float4[]::floatvector(3) AS v
+FROM generate_series(1, 12000) i;
+CREATE INDEX hnsw_many_idx ON hnsw_many USING milvus_hnsw (v floatvector_l2_ops) WITH (m = 4);
+SET work_mem = '64kB';
+SET milvus.hnsw_max_scan_tuples = 50;
+\set VERBOSITY terse
+SELECT count(*), count(DISTINCT id), bool_and(d >= prev) AS ordered FROM (
+    SELECT id, d, lag(d, 1, '-Infinity') OVER () AS prev FROM (
+        SELECT id, v <-> '[0.2,0.4,0.6]' AS d FROM hnsw_many
+        ORDER BY v <-> '[0.2,0.4,0.6]' LIMIT 20000) s) t;
+\set VERBOSITY default
+RESET milvus.hnsw_max_scan_tuples;
+RESET work_mem;
+DROP TABLE hnsw_many;
 RESET enable_seqscan;
 SET milvus.hnsw_ef_search = 1000;
 

@@ -78,8 +78,7 @@ MvDefineSettings(void)
 	DefineCustomIntVariable("milvus.hnsw_ef_search",
 							"Sets the candidate list length of milvus_hnsw index searches.",
 							"Larger finds more of the true nearest neighbours, more slowly. "
-							"A scan whose rows a WHERE clause rejects goes on past it, "
-							"up to milvus.hnsw_max_scan_tuples.",
+							"A scan whose rows a WHERE clause rejects goes on past it.",
 							&MvHnswEfSearch,
 							MV_HNSW_DEFAULT_EF_SEARCH,
 							MV_HNSW_MIN_EF_SEARCH, MV_HNSW_MAX_EF_SEARCH,
@@ -88,9 +87,9 @@ MvDefineSettings(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("milvus.hnsw_max_scan_tuples",
-							"Sets how many index elements a milvus_hnsw scan may visit "
-							"while it looks for more rows.",
-							"Bounds the work of filtered queries; the first ef_search "
+							"Sets how many index elements the graph walk of a milvus_hnsw "
+							"scan may visit before the scan finishes with an exact pass.",
+							"Bounds the graph walk of filtered queries; the first ef_search "
 							"batch always completes.  Reaching it raises a NOTICE.",
 							&MvHnswMaxScanTuples,
 							MV_HNSW_DEFAULT_MAX_SCAN_TUPLES,

@@ -15,7 +15,7 @@
 #define MV_HNSW_DEFAULT_EF_SEARCH		40
 #define MV_HNSW_MAX_EF_SEARCH			1000
 
-/* milvus.hnsw_max_scan_tuples: elements a scan may visit before it gives up */
+/* milvus.hnsw_max_scan_tuples: elements a scan's graph walk may visit before its exact pass */
 #define MV_HNSW_MIN_MAX_SCAN_TUPLES		1
 #define MV_HNSW_DEFAULT_MAX_SCAN_TUPLES	20000
 #define MV_HNSW_MAX_MAX_SCAN_TUPLES		INT_MAX

@@ -10,13 +10,19 @@
  * discarded candidates, with the same visited set and a list twice as long,
  * of which only the nearest half is handed out (and none farther than a
  * candidate still waiting): each row then comes out with ef_search found
- * beyond it, as a plain search's top rows do.  The scan goes
- * on until the graph is exhausted or milvus.hnsw_max_scan_tuples elements
- * have been visited, which it reports with a NOTICE rather than ending short
- * in silence.  Output never goes backwards: a later batch's element nearer
- * than a row already returned is skipped (it would break ORDER BY), so later
- * batches cost recall, not order; if the scan then runs dry, a NOTICE says
- * how many were skipped, since the answer may be short.
+ * beyond it, as a plain search's top rows do.  Output never goes backwards: a
+ * later batch's element nearer than a row already returned is skipped (it
+ * would break ORDER BY), so later batches cost recall, not order.
+ *
+ * The walk goes on until the graph is exhausted or milvus.hnsw_max_scan_tuples
+ * elements have been visited (a filter that rejects most of what lies near
+ * the query, e.g. one correlated with the vectors).  Then the scan finishes
+ * with an exact pass: it reads every element of the index in page order,
+ * keeps those not returned yet and no nearer than the last row returned, and
+ * hands them out sorted, so the query still gets every row that passes its
+ * filter, in order; a NOTICE says the bound was reached.  The pass keeps at
+ * most work_mem worth of rows and reads the index again when the executor
+ * wants more than that.  A NOTICE also counts the rows skipped for order.
  */
 #include "postgres.h"
 
@@ -41,7 +47,21 @@ typedef struct MvHnswScanOpaqueData
 	int			tidpos;			/* next heap TID of results[pos] */
 	float		lastDistance;
 	int64		skipped;		/* found too late to keep the order */
+	MvHnswCache *returned;		/* heap TIDs handed out (to a non-NULL marker) */
+	/* the exact pass, once the walk has reached its bound or run dry */
+	bool		exact;
+	bool		exactMore;		/* the last pass kept only the nearest part */
+	struct MvHnswExactItem *exactItems;	/* sorted, nearest first */
+	int			nexact;
+	int			exactPos;
 } MvHnswScanOpaqueData;
+
+/* A row the exact pass found */
+typedef struct MvHnswExactItem
+{
+	float		distance;
+	ItemPointerData heaptid;
+} MvHnswExactItem;
 
 typedef MvHnswScanOpaqueData *MvHnswScanOpaque;
 
@@ -74,6 +94,12 @@ mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->tidpos = 0;
 	so->lastDistance = -INFINITY;
 	so->skipped = 0;
+	so->returned = MvHnswCacheCreate(so->ctx);
+	so->exact = false;
+	so->exactMore = false;
+	so->exactItems = NULL;
+	so->nexact = 0;
+	so->exactPos = 0;
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -194,11 +220,11 @@ resume_scan(IndexScanDesc scan)
 	if (g->loaded >= MvHnswMaxScanTuples)
 	{
 		ereport(NOTICE,
-				(errmsg("milvus_hnsw index scan of \"%s\" stopped at milvus.hnsw_max_scan_tuples (%d)",
+				(errmsg("milvus_hnsw index scan of \"%s\" reached milvus.hnsw_max_scan_tuples (%d) and finishes with an exact pass",
 						RelationGetRelationName(scan->indexRelation), MvHnswMaxScanTuples),
-				 errdetail("It visited " INT64_FORMAT " index elements; the query may return fewer rows than it asked for.",
+				 errdetail("The graph walk visited " INT64_FORMAT " index elements; the rest of the rows come from reading the whole index.",
 						   g->loaded),
-				 errhint("Raise milvus.hnsw_max_scan_tuples, or search exactly when a filter keeps so few rows.")));
+				 errhint("A filter that rejects most rows near the query is faster with an exact plan.")));
 		return false;
 	}
 
@@ -209,6 +235,143 @@ resume_scan(IndexScanDesc scan)
 	set_batch(so, w, n, MvHnswEfSearch);
 	pfree(eps);
 	return true;
+}
+
+static int
+exact_item_cmp(const void *a, const void *b)
+{
+	float		da = ((const MvHnswExactItem *) a)->distance;
+	float		db = ((const MvHnswExactItem *) b)->distance;
+
+	return (da > db) - (da < db);
+}
+
+/*
+ * One exact pass: every live element of the index, measured against the
+ * query; keep the rows not returned yet and no nearer than the last one
+ * returned, the nearest `cap` of them, sorted.  Returns whether any was kept.
+ */
+static bool
+exact_pass(IndexScanDesc scan)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	int			cap = Max(1024, (int) Min((Size) work_mem * 1024 / sizeof(MvHnswExactItem),
+										   (Size) MaxAllocSize / sizeof(MvHnswExactItem) / 2));
+	MvHnswExactItem *items = palloc(sizeof(MvHnswExactItem) * 2 * cap);
+	int			nitems = 0;
+	float		limit = INFINITY;	/* farther than the cap-th kept: not needed */
+	MemoryContext pagectx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw exact pass",
+												  ALLOCSET_DEFAULT_SIZES);
+	MvHnswGraph *g;
+	OffsetNumber *offsets = palloc(sizeof(OffsetNumber) * MaxOffsetNumber);
+
+	so->exactMore = false;
+	so->skipped = 0;			/* this pass counts every row left behind */
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf = MvHnswReadBuffer(index, blkno);
+		Page		page;
+		int			noffsets = 0;
+		MemoryContext oldctx;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!PageIsNew(page) && (MvHnswPageGetOpaque(page)->flags & MV_HNSW_PAGE_GRAPH))
+		{
+			for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+				 off = OffsetNumberNext(off))
+			{
+				MvHnswElementTuple etup = (MvHnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+
+				if (etup->type == MV_HNSW_ELEMENT_TUPLE && !etup->deleted)
+					offsets[noffsets++] = off;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+
+		oldctx = MemoryContextSwitchTo(pagectx);
+		g = MvHnswGraphCreate(index, true, pagectx, false, so->graph->m, 0);
+		g->query = so->graph->query;
+		for (int i = 0; i < noffsets; i++)
+		{
+			ItemPointerData tid;
+			MvHnswElement *e;
+
+			ItemPointerSet(&tid, blkno, offsets[i]);
+			e = MvHnswLoadElement(g, &tid);
+			if (e->deleted || e->qdist > limit)
+				continue;
+			for (int t = 0; t < e->nheaptids; t++)
+			{
+				if (MvHnswCacheLookup(so->returned, &e->heaptids[t]) != NULL)
+					continue;
+				if (e->qdist < so->lastDistance)
+				{
+					so->skipped++;
+					continue;
+				}
+				items[nitems].distance = e->qdist;
+				items[nitems].heaptid = e->heaptids[t];
+				nitems++;
+				if (nitems == 2 * cap)
+				{
+					/* keep the nearest cap; what is farther can wait for a later pass */
+					qsort(items, nitems, sizeof(MvHnswExactItem), exact_item_cmp);
+					nitems = cap;
+					limit = items[cap - 1].distance;
+					so->exactMore = true;
+				}
+			}
+		}
+		MemoryContextSwitchTo(oldctx);
+		MemoryContextReset(pagectx);
+	}
+	MemoryContextDelete(pagectx);
+	pfree(offsets);
+
+	qsort(items, nitems, sizeof(MvHnswExactItem), exact_item_cmp);
+	if (nitems > cap)
+	{
+		nitems = cap;
+		so->exactMore = true;
+	}
+	if (so->exactItems)
+		pfree(so->exactItems);
+	so->exactItems = items;
+	so->nexact = nitems;
+	so->exactPos = 0;
+	return nitems > 0;
+}
+
+/* The next row of the exact pass (passes again while rows were left out) */
+static bool
+exact_next(IndexScanDesc scan)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+
+	for (;;)
+	{
+		while (so->exactPos < so->nexact)
+		{
+			MvHnswExactItem *item = &so->exactItems[so->exactPos++];
+
+			/* a row the walk returned may sit in the list of a later pass */
+			if (MvHnswCacheLookup(so->returned, &item->heaptid) != NULL)
+				continue;
+			/* any non-NULL pointer marks a returned row; the walk stores the element */
+			MvHnswCacheInsert(so->returned, &item->heaptid, (struct MvHnswElement *) so);
+			scan->xs_heaptid = item->heaptid;
+			so->lastDistance = item->distance;
+			return true;
+		}
+		if (so->exactItems != NULL && !so->exactMore)
+			return false;
+		if (!exact_pass(scan))
+			return false;
+	}
 }
 
 /* amgettuple */
@@ -246,10 +409,21 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 			scan->xs_recheck = false;
 			scan->xs_recheckorderby = false;
 			so->lastDistance = c->distance;
+			MvHnswCacheInsert(so->returned, &scan->xs_heaptid, e);
 			MemoryContextSwitchTo(oldctx);
 			return true;
 		}
-		if (!resume_scan(scan))
+		if (!so->exact && resume_scan(scan))
+			continue;
+		/* the walk is over: what it did not return comes from an exact pass */
+		so->exact = true;
+		if (so->graph != NULL && exact_next(scan))
+		{
+			scan->xs_recheck = false;
+			scan->xs_recheckorderby = false;
+			MemoryContextSwitchTo(oldctx);
+			return true;
+		}
 		{
 			so->finished = true;
 			if (so->skipped > 0)
