@@ -462,6 +462,27 @@ MvHnswCandidateCmp(const void *a, const void *b)
 	return (da > db) - (da < db);
 }
 
+/* Bytes a vector of the index's type with dims dimensions takes, about */
+Size
+MvHnswValueSizeEstimate(Relation index, int dims)
+{
+	MvHnswDist	dist;
+
+	MvHnswInitDist(&dist, index);
+	switch (dist.metric)
+	{
+		case MV_HNSW_F16_L2:
+		case MV_HNSW_F16_IP:
+		case MV_HNSW_F16_COSINE:
+			return offsetof(Float16Vector, x) + sizeof(uint16) * dims;
+		case MV_HNSW_BIT_HAMMING:
+		case MV_HNSW_BIT_JACCARD:
+			return offsetof(BinaryVector, x) + (dims + 7) / 8;
+		default:
+			return offsetof(FloatVector, x) + sizeof(float) * dims;
+	}
+}
+
 /* Set up a graph to search; on disk, loaded elements are cached in ctx */
 MvHnswGraph *
 MvHnswGraphCreate(Relation index, bool ondisk, MemoryContext ctx, bool keepValues,
@@ -566,8 +587,10 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 		e->qdist = MvHnswDistance(&g->dist, g->query, etup->data);
 	if (g->keepValues)
 	{
-		e->value = MemoryContextAlloc(g->ctx, VARSIZE(etup->data));
-		memcpy(e->value, etup->data, VARSIZE(etup->data));
+		Pointer		value = MemoryContextAlloc(g->ctx, VARSIZE(etup->data));
+
+		memcpy(value, etup->data, VARSIZE(etup->data));
+		MvHnswSetElementValue(e, value);
 	}
 	UnlockReleaseBuffer(buf);
 	g->loaded++;
@@ -715,7 +738,24 @@ MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
 {
 	if (g->ondisk)
 		return e->qdist;
-	return MvHnswDistance(&g->dist, g->query, e->value);
+	return MvHnswDistance(&g->dist, g->query, MvHnswElementValue(e));
+}
+
+/* Make room for the visit stamp of element number n */
+void
+MvHnswGrowVisits(MvHnswGraph *g, uint32 n)
+{
+	uint32		old = g->nvisits;
+	uint32		size = Max(old * 2, 1024);
+
+	while (size <= n)
+		size *= 2;
+	if (g->visits == NULL)
+		g->visits = MemoryContextAllocHuge(g->ctx, sizeof(uint64) * size);
+	else
+		g->visits = repalloc_huge(g->visits, sizeof(uint64) * size);
+	memset(g->visits + old, 0, sizeof(uint64) * (size - old));
+	g->nvisits = size;
 }
 
 /*
@@ -746,7 +786,7 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 
 	for (int i = 0; i < nentries; i++)
 	{
-		entries[i].element->visited = g->stamp;
+		MvHnswVisit(g, entries[i].element);
 		MvHnswHeapPush(&C, entries[i]);
 		MvHnswHeapPush(&W, entries[i]);
 		if (W.length > ef)
@@ -776,11 +816,21 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 		}
 		else
 		{
-			n = (lc <= c.element->level) ? c.element->neighbors[lc]->length : 0;
-			for (int i = 0; i < n; i++)
+			n = 0;
+			if (lc <= c.element->level)
 			{
-				loaded[i] = c.element->neighbors[lc]->items[i].element;
-				mv_prefetch(loaded[i]);
+				MvHnswNeighborArray *list = MvHnswElementList(c.element, g->m, lc);
+
+				if (g->shared)
+					LWLockAcquire(&c.element->lock, LW_SHARED);
+				n = list->length;
+				for (int i = 0; i < n; i++)
+				{
+					loaded[i] = MvHnswPtr(g, list->items[i].element);
+					mv_prefetch(loaded[i]);
+				}
+				if (g->shared)
+					LWLockRelease(&c.element->lock);
 			}
 		}
 
@@ -788,10 +838,8 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 		nfresh = 0;
 		for (int i = 0; i < n; i++)
 		{
-			if (loaded[i]->visited == g->stamp)
-				continue;
-			loaded[i]->visited = g->stamp;
-			loaded[nfresh++] = loaded[i];
+			if (!MvHnswVisit(g, loaded[i]))
+				loaded[nfresh++] = loaded[i];
 		}
 
 		for (int i = 0; i < nfresh; i++)
@@ -801,7 +849,7 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 			/* in memory, start fetching the next vector while measuring this one */
 			if (!g->ondisk && i + 1 < nfresh)
 				for (int off = 0; off < 4 * PG_CACHE_LINE_SIZE; off += PG_CACHE_LINE_SIZE)
-					mv_prefetch(loaded[i + 1]->value + off);
+					mv_prefetch(MvHnswElementValue(loaded[i + 1]) + off);
 			e.element = loaded[i];
 			e.distance = MvHnswQueryDistance(g, e.element);
 
@@ -863,7 +911,8 @@ MvHnswSelectNeighbors(MvHnswGraph *g, MvHnswCandidate *cands, int ncands, int lm
 
 		for (int j = 0; j < nout; j++)
 		{
-			if (MvHnswDistance(&g->dist, c->element->value, out[j].element->value) < c->distance)
+			if (MvHnswDistance(&g->dist, MvHnswElementValue(c->element),
+							  MvHnswElementValue(out[j].element)) < c->distance)
 			{
 				keep = false;
 				break;
