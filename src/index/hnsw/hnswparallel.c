@@ -30,6 +30,7 @@
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/pmsignal.h"
+#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/memutils.h"
@@ -187,6 +188,32 @@ participate(MvHnswParallelShared *shared, MvHnswArena *arena, Relation heap,
 }
 
 /*
+ * The tranche of the build graph's LWLocks: one id for the cluster's life,
+ * kept in a few bytes of the main shared memory (a new id per build would
+ * grow every backend's tranche name table), and registered in this process.
+ */
+static int
+lock_tranche(void)
+{
+	static int	tranche = 0;
+
+	if (tranche == 0)
+	{
+		int		   *shared;
+		bool		found;
+
+		LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+		shared = ShmemInitStruct("milvus_hnsw build lock tranche", sizeof(int), &found);
+		if (!found)
+			*shared = LWLockNewTrancheId();
+		tranche = *shared;
+		LWLockRelease(AddinShmemInitLock);
+		LWLockRegisterTranche(tranche, "milvus_hnsw_build");
+	}
+	return tranche;
+}
+
+/*
  * Set up the shared state and launch up to nworkers workers; NULL (and back
  * out of parallel mode) when none could be launched.
  */
@@ -252,8 +279,7 @@ MvHnswParallelBegin(Relation heap, Relation index, IndexInfo *indexInfo, int nwo
 	table_parallelscan_initialize(heap, ParallelTableScanFromShared(shared), snapshot);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_MVHNSW_SHARED, shared);
 
-	tranche = LWLockNewTrancheId();
-	LWLockRegisterTranche(tranche, "milvus_hnsw_build");
+	tranche = lock_tranche();
 	arena = shm_toc_allocate(pcxt->toc, arenaSize);
 	MvHnswArenaInit(arena, arenaSize, tranche);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_MVHNSW_ARENA, arena);
