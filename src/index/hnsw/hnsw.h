@@ -12,12 +12,18 @@
  * append-only page chain beside the graph that a later version fills.
  *
  * In memory.  One MvHnswElement per graph node, whether it belongs to the
- * graph a build holds in memory (neighbours are pointers, index is NULL) or
- * was loaded from disk by an insert, scan or vacuum (neighbours are read from
- * the neighbour tuple each time; loaded elements are cached per operation by
- * TID).  One search routine serves both.
+ * graph a build holds in its arena (neighbour lists follow the element, links
+ * are offsets from the arena base, so the arena reads the same in every
+ * process of a parallel build) or was loaded from disk by an insert, scan or
+ * vacuum (neighbours are read from the neighbour tuple each time; loaded
+ * elements are cached per operation by TID).  The vector is found through an
+ * offset from the element itself in both.  One search routine serves both.
  *
- * Locking.  Inserts hold MV_HNSW_UPDATE_LOCK shared, or exclusively when they
+ * Locking.  A build graph shared by parallel workers: an element's LWLock
+ * guards its heap TIDs and neighbour lists (readers copy a list under it in
+ * shared mode), the arena's entry lock the entry point; an insert that may
+ * become the entry point holds that lock exclusively throughout.  On disk:
+ * inserts hold MV_HNSW_UPDATE_LOCK shared, or exclusively when they
  * may change the entry point; vacuum takes it exclusively to change the entry
  * point.  Buffer locks are taken one at a time, except when an element is
  * appended: metapage first, then the insert page, then new pages.  Deleted
@@ -228,7 +234,6 @@ typedef struct MvHnswElement
 	ItemPointerData heaptids[MV_HNSW_HEAPTIDS];
 	int64		valueoff;		/* the vector, from the element; 0 when not kept */
 	float		qdist;			/* distance to the operation's query */
-	uint32		number;			/* build graph: its slot in a search's visit marks */
 	uint64		visited;		/* on disk: stamp of the last search that saw it */
 	int32		indegree;		/* build graph: links to it at layer 0 */
 	bool		relinked;		/* build graph: linked to make it reachable */
@@ -303,8 +308,9 @@ typedef struct MvHnswGraph
 	char	   *base;			/* the arena, where this process maps it */
 	MvHnswArena *arena;
 	bool		shared;			/* other processes add to it: take locks */
-	uint64	   *visits;			/* stamp of the last search, per element number */
-	uint32		nvisits;
+	uint32	   *visits;			/* low bits of the stamp of the last search, per slot */
+	uint64		nvisits;
+	int			slotShift;		/* an element's slot: its offset >> slotShift */
 } MvHnswGraph;
 
 #define MvHnswPtr(g, off)	((MvHnswElement *) ((g)->base + (off)))
@@ -370,16 +376,21 @@ extern MvHnswElement *MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid);
 extern int	MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc,
 								   ItemPointerData *tids);
 extern float MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e);
-extern void MvHnswGrowVisits(MvHnswGraph *g, uint32 n);
+extern void MvHnswGrowVisits(MvHnswGraph *g, uint64 slot);
+extern void MvHnswNewSearch(MvHnswGraph *g);
 
 /*
  * Mark an element visited by the current search; false if it was not yet.
- * A build graph keeps the marks in this process, by element number, so that
- * processes sharing the graph search it at the same time.
+ * A build graph keeps the marks in this process, so that processes sharing
+ * the graph search it at the same time, in an array indexed by the element's
+ * offset shifted right by less than the smallest chunk: unique per element,
+ * and the check touches neither the element nor its cache line.
  */
 static inline bool
 MvHnswVisit(MvHnswGraph *g, MvHnswElement *e)
 {
+	uint64		slot;
+
 	if (g->ondisk)
 	{
 		if (e->visited == g->stamp)
@@ -387,12 +398,22 @@ MvHnswVisit(MvHnswGraph *g, MvHnswElement *e)
 		e->visited = g->stamp;
 		return false;
 	}
-	if (unlikely(e->number >= g->nvisits))
-		MvHnswGrowVisits(g, e->number);
-	if (g->visits[e->number] == g->stamp)
+	slot = MvHnswOff(g, e) >> g->slotShift;
+	if (unlikely(slot >= g->nvisits))
+		MvHnswGrowVisits(g, slot);
+	if (g->visits[slot] == (uint32) g->stamp)
 		return true;
-	g->visits[e->number] = g->stamp;
+	g->visits[slot] = (uint32) g->stamp;
 	return false;
+}
+
+/* Whether the current search has visited an element of a build graph */
+static inline bool
+MvHnswVisited(MvHnswGraph *g, MvHnswElement *e)
+{
+	uint64		slot = MvHnswOff(g, e) >> g->slotShift;
+
+	return slot < g->nvisits && g->visits[slot] == (uint32) g->stamp;
 }
 
 extern int	MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries,

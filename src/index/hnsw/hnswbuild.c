@@ -3,15 +3,23 @@
  *		Build a milvus_hnsw index.
  *
  * The build happens in two phases.  In memory: every heap row goes into a
- * graph held in a memory context bounded by maintenance_work_mem, with the
- * same search and neighbour heuristic as an insert.  On disk: the graph is
- * written page by page, element tuple then neighbour tuple, in insertion
- * order.  Neighbour tuples point at elements not written yet, so the layout is
+ * build graph (MvHnswGraphAdd) with the same search and neighbour heuristic
+ * as an insert.  On disk: the graph is written page by page, element tuple
+ * then neighbour tuple, in the order the elements sit in the arena.
+ * Neighbour tuples point at elements not written yet, so the layout is
  * computed first on a scratch page and the pages are then written with every
- * TID known.  If the graph outgrows maintenance_work_mem, what is in memory is
- * written out and the remaining rows are inserted one by one on disk (with a
- * NOTICE: that is much slower).  No WAL is written during the build; at its
- * end every page is logged as a full image (log_newpage_range).
+ * TID known.  No WAL is written during the build; at its end every page is
+ * logged as a full image (log_newpage_range).
+ *
+ * The build graph lives in an arena of maintenance_work_mem bytes handed out
+ * by a bump pointer: an element, its neighbour lists and its vector in one
+ * chunk, links as offsets from the arena base.  A serial build keeps the
+ * arena in backend memory and takes no locks; a parallel build
+ * (hnswparallel.c) puts it in a DSM segment that the leader and its workers
+ * all add to, under the per-element and entry-point locks.  When a serial
+ * build's arena is full, what it holds is written out and the remaining rows
+ * are inserted one by one on disk (with a NOTICE: that is much slower); a
+ * parallel build whose arena fills is thrown away and done again serially.
  */
 #include "postgres.h"
 
@@ -56,9 +64,15 @@ MvHnswArenaInit(MvHnswArena *arena, Size size, int tranche)
 void
 MvHnswGraphAttach(MvHnswGraph *g, MvHnswArena *arena, bool shared)
 {
+	Size		minChunk = MV_HNSW_CHUNK_SIZE(g->m, 0, VARHDRSZ);
+
 	g->arena = arena;
 	g->base = (char *) arena;
 	g->shared = shared;
+	/* slots narrower than any chunk: one element per slot */
+	g->slotShift = 0;
+	while (((Size) 2 << g->slotShift) <= minChunk)
+		g->slotShift++;
 }
 
 /* A chunk of size bytes, or NULL (and the arena marked full) if none is left */
@@ -287,7 +301,7 @@ MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid)
 	e->level = level;
 	e->heaptids[0] = *heaptid;
 	e->nheaptids = 1;
-	e->number = pg_atomic_fetch_add_u32(&arena->nelements, 1);
+	pg_atomic_fetch_add_u32(&arena->nelements, 1);
 	if (g->shared)
 		LWLockInitialize(&e->lock, arena->tranche);
 	for (int lc = 0; lc <= level; lc++)
@@ -345,13 +359,6 @@ done:
 	return added;
 }
 
-/* Whether x was reached by the graph's current search */
-static inline bool
-is_reached(MvHnswGraph *g, MvHnswElement *x)
-{
-	return x->number < g->nvisits && g->visits[x->number] == g->stamp;
-}
-
 /* Mark (with the graph's visit stamp) everything reachable from x at layer 0 */
 static void
 reach_from(MvHnswGraph *g, MvHnswElement *x, MvHnswElement **queue)
@@ -407,14 +414,14 @@ link_unreached(MvHnswGraph *g)
 			MvHnswPtr(g, list->items[i].element)->indegree++;
 	}
 
-	g->stamp++;
+	MvHnswNewSearch(g);
 	reach_from(g, MvHnswPtr(g, g->arena->entry), queue);
 	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
 	{
 		MvHnswNeighborArray *out = MvHnswElementList(x, g->m, 0);
 
 		CHECK_FOR_INTERRUPTS();
-		if (is_reached(g, x))
+		if (MvHnswVisited(g, x))
 			continue;
 		/* out is nearest first: the heuristic keeps candidates in order */
 		for (int i = 0; i < out->length; i++)
@@ -423,7 +430,7 @@ link_unreached(MvHnswGraph *g)
 			MvHnswNeighborArray *list = MvHnswElementList(nb, g->m, 0);
 			int			victim = -1;
 
-			if (!is_reached(g, nb))
+			if (!MvHnswVisited(g, nb))
 				continue;
 			if (list->length < lm)
 				victim = list->length++;

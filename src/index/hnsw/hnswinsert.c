@@ -188,7 +188,8 @@ choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float
 		if (x->deleted)
 			return x->tid;		/* drop a tombstone first */
 		cands[i].element = x;
-		cands[i].distance = MvHnswDistance(&g->dist, MvHnswElementValue(n), MvHnswElementValue(x));
+		cands[i].distance = MvHnswDistance(&g->dist, MvHnswElementValue(n),
+										   MvHnswElementValue(x));
 	}
 	cands[ntids].element = newElement;
 	cands[ntids].distance = dnew;

@@ -5,11 +5,14 @@
  *		search and the neighbour selection heuristic.
  *
  * The search (MvHnswSearchLayer) is the HNSW paper's SEARCH-LAYER over either
- * graph kind.  In memory it follows pointers and computes distances from the
- * element's vector; on disk it reads neighbour tuples, loads each neighbour
- * once per operation (the distance to the operation's query is computed on
- * the page, under the buffer lock, and cached in the element), and marks
- * visits with a stamp so a scan can resume layer 0 with the same visited set.
+ * graph kind.  In a build graph it follows the arena's offsets (copying a
+ * list under the element's lock when other processes share the graph),
+ * computes distances from the element's vector, and keeps its visit marks in
+ * this process by element number; on disk it reads neighbour tuples, loads
+ * each neighbour once per operation (the distance to the operation's query is
+ * computed on the page, under the buffer lock, and cached in the element),
+ * and marks visits in the element.  Either way a visit is a stamp, so a scan
+ * can resume layer 0 with the same visited set.
  * Candidates that do not make the result list can be kept in a "discarded"
  * heap: the iterative scan resumes from them.
  */
@@ -741,21 +744,37 @@ MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
 	return MvHnswDistance(&g->dist, g->query, MvHnswElementValue(e));
 }
 
-/* Make room for the visit stamp of element number n */
+/* Make room for the visit stamp of a build-graph slot */
 void
-MvHnswGrowVisits(MvHnswGraph *g, uint32 n)
+MvHnswGrowVisits(MvHnswGraph *g, uint64 slot)
 {
-	uint32		old = g->nvisits;
-	uint32		size = Max(old * 2, 1024);
+	uint64		old = g->nvisits;
+	uint64		size = Max(old * 2, 1024);
 
-	while (size <= n)
+	while (size <= slot)
 		size *= 2;
 	if (g->visits == NULL)
-		g->visits = MemoryContextAllocHuge(g->ctx, sizeof(uint64) * size);
+		g->visits = MemoryContextAllocHuge(g->ctx, sizeof(uint32) * size);
 	else
-		g->visits = repalloc_huge(g->visits, sizeof(uint64) * size);
-	memset(g->visits + old, 0, sizeof(uint64) * (size - old));
+		g->visits = repalloc_huge(g->visits, sizeof(uint32) * size);
+	memset(g->visits + old, 0, sizeof(uint32) * (size - old));
 	g->nvisits = size;
+}
+
+/*
+ * Start a fresh visited set.  A build graph keeps 32 bits of the stamp per
+ * slot: when they wrap, the old marks are cleared.
+ */
+void
+MvHnswNewSearch(MvHnswGraph *g)
+{
+	g->stamp++;
+	if (!g->ondisk && (uint32) g->stamp == 0)
+	{
+		if (g->visits != NULL)
+			memset(g->visits, 0, sizeof(uint32) * g->nvisits);
+		g->stamp++;
+	}
 }
 
 /*
@@ -777,7 +796,7 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 	MvHnswCandidate *out;
 
 	if (newSearch)
-		g->stamp++;
+		MvHnswNewSearch(g);
 	MvHnswHeapInit(&C, ef * 2, false);
 	MvHnswHeapInit(&W, ef + 1, true);
 	loaded = palloc(sizeof(MvHnswElement *) * MvHnswLayerM(g->m, 0));
@@ -809,37 +828,36 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 		if (c.distance > MvHnswHeapTop(&W)->distance)
 			break;
 
+		/* the unvisited neighbours, in list order */
+		nfresh = 0;
 		if (g->ondisk)
 		{
 			n = MvHnswLoadNeighborTids(g, c.element, lc, tids);
 			get_elements(g, tids, n, loaded);
-		}
-		else
-		{
-			n = 0;
-			if (lc <= c.element->level)
+			for (int i = 0; i < n; i++)
 			{
-				MvHnswNeighborArray *list = MvHnswElementList(c.element, g->m, lc);
-
-				if (g->shared)
-					LWLockAcquire(&c.element->lock, LW_SHARED);
-				n = list->length;
-				for (int i = 0; i < n; i++)
-				{
-					loaded[i] = MvHnswPtr(g, list->items[i].element);
-					mv_prefetch(loaded[i]);
-				}
-				if (g->shared)
-					LWLockRelease(&c.element->lock);
+				if (!MvHnswVisit(g, loaded[i]))
+					loaded[nfresh++] = loaded[i];
 			}
 		}
-
-		/* the unvisited ones, in list order */
-		nfresh = 0;
-		for (int i = 0; i < n; i++)
+		else if (lc <= c.element->level)
 		{
-			if (!MvHnswVisit(g, loaded[i]))
-				loaded[nfresh++] = loaded[i];
+			MvHnswNeighborArray *list = MvHnswElementList(c.element, g->m, lc);
+
+			if (g->shared)
+				LWLockAcquire(&c.element->lock, LW_SHARED);
+			for (int i = 0; i < list->length; i++)
+			{
+				MvHnswElement *x = MvHnswPtr(g, list->items[i].element);
+
+				if (!MvHnswVisit(g, x))
+				{
+					mv_prefetch(x);
+					loaded[nfresh++] = x;
+				}
+			}
+			if (g->shared)
+				LWLockRelease(&c.element->lock);
 		}
 
 		for (int i = 0; i < nfresh; i++)

@@ -282,7 +282,8 @@ repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
 				if (ncands < maxfrontier)
 				{
 					cands[ncands].element = x;
-					cands[ncands].distance = MvHnswDistance(&g->dist, MvHnswElementValue(e), MvHnswElementValue(x));
+					cands[ncands].distance = MvHnswDistance(&g->dist, MvHnswElementValue(e),
+															MvHnswElementValue(x));
 					ncands++;
 				}
 				continue;
@@ -506,7 +507,8 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 		if (t < 0 || !l0->reached[t] || !l0->live[t])
 			continue;
 		near[nnear].element = MvHnswGetElement(g, &l0->tids[t]);
-		near[nnear].distance = MvHnswDistance(&g->dist, MvHnswElementValue(xe), MvHnswElementValue(near[nnear].element));
+		near[nnear].distance = MvHnswDistance(&g->dist, MvHnswElementValue(xe),
+											  MvHnswElementValue(near[nnear].element));
 		nnear++;
 	}
 	if (nnear == 0 && searchEntry != NULL)
@@ -545,7 +547,8 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 			if (!room)
 				continue;
 			near[nnear].element = MvHnswGetElement(g, &l0->tids[t]);
-			near[nnear].distance = MvHnswDistance(&g->dist, MvHnswElementValue(xe), MvHnswElementValue(near[nnear].element));
+			near[nnear].distance = MvHnswDistance(&g->dist, MvHnswElementValue(xe),
+											  MvHnswElementValue(near[nnear].element));
 			nnear++;
 		}
 	}
