@@ -436,7 +436,7 @@ extern bool MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid);
 /* hnswparallel.c */
 typedef struct MvHnswLeader MvHnswLeader;
 
-extern int	MvHnswParallelWorkers(Relation heap, Relation index, Size arenaSize);
+extern int	MvHnswParallelWorkers(Relation heap, Relation index, Size *arenaSize);
 extern MvHnswLeader *MvHnswParallelBegin(Relation heap, Relation index, IndexInfo *indexInfo,
 										 int nworkers, Size arenaSize);
 extern MvHnswGraph *MvHnswParallelScan(MvHnswLeader *leader, double *reltuples,

@@ -793,7 +793,7 @@ mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	MarkBufferDirty(metabuf);
 	UnlockReleaseBuffer(metabuf);
 
-	nworkers = MvHnswParallelWorkers(heap, index, arenaSize);
+	nworkers = MvHnswParallelWorkers(heap, index, &arenaSize);
 	if (nworkers == 0 ||
 		!build_parallel(heap, index, indexInfo, nworkers, arenaSize, &reltuples, &indtuples))
 		reltuples = build_serial(heap, index, indexInfo, &indtuples);

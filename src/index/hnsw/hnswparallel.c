@@ -44,6 +44,10 @@
 #define PARALLEL_KEY_WAL_USAGE		UINT64CONST(0xB000000000000004)
 #define PARALLEL_KEY_BUFFER_USAGE	UINT64CONST(0xB000000000000005)
 
+/* A shared arena: the estimated graph times this, plus this many bytes */
+#define MV_HNSW_ARENA_SLACK			1.5
+#define MV_HNSW_ARENA_MIN			(4 * 1024 * 1024)
+
 /* How often (ms) a waiting leader refreshes the progress counter */
 #define MV_HNSW_PROGRESS_INTERVAL	100
 
@@ -88,10 +92,12 @@ typedef struct MvHnswParticipant
 /*
  * Workers to ask for: what the planner allows for an index build on heap
  * (max_parallel_maintenance_workers, the table's parallel_workers), or 0
- * when the estimated graph would not fit an arena of arenaSize bytes.
+ * when the estimated graph would not fit an arena of *arenaSize bytes.  With
+ * workers, *arenaSize becomes what the estimate needs with room to spare:
+ * the arena is shared memory, allocated (and on Linux committed) whole.
  */
 int
-MvHnswParallelWorkers(Relation heap, Relation index, Size arenaSize)
+MvHnswParallelWorkers(Relation heap, Relation index, Size *arenaSize)
 {
 	int			nworkers;
 	int			m = MvHnswGetM(index);
@@ -100,6 +106,7 @@ MvHnswParallelWorkers(Relation heap, Relation index, Size arenaSize)
 	double		tuples;
 	double		allvisfrac;
 	double		perElement;
+	double		needed;
 
 	nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
 	if (nworkers == 0)
@@ -109,13 +116,16 @@ MvHnswParallelWorkers(Relation heap, Relation index, Size arenaSize)
 	estimate_rel_size(heap, NULL, &pages, &tuples, &allvisfrac);
 	perElement = MV_HNSW_CHUNK_SIZE(m, 0, MvHnswValueSizeEstimate(index, dims)) +
 		(double) MV_HNSW_LIST_SIZE(m) / (m - 1);
-	if (tuples * perElement > arenaSize - MV_HNSW_ARENA_START)
+	needed = MV_HNSW_ARENA_START + tuples * perElement;
+	if (needed > *arenaSize)
 	{
 		ereport(DEBUG1,
 				(errmsg_internal("milvus_hnsw: a graph of about %.0f tuples would not fit maintenance_work_mem, building serially",
 								 tuples)));
 		return 0;
 	}
+	*arenaSize = (Size) Min((double) *arenaSize,
+							needed * MV_HNSW_ARENA_SLACK + MV_HNSW_ARENA_MIN);
 	return nworkers;
 }
 
