@@ -1,8 +1,9 @@
 # A milvus_hnsw build with parallel workers: two workers are launched, the
 # index verifies clean and finds every sampled row; CREATE INDEX CONCURRENTLY
 # uses workers too; a graph that outgrows the shared arena is built again
-# serially; a cancelled build leaves no index and no worker behind; kill -9
-# of the postmaster during a build leaves the table intact and a new build
+# serially; an unlogged table builds in parallel and comes back empty after a
+# crash; a cancelled build leaves no index and no worker behind; kill -9 of
+# the postmaster during a build leaves the table intact and a new build
 # works.
 use strict;
 use warnings;
@@ -118,6 +119,17 @@ is(problems('s_idx'), '', 'the fallback index verifies clean');
 is($node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('s_idx')"),
     '3000', 'and holds every row');
 
+# An unlogged table builds in parallel too (its init fork is an empty graph,
+# checked after the crash below).
+$node->safe_psql(
+    'postgres', qq{
+    CREATE UNLOGGED TABLE u (id int, emb floatvector($dim)) WITH (parallel_workers = 2);
+    INSERT INTO u SELECT i, vec(i) FROM generate_series(1, 5000) i;
+});
+$err = build('CREATE INDEX u_idx ON u USING milvus_hnsw (emb floatvector_l2_ops)');
+like($err, qr/milvus_hnsw: building with 2 parallel workers/, 'unlogged: workers launched');
+is(problems('u_idx'), '', 'unlogged: index verifies clean');
+
 # A cancelled build leaves no index, no worker, and a server that works.
 my ($ret, $out);
 ($ret, $out, $err) = $node->psql('postgres',
@@ -169,6 +181,13 @@ ok($started, 'the server restarts after kill -9');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), $rows, 'the table is intact');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 't_kidx'"),
     '0', 'the interrupted build left no index');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM u'), '0', 'the unlogged table is empty');
+$node->safe_psql('postgres', 'INSERT INTO u SELECT i, vec(i) FROM generate_series(1, 50) i');
+is(problems('u_idx'), '', 'its index (the init fork) takes rows again');
+is( $node->safe_psql(
+        'postgres', 'SET enable_seqscan = off; SELECT id FROM u ORDER BY emb <-> vec(7) LIMIT 1'),
+    '7',
+    'and finds them');
 $err = build('CREATE INDEX t_idx ON t USING milvus_hnsw (emb floatvector_l2_ops)');
 like($err, qr/milvus_hnsw: building with 2 parallel workers/, 'after the crash: workers launched');
 check('t_idx', 'after the crash');
