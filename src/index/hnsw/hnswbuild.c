@@ -405,11 +405,15 @@ link_unreached(MvHnswGraph *g)
 	queue = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MvHnswElement *) *
 								   pg_atomic_read_u32(&g->arena->nelements));
 	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
+	{
+		CHECK_FOR_INTERRUPTS();
 		x->indegree = 0;
+	}
 	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
 	{
 		MvHnswNeighborArray *list = MvHnswElementList(x, g->m, 0);
 
+		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < list->length; i++)
 			MvHnswPtr(g, list->items[i].element)->indegree++;
 	}
