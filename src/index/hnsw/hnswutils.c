@@ -8,7 +8,7 @@
  * graph kind.  In a build graph it follows the arena's offsets (copying a
  * list under the element's lock when other processes share the graph),
  * computes distances from the element's vector, and keeps its visit marks in
- * this process by element number; on disk it reads neighbour tuples, loads
+ * this process, by the element's offset; on disk it reads neighbour tuples, loads
  * each neighbour once per operation (the distance to the operation's query is
  * computed on the page, under the buffer lock, and cached in the element),
  * and marks visits in the element.  Either way a visit is a stamp, so a scan
