@@ -12,12 +12,18 @@
  * append-only page chain beside the graph that a later version fills.
  *
  * In memory.  One MvHnswElement per graph node, whether it belongs to the
- * graph a build holds in memory (neighbours are pointers, index is NULL) or
- * was loaded from disk by an insert, scan or vacuum (neighbours are read from
- * the neighbour tuple each time; loaded elements are cached per operation by
- * TID).  One search routine serves both.
+ * graph a build holds in its arena (neighbour lists follow the element, links
+ * are offsets from the arena base, so the arena reads the same in every
+ * process of a parallel build) or was loaded from disk by an insert, scan or
+ * vacuum (neighbours are read from the neighbour tuple each time; loaded
+ * elements are cached per operation by TID).  The vector is found through an
+ * offset from the element itself in both.  One search routine serves both.
  *
- * Locking.  Inserts hold MV_HNSW_UPDATE_LOCK shared, or exclusively when they
+ * Locking.  A build graph shared by parallel workers: an element's LWLock
+ * guards its heap TIDs and neighbour lists (readers copy a list under it in
+ * shared mode), the arena's entry lock the entry point; an insert that may
+ * become the entry point holds that lock exclusively throughout.  On disk:
+ * inserts hold MV_HNSW_UPDATE_LOCK shared, or exclusively when they
  * may change the entry point; vacuum takes it exclusively to change the entry
  * point.  Buffer locks are taken one at a time, except when an element is
  * appended: metapage first, then the insert page, then new pages.  Deleted
@@ -33,7 +39,11 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/execnodes.h"
+#include "port/atomics.h"
 #include "storage/bufmgr.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
+#include "storage/lwlock.h"
 #include "utils/hsearch.h"
 #include "utils/relcache.h"
 
@@ -180,6 +190,9 @@ typedef struct MvHnswDist
 struct MvHnswElement;
 typedef struct MvHnswCache MvHnswCache;	/* hnswcache.c: TID -> loaded element */
 
+/* Where a build-graph element sits: its offset from the arena base (0: none) */
+typedef uint64 MvHnswOffset;
+
 typedef struct MvHnswCandidate
 {
 	struct MvHnswElement *element;
@@ -187,13 +200,30 @@ typedef struct MvHnswCandidate
 	bool		closer;			/* build lists: the heuristic keeps it */
 } MvHnswCandidate;
 
+/* A neighbour in a build-graph list: position-independent */
+typedef struct MvHnswNeighbor
+{
+	MvHnswOffset element;
+	float		distance;
+	bool		closer;			/* the heuristic keeps it */
+} MvHnswNeighbor;
+
 typedef struct MvHnswNeighborArray
 {
 	int			length;
 	bool		closerSet;		/* sorted nearest first, closer flags valid */
-	MvHnswCandidate items[FLEXIBLE_ARRAY_MEMBER];
+	MvHnswNeighbor items[FLEXIBLE_ARRAY_MEMBER];
 } MvHnswNeighborArray;
 
+#define MV_HNSW_LIST_SIZE(lm) \
+	MAXALIGN(offsetof(MvHnswNeighborArray, items) + (lm) * sizeof(MvHnswNeighbor))
+
+/*
+ * One graph node.  In a build graph it is the head of a chunk of the arena:
+ * the element, its neighbour lists (layer 0, then one per upper layer), then
+ * its vector.  Nothing in a chunk is a pointer, so the same arena reads alike
+ * in every process that maps it.
+ */
 typedef struct MvHnswElement
 {
 	ItemPointerData tid;		/* element tuple; Invalid until written */
@@ -203,17 +233,63 @@ typedef struct MvHnswElement
 	uint8		version;
 	uint8		nheaptids;
 	ItemPointerData heaptids[MV_HNSW_HEAPTIDS];
-	MvHnswNeighborArray **neighbors;	/* build graph only: level + 1 arrays */
-	Pointer		value;			/* the vector, or NULL when not kept */
+	int64		valueoff;		/* the vector, from the element; 0 when not kept */
 	float		qdist;			/* distance to the operation's query */
-	uint64		visited;		/* stamp of the last search that saw it */
+	uint64		visited;		/* on disk: stamp of the last search that saw it */
 	int32		indegree;		/* build graph: links to it at layer 0 */
 	bool		relinked;		/* build graph: linked to make it reachable */
-	struct MvHnswElement *next; /* build graph: insertion order */
+	LWLock		lock;			/* shared build graph: its heap TIDs and lists */
 } MvHnswElement;
 
+static inline Pointer
+MvHnswElementValue(const MvHnswElement *e)
+{
+	return e->valueoff == 0 ? NULL : (Pointer) e + e->valueoff;
+}
+
+static inline void
+MvHnswSetElementValue(MvHnswElement *e, Pointer value)
+{
+	e->valueoff = value == NULL ? 0 : value - (Pointer) e;
+}
+
+/* The neighbour list of a build-graph element at layer lc <= level */
+static inline MvHnswNeighborArray *
+MvHnswElementList(MvHnswElement *e, int m, int lc)
+{
+	Size		off = MAXALIGN(sizeof(MvHnswElement));
+
+	if (lc > 0)
+		off += MV_HNSW_LIST_SIZE(2 * m) + (lc - 1) * MV_HNSW_LIST_SIZE(m);
+	return (MvHnswNeighborArray *) ((char *) e + off);
+}
+
+/* Bytes of a build-graph chunk */
+#define MV_HNSW_CHUNK_SIZE(m, level, valsize) \
+	(MAXALIGN(sizeof(MvHnswElement)) + MV_HNSW_LIST_SIZE(2 * (m)) + \
+	 (level) * MV_HNSW_LIST_SIZE(m) + MAXALIGN(valsize))
+
 /*
- * The graph a search walks: the build's graph in memory, or an index on disk
+ * The memory a build graph lives in: backend-local for a serial build, a DSM
+ * segment for a parallel one.  Chunks are handed out by a bump pointer from
+ * just after this header, so the elements can be walked in order.
+ */
+typedef struct MvHnswArena
+{
+	Size		size;			/* bytes, this header included */
+	pg_atomic_uint64 used;		/* offset of the first free byte */
+	pg_atomic_uint32 nelements;	/* element numbers handed out */
+	pg_atomic_uint32 full;		/* a chunk did not fit: add no more */
+	int			tranche;		/* of the element and entry locks */
+	MvHnswOffset entry;			/* entry point, 0 while empty; under entryLock */
+	LWLock		entryLock;
+	LWLock		entryWaitLock;	/* queue for entryLock in exclusive mode */
+} MvHnswArena;
+
+#define MV_HNSW_ARENA_START		MAXALIGN(sizeof(MvHnswArena))
+
+/*
+ * The graph a search walks: a build graph in an arena, or an index on disk
  * with the elements this operation has loaded.
  */
 typedef struct MvHnswGraph
@@ -229,8 +305,17 @@ typedef struct MvHnswGraph
 	bool		keepValues;		/* copy vectors of loaded elements */
 	Pointer		query;			/* the vector distances are measured to */
 	int64		loaded;			/* elements read from disk */
-	MvHnswElement *entry;		/* build graph: entry point */
+	/* build graph */
+	char	   *base;			/* the arena, where this process maps it */
+	MvHnswArena *arena;
+	bool		shared;			/* other processes add to it: take locks */
+	uint32	   *visits;			/* low bits of the stamp of the last search, per slot */
+	uint64		nvisits;
+	int			slotShift;		/* an element's slot: its offset >> slotShift */
 } MvHnswGraph;
+
+#define MvHnswPtr(g, off)	((MvHnswElement *) ((g)->base + (off)))
+#define MvHnswOff(g, e)		((MvHnswOffset) ((char *) (e) - (g)->base))
 
 /* A growable array of candidates kept as a binary heap */
 typedef struct MvHnswHeap
@@ -300,6 +385,46 @@ extern MvHnswElement *MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid);
 extern int	MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc,
 								   ItemPointerData *tids);
 extern float MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e);
+extern void MvHnswGrowVisits(MvHnswGraph *g, uint64 slot);
+extern void MvHnswNewSearch(MvHnswGraph *g);
+
+/*
+ * Mark an element visited by the current search; false if it was not yet.
+ * A build graph keeps the marks in this process, so that processes sharing
+ * the graph search it at the same time, in an array indexed by the element's
+ * offset shifted right by less than the smallest chunk: unique per element,
+ * and the check touches neither the element nor its cache line.
+ */
+static inline bool
+MvHnswVisit(MvHnswGraph *g, MvHnswElement *e)
+{
+	uint64		slot;
+
+	if (g->ondisk)
+	{
+		if (e->visited == g->stamp)
+			return true;
+		e->visited = g->stamp;
+		return false;
+	}
+	slot = MvHnswOff(g, e) >> g->slotShift;
+	if (unlikely(slot >= g->nvisits))
+		MvHnswGrowVisits(g, slot);
+	if (g->visits[slot] == (uint32) g->stamp)
+		return true;
+	g->visits[slot] = (uint32) g->stamp;
+	return false;
+}
+
+/* Whether the current search has visited an element of a build graph */
+static inline bool
+MvHnswVisited(MvHnswGraph *g, MvHnswElement *e)
+{
+	uint64		slot = MvHnswOff(g, e) >> g->slotShift;
+
+	return slot < g->nvisits && g->visits[slot] == (uint32) g->stamp;
+}
+
 extern int	MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries,
 							  int ef, int lc, bool newSearch, MvHnswHeap *discarded,
 							  MvHnswCandidate **result);
@@ -309,7 +434,24 @@ extern void MvHnswFindNeighbors(MvHnswGraph *g, MvHnswElement *entry, int level,
 								MvHnswCandidate **layers, int *counts,
 								MvHnswCandidate *nearest);
 extern int	MvHnswCandidateCmp(const void *a, const void *b);
+extern Size MvHnswValueSizeEstimate(Relation index, int dims);
 extern bool MvHnswValuesEqual(Pointer a, Pointer b);
+
+/* hnswbuild.c */
+extern void MvHnswArenaInit(MvHnswArena *arena, Size size, int tranche);
+extern void MvHnswGraphAttach(MvHnswGraph *g, MvHnswArena *arena, bool shared);
+extern bool MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid);
+
+/* hnswparallel.c */
+typedef struct MvHnswLeader MvHnswLeader;
+
+extern int	MvHnswParallelWorkers(Relation heap, Relation index, Size *arenaSize);
+extern MvHnswLeader *MvHnswParallelBegin(Relation heap, Relation index, IndexInfo *indexInfo,
+										 int nworkers, Size arenaSize);
+extern MvHnswGraph *MvHnswParallelScan(MvHnswLeader *leader, double *reltuples,
+									   double *indtuples);
+extern void MvHnswParallelEnd(MvHnswLeader *leader);
+extern PGDLLEXPORT void mvhnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc);
 
 /* hnswinsert.c */
 extern void MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid,

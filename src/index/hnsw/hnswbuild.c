@@ -3,15 +3,23 @@
  *		Build a milvus_hnsw index.
  *
  * The build happens in two phases.  In memory: every heap row goes into a
- * graph held in a memory context bounded by maintenance_work_mem, with the
- * same search and neighbour heuristic as an insert.  On disk: the graph is
- * written page by page, element tuple then neighbour tuple, in insertion
- * order.  Neighbour tuples point at elements not written yet, so the layout is
+ * build graph (MvHnswGraphAdd) with the same search and neighbour heuristic
+ * as an insert.  On disk: the graph is written page by page, element tuple
+ * then neighbour tuple, in the order the elements sit in the arena.
+ * Neighbour tuples point at elements not written yet, so the layout is
  * computed first on a scratch page and the pages are then written with every
- * TID known.  If the graph outgrows maintenance_work_mem, what is in memory is
- * written out and the remaining rows are inserted one by one on disk (with a
- * NOTICE: that is much slower).  No WAL is written during the build; at its
- * end every page is logged as a full image (log_newpage_range).
+ * TID known.  No WAL is written during the build; at its end every page is
+ * logged as a full image (log_newpage_range).
+ *
+ * The build graph lives in an arena of maintenance_work_mem bytes handed out
+ * by a bump pointer: an element, its neighbour lists and its vector in one
+ * chunk, links as offsets from the arena base.  A serial build keeps the
+ * arena in backend memory and takes no locks; a parallel build
+ * (hnswparallel.c) puts it in a DSM segment that the leader and its workers
+ * all add to, under the per-element and entry-point locks.  When a serial
+ * build's arena is full, what it holds is written out and the remaining rows
+ * are inserted one by one on disk (with a NOTICE: that is much slower); a
+ * parallel build whose arena fills is thrown away and done again serially.
  */
 #include "postgres.h"
 
@@ -34,21 +42,97 @@ typedef struct MvHnswBuildState
 	MvHnswGraph *graph;			/* in memory, until it spills */
 	MemoryContext graphCtx;
 	MemoryContext tmpCtx;
-	Size		memoryLimit;
 	bool		spilled;		/* rows now go straight to disk */
 	double		indtuples;
-	int64		elements;
-	MvHnswElement *head;
-	MvHnswElement *tail;
 } MvHnswBuildState;
+
+/* An empty arena of size bytes whose locks belong to tranche */
+void
+MvHnswArenaInit(MvHnswArena *arena, Size size, int tranche)
+{
+	arena->size = size;
+	pg_atomic_init_u64(&arena->used, MV_HNSW_ARENA_START);
+	pg_atomic_init_u32(&arena->nelements, 0);
+	pg_atomic_init_u32(&arena->full, 0);
+	arena->tranche = tranche;
+	arena->entry = 0;
+	LWLockInitialize(&arena->entryLock, tranche);
+	LWLockInitialize(&arena->entryWaitLock, tranche);
+}
+
+/* Make g a build graph over arena, mapped in this process */
+void
+MvHnswGraphAttach(MvHnswGraph *g, MvHnswArena *arena, bool shared)
+{
+	Size		minChunk = MV_HNSW_CHUNK_SIZE(g->m, 0, VARHDRSZ);
+
+	g->arena = arena;
+	g->base = (char *) arena;
+	g->shared = shared;
+	/* slots narrower than any chunk: one element per slot */
+	g->slotShift = 0;
+	while (((Size) 2 << g->slotShift) <= minChunk)
+		g->slotShift++;
+}
+
+/* A chunk of size bytes, or NULL (and the arena marked full) if none is left */
+static MvHnswElement *
+arena_alloc(MvHnswGraph *g, Size size)
+{
+	MvHnswArena *arena = g->arena;
+	uint64		used = pg_atomic_read_u64(&arena->used);
+
+	do
+	{
+		if (used + size > arena->size)
+		{
+			pg_atomic_write_u32(&arena->full, 1);
+			return NULL;
+		}
+	} while (!pg_atomic_compare_exchange_u64(&arena->used, &used, used + size));
+	return MvHnswPtr(g, used);
+}
+
+/*
+ * The element at *off, advancing *off past its chunk; NULL after the last.
+ * Only while no process adds to the graph.
+ */
+static MvHnswElement *
+arena_next(MvHnswGraph *g, MvHnswOffset *off)
+{
+	MvHnswElement *e;
+
+	if (*off >= pg_atomic_read_u64(&g->arena->used))
+		return NULL;
+	e = MvHnswPtr(g, *off);
+	*off += MV_HNSW_CHUNK_SIZE(g->m, e->level, VARSIZE(MvHnswElementValue(e)));
+	return e;
+}
+
+static int
+neighbor_cmp(const void *a, const void *b)
+{
+	float		da = ((const MvHnswNeighbor *) a)->distance;
+	float		db = ((const MvHnswNeighbor *) b)->distance;
+
+	return (da > db) - (da < db);
+}
+
+static inline Pointer
+neighbor_value(MvHnswGraph *g, const MvHnswNeighbor *n)
+{
+	return MvHnswElementValue(MvHnswPtr(g, n->element));
+}
 
 /* Whether the heuristic keeps c: no kept item of items[0..n) is nearer to it than the base */
 static bool
-is_closer(MvHnswGraph *g, MvHnswCandidate *c, MvHnswCandidate *items, int n)
+is_closer(MvHnswGraph *g, MvHnswNeighbor *c, MvHnswNeighbor *items, int n)
 {
+	Pointer		cvalue = neighbor_value(g, c);
+
 	for (int j = 0; j < n; j++)
 		if (items[j].closer &&
-			MvHnswDistance(&g->dist, c->element->value, items[j].element->value) < c->distance)
+			MvHnswDistance(&g->dist, cvalue, neighbor_value(g, &items[j])) < c->distance)
 			return false;
 	return true;
 }
@@ -63,44 +147,46 @@ is_closer(MvHnswGraph *g, MvHnswCandidate *c, MvHnswCandidate *items, int n)
  * lost.  Dropping the farthest pruned item (or the last) changes no flag.
  */
 static void
-prune_list(MvHnswGraph *g, MvHnswNeighborArray *list, int lm, MvHnswCandidate c)
+prune_list(MvHnswGraph *g, MvHnswNeighborArray *list, int lm, MvHnswNeighbor c)
 {
-	MvHnswCandidate items[2 * MV_HNSW_MAX_M + 1];
+	MvHnswNeighbor items[2 * MV_HNSW_MAX_M + 1];
 	int			n = lm + 1;
 	int			drop = n - 1;
 
 	if (!list->closerSet)
 	{
-		memcpy(items, list->items, sizeof(MvHnswCandidate) * lm);
+		memcpy(items, list->items, sizeof(MvHnswNeighbor) * lm);
 		items[lm] = c;
-		qsort(items, n, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
+		qsort(items, n, sizeof(MvHnswNeighbor), neighbor_cmp);
 		for (int i = 0; i < n; i++)
 			items[i].closer = is_closer(g, &items[i], items, i);
 	}
 	else
 	{
-		MvHnswCandidate *added[2 * MV_HNSW_MAX_M + 1];
+		MvHnswNeighbor *added[2 * MV_HNSW_MAX_M + 1];
 		int			nadded = 0;
 		bool		removed = false;
 		int			p = 0;
 
 		while (p < lm && list->items[p].distance <= c.distance)
 			p++;
-		memcpy(items, list->items, sizeof(MvHnswCandidate) * p);
+		memcpy(items, list->items, sizeof(MvHnswNeighbor) * p);
 		items[p] = c;
-		memcpy(items + p + 1, list->items + p, sizeof(MvHnswCandidate) * (lm - p));
+		memcpy(items + p + 1, list->items + p, sizeof(MvHnswNeighbor) * (lm - p));
 		items[p].closer = is_closer(g, &items[p], items, p);
 		if (items[p].closer)
 			added[nadded++] = &items[p];
 		for (int i = p + 1; i < n; i++)
 		{
-			MvHnswCandidate *x = &items[i];
+			MvHnswNeighbor *x = &items[i];
 
 			if (x->closer)
 			{
+				Pointer		xvalue = neighbor_value(g, x);
+
 				for (int j = 0; j < nadded; j++)
-					if (MvHnswDistance(&g->dist, x->element->value,
-									   added[j]->element->value) < x->distance)
+					if (MvHnswDistance(&g->dist, xvalue,
+									   neighbor_value(g, added[j])) < x->distance)
 					{
 						x->closer = false;
 						removed = true;
@@ -121,128 +207,179 @@ prune_list(MvHnswGraph *g, MvHnswNeighborArray *list, int lm, MvHnswCandidate c)
 			drop = i;
 			break;
 		}
-	memcpy(list->items, items, sizeof(MvHnswCandidate) * drop);
-	memcpy(list->items + drop, items + drop + 1, sizeof(MvHnswCandidate) * (n - 1 - drop));
+	memcpy(list->items, items, sizeof(MvHnswNeighbor) * drop);
+	memcpy(list->items + drop, items + drop + 1, sizeof(MvHnswNeighbor) * (n - 1 - drop));
 	list->length = lm;
 	list->closerSet = true;
 }
 
-/* Add a row to the in-memory graph */
+/*
+ * Hold the entry lock for an insert of the given level: shared, unless the
+ * insert may become the entry point.  Exclusive waiters queue on the wait
+ * lock, so that a stream of shared holders cannot starve them.
+ */
 static void
-insert_in_memory(MvHnswBuildState *state, Pointer value, ItemPointer heaptid)
+lock_entry(MvHnswGraph *g, int level)
 {
-	MvHnswGraph *g = state->graph;
+	MvHnswArena *arena = g->arena;
+
+	LWLockAcquire(&arena->entryWaitLock, LW_EXCLUSIVE);
+	LWLockRelease(&arena->entryWaitLock);
+	LWLockAcquire(&arena->entryLock, LW_SHARED);
+	if (arena->entry == 0 || level > MvHnswPtr(g, arena->entry)->level)
+	{
+		LWLockRelease(&arena->entryLock);
+		LWLockAcquire(&arena->entryWaitLock, LW_EXCLUSIVE);
+		LWLockAcquire(&arena->entryLock, LW_EXCLUSIVE);
+		LWLockRelease(&arena->entryWaitLock);
+	}
+}
+
+/* Add a heap TID to an element holding the same vector, if it has room */
+static bool
+add_duplicate(MvHnswGraph *g, MvHnswElement *dup, ItemPointer heaptid)
+{
+	bool		added = false;
+
+	if (g->shared)
+		LWLockAcquire(&dup->lock, LW_EXCLUSIVE);
+	if (dup->nheaptids < MV_HNSW_HEAPTIDS)
+	{
+		dup->heaptids[dup->nheaptids++] = *heaptid;
+		added = true;
+	}
+	if (g->shared)
+		LWLockRelease(&dup->lock);
+	return added;
+}
+
+/*
+ * Add a row to a build graph; false, with nothing added, when the arena has
+ * no room left.  In a shared graph, an element's lists are changed under its
+ * lock, and an element is complete before any list or the entry point refers
+ * to it.
+ */
+bool
+MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid)
+{
+	MvHnswArena *arena = g->arena;
+	int			level = MvHnswRandomLevel(g->m);
+	MvHnswElement *entry;
 	MvHnswElement *e;
 	MvHnswCandidate *layers[MV_HNSW_MAX_LEVEL + 1];
 	int			counts[MV_HNSW_MAX_LEVEL + 1];
 	MvHnswCandidate nearest;
-	MemoryContext oldctx;
+	Size		size = MV_HNSW_CHUNK_SIZE(g->m, level, VARSIZE(value));
+	Pointer		evalue;
+	bool		added = true;
 
 	g->query = value;
-	if (g->entry != NULL)
+	if (g->shared)
+		lock_entry(g, level);
+	entry = arena->entry == 0 ? NULL : MvHnswPtr(g, arena->entry);
+	if (entry != NULL)
 	{
-		int			level = MvHnswRandomLevel(g->m);
-
-		MvHnswFindNeighbors(g, g->entry, level, layers, counts, &nearest);
+		MvHnswFindNeighbors(g, entry, level, layers, counts, &nearest);
 		if (nearest.element != NULL && nearest.distance == 0 &&
-			nearest.element->nheaptids < MV_HNSW_HEAPTIDS &&
-			MvHnswValuesEqual(nearest.element->value, value))
-		{
-			nearest.element->heaptids[nearest.element->nheaptids++] = *heaptid;
-			return;
-		}
-
-		oldctx = MemoryContextSwitchTo(state->graphCtx);
-		e = palloc0(sizeof(MvHnswElement));
-		e->level = level;
+			MvHnswValuesEqual(MvHnswElementValue(nearest.element), value) &&
+			add_duplicate(g, nearest.element, heaptid))
+			goto done;
 	}
 	else
 	{
-		oldctx = MemoryContextSwitchTo(state->graphCtx);
-		e = palloc0(sizeof(MvHnswElement));
-		e->level = MvHnswRandomLevel(g->m);
-		for (int lc = 0; lc <= e->level; lc++)
+		for (int lc = 0; lc <= level; lc++)
 			counts[lc] = 0;
 	}
 
+	e = arena_alloc(g, size);
+	if (e == NULL)
+	{
+		added = false;
+		goto done;
+	}
+	memset(e, 0, MAXALIGN(sizeof(MvHnswElement)));
+	e->level = level;
 	e->heaptids[0] = *heaptid;
 	e->nheaptids = 1;
-	e->value = palloc(VARSIZE(value));
-	memcpy(e->value, value, VARSIZE(value));
-	e->neighbors = palloc(sizeof(MvHnswNeighborArray *) * (e->level + 1));
-	for (int lc = 0; lc <= e->level; lc++)
+	pg_atomic_fetch_add_u32(&arena->nelements, 1);
+	if (g->shared)
+		LWLockInitialize(&e->lock, arena->tranche);
+	for (int lc = 0; lc <= level; lc++)
 	{
-		int			lm = MvHnswLayerM(g->m, lc);
+		MvHnswNeighborArray *list = MvHnswElementList(e, g->m, lc);
 
-		e->neighbors[lc] = palloc(offsetof(MvHnswNeighborArray, items) +
-								  sizeof(MvHnswCandidate) * lm);
-		e->neighbors[lc]->length = counts[lc];
-		e->neighbors[lc]->closerSet = false;
-		if (counts[lc] > 0)
-			memcpy(e->neighbors[lc]->items, layers[lc], sizeof(MvHnswCandidate) * counts[lc]);
+		list->length = counts[lc];
+		list->closerSet = false;
+		for (int i = 0; i < counts[lc]; i++)
+		{
+			list->items[i].element = MvHnswOff(g, layers[lc][i].element);
+			list->items[i].distance = layers[lc][i].distance;
+			list->items[i].closer = false;
+		}
 	}
-	MemoryContextSwitchTo(oldctx);
-
-	if (state->tail)
-		state->tail->next = e;
-	else
-		state->head = e;
-	state->tail = e;
-	state->elements++;
+	evalue = (Pointer) e + size - MAXALIGN(VARSIZE(value));
+	memcpy(evalue, value, VARSIZE(value));
+	MvHnswSetElementValue(e, evalue);
 
 	/* link back, pruning with the heuristic when a list is full */
-	for (int lc = 0; g->entry != NULL && lc <= Min(e->level, g->entry->level); lc++)
+	for (int lc = 0; entry != NULL && lc <= Min(level, entry->level); lc++)
 	{
 		int			lm = MvHnswLayerM(g->m, lc);
 
 		for (int i = 0; i < counts[lc]; i++)
 		{
 			MvHnswElement *n = layers[lc][i].element;
-			MvHnswNeighborArray *list = n->neighbors[lc];
-			MvHnswCandidate c;
+			MvHnswNeighborArray *list = MvHnswElementList(n, g->m, lc);
+			MvHnswNeighbor c;
 
+			c.element = MvHnswOff(g, e);
+			c.distance = layers[lc][i].distance;
+			c.closer = false;
+			if (g->shared)
+				LWLockAcquire(&n->lock, LW_EXCLUSIVE);
 			if (list->length < lm)
 			{
-				list->items[list->length].element = e;
-				list->items[list->length].distance = layers[lc][i].distance;
-				list->length++;
+				list->items[list->length++] = c;
 				list->closerSet = false;
-				continue;
 			}
-			c.element = e;
-			c.distance = layers[lc][i].distance;
-			prune_list(g, list, lm, c);
+			else
+				prune_list(g, list, lm, c);
+			if (g->shared)
+				LWLockRelease(&n->lock);
 		}
 	}
 
-	if (g->entry == NULL || e->level > g->entry->level)
-		g->entry = e;
+	/* in a shared graph only an exclusive holder of the entry lock gets here */
+	if (entry == NULL || level > entry->level)
+		arena->entry = MvHnswOff(g, e);
+
+done:
+	if (g->shared)
+		LWLockRelease(&arena->entryLock);
+	return added;
 }
 
 /* Mark (with the graph's visit stamp) everything reachable from x at layer 0 */
 static void
 reach_from(MvHnswGraph *g, MvHnswElement *x, MvHnswElement **queue)
 {
-	int			head = 0,
+	int64		head = 0,
 				tail = 0;
 
-	if (x->visited == g->stamp)
+	if (MvHnswVisit(g, x))
 		return;
-	x->visited = g->stamp;
 	queue[tail++] = x;
 	while (head < tail)
 	{
-		MvHnswNeighborArray *list = queue[head++]->neighbors[0];
+		MvHnswNeighborArray *list = MvHnswElementList(queue[head++], g->m, 0);
 
+		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < list->length; i++)
 		{
-			MvHnswElement *t = list->items[i].element;
+			MvHnswElement *t = MvHnswPtr(g, list->items[i].element);
 
-			if (t->visited != g->stamp)
-			{
-				t->visited = g->stamp;
+			if (!MvHnswVisit(g, t))
 				queue[tail++] = t;
-			}
 		}
 	}
 }
@@ -252,55 +389,70 @@ reach_from(MvHnswGraph *g, MvHnswElement *x, MvHnswElement **queue)
  * leave a few that nothing links to, and no search would find them.  Each is
  * linked from the nearest reached element among its own neighbours, into a
  * free slot or in place of that element's farthest link whose target has
- * another (and was not itself linked here).
+ * another (and was not itself linked here).  Only once no process adds to
+ * the graph.
  */
 static void
-link_unreached(MvHnswBuildState *state)
+link_unreached(MvHnswGraph *g)
 {
-	MvHnswGraph *g = state->graph;
 	int			lm = MvHnswLayerM(g->m, 0);
 	MvHnswElement **queue;
+	MvHnswElement *x;
+	MvHnswOffset off;
 
-	if (g->entry == NULL)
+	if (g->arena->entry == 0)
 		return;
-	queue = palloc(sizeof(MvHnswElement *) * state->elements);
-	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
-		e->indegree = 0;
-	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
-		for (int i = 0; i < e->neighbors[0]->length; i++)
-			e->neighbors[0]->items[i].element->indegree++;
-
-	g->stamp++;
-	reach_from(g, g->entry, queue);
-	for (MvHnswElement *x = state->head; x != NULL; x = x->next)
+	queue = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MvHnswElement *) *
+								   pg_atomic_read_u32(&g->arena->nelements));
+	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
 	{
-		MvHnswNeighborArray *out = x->neighbors[0];
+		CHECK_FOR_INTERRUPTS();
+		x->indegree = 0;
+	}
+	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
+	{
+		MvHnswNeighborArray *list = MvHnswElementList(x, g->m, 0);
 
 		CHECK_FOR_INTERRUPTS();
-		if (x->visited == g->stamp)
+		for (int i = 0; i < list->length; i++)
+			MvHnswPtr(g, list->items[i].element)->indegree++;
+	}
+
+	MvHnswNewSearch(g);
+	reach_from(g, MvHnswPtr(g, g->arena->entry), queue);
+	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
+	{
+		MvHnswNeighborArray *out = MvHnswElementList(x, g->m, 0);
+
+		CHECK_FOR_INTERRUPTS();
+		if (MvHnswVisited(g, x))
 			continue;
 		/* out is nearest first: the heuristic keeps candidates in order */
 		for (int i = 0; i < out->length; i++)
 		{
-			MvHnswElement *nb = out->items[i].element;
-			MvHnswNeighborArray *list = nb->neighbors[0];
+			MvHnswElement *nb = MvHnswPtr(g, out->items[i].element);
+			MvHnswNeighborArray *list = MvHnswElementList(nb, g->m, 0);
 			int			victim = -1;
 
-			if (nb->visited != g->stamp)
+			if (!MvHnswVisited(g, nb))
 				continue;
 			if (list->length < lm)
 				victim = list->length++;
 			else
 			{
 				for (int j = 0; j < list->length; j++)
-					if (list->items[j].element->indegree > 1 && !list->items[j].element->relinked &&
+				{
+					MvHnswElement *t = MvHnswPtr(g, list->items[j].element);
+
+					if (t->indegree > 1 && !t->relinked &&
 						(victim < 0 || list->items[j].distance > list->items[victim].distance))
 						victim = j;
+				}
 				if (victim < 0)
 					continue;
-				list->items[victim].element->indegree--;
+				MvHnswPtr(g, list->items[victim].element)->indegree--;
 			}
-			list->items[victim].element = x;
+			list->items[victim].element = MvHnswOff(g, x);
 			list->items[victim].distance = out->items[i].distance;
 			x->indegree++;
 			x->relinked = true;
@@ -387,41 +539,44 @@ writer_place(MvHnswPageWriter *w, Item etup, Size esize, Item ntup, Size nsize,
 	ItemPointerSet(ntid, w->blkno, off);
 }
 
-/* Write the in-memory graph to pages after the metapage and point the metapage at it */
+/* Write a build graph to pages after the metapage and point the metapage at it */
 static void
-flush_graph(MvHnswBuildState *state)
+flush_graph(MvHnswGraph *g, Relation index)
 {
-	MvHnswGraph *g = state->graph;
 	MvHnswPageWriter w;
 	char	   *scratch = palloc0(BLCKSZ);
 	MvHnswElementTuple etup = palloc0(BLCKSZ);
 	MvHnswNeighborTuple ntup = palloc0(BLCKSZ);
 	Buffer		metabuf;
 	MvHnswMetaPage meta;
-	BlockNumber first = RelationGetNumberOfBlocks(state->index);
+	BlockNumber first = RelationGetNumberOfBlocks(index);
+	int64		elements = pg_atomic_read_u32(&g->arena->nelements);
 	int64		done = 0;
+	MvHnswElement *e;
+	MvHnswOffset off;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_WRITE);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, state->elements);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, elements);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
 
-	link_unreached(state);
+	link_unreached(g);
 
 	/* pass 1: where every tuple goes */
-	writer_start(&w, state->index, true, first);
-	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
+	writer_start(&w, index, true, first);
+	for (off = MV_HNSW_ARENA_START; (e = arena_next(g, &off)) != NULL;)
 	{
 		CHECK_FOR_INTERRUPTS();
-		writer_place(&w, scratch, MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(e->value)),
+		writer_place(&w, scratch, MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(MvHnswElementValue(e))),
 					 scratch, MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m),
 					 &e->tid, &e->neighbortid);
 	}
 
 	/* pass 2: the same layout with the real tuples */
-	writer_start(&w, state->index, false, first);
-	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
+	writer_start(&w, index, false, first);
+	for (off = MV_HNSW_ARENA_START; (e = arena_next(g, &off)) != NULL;)
 	{
-		Size		esize = MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(e->value));
+		Pointer		value = MvHnswElementValue(e);
+		Size		esize = MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(value));
 		Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m);
 		ItemPointerData etid,
 					ntid;
@@ -438,7 +593,7 @@ flush_graph(MvHnswBuildState *state)
 				ItemPointerSetInvalid(&etup->heaptids[i]);
 		}
 		etup->neighbortid = e->neighbortid;
-		memcpy(etup->data, e->value, VARSIZE(e->value));
+		memcpy(etup->data, value, VARSIZE(value));
 
 		memset(ntup, 0, nsize);
 		ntup->type = MV_HNSW_NEIGHBOR_TUPLE;
@@ -447,10 +602,11 @@ flush_graph(MvHnswBuildState *state)
 			ItemPointerSetInvalid(&ntup->indextids[i]);
 		for (int lc = 0; lc <= e->level; lc++)
 		{
-			MvHnswNeighborArray *list = e->neighbors[lc];
+			MvHnswNeighborArray *list = MvHnswElementList(e, g->m, lc);
 
 			for (int i = 0; i < list->length; i++)
-				ntup->indextids[MvHnswLayerStart(g->m, lc) + i] = list->items[i].element->tid;
+				ntup->indextids[MvHnswLayerStart(g->m, lc) + i] =
+					MvHnswPtr(g, list->items[i].element)->tid;
 		}
 
 		writer_place(&w, (Item) etup, esize, (Item) ntup, nsize, &etid, &ntid);
@@ -458,25 +614,27 @@ flush_graph(MvHnswBuildState *state)
 			elog(ERROR, "milvus_hnsw: graph layout changed between passes");
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, ++done);
 	}
-	if (state->head != NULL)
+	if (done > 0)
 		writer_flush(&w, true);
 
-	metabuf = ReadBuffer(state->index, MV_HNSW_METAPAGE_BLKNO);
+	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	meta = MvHnswPageGetMeta(BufferGetPage(metabuf));
-	if (g->entry != NULL)
+	if (g->arena->entry != 0)
 	{
-		meta->entryBlkno = ItemPointerGetBlockNumber(&g->entry->tid);
-		meta->entryOffno = ItemPointerGetOffsetNumber(&g->entry->tid);
-		meta->entryLevel = g->entry->level;
+		MvHnswElement *entry = MvHnswPtr(g, g->arena->entry);
+
+		meta->entryBlkno = ItemPointerGetBlockNumber(&entry->tid);
+		meta->entryOffno = ItemPointerGetOffsetNumber(&entry->tid);
+		meta->entryLevel = entry->level;
 		meta->insertPage = w.blkno;
 	}
-	meta->elements = state->elements;
+	meta->elements = elements;
 	MarkBufferDirty(metabuf);
 	UnlockReleaseBuffer(metabuf);
 }
 
-/* Per heap row of the build scan */
+/* Per heap row of the serial build scan */
 static void
 build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 			   bool tupleIsAlive, void *arg)
@@ -493,26 +651,22 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	value = MvHnswDetoastCopy(values[0]);
 	MvHnswCheckValueFits(index, value);
 
+	if (!state->spilled && !MvHnswGraphAdd(state->graph, value, tid))
+	{
+		ereport(NOTICE,
+				(errmsg("milvus_hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
+						state->indtuples),
+				 errdetail("The rest of the rows are inserted one by one, which is much slower."),
+				 errhint("Increase maintenance_work_mem to build the index faster.")));
+		flush_graph(state->graph, index);
+		MemoryContextDelete(state->graphCtx);
+		state->graphCtx = NULL;
+		state->graph = NULL;
+		state->spilled = true;
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_SPILL);
+	}
 	if (state->spilled)
 		MvHnswInsertOnDisk(index, value, tid, true);
-	else
-	{
-		insert_in_memory(state, value, tid);
-		if (MemoryContextMemAllocated(state->graphCtx, true) > state->memoryLimit)
-		{
-			ereport(NOTICE,
-					(errmsg("milvus_hnsw graph no longer fits into maintenance_work_mem after %.0f tuples",
-							state->indtuples + 1),
-					 errdetail("The rest of the rows are inserted one by one, which is much slower."),
-					 errhint("Increase maintenance_work_mem to build the index faster.")));
-			flush_graph(state);
-			MemoryContextDelete(state->graphCtx);
-			state->graphCtx = NULL;
-			state->graph = NULL;
-			state->spilled = true;
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_SPILL);
-		}
-	}
 
 	state->indtuples += 1;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) state->indtuples);
@@ -520,16 +674,109 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	MemoryContextReset(state->tmpCtx);
 }
 
+/*
+ * An arena in this backend of up to maintenance_work_mem: it is only touched
+ * as it fills, and asked for in halves when the whole is refused.
+ */
+static MvHnswArena *
+local_arena(MemoryContext ctx)
+{
+	Size		size = (Size) maintenance_work_mem * 1024;
+	MvHnswArena *arena;
+
+	for (;;)
+	{
+		arena = MemoryContextAllocExtended(ctx, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+		if (arena != NULL || size <= 1024 * 1024)
+			break;
+		size /= 2;
+	}
+	if (arena == NULL)
+		arena = MemoryContextAllocHuge(ctx, size);
+	MvHnswArenaInit(arena, size, 0);
+	return arena;
+}
+
+/* Build in this backend alone; returns the heap tuples scanned */
+static double
+build_serial(Relation heap, Relation index, IndexInfo *indexInfo, double *indtuples)
+{
+	MvHnswBuildState state;
+	double		reltuples;
+
+	memset(&state, 0, sizeof(state));
+	state.heap = heap;
+	state.index = index;
+	state.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw build graph",
+										   ALLOCSET_DEFAULT_SIZES);
+	state.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw build tuple",
+										 ALLOCSET_DEFAULT_SIZES);
+	state.graph = MvHnswGraphCreate(index, false, state.graphCtx, true, MvHnswGetM(index),
+									MvHnswGetEfConstruction(index));
+	MvHnswGraphAttach(state.graph, local_arena(state.graphCtx), false);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_LOAD);
+	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+									   build_callback, &state, NULL);
+
+	if (!state.spilled)
+	{
+		flush_graph(state.graph, index);
+		MemoryContextDelete(state.graphCtx);
+	}
+	else
+		MvHnswLinkUnreached(index, true);
+	MemoryContextDelete(state.tmpCtx);
+	*indtuples = state.indtuples;
+	return reltuples;
+}
+
+/*
+ * Build with parallel workers and this backend sharing one graph; false if
+ * no worker could be launched or the graph did not fit, and nothing was
+ * written.
+ */
+static bool
+build_parallel(Relation heap, Relation index, IndexInfo *indexInfo, int nworkers,
+			   Size arenaSize, double *reltuples, double *indtuples)
+{
+	MvHnswLeader *leader;
+	MvHnswGraph *g;
+	bool		fits;
+
+	leader = MvHnswParallelBegin(heap, index, indexInfo, nworkers, arenaSize);
+	if (leader == NULL)
+		return false;
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_LOAD);
+	g = MvHnswParallelScan(leader, reltuples, indtuples);
+	fits = pg_atomic_read_u32(&g->arena->full) == 0;
+	if (fits)
+		flush_graph(g, index);
+	MvHnswParallelEnd(leader);
+	if (!fits)
+	{
+		ereport(NOTICE,
+				(errmsg("milvus_hnsw graph no longer fits into maintenance_work_mem after %.0f tuples of a parallel build",
+						*indtuples),
+				 errdetail("The index is built again without parallel workers."),
+				 errhint("Increase maintenance_work_mem to build the index faster.")));
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+	}
+	return fits;
+}
+
 /* ambuild */
 IndexBuildResult *
 mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo)
 {
 	IndexBuildResult *result;
-	MvHnswBuildState state;
 	int			dims = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 	int			m = MvHnswGetM(index);
 	int			efConstruction = MvHnswGetEfConstruction(index);
-	double		reltuples;
+	Size		arenaSize = (Size) maintenance_work_mem * 1024;
+	int			nworkers;
+	double		reltuples = 0;
+	double		indtuples = 0;
 	Buffer		metabuf;
 
 	if (dims < 1)
@@ -550,35 +797,17 @@ mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	MarkBufferDirty(metabuf);
 	UnlockReleaseBuffer(metabuf);
 
-	memset(&state, 0, sizeof(state));
-	state.heap = heap;
-	state.index = index;
-	state.memoryLimit = (Size) maintenance_work_mem * 1024;
-	state.graphCtx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw build graph",
-										   ALLOCSET_DEFAULT_SIZES);
-	state.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw build tuple",
-										 ALLOCSET_DEFAULT_SIZES);
-	state.graph = MvHnswGraphCreate(index, false, state.graphCtx, true, m, efConstruction);
-
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_LOAD);
-	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
-									   build_callback, &state, NULL);
-
-	if (!state.spilled)
-	{
-		flush_graph(&state);
-		MemoryContextDelete(state.graphCtx);
-	}
-	else
-		MvHnswLinkUnreached(index, true);
-	MemoryContextDelete(state.tmpCtx);
+	nworkers = MvHnswParallelWorkers(heap, index, &arenaSize);
+	if (nworkers == 0 ||
+		!build_parallel(heap, index, indexInfo, nworkers, arenaSize, &reltuples, &indtuples))
+		reltuples = build_serial(heap, index, indexInfo, &indtuples);
 
 	if (RelationNeedsWAL(index))
 		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
 
 	result = palloc(sizeof(IndexBuildResult));
 	result->heap_tuples = reltuples;
-	result->index_tuples = state.indtuples;
+	result->index_tuples = indtuples;
 	return result;
 }
 

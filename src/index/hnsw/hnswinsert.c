@@ -188,7 +188,8 @@ choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float
 		if (x->deleted)
 			return x->tid;		/* drop a tombstone first */
 		cands[i].element = x;
-		cands[i].distance = MvHnswDistance(&g->dist, n->value, x->value);
+		cands[i].distance = MvHnswDistance(&g->dist, MvHnswElementValue(n),
+										   MvHnswElementValue(x));
 	}
 	cands[ntids].element = newElement;
 	cands[ntids].distance = dnew;
@@ -337,14 +338,14 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 		MvHnswFindNeighbors(g, entry, level, layers, counts, &nearest);
 
 		if (nearest.element != NULL && nearest.distance == 0 &&
-			MvHnswValuesEqual(nearest.element->value, value) &&
+			MvHnswValuesEqual(MvHnswElementValue(nearest.element), value) &&
 			add_duplicate(g, nearest.element, heaptid, building))
 			goto done;
 	}
 
 	newElement = palloc0(sizeof(MvHnswElement));
 	newElement->level = level;
-	newElement->value = value;
+	MvHnswSetElementValue(newElement, value);
 	newElement->tid = append_element(index, g, value, level, heaptid, layers, counts, building);
 
 	for (int lc = Min(level, meta.entryLevel); lc >= 0; lc--)

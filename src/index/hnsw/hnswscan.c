@@ -168,7 +168,7 @@ start_scan(IndexScanDesc scan)
 		g->keepValues = true;
 		ep.element = MvHnswGetElement(g, &entrytid);
 		g->keepValues = false;
-		g->query = ep.element->value;
+		g->query = MvHnswElementValue(ep.element);
 		ep.element->qdist = 0;
 	}
 	else

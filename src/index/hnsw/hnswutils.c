@@ -5,11 +5,14 @@
  *		search and the neighbour selection heuristic.
  *
  * The search (MvHnswSearchLayer) is the HNSW paper's SEARCH-LAYER over either
- * graph kind.  In memory it follows pointers and computes distances from the
- * element's vector; on disk it reads neighbour tuples, loads each neighbour
- * once per operation (the distance to the operation's query is computed on
- * the page, under the buffer lock, and cached in the element), and marks
- * visits with a stamp so a scan can resume layer 0 with the same visited set.
+ * graph kind.  In a build graph it follows the arena's offsets (copying a
+ * list under the element's lock when other processes share the graph),
+ * computes distances from the element's vector, and keeps its visit marks in
+ * this process, by the element's offset; on disk it reads neighbour tuples, loads
+ * each neighbour once per operation (the distance to the operation's query is
+ * computed on the page, under the buffer lock, and cached in the element),
+ * and marks visits in the element.  Either way a visit is a stamp, so a scan
+ * can resume layer 0 with the same visited set.
  * Candidates that do not make the result list can be kept in a "discarded"
  * heap: the iterative scan resumes from them.
  */
@@ -455,6 +458,27 @@ MvHnswCandidateCmp(const void *a, const void *b)
 	return (da > db) - (da < db);
 }
 
+/* Bytes a vector of the index's type with dims dimensions takes, about */
+Size
+MvHnswValueSizeEstimate(Relation index, int dims)
+{
+	MvHnswDist	dist;
+
+	MvHnswInitDist(&dist, index);
+	switch (dist.metric)
+	{
+		case MV_HNSW_F16_L2:
+		case MV_HNSW_F16_IP:
+		case MV_HNSW_F16_COSINE:
+			return offsetof(Float16Vector, x) + sizeof(uint16) * dims;
+		case MV_HNSW_BIT_HAMMING:
+		case MV_HNSW_BIT_JACCARD:
+			return offsetof(BinaryVector, x) + (dims + 7) / 8;
+		default:
+			return offsetof(FloatVector, x) + sizeof(float) * dims;
+	}
+}
+
 /* Set up a graph to search; on disk, loaded elements are cached in ctx */
 MvHnswGraph *
 MvHnswGraphCreate(Relation index, bool ondisk, MemoryContext ctx, bool keepValues,
@@ -551,8 +575,10 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 		e->qdist = MvHnswDistance(&g->dist, g->query, etup->data);
 	if (g->keepValues)
 	{
-		e->value = MemoryContextAlloc(g->ctx, VARSIZE(etup->data));
-		memcpy(e->value, etup->data, VARSIZE(etup->data));
+		Pointer		value = MemoryContextAlloc(g->ctx, VARSIZE(etup->data));
+
+		memcpy(value, etup->data, VARSIZE(etup->data));
+		MvHnswSetElementValue(e, value);
 	}
 	UnlockReleaseBuffer(buf);
 	g->loaded++;
@@ -701,7 +727,40 @@ MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
 {
 	if (g->ondisk)
 		return e->qdist;
-	return MvHnswDistance(&g->dist, g->query, e->value);
+	return MvHnswDistance(&g->dist, g->query, MvHnswElementValue(e));
+}
+
+/* Make room for the visit stamp of a build-graph slot */
+void
+MvHnswGrowVisits(MvHnswGraph *g, uint64 slot)
+{
+	uint64		old = g->nvisits;
+	uint64		size = Max(old * 2, 1024);
+
+	while (size <= slot)
+		size *= 2;
+	if (g->visits == NULL)
+		g->visits = MemoryContextAllocHuge(g->ctx, sizeof(uint32) * size);
+	else
+		g->visits = repalloc_huge(g->visits, sizeof(uint32) * size);
+	memset(g->visits + old, 0, sizeof(uint32) * (size - old));
+	g->nvisits = size;
+}
+
+/*
+ * Start a fresh visited set.  A build graph keeps 32 bits of the stamp per
+ * slot: when they wrap, the old marks are cleared.
+ */
+void
+MvHnswNewSearch(MvHnswGraph *g)
+{
+	g->stamp++;
+	if (!g->ondisk && (uint32) g->stamp == 0)
+	{
+		if (g->visits != NULL)
+			memset(g->visits, 0, sizeof(uint32) * g->nvisits);
+		g->stamp++;
+	}
 }
 
 /*
@@ -723,7 +782,7 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 	MvHnswCandidate *out;
 
 	if (newSearch)
-		g->stamp++;
+		MvHnswNewSearch(g);
 	MvHnswHeapInit(&C, ef * 2, false);
 	MvHnswHeapInit(&W, ef + 1, true);
 	loaded = palloc(sizeof(MvHnswElement *) * MvHnswLayerM(g->m, 0));
@@ -732,7 +791,7 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 
 	for (int i = 0; i < nentries; i++)
 	{
-		entries[i].element->visited = g->stamp;
+		MvHnswVisit(g, entries[i].element);
 		MvHnswHeapPush(&C, entries[i]);
 		MvHnswHeapPush(&W, entries[i]);
 		if (W.length > ef)
@@ -755,29 +814,36 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 		if (c.distance > MvHnswHeapTop(&W)->distance)
 			break;
 
+		/* the unvisited neighbours, in list order */
+		nfresh = 0;
 		if (g->ondisk)
 		{
 			n = MvHnswLoadNeighborTids(g, c.element, lc, tids);
 			get_elements(g, tids, n, loaded);
-		}
-		else
-		{
-			n = (lc <= c.element->level) ? c.element->neighbors[lc]->length : 0;
 			for (int i = 0; i < n; i++)
 			{
-				loaded[i] = c.element->neighbors[lc]->items[i].element;
-				mv_prefetch(loaded[i]);
+				if (!MvHnswVisit(g, loaded[i]))
+					loaded[nfresh++] = loaded[i];
 			}
 		}
-
-		/* the unvisited ones, in list order */
-		nfresh = 0;
-		for (int i = 0; i < n; i++)
+		else if (lc <= c.element->level)
 		{
-			if (loaded[i]->visited == g->stamp)
-				continue;
-			loaded[i]->visited = g->stamp;
-			loaded[nfresh++] = loaded[i];
+			MvHnswNeighborArray *list = MvHnswElementList(c.element, g->m, lc);
+
+			if (g->shared)
+				LWLockAcquire(&c.element->lock, LW_SHARED);
+			for (int i = 0; i < list->length; i++)
+			{
+				MvHnswElement *x = MvHnswPtr(g, list->items[i].element);
+
+				if (!MvHnswVisit(g, x))
+				{
+					mv_prefetch(x);
+					loaded[nfresh++] = x;
+				}
+			}
+			if (g->shared)
+				LWLockRelease(&c.element->lock);
 		}
 
 		for (int i = 0; i < nfresh; i++)
@@ -787,7 +853,7 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 			/* in memory, start fetching the next vector while measuring this one */
 			if (!g->ondisk && i + 1 < nfresh)
 				for (int off = 0; off < 4 * PG_CACHE_LINE_SIZE; off += PG_CACHE_LINE_SIZE)
-					mv_prefetch(loaded[i + 1]->value + off);
+					mv_prefetch(MvHnswElementValue(loaded[i + 1]) + off);
 			e.element = loaded[i];
 			e.distance = MvHnswQueryDistance(g, e.element);
 
@@ -849,7 +915,8 @@ MvHnswSelectNeighbors(MvHnswGraph *g, MvHnswCandidate *cands, int ncands, int lm
 
 		for (int j = 0; j < nout; j++)
 		{
-			if (MvHnswDistance(&g->dist, c->element->value, out[j].element->value) < c->distance)
+			if (MvHnswDistance(&g->dist, MvHnswElementValue(c->element),
+							  MvHnswElementValue(out[j].element)) < c->distance)
 			{
 				keep = false;
 				break;

@@ -216,7 +216,7 @@ search_replacements(MvHnswVacuumState *vs, MvHnswElement *e, int lc, ItemPointer
 		return 0;
 	g = MvHnswGraphCreate(vs->index, true, CurrentMemoryContext, true, vs->m,
 						  MvHnswGetEfConstruction(vs->index));
-	g->query = e->value;
+	g->query = MvHnswElementValue(e);
 	ItemPointerSet(&entrytid, meta.entryBlkno, meta.entryOffno);
 	MvHnswFindNeighbors(g, MvHnswGetElement(g, &entrytid), lc, layers, counts, &nearest);
 	/* counts[lc] can reach ef_construction, more than result holds */
@@ -282,7 +282,8 @@ repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
 				if (ncands < maxfrontier)
 				{
 					cands[ncands].element = x;
-					cands[ncands].distance = MvHnswDistance(&g->dist, e->value, x->value);
+					cands[ncands].distance = MvHnswDistance(&g->dist, MvHnswElementValue(e),
+															MvHnswElementValue(x));
 					ncands++;
 				}
 				continue;
@@ -506,7 +507,8 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 		if (t < 0 || !l0->reached[t] || !l0->live[t])
 			continue;
 		near[nnear].element = MvHnswGetElement(g, &l0->tids[t]);
-		near[nnear].distance = MvHnswDistance(&g->dist, xe->value, near[nnear].element->value);
+		near[nnear].distance = MvHnswDistance(&g->dist, MvHnswElementValue(xe),
+											  MvHnswElementValue(near[nnear].element));
 		nnear++;
 	}
 	if (nnear == 0 && searchEntry != NULL)
@@ -518,7 +520,7 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 		int			counts[MV_HNSW_MAX_LEVEL + 1];
 		MvHnswCandidate nearest;
 
-		sg->query = xe->value;
+		sg->query = MvHnswElementValue(xe);
 		MvHnswFindNeighbors(sg, MvHnswGetElement(sg, searchEntry), 0, layers, counts, &nearest);
 		for (int i = 0; i < counts[0] && nnear < lm; i++)
 		{
@@ -545,7 +547,8 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 			if (!room)
 				continue;
 			near[nnear].element = MvHnswGetElement(g, &l0->tids[t]);
-			near[nnear].distance = MvHnswDistance(&g->dist, xe->value, near[nnear].element->value);
+			near[nnear].distance = MvHnswDistance(&g->dist, MvHnswElementValue(xe),
+											  MvHnswElementValue(near[nnear].element));
 			nnear++;
 		}
 	}
@@ -577,8 +580,8 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 				/* not the only link to it, nor one this pass added */
 				if (l0->indegree[links[j]] < 2 || l0->relinked[links[j]])
 					continue;
-				d = MvHnswDistance(&g->dist, near[i].element->value,
-								   MvHnswGetElement(g, &l0->tids[links[j]])->value);
+				d = MvHnswDistance(&g->dist, MvHnswElementValue(near[i].element),
+								   MvHnswElementValue(MvHnswGetElement(g, &l0->tids[links[j]])));
 				if (d > farthest)
 				{
 					farthest = d;
