@@ -108,6 +108,7 @@ typedef MvHnswMetaPageData *MvHnswMetaPage;
 
 #define MV_HNSW_ELEMENT_TUPLE		1
 #define MV_HNSW_NEIGHBOR_TUPLE		2
+#define MV_HNSW_CHUNK_TUPLE			3
 
 typedef struct MvHnswElementTupleData
 {
@@ -117,11 +118,32 @@ typedef struct MvHnswElementTupleData
 	uint8		version;		/* bumped when the slot is reused (not yet) */
 	ItemPointerData heaptids[MV_HNSW_HEAPTIDS]; /* valid ones first */
 	ItemPointerData neighbortid;
-	uint16		unused;
+	uint16		flags;			/* MV_HNSW_ELEMENT_CHUNKED, else 0 */
 	char		data[FLEXIBLE_ARRAY_MEMBER];	/* the vector, a 4-byte-header varlena */
 } MvHnswElementTupleData;
 
 typedef MvHnswElementTupleData *MvHnswElementTuple;
+
+/* data holds an MvHnswChunkRef, then the first ref.len bytes of the vector */
+#define MV_HNSW_ELEMENT_CHUNKED		0x0001
+
+typedef struct MvHnswChunkRef
+{
+	ItemPointerData next;		/* the first chunk tuple */
+	uint16		len;			/* bytes of the vector inline after this */
+} MvHnswChunkRef;
+
+/* The rest of a chunked element's vector, in order along next */
+typedef struct MvHnswChunkTupleData
+{
+	uint8		type;			/* MV_HNSW_CHUNK_TUPLE */
+	uint8		unused;
+	uint16		len;			/* bytes of the vector in data */
+	ItemPointerData next;		/* the next chunk, Invalid at the last */
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} MvHnswChunkTupleData;
+
+typedef MvHnswChunkTupleData *MvHnswChunkTuple;
 
 typedef struct MvHnswNeighborTupleData
 {
@@ -142,6 +164,15 @@ typedef MvHnswNeighborTupleData *MvHnswNeighborTuple;
 #define MV_HNSW_MAX_TUPLE_SIZE \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - \
 	 MAXALIGN(sizeof(MvHnswPageOpaqueData)) - sizeof(ItemIdData))
+
+#define MV_HNSW_CHUNK_TUPLE_SIZE(len) \
+	MAXALIGN(offsetof(MvHnswChunkTupleData, data) + (len))
+/* the most vector bytes a chunk tuple holds: a page each */
+#define MV_HNSW_CHUNK_MAX \
+	(TYPEALIGN_DOWN(MAXIMUM_ALIGNOF, MV_HNSW_MAX_TUPLE_SIZE) - \
+	 offsetof(MvHnswChunkTupleData, data))
+/* the least of its vector a build writes inline when it splits an element */
+#define MV_HNSW_MIN_INLINE			256
 
 /* neighbour slots of a layer, and where they start in the neighbour tuple */
 #define MvHnswLayerM(m, lc)			((lc) == 0 ? (m) * 2 : (m))
@@ -259,12 +290,15 @@ extern void MvHnswInitDist(MvHnswDist *dist, Relation index);
 extern float MvHnswDistance(const MvHnswDist *dist, Pointer a, Pointer b);
 extern int	MvHnswMaxLevel(int m);
 extern int	MvHnswRandomLevel(int m);
-extern Size MvHnswValueLimit(Relation index, int *maxdims, const char **typname);
-extern void MvHnswCheckDims(Relation index, int dims);
-extern void MvHnswCheckValueFits(Relation index, Pointer value);
 extern void MvHnswCheckValueDims(Relation index, const MvHnswMetaPageData *meta,
 								 Pointer value);
 extern Pointer MvHnswDetoastCopy(Datum value);
+
+extern Size MvHnswInlineLength(Size space);
+extern Size MvHnswFormElement(MvHnswElementTuple etup, int level, ItemPointerData *heaptids,
+							  int nheaptids, Pointer value, Size inlen, ItemPointer chunktid);
+extern Size MvHnswFormChunk(MvHnswChunkTuple ctup, Pointer value, Size off, Size len,
+							ItemPointer next);
 
 extern void MvHnswInitPage(Page page, uint16 flags);
 extern void MvHnswFillMetaPage(Page page, int dims, int m, int efConstruction);

@@ -366,22 +366,56 @@ writer_add(MvHnswPageWriter *w, Item item, Size size)
 }
 
 /*
- * Place one element and its neighbour tuple as inserts do: together on the
- * current page if they fit, else from a fresh page, the neighbour tuple
- * starting the page after when a large vector leaves no room.
+ * Place an element and its neighbour tuple, from the buffers etup and ntup
+ * (room for a page each).  The element goes whole on the current page if it
+ * fits, its neighbour tuple after it or starting the next page.  Else, if the
+ * page has room for MV_HNSW_MIN_INLINE bytes of its vector, the element takes
+ * all the room with a prefix and the rest follows in chunk tuples, each the
+ * first tuple of the next page (so their TIDs are known ahead), then the
+ * neighbour tuple; else the same from a fresh page.  Packing thus leaves no
+ * gap larger than about MV_HNSW_MIN_INLINE.
  */
 static void
-writer_place(MvHnswPageWriter *w, Item etup, Size esize, Item ntup, Size nsize,
-			 ItemPointer etid, ItemPointer ntid)
+writer_place(MvHnswPageWriter *w, MvHnswElement *e, MvHnswElementTuple etup,
+			 Item ntup, Size nsize, ItemPointer etid, ItemPointer ntid)
 {
-	Size		pair = esize + nsize + 2 * sizeof(ItemIdData);
+	Size		vlen = VARSIZE(e->value);
+	Size		inlen = 0;
+	Size		size;
+	ItemPointerData chunk;
 	OffsetNumber off;
 
-	if (PageGetExactFreeSpace(w->page) < pair && PageGetMaxOffsetNumber(w->page) > 0)
+	for (;;)
+	{
+		Size		space = PageGetFreeSpace(w->page);
+
+		if (MV_HNSW_ELEMENT_TUPLE_SIZE(vlen) <= space)
+			inlen = vlen;
+		else if (MvHnswInlineLength(space) >= MV_HNSW_MIN_INLINE)
+			inlen = MvHnswInlineLength(space);
+		if (inlen > 0)
+			break;
 		writer_flush(w, false);
-	off = writer_add(w, etup, esize);
+	}
+	ItemPointerSet(&chunk, w->blkno + 1, FirstOffsetNumber);
+	size = MvHnswFormElement(etup, e->level, e->heaptids, e->nheaptids, e->value, inlen,
+							 inlen < vlen ? &chunk : NULL);
+	etup->neighbortid = e->neighbortid; /* known in the second pass */
+	off = writer_add(w, (Item) etup, size);
 	ItemPointerSet(etid, w->blkno, off);
-	if (PageGetExactFreeSpace(w->page) < nsize + sizeof(ItemIdData))
+	while (inlen < vlen)
+	{
+		Size		len = Min(vlen - inlen, MV_HNSW_CHUNK_MAX);
+		MvHnswChunkTuple ctup = (MvHnswChunkTuple) etup;
+
+		writer_flush(w, false);
+		ItemPointerSet(&chunk, w->blkno + 1, FirstOffsetNumber);
+		writer_add(w, (Item) ctup,
+				   MvHnswFormChunk(ctup, e->value, inlen, len,
+								   inlen + len < vlen ? &chunk : NULL));
+		inlen += len;
+	}
+	if (PageGetFreeSpace(w->page) < nsize)
 		writer_flush(w, false);
 	off = writer_add(w, ntup, nsize);
 	ItemPointerSet(ntid, w->blkno, off);
@@ -412,8 +446,7 @@ flush_graph(MvHnswBuildState *state)
 	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
 	{
 		CHECK_FOR_INTERRUPTS();
-		writer_place(&w, scratch, MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(e->value)),
-					 scratch, MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m),
+		writer_place(&w, e, etup, scratch, MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m),
 					 &e->tid, &e->neighbortid);
 	}
 
@@ -421,25 +454,11 @@ flush_graph(MvHnswBuildState *state)
 	writer_start(&w, state->index, false, first);
 	for (MvHnswElement *e = state->head; e != NULL; e = e->next)
 	{
-		Size		esize = MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(e->value));
 		Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m);
 		ItemPointerData etid,
 					ntid;
 
 		CHECK_FOR_INTERRUPTS();
-		memset(etup, 0, esize);
-		etup->type = MV_HNSW_ELEMENT_TUPLE;
-		etup->level = e->level;
-		for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
-		{
-			if (i < e->nheaptids)
-				etup->heaptids[i] = e->heaptids[i];
-			else
-				ItemPointerSetInvalid(&etup->heaptids[i]);
-		}
-		etup->neighbortid = e->neighbortid;
-		memcpy(etup->data, e->value, VARSIZE(e->value));
-
 		memset(ntup, 0, nsize);
 		ntup->type = MV_HNSW_NEIGHBOR_TUPLE;
 		ntup->count = (e->level + 2) * g->m;
@@ -453,7 +472,7 @@ flush_graph(MvHnswBuildState *state)
 				ntup->indextids[MvHnswLayerStart(g->m, lc) + i] = list->items[i].element->tid;
 		}
 
-		writer_place(&w, (Item) etup, esize, (Item) ntup, nsize, &etid, &ntid);
+		writer_place(&w, e, etup, (Item) ntup, nsize, &etid, &ntid);
 		if (!ItemPointerEquals(&etid, &e->tid) || !ItemPointerEquals(&ntid, &e->neighbortid))
 			elog(ERROR, "milvus_hnsw: graph layout changed between passes");
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, ++done);
@@ -491,7 +510,6 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 	oldctx = MemoryContextSwitchTo(state->tmpCtx);
 	value = MvHnswDetoastCopy(values[0]);
-	MvHnswCheckValueFits(index, value);
 
 	if (state->spilled)
 		MvHnswInsertOnDisk(index, value, tid, true);
@@ -537,7 +555,6 @@ mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column does not have dimensions"),
 				 errhint("Declare the column with its dimension, e.g. floatvector(768).")));
-	MvHnswCheckDims(index, dims);
 	if (efConstruction < 2 * m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
