@@ -6,10 +6,19 @@
  * their special space in the order they were added.  Each graph node is two
  * tuples: an element tuple (heap TIDs, level, deleted flag, a pointer to its
  * neighbour tuple, the vector) and a neighbour tuple (index TIDs of its
- * neighbours: 2m slots for layer 0, then m for each layer above).  The two sit
- * on one page when they fit, else the neighbour tuple starts the next page.
- * The metapage reserves room for the head and tail of a growing segment, an
- * append-only page chain beside the graph that a later version fills.
+ * neighbours: 2m slots for layer 0, then m for each layer above), usually on
+ * one page.  A vector need not fit where its element goes: the element then
+ * holds a prefix (flag MV_HNSW_ELEMENT_CHUNKED, an MvHnswChunkRef first in
+ * data), and the rest follows in chunk tuples on other graph pages, each
+ * pointing at the next.  The build splits a vector whenever a page has room
+ * for MV_HNSW_MIN_INLINE bytes of it, which packs its pages (two whole
+ * 784-dimension vectors fill 79 % of a page, the split ones use the rest);
+ * an insert splits only a vector that does not fit a page.  Chunks are
+ * written once and never change; a tombstone keeps its chunks.  Indexes
+ * written before chunks existed (version 1) have 0 in the flags (then
+ * unused), so they read as before.  The metapage reserves room for the head and tail of a
+ * growing segment, an append-only page chain beside the graph that a later
+ * version fills.
  *
  * In memory.  One MvHnswElement per graph node, whether it belongs to the
  * graph a build holds in memory (neighbours are pointers, index is NULL) or
@@ -40,7 +49,14 @@
 #include "milvus/hnsw.h"
 
 #define MV_HNSW_MAGIC				0x4D564853	/* "MVHS" */
-#define MV_HNSW_VERSION				1
+/*
+ * Version 2 indexes may hold chunked elements, which version 1 libraries
+ * would misread: they refuse version 2.  Version 1 indexes (every vector
+ * whole in its element, the flags zero) read as they are, and stay so:
+ * their columns are too narrow for an insert to need chunks.
+ */
+#define MV_HNSW_VERSION				2
+#define MV_HNSW_MIN_VERSION			1	/* the oldest still read */
 #define MV_HNSW_PAGE_ID				0xFF9A
 #define MV_HNSW_METAPAGE_BLKNO		0
 

@@ -6,7 +6,8 @@
  * graph held in a memory context bounded by maintenance_work_mem, with the
  * same search and neighbour heuristic as an insert.  On disk: the graph is
  * written page by page, element tuple then neighbour tuple, in insertion
- * order.  Neighbour tuples point at elements not written yet, so the layout is
+ * order, splitting a vector across pages to fill each one (writer_place).
+ * Neighbour tuples point at elements not written yet, so the layout is
  * computed first on a scratch page and the pages are then written with every
  * TID known.  If the graph outgrows maintenance_work_mem, what is in memory is
  * written out and the remaining rows are inserted one by one on disk (with a

@@ -317,11 +317,12 @@ MvHnswReadMeta(Relation index, MvHnswMetaPageData *meta)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not a milvus_hnsw index",
 						RelationGetRelationName(index))));
-	if (meta->version != MV_HNSW_VERSION)
+	if (meta->version < MV_HNSW_MIN_VERSION || meta->version > MV_HNSW_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("milvus_hnsw index \"%s\" has version %u, expected %d",
-						RelationGetRelationName(index), meta->version, MV_HNSW_VERSION),
+				 errmsg("milvus_hnsw index \"%s\" has version %u, expected %d to %d",
+						RelationGetRelationName(index), meta->version, MV_HNSW_MIN_VERSION,
+						MV_HNSW_VERSION),
 				 errhint("REINDEX it.")));
 }
 

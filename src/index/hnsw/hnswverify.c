@@ -58,6 +58,7 @@ typedef struct VerifyState
 	Tuplestorestate *tupstore;
 	TupleDesc	tupdesc;
 	int			problems;
+	uint32		version;		/* the metapage's */
 } VerifyState;
 
 static void
@@ -177,6 +178,9 @@ read_page(VerifyState *vs, Relation index, BlockNumber blkno, HTAB *items,
 					vi->type = 0;
 					continue;
 				}
+				if (vs->version < 2)
+					problem(vs, "element (%u,%u) is chunked in a version %u index",
+							blkno, off, vs->version);
 				vi->chunked = true;
 				vi->chunklen = ref.len;
 				vi->chunknext = ref.next;
@@ -452,13 +456,15 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 				opaque->flags);
 	UnlockReleaseBuffer(metabuf);
 
-	if (meta.magic != MV_HNSW_MAGIC || meta.version != MV_HNSW_VERSION)
+	if (meta.magic != MV_HNSW_MAGIC || meta.version < MV_HNSW_MIN_VERSION ||
+		meta.version > MV_HNSW_VERSION)
 	{
-		problem(&vs, "metapage has magic 0x%08x version %u, expected 0x%08x version %d",
-				meta.magic, meta.version, MV_HNSW_MAGIC, MV_HNSW_VERSION);
+		problem(&vs, "metapage has magic 0x%08x version %u, expected 0x%08x version %d to %d",
+				meta.magic, meta.version, MV_HNSW_MAGIC, MV_HNSW_MIN_VERSION, MV_HNSW_VERSION);
 		relation_close(index, lockmode);
 		return (Datum) 0;
 	}
+	vs.version = meta.version;
 	if (meta.m < MV_HNSW_MIN_M || meta.m > MV_HNSW_MAX_M)
 	{
 		problem(&vs, "metapage has m = %d, outside %d..%d", meta.m, MV_HNSW_MIN_M, MV_HNSW_MAX_M);
