@@ -10,15 +10,16 @@
  * one page.  A vector need not fit where its element goes: the element then
  * holds a prefix (flag MV_HNSW_ELEMENT_CHUNKED, an MvHnswChunkRef first in
  * data), and the rest follows in chunk tuples on other graph pages, each
- * pointing at the next.  The build splits a vector whenever a page has room
- * for MV_HNSW_MIN_INLINE bytes of it, which packs its pages (two whole
- * 784-dimension vectors fill 79 % of a page, the split ones use the rest);
- * an insert splits only a vector that does not fit a page.  Chunks are
- * written once and never change; a tombstone keeps its chunks.  Indexes
- * written before chunks existed (version 1) have 0 in the flags (then
- * unused), so they read as before.  The metapage reserves room for the head and tail of a
- * growing segment, an append-only page chain beside the graph that a later
- * version fills.
+ * pointing at the next.  The build puts neighbour tuples wherever a page has
+ * room and splits a vector when its pages would otherwise exceed
+ * MV_HNSW_PACK_RATIO times the vectors' bytes (two whole 784-dimension
+ * vectors fill only 79 % of a page; a split vector costs a scan one more
+ * page read); an insert splits only a vector that does not fit a page.
+ * Chunks are written once and never change; a tombstone keeps its chunks.
+ * Indexes written before chunks existed (version 1) have 0 in the flags
+ * (then unused), so they read as before.  The metapage reserves room for the
+ * head and tail of a growing segment, an append-only page chain beside the
+ * graph that a later version fills.
  *
  * In memory.  One MvHnswElement per graph node, whether it belongs to the
  * graph a build holds in memory (neighbours are pointers, index is NULL) or
@@ -189,6 +190,12 @@ typedef MvHnswNeighborTupleData *MvHnswNeighborTuple;
 	 offsetof(MvHnswChunkTupleData, data))
 /* the least of its vector a build writes inline when it splits an element */
 #define MV_HNSW_MIN_INLINE			256
+/*
+ * A build splits a vector that would fit a page of its own only while its
+ * pages exceed this many times the vectors' bytes: a split vector costs a
+ * scan a second page read, so split no more than packing needs.
+ */
+#define MV_HNSW_PACK_RATIO			1.15
 
 /* neighbour slots of a layer, and where they start in the neighbour tuple */
 #define MvHnswLayerM(m, lc)			((lc) == 0 ? (m) * 2 : (m))
