@@ -434,7 +434,8 @@ writer_place_pending(MvHnswPageWriter *w)
  * the vectors' bytes: the element takes the rest of the page with a prefix,
  * and the rest follows in chunk tuples, each the first tuple of the next page
  * (so their TIDs are known ahead).  Else the waiting neighbour tuples fill
- * what they can of the page and a new page starts.
+ * what they can of the page and a new page starts (given to them alone
+ * when they fill it).
  */
 static void
 writer_place(MvHnswPageWriter *w, MvHnswElement *e)
@@ -461,7 +462,8 @@ writer_place(MvHnswPageWriter *w, MvHnswElement *e)
 			break;
 		writer_place_pending(w);
 		writer_flush(w, false);
-		if (w->pendingBytes >= BLCKSZ / 2)
+		/* a page's worth of waiting neighbour tuples take the new page */
+		if (w->pendingBytes + w->npending * sizeof(ItemIdData) >= PageGetExactFreeSpace(w->page))
 			writer_place_pending(w);
 	}
 	ItemPointerSet(&chunk, w->blkno + 1, FirstOffsetNumber);
