@@ -42,6 +42,28 @@ SELECT * FROM milvus_hnsw_verify('hl_f4k_cos', true);
 SELECT qid, hnsw_vs_exact('hl_f4k', 'v', '<=>', row_vector('hl_f4k', qid), 10) FROM (VALUES (5), (222)) q(qid);
 DROP INDEX hl_f4k_cos;
 
+-- a build that outgrows maintenance_work_mem goes on inserting on disk, chunks and all
+SET maintenance_work_mem = '1MB';
+SET client_min_messages = warning;
+CREATE INDEX hl_f4k_spill ON hl_f4k USING milvus_hnsw (v floatvector_l2_ops) WITH (m = 8);
+RESET client_min_messages;
+RESET maintenance_work_mem;
+SELECT * FROM milvus_hnsw_verify('hl_f4k_spill', true);
+SELECT qid, hnsw_vs_exact('hl_f4k', 'v', '<->', row_vector('hl_f4k', qid), 10) FROM (VALUES (9), (333)) q(qid);
+DROP INDEX hl_f4k_spill;
+
+--
+-- 784 dimensions, as Fashion-MNIST: three elements do not fit a page, so the
+-- build splits some vectors to keep the index within 1.2 times the vectors
+--
+CREATE TABLE hl_784 (id int PRIMARY KEY, v floatvector(784));
+INSERT INTO hl_784 SELECT i, test_ints(784, i / 1000.0)::floatvector FROM generate_series(1, 600) i;
+CREATE INDEX hl_784_idx ON hl_784 USING milvus_hnsw (v floatvector_l2_ops);
+SELECT pg_relation_size('hl_784_idx') <= 1.2 * 600 * 784 * 4 AS packed;
+SELECT * FROM milvus_hnsw_verify('hl_784_idx', true);
+SELECT qid, hnsw_vs_exact('hl_784', 'v', '<->', row_vector('hl_784', qid), 10) FROM (VALUES (4), (444)) q(qid);
+DROP TABLE hl_784;
+
 --
 -- floatvector(32768), the type's limit: 17 pages a vector
 --
