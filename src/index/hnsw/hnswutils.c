@@ -604,6 +604,13 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 			UnlockReleaseBuffer(buf);
 			report_bad_pointer(g->index, tid, "element");
 		}
+		if (g->query == NULL && !g->keepValues)
+		{
+			/* only its links are wanted: leave the chunks unread */
+			UnlockReleaseBuffer(buf);
+			g->loaded++;
+			return e;
+		}
 		value = MemoryContextAlloc(g->ctx, VARSIZE(prefix));
 		memcpy(value, prefix, ref.len);
 		UnlockReleaseBuffer(buf);
