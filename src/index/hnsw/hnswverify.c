@@ -5,7 +5,9 @@
  *
  * It reads every page once into a map of tuples, then checks: the metapage
  * (magic, version, options, entry point), page ids and the page chain, and
- * for every element its heap TIDs against its deleted flag, its neighbour
+ * for every element its heap TIDs against its deleted flag, the chunk chain
+ * of a split vector (chunk tuples on no other chain, lengths adding up; a
+ * chunk on no chain is an insert's crash leak, not reported), its neighbour
  * tuple (exists, belongs to it alone, has (level + 2) * m slots) and every
  * link (points at an element that reaches that layer, not itself, not twice).
  * Links to tombstones are allowed: vacuum repairs them as it can, and the
