@@ -137,3 +137,40 @@ CREATE FUNCTION within(result float8, reference float8, tolerance float8, scale 
 RETURNS boolean
 LANGUAGE sql IMMUTABLE AS
 $$ SELECT abs(result - reference) <= tolerance * scale $$;
+
+--
+-- Index scans against exact search (hnsw, hnsw_large).
+--
+
+-- Compare the k nearest by index scan with the exact answer: 'same' or the
+-- two distance lists; says so if the index was not used.
+CREATE FUNCTION hnsw_vs_exact(tab text, col text, op text, q text, k int,
+                              filter text DEFAULT 'true') RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    query text := format('SELECT %s %s %L AS d FROM %s WHERE %s ORDER BY %s %s %L LIMIT %s',
+                         col, op, q, tab, filter, col, op, q, k);
+    line text;
+    used boolean := false;
+    a float8[];
+    b float8[];
+BEGIN
+    PERFORM set_config('enable_seqscan', 'off', true);
+    PERFORM set_config('enable_bitmapscan', 'off', true);
+    PERFORM set_config('enable_indexscan', 'on', true);
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        used := used OR line LIKE '%Index Scan using%';
+    END LOOP;
+    EXECUTE format('SELECT array_agg(d) FROM (%s) s', query) INTO a;
+    PERFORM set_config('enable_seqscan', 'on', true);
+    PERFORM set_config('enable_indexscan', 'off', true);
+    EXECUTE format('SELECT array_agg(d) FROM (%s) s', query) INTO b;
+    PERFORM set_config('enable_indexscan', 'on', true);
+    IF NOT used THEN
+        RETURN 'index not used';
+    ELSIF a IS NOT DISTINCT FROM b THEN
+        RETURN 'same';
+    END IF;
+    RETURN format('index %s exact %s', a, b);
+END
+$$;

@@ -231,6 +231,7 @@ bench_index_build(PGconn *conn, const BenchTable *table, const BenchMethod *meth
 	const char *p;
 	double		start;
 	double		secs;
+	char	   *size;
 
 	len = snprintf(sql, sizeof(sql), "CREATE INDEX %s_idx ON %s ", table->name, table->name);
 	for (p = method->index_using; *p && len < (int) sizeof(sql) - 16; p++)
@@ -250,7 +251,10 @@ bench_index_build(PGconn *conn, const BenchTable *table, const BenchMethod *meth
 	start = bench_now();
 	bench_exec_or_die(conn, sql);
 	secs = bench_now() - start;
-	bench_log("%s: index built in %.2f s", method->name, secs);
+	snprintf(sql, sizeof(sql), "SELECT pg_relation_size('%s_idx')", table->name);
+	size = query_value(conn, sql);
+	bench_log("%s: index built in %.2f s, %s bytes", method->name, secs, size ? size : "?");
+	free(size);
 	return secs;
 }
 

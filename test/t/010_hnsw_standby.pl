@@ -4,7 +4,8 @@
 # standby compare each Generic WAL record it replays with the page image the
 # primary logged, and stop on any difference.  The build covers both paths:
 # a graph built in memory, and one that outgrows maintenance_work_mem and
-# continues on disk.
+# continues on disk.  A third index holds vectors larger than a page, which
+# go on in chunk tuples (written by inserts in records of their own).
 use strict;
 use warnings;
 
@@ -13,6 +14,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $dim = 16;
+my $bigdim = 8000;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
@@ -38,6 +40,12 @@ $primary->safe_psql(
     CREATE TABLE t (id int PRIMARY KEY, emb floatvector($dim));
     INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 6000) i;
     CREATE INDEX t_mem ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+    CREATE FUNCTION bigvec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE
+        RETURN ARRAY(SELECT sin(i * 0.37 + j * (0.01 + i % 7 * 0.001))::real
+                     FROM generate_series(1, $bigdim) j)::floatvector;
+    CREATE TABLE big (id int PRIMARY KEY, emb floatvector($bigdim));
+    INSERT INTO big SELECT i, bigvec(i) FROM generate_series(1, 150) i;
+    CREATE INDEX big_idx ON big USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
 });
 
 # The same graph built with too little memory: written out, then continued on disk.
@@ -48,19 +56,22 @@ is($ret, 0, 'build that outgrows maintenance_work_mem succeeds');
 like($err, qr/milvus_hnsw graph no longer fits into maintenance_work_mem after \d+ tuples/,
     'and says so');
 
-# Results of a few queries as text, ids and distances: <-> goes through
-# t_mem, <#> through t_spill.
+# Results of a few queries as text, ids and distances: on t, <-> goes
+# through t_mem, <#> through t_spill.
+my @indexes = ([ 't', 't_mem', '<->', 'vec' ], [ 't', 't_spill', '<#>', 'vec' ],
+    [ 'big', 'big_idx', '<->', 'bigvec' ]);
+
 sub answers
 {
-    my ($node, $op) = @_;
+    my ($node, $table, $op, $fn) = @_;
     return $node->safe_psql(
         'postgres', qq{
         SET enable_seqscan = off;
         SET milvus.hnsw_ef_search = 64;
         SELECT q, string_agg(id || ':' || d, ',' ORDER BY n)
         FROM generate_series(-5, -1) q,
-             LATERAL (SELECT id, emb $op vec(q) AS d, row_number() OVER () AS n
-                      FROM t ORDER BY emb $op vec(q) LIMIT 20) s
+             LATERAL (SELECT id, emb $op $fn(q) AS d, row_number() OVER () AS n
+                      FROM $table ORDER BY emb $op $fn(q) LIMIT 20) s
         GROUP BY q ORDER BY q});
 }
 
@@ -68,11 +79,11 @@ sub check_round
 {
     my ($round) = @_;
     $primary->wait_for_catchup($standby, 'replay');
-    for my $pair ([ 't_mem', '<->' ], [ 't_spill', '<#>' ])
+    for my $spec (@indexes)
     {
-        my ($index, $op) = @$pair;
-        my $want = answers($primary, $op);
-        my $got = answers($standby, $op);
+        my ($table, $index, $op, $fn) = @$spec;
+        my $want = answers($primary, $table, $op, $fn);
+        my $got = answers($standby, $table, $op, $fn);
         is($got, $want, "$round: standby answers as the primary through $index");
         for my $node ($primary, $standby)
         {
@@ -85,13 +96,13 @@ sub check_round
 }
 
 # Each operator goes through its own index.
-for my $pair ([ 't_mem', '<->' ], [ 't_spill', '<#>' ])
+for my $spec (@indexes)
 {
-    my ($index, $op) = @$pair;
+    my ($table, $index, $op, $fn) = @$spec;
     like(
         $standby->safe_psql(
             'postgres',
-            "SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY emb $op vec(-1) LIMIT 5"),
+            "SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM $table ORDER BY emb $op $fn(-1) LIMIT 5"),
         qr/Index Scan using $index/,
         "$op queries use $index on the standby");
 }
@@ -106,6 +117,9 @@ for my $round (1 .. 3)
         INSERT INTO t SELECT i, vec(i) FROM generate_series($base + 1, $base + 500) i;
         DELETE FROM t WHERE id % 5 = $round OR id BETWEEN $base - 100 AND $base;
         VACUUM t;
+        INSERT INTO big SELECT i, bigvec(i) FROM generate_series($base + 1, $base + 20) i;
+        DELETE FROM big WHERE id % 5 = $round;
+        VACUUM big;
     });
     check_round("round $round");
 }

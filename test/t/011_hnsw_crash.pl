@@ -1,6 +1,8 @@
 # kill -9 (an immediate stop) after and during inserts, during CREATE INDEX
 # and during VACUUM leaves a milvus_hnsw index that verifies clean and finds
 # every committed row; an unlogged table's index comes back empty and usable.
+# Inserts of vectors larger than a page (chunks first, the element last, in
+# separate WAL records) are crashed too.
 use strict;
 use warnings;
 
@@ -23,11 +25,14 @@ $node->safe_psql(
     CREATE FUNCTION vec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE
         RETURN ARRAY(SELECT (('x' || substr(md5(i || ',' || j), 1, 8))::bit(32)::int / 2147483648.0)::real
                      FROM generate_series(1, $dim) j)::floatvector;
+    CREATE FUNCTION widevec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE
+        RETURN ARRAY(SELECT sin(i * 0.37 + j * (0.01 + i % 7 * 0.001))::real
+                     FROM generate_series(1, 8000) j)::floatvector;
     -- one row per transaction, as an application inserts
-    CREATE PROCEDURE ins(a int, b int) LANGUAGE plpgsql AS \$\$
+    CREATE PROCEDURE ins(tab text, fn text, a int, b int) LANGUAGE plpgsql AS \$\$
     BEGIN
         FOR i IN a..b LOOP
-            INSERT INTO t VALUES (i, vec(i));
+            EXECUTE format('INSERT INTO %I VALUES (\$1, %I(\$1))', tab, fn) USING i;
             COMMIT;
         END LOOP;
     END \$\$;
@@ -37,6 +42,9 @@ $node->safe_psql(
     CREATE UNLOGGED TABLE u (id int, emb floatvector($dim));
     CREATE INDEX u_idx ON u USING milvus_hnsw (emb floatvector_l2_ops);
     INSERT INTO u SELECT i, vec(i) FROM generate_series(1, 100) i;
+    CREATE TABLE w (id int PRIMARY KEY, emb floatvector(8000));
+    INSERT INTO w SELECT i, widevec(i) FROM generate_series(1, 100) i;
+    CREATE INDEX w_idx ON w USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
 });
 
 sub problems
@@ -51,42 +59,49 @@ sub problems
 # search for a sample of rows finds each of them first.
 sub check
 {
-    my ($when) = @_;
-    is(problems('t_idx', 'false'), '', "$when: index verifies clean");
-    $node->safe_psql('postgres', 'VACUUM t');
-    is(problems('t_idx', 'true'), '', "$when: after VACUUM every element is reachable");
-    my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM t');
-    is($node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('t_idx')"),
+    my ($when, $tab) = @_;
+    $tab //= 't';
+    is(problems("${tab}_idx", 'false'), '', "$when: index verifies clean");
+    $node->safe_psql('postgres', "VACUUM $tab");
+    is(problems("${tab}_idx", 'true'), '', "$when: after VACUUM every element is reachable");
+    my $rows = $node->safe_psql('postgres', "SELECT count(*) FROM $tab");
+    is($node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('${tab}_idx')"),
         $rows, "$when: the index holds the table's $rows rows");
     is( $node->safe_psql(
-            'postgres', q{
+            'postgres', qq{
             SET enable_seqscan = off;
             SET milvus.hnsw_ef_search = 100;
-            SELECT count(*) FROM t a WHERE a.id % 37 = 0
-               AND a.id IS DISTINCT FROM (SELECT b.id FROM t b ORDER BY b.emb <-> a.emb LIMIT 1)}),
+            SELECT count(*) FROM $tab a WHERE a.id % 37 = 0
+               AND a.id IS DISTINCT FROM (SELECT b.id FROM $tab b ORDER BY b.emb <-> a.emb LIMIT 1)}),
         '0',
         "$when: searches find sampled rows");
 }
 
 # Crash after committed inserts.
-$node->safe_psql('postgres', 'CALL ins(2001, 2300)');
+$node->safe_psql('postgres', "CALL ins('t', 'vec', 2001, 2300)");
 $node->stop('immediate');
 $node->start;
 check('crash after inserts');
 
-# Crash while a session inserts, one row per transaction.
+# Crash while a session inserts, one row per transaction: into t, and into
+# w, whose vectors go on in chunks.
 my ($out, $err) = ('', '');
-my $h = IPC::Run::start(
-    [ 'psql', '-X', '-d', $node->connstr('postgres'), '-c', 'CALL ins(3001, 1000000)' ],
-    '>', \$out, '2>', \$err);
-$node->poll_query_until('postgres', 'SELECT count(*) > 300 FROM t WHERE id > 3000')
-  or die 'inserts did not start';
-$node->stop('immediate');
-$h->finish;
-$node->start;
-ok($node->safe_psql('postgres', 'SELECT count(*) FROM t WHERE id > 3000') > 300,
-    'rows committed before the crash are there');
-check('crash during inserts');
+my $h;
+for my $spec ([ 't', 'vec', 300 ], [ 'w', 'widevec', 60 ])
+{
+    my ($tab, $fn, $enough) = @$spec;
+    $h = IPC::Run::start(
+        [ 'psql', '-X', '-d', $node->connstr('postgres'), '-c', "CALL ins('$tab', '$fn', 3001, 1000000)" ],
+        '>', \$out, '2>', \$err);
+    $node->poll_query_until('postgres', "SELECT count(*) > $enough FROM $tab WHERE id > 3000")
+      or die 'inserts did not start';
+    $node->stop('immediate');
+    $h->finish;
+    $node->start;
+    ok($node->safe_psql('postgres', "SELECT count(*) FROM $tab WHERE id > 3000") > $enough,
+        "$tab: rows committed before the crash are there");
+    check("$tab: crash during inserts", $tab);
+}
 
 # Crash during CREATE INDEX: the index was never committed, and building it
 # again works.

@@ -6,10 +6,20 @@
  * their special space in the order they were added.  Each graph node is two
  * tuples: an element tuple (heap TIDs, level, deleted flag, a pointer to its
  * neighbour tuple, the vector) and a neighbour tuple (index TIDs of its
- * neighbours: 2m slots for layer 0, then m for each layer above).  The two sit
- * on one page when they fit, else the neighbour tuple starts the next page.
- * The metapage reserves room for the head and tail of a growing segment, an
- * append-only page chain beside the graph that a later version fills.
+ * neighbours: 2m slots for layer 0, then m for each layer above), usually on
+ * one page.  A vector need not fit where its element goes: the element then
+ * holds a prefix (flag MV_HNSW_ELEMENT_CHUNKED, an MvHnswChunkRef first in
+ * data), and the rest follows in chunk tuples on other graph pages, each
+ * pointing at the next.  The build puts neighbour tuples wherever a page has
+ * room and splits a vector when its pages would otherwise exceed
+ * MV_HNSW_PACK_RATIO times the vectors' bytes (two whole 784-dimension
+ * vectors fill only 79 % of a page; a split vector costs a scan one more
+ * page read); an insert splits only a vector that does not fit a page.
+ * Chunks are written once and never change; a tombstone keeps its chunks.
+ * Indexes written before chunks existed (version 1) have 0 in the flags
+ * (then unused), so they read as before.  The metapage reserves room for the
+ * head and tail of a growing segment, an append-only page chain beside the
+ * graph that a later version fills.
  *
  * In memory.  One MvHnswElement per graph node, whether it belongs to the
  * graph a build holds in its arena (neighbour lists follow the element, links
@@ -50,7 +60,14 @@
 #include "milvus/hnsw.h"
 
 #define MV_HNSW_MAGIC				0x4D564853	/* "MVHS" */
-#define MV_HNSW_VERSION				1
+/*
+ * Version 2 indexes may hold chunked elements, which version 1 libraries
+ * would misread: they refuse version 2.  Version 1 indexes (every vector
+ * whole in its element, the flags zero) read as they are, and stay so:
+ * their columns are too narrow for an insert to need chunks.
+ */
+#define MV_HNSW_VERSION				2
+#define MV_HNSW_MIN_VERSION			1	/* the oldest still read */
 #define MV_HNSW_PAGE_ID				0xFF9A
 #define MV_HNSW_METAPAGE_BLKNO		0
 
@@ -118,6 +135,7 @@ typedef MvHnswMetaPageData *MvHnswMetaPage;
 
 #define MV_HNSW_ELEMENT_TUPLE		1
 #define MV_HNSW_NEIGHBOR_TUPLE		2
+#define MV_HNSW_CHUNK_TUPLE			3
 
 typedef struct MvHnswElementTupleData
 {
@@ -127,11 +145,32 @@ typedef struct MvHnswElementTupleData
 	uint8		version;		/* bumped when the slot is reused (not yet) */
 	ItemPointerData heaptids[MV_HNSW_HEAPTIDS]; /* valid ones first */
 	ItemPointerData neighbortid;
-	uint16		unused;
+	uint16		flags;			/* MV_HNSW_ELEMENT_CHUNKED, else 0 */
 	char		data[FLEXIBLE_ARRAY_MEMBER];	/* the vector, a 4-byte-header varlena */
 } MvHnswElementTupleData;
 
 typedef MvHnswElementTupleData *MvHnswElementTuple;
+
+/* data holds an MvHnswChunkRef, then the first ref.len bytes of the vector */
+#define MV_HNSW_ELEMENT_CHUNKED		0x0001
+
+typedef struct MvHnswChunkRef
+{
+	ItemPointerData next;		/* the first chunk tuple */
+	uint16		len;			/* bytes of the vector inline after this */
+} MvHnswChunkRef;
+
+/* The rest of a chunked element's vector, in order along next */
+typedef struct MvHnswChunkTupleData
+{
+	uint8		type;			/* MV_HNSW_CHUNK_TUPLE */
+	uint8		unused;
+	uint16		len;			/* bytes of the vector in data */
+	ItemPointerData next;		/* the next chunk, Invalid at the last */
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} MvHnswChunkTupleData;
+
+typedef MvHnswChunkTupleData *MvHnswChunkTuple;
 
 typedef struct MvHnswNeighborTupleData
 {
@@ -152,6 +191,21 @@ typedef MvHnswNeighborTupleData *MvHnswNeighborTuple;
 #define MV_HNSW_MAX_TUPLE_SIZE \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - \
 	 MAXALIGN(sizeof(MvHnswPageOpaqueData)) - sizeof(ItemIdData))
+
+#define MV_HNSW_CHUNK_TUPLE_SIZE(len) \
+	MAXALIGN(offsetof(MvHnswChunkTupleData, data) + (len))
+/* the most vector bytes a chunk tuple holds: a page each */
+#define MV_HNSW_CHUNK_MAX \
+	(TYPEALIGN_DOWN(MAXIMUM_ALIGNOF, MV_HNSW_MAX_TUPLE_SIZE) - \
+	 offsetof(MvHnswChunkTupleData, data))
+/* the least of its vector a build writes inline when it splits an element */
+#define MV_HNSW_MIN_INLINE			256
+/*
+ * A build splits a vector that would fit a page of its own only while its
+ * pages exceed this many times the vectors' bytes: a split vector costs a
+ * scan a second page read, so split no more than packing needs.
+ */
+#define MV_HNSW_PACK_RATIO			1.15
 
 /* neighbour slots of a layer, and where they start in the neighbour tuple */
 #define MvHnswLayerM(m, lc)			((lc) == 0 ? (m) * 2 : (m))
@@ -353,12 +407,15 @@ extern void MvHnswInitDist(MvHnswDist *dist, Relation index);
 extern float MvHnswDistance(const MvHnswDist *dist, Pointer a, Pointer b);
 extern int	MvHnswMaxLevel(int m);
 extern int	MvHnswRandomLevel(int m);
-extern Size MvHnswValueLimit(Relation index, int *maxdims, const char **typname);
-extern void MvHnswCheckDims(Relation index, int dims);
-extern void MvHnswCheckValueFits(Relation index, Pointer value);
 extern void MvHnswCheckValueDims(Relation index, const MvHnswMetaPageData *meta,
 								 Pointer value);
 extern Pointer MvHnswDetoastCopy(Datum value);
+
+extern Size MvHnswInlineLength(Size space);
+extern Size MvHnswFormElement(MvHnswElementTuple etup, int level, ItemPointerData *heaptids,
+							  int nheaptids, Pointer value, Size inlen, ItemPointer chunktid);
+extern Size MvHnswFormChunk(MvHnswChunkTuple ctup, Pointer value, Size off, Size len,
+							ItemPointer next);
 
 extern void MvHnswInitPage(Page page, uint16 flags);
 extern void MvHnswFillMetaPage(Page page, int dims, int m, int efConstruction);

@@ -4,8 +4,10 @@
  *
  * The build happens in two phases.  In memory: every heap row goes into a
  * build graph (MvHnswGraphAdd) with the same search and neighbour heuristic
- * as an insert.  On disk: the graph is written page by page, element tuple
- * then neighbour tuple, in the order the elements sit in the arena.
+ * as an insert.  On disk: the graph is written page by page in the order the
+ * elements sit in the arena, an element's neighbour tuple after it or where
+ * a later page has room, a vector split across pages when that packs them
+ * (writer_place).
  * Neighbour tuples point at elements not written yet, so the layout is
  * computed first on a scratch page and the pages are then written with every
  * TID known.  No WAL is written during the build; at its end every page is
@@ -463,22 +465,40 @@ link_unreached(MvHnswGraph *g)
 	pfree(queue);
 }
 
-/* Pages being written in order, or laid out on a scratch page (dryrun) */
+/*
+ * Pages being written in order, or laid out on a scratch page (dryrun).
+ * Neighbour tuples wait in pending until a page has room for them.
+ */
 typedef struct MvHnswPageWriter
 {
 	Relation	index;
+	MvHnswGraph *g;
 	bool		dryrun;
 	Page		page;
+	BlockNumber first;
 	BlockNumber blkno;			/* of the page being filled */
+	double		vectorBytes;	/* of the elements placed so far */
+	MvHnswElementTuple etup;	/* room for a page each */
+	MvHnswNeighborTuple ntup;
+	MvHnswElement **pending;	/* elements whose neighbour tuple waits */
+	int			npending;
+	int			maxpending;
+	Size		pendingBytes;
 } MvHnswPageWriter;
 
 static void
-writer_start(MvHnswPageWriter *w, Relation index, bool dryrun, BlockNumber first)
+writer_start(MvHnswPageWriter *w, Relation index, MvHnswGraph *g, bool dryrun, BlockNumber first)
 {
+	memset(w, 0, sizeof(*w));
 	w->index = index;
+	w->g = g;
 	w->dryrun = dryrun;
 	w->page = palloc(BLCKSZ);
-	w->blkno = first;
+	w->first = w->blkno = first;
+	w->etup = palloc0(BLCKSZ);
+	w->ntup = palloc0(BLCKSZ);
+	w->maxpending = 64;
+	w->pending = palloc(sizeof(MvHnswElement *) * w->maxpending);
 	MvHnswInitPage(w->page, MV_HNSW_PAGE_GRAPH);
 }
 
@@ -506,37 +526,142 @@ writer_flush(MvHnswPageWriter *w, bool last)
 	}
 }
 
-static OffsetNumber
-writer_add(MvHnswPageWriter *w, Item item, Size size)
+/*
+ * Add a tuple to the current page at *tid: the first pass records where, the
+ * second checks it is the same place.
+ */
+static void
+writer_add(MvHnswPageWriter *w, Item item, Size size, ItemPointer tid)
 {
 	OffsetNumber off = PageAddItem(w->page, item, size, InvalidOffsetNumber, false, false);
 
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "milvus_hnsw: failed to add index item to \"%s\"",
 			 RelationGetRelationName(w->index));
-	return off;
+	if (tid == NULL)
+		return;
+	if (w->dryrun)
+		ItemPointerSet(tid, w->blkno, off);
+	else if (ItemPointerGetBlockNumber(tid) != w->blkno || ItemPointerGetOffsetNumber(tid) != off)
+		elog(ERROR, "milvus_hnsw: graph layout changed between passes");
+}
+
+/* Place the waiting neighbour tuples that fit the current page, oldest first */
+static void
+writer_place_pending(MvHnswPageWriter *w)
+{
+	int			m = w->g->m;
+	int			done = 0;
+
+	for (; done < w->npending; done++)
+	{
+		MvHnswElement *e = w->pending[done];
+		MvHnswNeighborTuple ntup = w->ntup;
+		Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, m);
+
+		if (PageGetFreeSpace(w->page) < nsize)
+			break;
+		memset(ntup, 0, nsize);
+		ntup->type = MV_HNSW_NEIGHBOR_TUPLE;
+		ntup->count = (e->level + 2) * m;
+		for (int i = 0; i < ntup->count; i++)
+			ItemPointerSetInvalid(&ntup->indextids[i]);
+		for (int lc = 0; lc <= e->level; lc++)
+		{
+			MvHnswNeighborArray *list = MvHnswElementList(e, m, lc);
+
+			for (int i = 0; i < list->length; i++)
+				ntup->indextids[MvHnswLayerStart(m, lc) + i] =
+					MvHnswPtr(w->g, list->items[i].element)->tid;
+		}
+		writer_add(w, (Item) ntup, nsize, &e->neighbortid);
+		w->pendingBytes -= nsize;
+	}
+	w->npending -= done;
+	memmove(w->pending, w->pending + done, sizeof(MvHnswElement *) * w->npending);
 }
 
 /*
- * Place one element and its neighbour tuple as inserts do: together on the
- * current page if they fit, else from a fresh page, the neighbour tuple
- * starting the page after when a large vector leaves no room.
+ * Place an element; its neighbour tuple waits for a page with room (this
+ * one, or a later one), since nothing needs it next to its element.  The
+ * element goes whole on the current page if it fits.  Else it is split, when
+ * the page has room for MV_HNSW_MIN_INLINE bytes of its vector and either
+ * the vector fits no page or the pages so far exceed MV_HNSW_PACK_RATIO times
+ * the vectors' bytes: the element takes the rest of the page with a prefix,
+ * and the rest follows in chunk tuples, each the first tuple of the next page
+ * (so their TIDs are known ahead).  Else the waiting neighbour tuples fill
+ * what they can of the page and a new page starts (given to them alone
+ * when they fill it).
  */
 static void
-writer_place(MvHnswPageWriter *w, Item etup, Size esize, Item ntup, Size nsize,
-			 ItemPointer etid, ItemPointer ntid)
+writer_place(MvHnswPageWriter *w, MvHnswElement *e)
 {
-	Size		pair = esize + nsize + 2 * sizeof(ItemIdData);
-	OffsetNumber off;
+	Pointer		value = MvHnswElementValue(e);
+	Size		vlen = VARSIZE(value);
+	Size		whole = MV_HNSW_ELEMENT_TUPLE_SIZE(vlen);
+	Size		inlen = 0;
+	Size		size;
+	ItemPointerData chunk;
 
-	if (PageGetExactFreeSpace(w->page) < pair && PageGetMaxOffsetNumber(w->page) > 0)
+	w->vectorBytes += vlen;
+	for (;;)
+	{
+		Size		space = PageGetFreeSpace(w->page);
+		bool		over = (double) (w->blkno - w->first + 1) * BLCKSZ >
+			MV_HNSW_PACK_RATIO * w->vectorBytes;
+
+		if (whole <= space)
+			inlen = vlen;
+		else if ((over || whole > MV_HNSW_MAX_TUPLE_SIZE) &&
+				 MvHnswInlineLength(space) >= MV_HNSW_MIN_INLINE)
+			inlen = MvHnswInlineLength(space);
+		if (inlen > 0)
+			break;
+		writer_place_pending(w);
 		writer_flush(w, false);
-	off = writer_add(w, etup, esize);
-	ItemPointerSet(etid, w->blkno, off);
-	if (PageGetExactFreeSpace(w->page) < nsize + sizeof(ItemIdData))
+		/* a page's worth of waiting neighbour tuples take the new page */
+		if (w->pendingBytes + w->npending * sizeof(ItemIdData) >= PageGetExactFreeSpace(w->page))
+			writer_place_pending(w);
+	}
+	ItemPointerSet(&chunk, w->blkno + 1, FirstOffsetNumber);
+	size = MvHnswFormElement(w->etup, e->level, e->heaptids, e->nheaptids, value, inlen,
+							 inlen < vlen ? &chunk : NULL);
+	w->etup->neighbortid = e->neighbortid;	/* known in the second pass */
+	writer_add(w, (Item) w->etup, size, &e->tid);
+	while (inlen < vlen)
+	{
+		Size		len = Min(vlen - inlen, MV_HNSW_CHUNK_MAX);
+		MvHnswChunkTuple ctup = (MvHnswChunkTuple) w->etup;
+
 		writer_flush(w, false);
-	off = writer_add(w, ntup, nsize);
-	ItemPointerSet(ntid, w->blkno, off);
+		ItemPointerSet(&chunk, w->blkno + 1, FirstOffsetNumber);
+		writer_add(w, (Item) ctup,
+				   MvHnswFormChunk(ctup, value, inlen, len,
+								   inlen + len < vlen ? &chunk : NULL), NULL);
+		inlen += len;
+	}
+
+	if (w->npending == w->maxpending)
+	{
+		w->maxpending *= 2;
+		w->pending = repalloc(w->pending, sizeof(MvHnswElement *) * w->maxpending);
+	}
+	w->pending[w->npending++] = e;
+	w->pendingBytes += MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, w->g->m);
+	writer_place_pending(w);
+}
+
+/* Place the neighbour tuples still waiting and write the last page */
+static void
+writer_finish(MvHnswPageWriter *w)
+{
+	writer_place_pending(w);
+	while (w->npending > 0)
+	{
+		writer_flush(w, false);
+		writer_place_pending(w);
+	}
+	writer_flush(w, true);
 }
 
 /* Write a build graph to pages after the metapage and point the metapage at it */
@@ -544,16 +669,10 @@ static void
 flush_graph(MvHnswGraph *g, Relation index)
 {
 	MvHnswPageWriter w;
-	char	   *scratch = palloc0(BLCKSZ);
-	MvHnswElementTuple etup = palloc0(BLCKSZ);
-	MvHnswNeighborTuple ntup = palloc0(BLCKSZ);
 	Buffer		metabuf;
 	MvHnswMetaPage meta;
 	BlockNumber first = RelationGetNumberOfBlocks(index);
 	int64		elements = pg_atomic_read_u32(&g->arena->nelements);
-	int64		done = 0;
-	MvHnswElement *e;
-	MvHnswOffset off;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_WRITE);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, elements);
@@ -561,61 +680,23 @@ flush_graph(MvHnswGraph *g, Relation index)
 
 	link_unreached(g);
 
-	/* pass 1: where every tuple goes */
-	writer_start(&w, index, true, first);
-	for (off = MV_HNSW_ARENA_START; (e = arena_next(g, &off)) != NULL;)
+	/* pass 1 finds where every tuple goes, pass 2 writes the same layout */
+	for (int pass = 1; pass <= 2 && elements > 0; pass++)
 	{
-		CHECK_FOR_INTERRUPTS();
-		writer_place(&w, scratch, MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(MvHnswElementValue(e))),
-					 scratch, MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m),
-					 &e->tid, &e->neighbortid);
-	}
+		int64		done = 0;
+		MvHnswOffset off;
+		MvHnswElement *e;
 
-	/* pass 2: the same layout with the real tuples */
-	writer_start(&w, index, false, first);
-	for (off = MV_HNSW_ARENA_START; (e = arena_next(g, &off)) != NULL;)
-	{
-		Pointer		value = MvHnswElementValue(e);
-		Size		esize = MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(value));
-		Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(e->level, g->m);
-		ItemPointerData etid,
-					ntid;
-
-		CHECK_FOR_INTERRUPTS();
-		memset(etup, 0, esize);
-		etup->type = MV_HNSW_ELEMENT_TUPLE;
-		etup->level = e->level;
-		for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
+		writer_start(&w, index, g, pass == 1, first);
+		for (off = MV_HNSW_ARENA_START; (e = arena_next(g, &off)) != NULL;)
 		{
-			if (i < e->nheaptids)
-				etup->heaptids[i] = e->heaptids[i];
-			else
-				ItemPointerSetInvalid(&etup->heaptids[i]);
+			CHECK_FOR_INTERRUPTS();
+			writer_place(&w, e);
+			if (pass == 2)
+				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, ++done);
 		}
-		etup->neighbortid = e->neighbortid;
-		memcpy(etup->data, value, VARSIZE(value));
-
-		memset(ntup, 0, nsize);
-		ntup->type = MV_HNSW_NEIGHBOR_TUPLE;
-		ntup->count = (e->level + 2) * g->m;
-		for (int i = 0; i < ntup->count; i++)
-			ItemPointerSetInvalid(&ntup->indextids[i]);
-		for (int lc = 0; lc <= e->level; lc++)
-		{
-			MvHnswNeighborArray *list = MvHnswElementList(e, g->m, lc);
-
-			for (int i = 0; i < list->length; i++)
-				ntup->indextids[MvHnswLayerStart(g->m, lc) + i] =
-					MvHnswPtr(g, list->items[i].element)->tid;
-		}
-
-		writer_place(&w, (Item) etup, esize, (Item) ntup, nsize, &etid, &ntid);
-		if (!ItemPointerEquals(&etid, &e->tid) || !ItemPointerEquals(&ntid, &e->neighbortid))
-			elog(ERROR, "milvus_hnsw: graph layout changed between passes");
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, ++done);
+		writer_finish(&w);
 	}
-	if (done > 0)
-		writer_flush(&w, true);
 
 	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
@@ -649,7 +730,6 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 	oldctx = MemoryContextSwitchTo(state->tmpCtx);
 	value = MvHnswDetoastCopy(values[0]);
-	MvHnswCheckValueFits(index, value);
 
 	if (!state->spilled && !MvHnswGraphAdd(state->graph, value, tid))
 	{
@@ -784,7 +864,6 @@ mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column does not have dimensions"),
 				 errhint("Declare the column with its dimension, e.g. floatvector(768).")));
-	MvHnswCheckDims(index, dims);
 	if (efConstruction < 2 * m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 
@@ -53,24 +54,111 @@ add_duplicate(MvHnswGraph *g, MvHnswElement *e, ItemPointer heaptid, bool buildi
 }
 
 /*
+ * Add a new page after prev (the insert page, or NULL) to the graph page
+ * chain, as the metapage's insert page, in the edit; returns it locked.
+ */
+static Buffer
+new_graph_page(MvHnswPageEdit *edit, MvHnswMetaPage meta, Page prev, Page *page)
+{
+	Buffer		buf = MvHnswNewBuffer(edit->index, edit->building);
+
+	*page = MvHnswEditRegister(edit, buf, true);
+	MvHnswInitPage(*page, MV_HNSW_PAGE_GRAPH);
+	if (prev != NULL)
+		MvHnswPageGetOpaque(prev)->nextblkno = BufferGetBlockNumber(buf);
+	meta->insertPage = BufferGetBlockNumber(buf);
+	return buf;
+}
+
+/* Lock the metapage and the insert page (if any) into a new edit */
+static void
+lock_insert_page(MvHnswPageEdit *edit, Relation index, bool building, Buffer *metabuf,
+				 MvHnswMetaPage *meta, Buffer *buf, Page *page)
+{
+	*metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(*metabuf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(edit, index, building);
+	*meta = MvHnswPageGetMeta(MvHnswEditRegister(edit, *metabuf, false));
+	*buf = InvalidBuffer;
+	*page = NULL;
+	if (BlockNumberIsValid((*meta)->insertPage))
+	{
+		*buf = ReadBuffer(index, (*meta)->insertPage);
+		LockBuffer(*buf, BUFFER_LOCK_EXCLUSIVE);
+		*page = MvHnswEditRegister(edit, *buf, false);
+	}
+}
+
+/*
+ * Write the vector bytes past inlen into chunk tuples, a new page each, the
+ * last chunk first so each knows its next; returns the first one's TID.  A
+ * WAL record holds at most MAX_GENERIC_XLOG_PAGES pages, so each page is its
+ * own record (with the metapage and the page it is linked after).  The
+ * element is written after them: a crash in between leaks these pages
+ * (nothing points at them; they stay in the page chain, unused), it never
+ * leaves a pointer to a page that is not there.
+ */
+static ItemPointerData
+append_chunks(Relation index, Pointer value, Size inlen, bool building)
+{
+	Size		vlen = VARSIZE(value);
+	int			nchunks = (int) ((vlen - inlen + MV_HNSW_CHUNK_MAX - 1) / MV_HNSW_CHUNK_MAX);
+	MvHnswChunkTuple ctup = palloc(BLCKSZ);
+	ItemPointerData next;
+
+	ItemPointerSetInvalid(&next);
+	for (int i = nchunks - 1; i >= 0; i--)
+	{
+		Size		off = inlen + i * MV_HNSW_CHUNK_MAX;
+		Size		size = MvHnswFormChunk(ctup, value, off, Min(MV_HNSW_CHUNK_MAX, vlen - off),
+										   ItemPointerIsValid(&next) ? &next : NULL);
+		MvHnswPageEdit edit;
+		MvHnswMetaPage meta;
+		Buffer		metabuf,
+					buf,
+					cbuf;
+		Page		page,
+					cpage;
+
+		CHECK_FOR_INTERRUPTS();
+		lock_insert_page(&edit, index, building, &metabuf, &meta, &buf, &page);
+		cbuf = new_graph_page(&edit, meta, page, &cpage);
+		if (PageAddItem(cpage, (Item) ctup, size, FirstOffsetNumber, false, false) !=
+			FirstOffsetNumber)
+			elog(ERROR, "milvus_hnsw: failed to add index item to \"%s\"",
+				 RelationGetRelationName(index));
+		MvHnswEditFinish(&edit);
+		ItemPointerSet(&next, BufferGetBlockNumber(cbuf), FirstOffsetNumber);
+		UnlockReleaseBuffer(cbuf);
+		if (BufferIsValid(buf))
+			UnlockReleaseBuffer(buf);
+		UnlockReleaseBuffer(metabuf);
+	}
+	pfree(ctup);
+	return next;
+}
+
+/*
  * Append the element and neighbour tuples of a new node at the insert page
- * (or new pages), updating the metapage; returns the element's TID.
+ * (or new pages), updating the metapage; returns the element's TID.  A
+ * vector too large for a page goes first into chunks, and the element keeps
+ * what fits beside its neighbour tuple on one page.
  */
 static ItemPointerData
 append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPointer heaptid,
 			   MvHnswCandidate **layers, int *counts, bool building)
 {
-	Size		esize = MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(value));
+	Size		vlen = VARSIZE(value);
 	Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(level, g->m);
-	Size		pair = esize + nsize + 2 * sizeof(ItemIdData);
-	MvHnswElementTuple etup = palloc0(esize);
+	MvHnswElementTuple etup = palloc(BLCKSZ);
 	MvHnswNeighborTuple ntup = palloc0(nsize);
+	Size		esize;
+	Size		pair;
 	Buffer		metabuf,
-				buf = InvalidBuffer,
+				buf,
 				ebuf,
 				nbuf;
-	Page		metapage,
-				page = NULL,
+	Page		page,
 				epage,
 				npage;
 	MvHnswMetaPage meta;
@@ -81,12 +169,16 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 	OffsetNumber eoff,
 				noff;
 
-	etup->type = MV_HNSW_ELEMENT_TUPLE;
-	etup->level = level;
-	for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
-		ItemPointerSetInvalid(&etup->heaptids[i]);
-	etup->heaptids[0] = *heaptid;
-	memcpy(etup->data, value, VARSIZE(value));
+	if (MV_HNSW_ELEMENT_TUPLE_SIZE(vlen) <= MV_HNSW_MAX_TUPLE_SIZE)
+		esize = MvHnswFormElement(etup, level, heaptid, 1, value, vlen, NULL);
+	else
+	{
+		Size		inlen = MvHnswInlineLength(MV_HNSW_MAX_TUPLE_SIZE - nsize - sizeof(ItemIdData));
+		ItemPointerData chunk = append_chunks(index, value, inlen, building);
+
+		esize = MvHnswFormElement(etup, level, heaptid, 1, value, inlen, &chunk);
+	}
+	pair = esize + nsize + 2 * sizeof(ItemIdData);
 
 	ntup->type = MV_HNSW_NEIGHBOR_TUPLE;
 	ntup->count = (level + 2) * g->m;
@@ -97,19 +189,9 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 			ntup->indextids[MvHnswLayerStart(g->m, lc) + i] = layers[lc][i].element->tid;
 
 	/* metapage first, then the insert page, then new pages */
-	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
-	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	MvHnswEditStart(&edit, index, building);
-	metapage = MvHnswEditRegister(&edit, metabuf, false);
-	meta = MvHnswPageGetMeta(metapage);
-
-	if (BlockNumberIsValid(meta->insertPage))
-	{
-		buf = ReadBuffer(index, meta->insertPage);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	lock_insert_page(&edit, index, building, &metabuf, &meta, &buf, &page);
+	if (BufferIsValid(buf))
 		locked[nlocked++] = buf;
-		page = MvHnswEditRegister(&edit, buf, false);
-	}
 
 	if (page != NULL && PageGetExactFreeSpace(page) >= pair)
 	{
@@ -118,27 +200,16 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 	}
 	else
 	{
-		ebuf = MvHnswNewBuffer(index, building);
+		ebuf = new_graph_page(&edit, meta, page, &epage);
 		locked[nlocked++] = ebuf;
-		epage = MvHnswEditRegister(&edit, ebuf, true);
-		MvHnswInitPage(epage, MV_HNSW_PAGE_GRAPH);
-		if (page != NULL)
-			MvHnswPageGetOpaque(page)->nextblkno = BufferGetBlockNumber(ebuf);
-		if (PageGetExactFreeSpace(epage) >= pair)
+		nbuf = ebuf;
+		npage = epage;
+		/* a large vector: its neighbour tuple starts the next page */
+		if (PageGetExactFreeSpace(epage) < pair)
 		{
-			nbuf = ebuf;
-			npage = epage;
-		}
-		else
-		{
-			/* a large vector: its neighbour tuple starts the next page */
-			nbuf = MvHnswNewBuffer(index, building);
+			nbuf = new_graph_page(&edit, meta, epage, &npage);
 			locked[nlocked++] = nbuf;
-			npage = MvHnswEditRegister(&edit, nbuf, true);
-			MvHnswInitPage(npage, MV_HNSW_PAGE_GRAPH);
-			MvHnswPageGetOpaque(epage)->nextblkno = BufferGetBlockNumber(nbuf);
 		}
-		meta->insertPage = BufferGetBlockNumber(nbuf);
 	}
 
 	eoff = OffsetNumberNext(PageGetMaxOffsetNumber(epage));
@@ -306,7 +377,6 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 	MvHnswCandidate nearest;
 	MvHnswElement *newElement;
 
-	MvHnswCheckValueFits(index, value);
 	MvHnswReadMeta(index, &meta);
 	MvHnswCheckValueDims(index, &meta, value);
 	level = MvHnswRandomLevel(meta.m);

@@ -150,7 +150,6 @@ parallel_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 	oldctx = MemoryContextSwitchTo(p->tmpCtx);
 	value = MvHnswDetoastCopy(values[0]);
-	MvHnswCheckValueFits(index, value);
 	if (MvHnswGraphAdd(p->graph, value, tid))
 	{
 		uint64		done = pg_atomic_add_fetch_u64(&p->shared->indtuples, 1);

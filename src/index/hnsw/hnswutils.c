@@ -156,89 +156,6 @@ MvHnswRandomLevel(int m)
 	return Min(level, MvHnswMaxLevel(m));
 }
 
-/*
- * The largest vector (varlena bytes) an element tuple holds, and the largest
- * dimension of the index's type that gives (-1 if the type is not ours).
- */
-Size
-MvHnswValueLimit(Relation index, int *maxdims, const char **typname)
-{
-	Size		limit = TYPEALIGN_DOWN(MAXIMUM_ALIGNOF, MV_HNSW_MAX_TUPLE_SIZE) -
-		offsetof(MvHnswElementTupleData, data);
-	Size		payload = limit - offsetof(FloatVector, x);
-	MvHnswDist	dist;
-
-	MvHnswInitDist(&dist, index);
-	*typname = format_type_be(TupleDescAttr(RelationGetDescr(index), 0)->atttypid);
-	switch (dist.metric)
-	{
-		case MV_HNSW_F32_L2:
-		case MV_HNSW_F32_IP:
-		case MV_HNSW_F32_COSINE:
-			*maxdims = (int) (payload / sizeof(float));
-			break;
-		case MV_HNSW_F16_L2:
-		case MV_HNSW_F16_IP:
-		case MV_HNSW_F16_COSINE:
-			*maxdims = (int) (payload / sizeof(uint16));
-			break;
-		case MV_HNSW_BIT_HAMMING:
-		case MV_HNSW_BIT_JACCARD:
-			*maxdims = (int) (payload * 8);
-			break;
-		case MV_HNSW_GENERIC:
-			*maxdims = -1;
-			break;
-	}
-	return limit;
-}
-
-static void
-report_too_many_dims(const char *typname, int dims, int maxdims) pg_attribute_noreturn();
-
-static void
-report_too_many_dims(const char *typname, int dims, int maxdims)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("column cannot have more than %d dimensions for milvus_hnsw index",
-					maxdims),
-			 errdetail("A %s of %d dimensions does not fit one index page next to its graph links.",
-					   typname, dims),
-			 errhint("Index a lower-dimensional projection, or search this column exactly.")));
-}
-
-/* Error unless an index over vectors of dims dimensions can be built */
-void
-MvHnswCheckDims(Relation index, int dims)
-{
-	int			maxdims;
-	const char *typname;
-
-	MvHnswValueLimit(index, &maxdims, &typname);
-	if (maxdims > 0 && dims > maxdims)
-		report_too_many_dims(typname, dims, maxdims);
-}
-
-/* Error unless this vector fits an element tuple */
-void
-MvHnswCheckValueFits(Relation index, Pointer value)
-{
-	if (MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(value)) > MV_HNSW_MAX_TUPLE_SIZE)
-	{
-		int			maxdims;
-		const char *typname;
-
-		MvHnswValueLimit(index, &maxdims, &typname);
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("vector of %zu bytes is too large for milvus_hnsw index \"%s\"",
-						(Size) VARSIZE(value), RelationGetRelationName(index)),
-				 maxdims > 0 ? errdetail("The index holds %s values of at most %d dimensions.",
-										 typname, maxdims) : 0));
-	}
-}
-
 /* Error unless a vector has the index's dimension (all our types store it alike) */
 void
 MvHnswCheckValueDims(Relation index, const MvHnswMetaPageData *meta, Pointer value)
@@ -268,6 +185,78 @@ bool
 MvHnswValuesEqual(Pointer a, Pointer b)
 {
 	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
+/*
+ * How many vector bytes a split element tuple holds inline when it may take
+ * space bytes of a page, line pointer excluded.
+ */
+Size
+MvHnswInlineLength(Size space)
+{
+	Size		fixed = offsetof(MvHnswElementTupleData, data) + sizeof(MvHnswChunkRef);
+
+	space = TYPEALIGN_DOWN(MAXIMUM_ALIGNOF, space);
+	return space > fixed ? space - fixed : 0;
+}
+
+/* Zero the alignment padding after used bytes of a tuple; returns its size */
+static Size
+pad_tuple(char *tuple, Size used)
+{
+	memset(tuple + used, 0, MAXALIGN(used) - used);
+	return MAXALIGN(used);
+}
+
+/*
+ * Form an element tuple (neighbour TID left invalid) holding the first inlen
+ * bytes of its vector: all of them, or with chunktid (where the rest starts)
+ * a prefix.  Returns its size.
+ */
+Size
+MvHnswFormElement(MvHnswElementTuple etup, int level, ItemPointerData *heaptids,
+				  int nheaptids, Pointer value, Size inlen, ItemPointer chunktid)
+{
+	char	   *dst = etup->data;
+
+	memset(etup, 0, offsetof(MvHnswElementTupleData, data));
+	etup->type = MV_HNSW_ELEMENT_TUPLE;
+	etup->level = level;
+	for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
+	{
+		if (i < nheaptids)
+			etup->heaptids[i] = heaptids[i];
+		else
+			ItemPointerSetInvalid(&etup->heaptids[i]);
+	}
+	ItemPointerSetInvalid(&etup->neighbortid);
+	if (chunktid != NULL)
+	{
+		MvHnswChunkRef ref;
+
+		ref.next = *chunktid;
+		ref.len = (uint16) inlen;
+		etup->flags = MV_HNSW_ELEMENT_CHUNKED;
+		memcpy(dst, &ref, sizeof(ref));
+		dst += sizeof(ref);
+	}
+	memcpy(dst, value, inlen);
+	return pad_tuple((char *) etup, dst + inlen - (char *) etup);
+}
+
+/* Form the chunk tuple of vector bytes [off, off + len); returns its size */
+Size
+MvHnswFormChunk(MvHnswChunkTuple ctup, Pointer value, Size off, Size len, ItemPointer next)
+{
+	ctup->type = MV_HNSW_CHUNK_TUPLE;
+	ctup->unused = 0;
+	ctup->len = (uint16) len;
+	if (next != NULL)
+		ctup->next = *next;
+	else
+		ItemPointerSetInvalid(&ctup->next);
+	memcpy(ctup->data, value + off, len);
+	return pad_tuple((char *) ctup, offsetof(MvHnswChunkTupleData, data) + len);
 }
 
 /* Initialize a page of the given kind */
@@ -324,11 +313,12 @@ MvHnswReadMeta(Relation index, MvHnswMetaPageData *meta)
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not a milvus_hnsw index",
 						RelationGetRelationName(index))));
-	if (meta->version != MV_HNSW_VERSION)
+	if (meta->version < MV_HNSW_MIN_VERSION || meta->version > MV_HNSW_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("milvus_hnsw index \"%s\" has version %u, expected %d",
-						RelationGetRelationName(index), meta->version, MV_HNSW_VERSION),
+				 errmsg("milvus_hnsw index \"%s\" has version %u, expected %d to %d",
+						RelationGetRelationName(index), meta->version, MV_HNSW_MIN_VERSION,
+						MV_HNSW_VERSION),
 				 errhint("REINDEX it.")));
 }
 
@@ -513,9 +503,9 @@ report_bad_pointer(Relation index, ItemPointer tid, const char *what)
 			 errhint("REINDEX it; milvus_hnsw_verify() lists what is wrong.")));
 }
 
-/* The tuple a TID points to on a locked page, or NULL if there is none */
+/* The tuple a TID points to on a locked page (and its length), or NULL if there is none */
 static Item
-tuple_at(Page page, ItemPointer tid, uint8 type)
+tuple_at(Page page, ItemPointer tid, uint8 type, Size *len)
 {
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
 	ItemId		iid;
@@ -529,6 +519,8 @@ tuple_at(Page page, ItemPointer tid, uint8 type)
 	item = PageGetItem(page, iid);
 	if (*(uint8 *) item != type)
 		return NULL;
+	if (len != NULL)
+		*len = ItemIdGetLength(iid);
 	return item;
 }
 
@@ -540,8 +532,44 @@ tuple_at(Page page, ItemPointer tid, uint8 type)
 #endif
 
 /*
+ * Copy the rest of a chunked vector, from the chunk at first on, into value,
+ * which holds its first have bytes.  Chunks are never changed once written,
+ * so no lock is held from one to the next.
+ */
+static void
+read_chunks(MvHnswGraph *g, ItemPointerData first, Pointer value, Size have)
+{
+	Size		total = VARSIZE(value);
+	ItemPointerData tid = first;
+
+	while (have < total)
+	{
+		Buffer		buf;
+		MvHnswChunkTuple ctup;
+		Size		len = 0;
+
+		if (!ItemPointerIsValid(&tid))
+			report_bad_pointer(g->index, &tid, "vector chunk");
+		buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&tid));
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		ctup = (MvHnswChunkTuple) tuple_at(BufferGetPage(buf), &tid, MV_HNSW_CHUNK_TUPLE, &len);
+		if (ctup == NULL || ctup->len == 0 || ctup->len > total - have ||
+			offsetof(MvHnswChunkTupleData, data) + ctup->len > len)
+		{
+			UnlockReleaseBuffer(buf);
+			report_bad_pointer(g->index, &tid, "vector chunk");
+		}
+		memcpy(value + have, ctup->data, ctup->len);
+		have += ctup->len;
+		tid = ctup->next;
+		UnlockReleaseBuffer(buf);
+	}
+}
+
+/*
  * Read an element tuple from a pinned buffer into a new element, measuring
- * it against the query; the buffer is released.
+ * it against the query; the buffer is released.  A chunked vector is put
+ * together first, after the buffer is released.
  */
 static MvHnswElement *
 load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
@@ -549,10 +577,11 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 	Page		page;
 	MvHnswElementTuple etup;
 	MvHnswElement *e;
+	Size		len = 0;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	etup = (MvHnswElementTuple) tuple_at(page, tid, MV_HNSW_ELEMENT_TUPLE);
+	etup = (MvHnswElementTuple) tuple_at(page, tid, MV_HNSW_ELEMENT_TUPLE, &len);
 	if (etup == NULL)
 	{
 		UnlockReleaseBuffer(buf);
@@ -570,6 +599,39 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 		if (!ItemPointerIsValid(&etup->heaptids[i]))
 			break;
 		e->heaptids[e->nheaptids++] = etup->heaptids[i];
+	}
+	if (etup->flags & MV_HNSW_ELEMENT_CHUNKED)
+	{
+		MvHnswChunkRef ref;
+		Pointer		prefix = etup->data + sizeof(MvHnswChunkRef);
+		Pointer		value;
+
+		memcpy(&ref, etup->data, sizeof(ref));
+		if (ref.len < VARHDRSZ || ref.len >= VARSIZE(prefix) ||
+			offsetof(MvHnswElementTupleData, data) + sizeof(ref) + ref.len > len)
+		{
+			UnlockReleaseBuffer(buf);
+			report_bad_pointer(g->index, tid, "element");
+		}
+		if (g->query == NULL && !g->keepValues)
+		{
+			/* only its links are wanted: leave the chunks unread */
+			UnlockReleaseBuffer(buf);
+			g->loaded++;
+			return e;
+		}
+		value = MemoryContextAlloc(g->ctx, VARSIZE(prefix));
+		memcpy(value, prefix, ref.len);
+		UnlockReleaseBuffer(buf);
+		read_chunks(g, ref.next, value, ref.len);
+		if (g->query != NULL)
+			e->qdist = MvHnswDistance(&g->dist, g->query, value);
+		if (g->keepValues)
+			MvHnswSetElementValue(e, value);
+		else
+			pfree(value);
+		g->loaded++;
+		return e;
 	}
 	if (g->query != NULL)
 		e->qdist = MvHnswDistance(&g->dist, g->query, etup->data);
@@ -706,7 +768,7 @@ MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc, ItemPointerData
 	buf = MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	ntup = (MvHnswNeighborTuple) tuple_at(page, &e->neighbortid, MV_HNSW_NEIGHBOR_TUPLE);
+	ntup = (MvHnswNeighborTuple) tuple_at(page, &e->neighbortid, MV_HNSW_NEIGHBOR_TUPLE, NULL);
 	if (ntup == NULL || ntup->count != (e->level + 2) * g->m)
 	{
 		UnlockReleaseBuffer(buf);

@@ -15,7 +15,8 @@
  * search per element, which is what makes pgvector's vacuum slow.  Links an
  * insert added meanwhile are kept.  Pass 3 walks layer 0 from the entry
  * point and links the few live elements it does not reach.  Every
- * page change is one GenericXLog record.  Tombstones' space is not reused yet.
+ * page change is one GenericXLog record.  Tombstones' space is not reused yet,
+ * nor their vectors' chunk tuples, which every page scan here passes over.
  */
 #include "postgres.h"
 

@@ -5,7 +5,9 @@
  *
  * It reads every page once into a map of tuples, then checks: the metapage
  * (magic, version, options, entry point), page ids and the page chain, and
- * for every element its heap TIDs against its deleted flag, its neighbour
+ * for every element its heap TIDs against its deleted flag, the chunk chain
+ * of a split vector (chunk tuples on no other chain, lengths adding up; a
+ * chunk on no chain is an insert's crash leak, not reported), its neighbour
  * tuple (exists, belongs to it alone, has (level + 2) * m slots) and every
  * link (points at an element that reaches that layer, not itself, not twice).
  * Links to tombstones are allowed: vacuum repairs them as it can, and the
@@ -46,7 +48,11 @@ typedef struct VerifyItem
 	ItemPointerData neighbortid;
 	int			count;			/* neighbour tuple slots */
 	ItemPointerData *links;		/* neighbour tuple: copies of its slots */
-	bool		owned;			/* neighbour tuple: some element points at it */
+	bool		owned;			/* neighbour or chunk tuple: something points at it */
+	bool		chunked;		/* element: its vector goes on in chunks */
+	Size		vallen;			/* chunked element: vector bytes in all */
+	Size		chunklen;		/* chunked element or chunk: vector bytes it holds */
+	ItemPointerData chunknext;	/* chunked element or chunk: the next chunk */
 } VerifyItem;
 
 typedef struct VerifyState
@@ -54,6 +60,7 @@ typedef struct VerifyState
 	Tuplestorestate *tupstore;
 	TupleDesc	tupdesc;
 	int			problems;
+	uint32		version;		/* the metapage's */
 } VerifyState;
 
 static void
@@ -151,13 +158,38 @@ read_page(VerifyState *vs, Relation index, BlockNumber blkno, HTAB *items,
 		vi->links = NULL;
 		vi->owned = false;
 		vi->reached = false;
+		vi->chunked = false;
 		if (vi->type == MV_HNSW_ELEMENT_TUPLE)
 		{
 			MvHnswElementTuple etup = (MvHnswElementTuple) item;
 			bool		ended = false;
+			MvHnswChunkRef ref;
 
-			if (len < MV_HNSW_ELEMENT_TUPLE_SIZE(VARHDRSZ) ||
-				len < MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(etup->data)))
+			if (etup->flags & ~MV_HNSW_ELEMENT_CHUNKED)
+				problem(vs, "element (%u,%u) has unknown flags 0x%04x", blkno, off, etup->flags);
+			if (etup->flags & MV_HNSW_ELEMENT_CHUNKED)
+			{
+				Size		head = offsetof(MvHnswElementTupleData, data) + sizeof(ref);
+
+				if (len >= head)
+					memcpy(&ref, etup->data, sizeof(ref));
+				if (len < head + VARHDRSZ || ref.len < VARHDRSZ || len < head + ref.len)
+				{
+					problem(vs, "chunked element (%u,%u) is %zu bytes, too short for its vector prefix",
+							blkno, off, len);
+					vi->type = 0;
+					continue;
+				}
+				if (vs->version < 2)
+					problem(vs, "element (%u,%u) is chunked in a version %u index",
+							blkno, off, vs->version);
+				vi->chunked = true;
+				vi->chunklen = ref.len;
+				vi->chunknext = ref.next;
+				vi->vallen = VARSIZE(etup->data + sizeof(ref));
+			}
+			else if (len < MV_HNSW_ELEMENT_TUPLE_SIZE(VARHDRSZ) ||
+					 len < MV_HNSW_ELEMENT_TUPLE_SIZE(VARSIZE(etup->data)))
 			{
 				problem(vs, "element (%u,%u) is %zu bytes, too short for its vector", blkno, off, len);
 				vi->type = 0;
@@ -196,13 +228,67 @@ read_page(VerifyState *vs, Relation index, BlockNumber blkno, HTAB *items,
 			vi->links = palloc(sizeof(ItemPointerData) * Max(ntup->count, 1));
 			memcpy(vi->links, ntup->indextids, sizeof(ItemPointerData) * ntup->count);
 		}
+		else if (vi->type == MV_HNSW_CHUNK_TUPLE)
+		{
+			MvHnswChunkTuple ctup = (MvHnswChunkTuple) item;
+
+			if (len < offsetof(MvHnswChunkTupleData, data) ||
+				len < offsetof(MvHnswChunkTupleData, data) + ctup->len || ctup->len == 0)
+			{
+				problem(vs, "chunk tuple (%u,%u) is %zu bytes, not right for its %zu vector bytes",
+						blkno, off, len, len < offsetof(MvHnswChunkTupleData, data) ? 0 : (Size) ctup->len);
+				vi->type = 0;
+				continue;
+			}
+			vi->chunklen = ctup->len;
+			vi->chunknext = ctup->next;
+		}
 		else
 			problem(vs, "item (%u,%u) has unknown type %d", blkno, off, vi->type);
 	}
 	UnlockReleaseBuffer(buf);
 }
 
-/* Check one element, its neighbour tuple and its links */
+/*
+ * Check the chunk chain of a chunked element: chunk tuples, each on no other
+ * chain (so no loop), holding its vector's length exactly.  Chunks no element
+ * points at are not reported: an insert that crashed leaves them, unused.
+ */
+static void
+check_chunks(VerifyState *vs, HTAB *items, VerifyItem *e)
+{
+	Size		have = e->chunklen;
+	ItemPointerData t = e->chunknext;
+
+	while (have < e->vallen)
+	{
+		VerifyItem *c = ItemPointerIsValid(&t) ? lookup(items, &t) : NULL;
+
+		if (c == NULL || c->type != MV_HNSW_CHUNK_TUPLE)
+		{
+			problem(vs, "vector of element (%u,%u) goes on at (%u,%u), which is not a chunk tuple",
+					TID_ARGS(&e->tid), TID_ARGS(&t));
+			return;
+		}
+		if (c->owned)
+		{
+			problem(vs, "chunk tuple (%u,%u) of element (%u,%u) is on another chain, or its chain loops",
+					TID_ARGS(&t), TID_ARGS(&e->tid));
+			return;
+		}
+		c->owned = true;
+		have += c->chunklen;
+		t = c->chunknext;
+	}
+	if (have != e->vallen)
+		problem(vs, "chunks of element (%u,%u) hold %zu vector bytes, its vector has %zu",
+				TID_ARGS(&e->tid), have, e->vallen);
+	else if (ItemPointerIsValid(&t))
+		problem(vs, "last chunk of element (%u,%u) links on to (%u,%u)",
+				TID_ARGS(&e->tid), TID_ARGS(&t));
+}
+
+/* Check one element, its vector chunks, its neighbour tuple and its links */
 static void
 check_element(VerifyState *vs, HTAB *items, VerifyItem *e, int m, int maxlevel)
 {
@@ -219,6 +305,8 @@ check_element(VerifyState *vs, HTAB *items, VerifyItem *e, int m, int maxlevel)
 		problem(vs, "live element (%u,%u) has no heap TID", TID_ARGS(tid));
 	if (!e->heaptidsPacked)
 		problem(vs, "element (%u,%u) has a gap in its heap TIDs", TID_ARGS(tid));
+	if (e->chunked)
+		check_chunks(vs, items, e);
 
 	n = ItemPointerIsValid(&e->neighbortid) ? lookup(items, &e->neighbortid) : NULL;
 	if (n == NULL || n->type != MV_HNSW_NEIGHBOR_TUPLE)
@@ -370,13 +458,15 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 				opaque->flags);
 	UnlockReleaseBuffer(metabuf);
 
-	if (meta.magic != MV_HNSW_MAGIC || meta.version != MV_HNSW_VERSION)
+	if (meta.magic != MV_HNSW_MAGIC || meta.version < MV_HNSW_MIN_VERSION ||
+		meta.version > MV_HNSW_VERSION)
 	{
-		problem(&vs, "metapage has magic 0x%08x version %u, expected 0x%08x version %d",
-				meta.magic, meta.version, MV_HNSW_MAGIC, MV_HNSW_VERSION);
+		problem(&vs, "metapage has magic 0x%08x version %u, expected 0x%08x version %d to %d",
+				meta.magic, meta.version, MV_HNSW_MAGIC, MV_HNSW_MIN_VERSION, MV_HNSW_VERSION);
 		relation_close(index, lockmode);
 		return (Datum) 0;
 	}
+	vs.version = meta.version;
 	if (meta.m < MV_HNSW_MIN_M || meta.m > MV_HNSW_MAX_M)
 	{
 		problem(&vs, "metapage has m = %d, outside %d..%d", meta.m, MV_HNSW_MIN_M, MV_HNSW_MAX_M);
