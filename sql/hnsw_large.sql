@@ -62,6 +62,15 @@ CREATE INDEX hl_784_idx ON hl_784 USING milvus_hnsw (v floatvector_l2_ops);
 SELECT pg_relation_size('hl_784_idx') <= 1.2 * 600 * 784 * 4 AS packed;
 SELECT * FROM milvus_hnsw_verify('hl_784_idx', true);
 SELECT qid, hnsw_vs_exact('hl_784', 'v', '<->', row_vector('hl_784', qid), 10) FROM (VALUES (4), (444)) q(qid);
+-- the exact pass that ends a bounded filtered scan reads whole and split
+-- vectors alike: rows far from the query, past a bound of 20 elements
+SET milvus.hnsw_ef_search = 10;
+SET milvus.hnsw_max_scan_tuples = 20;
+SET client_min_messages = warning;
+SELECT qid, hnsw_vs_exact('hl_784', 'v', '<->', row_vector('hl_784', qid), 10, 'id > 590') FROM (VALUES (4), (444)) q(qid);
+RESET client_min_messages;
+RESET milvus.hnsw_max_scan_tuples;
+SET milvus.hnsw_ef_search = 1000;
 DROP TABLE hl_784;
 
 --

@@ -246,35 +246,75 @@ exact_item_cmp(const void *a, const void *b)
 	return (da > db) - (da < db);
 }
 
+/* The rows of one pass so far: at most 2 * cap, trimmed to the nearest cap */
+typedef struct MvHnswExactPass
+{
+	MvHnswExactItem *items;
+	int			nitems;
+	int			cap;
+	float		limit;			/* farther than the cap-th kept: not needed */
+} MvHnswExactPass;
+
+/* Offer an element's rows (its distance and heap TIDs) to the pass */
+static void
+exact_offer(MvHnswScanOpaque so, MvHnswExactPass *pass, float distance,
+			ItemPointerData *heaptids, int nheaptids)
+{
+	if (distance > pass->limit)
+		return;
+	for (int t = 0; t < nheaptids && ItemPointerIsValid(&heaptids[t]); t++)
+	{
+		if (MvHnswCacheLookup(so->returned, &heaptids[t]) != NULL)
+			continue;
+		if (distance < so->lastDistance)
+		{
+			so->skipped++;
+			continue;
+		}
+		pass->items[pass->nitems].distance = distance;
+		pass->items[pass->nitems].heaptid = heaptids[t];
+		if (++pass->nitems == 2 * pass->cap)
+		{
+			/* keep the nearest cap; what is farther can wait for a later pass */
+			qsort(pass->items, pass->nitems, sizeof(MvHnswExactItem), exact_item_cmp);
+			pass->nitems = pass->cap;
+			pass->limit = pass->items[pass->cap - 1].distance;
+			so->exactMore = true;
+		}
+	}
+}
+
 /*
  * One exact pass: every live element of the index, measured against the
  * query; keep the rows not returned yet and no nearer than the last one
  * returned, the nearest `cap` of them, sorted.  Returns whether any was kept.
+ * A whole vector is measured on its page, under the buffer lock; a split one
+ * is loaded (its chunks read) after the lock is released.
  */
 static bool
 exact_pass(IndexScanDesc scan)
 {
 	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
 	Relation	index = scan->indexRelation;
+	MvHnswGraph *g = so->graph;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	int			cap = Max(1024, (int) Min((Size) work_mem * 1024 / sizeof(MvHnswExactItem),
-										   (Size) MaxAllocSize / sizeof(MvHnswExactItem) / 2));
-	MvHnswExactItem *items = palloc(sizeof(MvHnswExactItem) * 2 * cap);
-	int			nitems = 0;
-	float		limit = INFINITY;	/* farther than the cap-th kept: not needed */
-	MemoryContext pagectx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw exact pass",
+	MvHnswExactPass pass;
+	MemoryContext loadctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw exact pass",
 												  ALLOCSET_DEFAULT_SIZES);
-	MvHnswGraph *g;
-	OffsetNumber *offsets = palloc(sizeof(OffsetNumber) * MaxOffsetNumber);
+	OffsetNumber *split = palloc(sizeof(OffsetNumber) * MaxOffsetNumber);
 
+	pass.cap = Max(1024, (int) Min((Size) work_mem * 1024 / sizeof(MvHnswExactItem),
+								   (Size) MaxAllocSize / sizeof(MvHnswExactItem) / 2));
+	pass.items = palloc(sizeof(MvHnswExactItem) * 2 * pass.cap);
+	pass.nitems = 0;
+	pass.limit = INFINITY;
 	so->exactMore = false;
 	so->skipped = 0;			/* this pass counts every row left behind */
 	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
 		Buffer		buf = MvHnswReadBuffer(index, blkno);
 		Page		page;
-		int			noffsets = 0;
-		MemoryContext oldctx;
+		int			nsplit = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -286,64 +326,53 @@ exact_pass(IndexScanDesc scan)
 			{
 				MvHnswElementTuple etup = (MvHnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
 
-				if (etup->type == MV_HNSW_ELEMENT_TUPLE && !etup->deleted)
-					offsets[noffsets++] = off;
+				if (etup->type != MV_HNSW_ELEMENT_TUPLE || etup->deleted)
+					continue;
+				if (etup->flags & MV_HNSW_ELEMENT_CHUNKED)
+					split[nsplit++] = off;
+				else
+					exact_offer(so, &pass, MvHnswDistance(&g->dist, g->query, etup->data),
+								etup->heaptids, MV_HNSW_HEAPTIDS);
 			}
 		}
 		UnlockReleaseBuffer(buf);
 
-		oldctx = MemoryContextSwitchTo(pagectx);
-		g = MvHnswGraphCreate(index, true, pagectx, false, so->graph->m, 0);
-		g->query = so->graph->query;
-		for (int i = 0; i < noffsets; i++)
+		if (nsplit > 0)
 		{
-			ItemPointerData tid;
-			MvHnswElement *e;
+			MvHnswGraph *lg;
+			MemoryContext oldctx = MemoryContextSwitchTo(loadctx);
 
-			ItemPointerSet(&tid, blkno, offsets[i]);
-			e = MvHnswLoadElement(g, &tid);
-			if (e->deleted || e->qdist > limit)
-				continue;
-			for (int t = 0; t < e->nheaptids; t++)
+			lg = MvHnswGraphCreate(index, true, loadctx, false, g->m, 0);
+			lg->query = g->query;
+			for (int i = 0; i < nsplit; i++)
 			{
-				if (MvHnswCacheLookup(so->returned, &e->heaptids[t]) != NULL)
-					continue;
-				if (e->qdist < so->lastDistance)
-				{
-					so->skipped++;
-					continue;
-				}
-				items[nitems].distance = e->qdist;
-				items[nitems].heaptid = e->heaptids[t];
-				nitems++;
-				if (nitems == 2 * cap)
-				{
-					/* keep the nearest cap; what is farther can wait for a later pass */
-					qsort(items, nitems, sizeof(MvHnswExactItem), exact_item_cmp);
-					nitems = cap;
-					limit = items[cap - 1].distance;
-					so->exactMore = true;
-				}
-			}
-		}
-		MemoryContextSwitchTo(oldctx);
-		MemoryContextReset(pagectx);
-	}
-	MemoryContextDelete(pagectx);
-	pfree(offsets);
+				ItemPointerData tid;
+				MvHnswElement *e;
 
-	qsort(items, nitems, sizeof(MvHnswExactItem), exact_item_cmp);
-	if (nitems > cap)
+				ItemPointerSet(&tid, blkno, split[i]);
+				e = MvHnswLoadElement(lg, &tid);
+				if (!e->deleted)
+					exact_offer(so, &pass, e->qdist, e->heaptids, e->nheaptids);
+			}
+			MemoryContextSwitchTo(oldctx);
+			MemoryContextReset(loadctx);
+		}
+	}
+	MemoryContextDelete(loadctx);
+	pfree(split);
+
+	qsort(pass.items, pass.nitems, sizeof(MvHnswExactItem), exact_item_cmp);
+	if (pass.nitems > pass.cap)
 	{
-		nitems = cap;
+		pass.nitems = pass.cap;
 		so->exactMore = true;
 	}
 	if (so->exactItems)
 		pfree(so->exactItems);
-	so->exactItems = items;
-	so->nexact = nitems;
+	so->exactItems = pass.items;
+	so->nexact = pass.nitems;
 	so->exactPos = 0;
-	return nitems > 0;
+	return pass.nitems > 0;
 }
 
 /* The next row of the exact pass (passes again while rows were left out) */
