@@ -550,7 +550,7 @@ read_chunks(MvHnswGraph *g, ItemPointerData first, Pointer value, Size have)
 
 		if (!ItemPointerIsValid(&tid))
 			report_bad_pointer(g->index, &tid, "vector chunk");
-		buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&tid));
+		buf = MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(&tid));
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		ctup = (MvHnswChunkTuple) tuple_at(BufferGetPage(buf), &tid, MV_HNSW_CHUNK_TUPLE, &len);
 		if (ctup == NULL || ctup->len == 0 || ctup->len > total - have ||
