@@ -399,8 +399,16 @@ extern MvHnswCache *MvHnswCacheCreate(MemoryContext ctx);
 extern struct MvHnswElement *MvHnswCacheLookup(MvHnswCache *cache, ItemPointer tid);
 extern void MvHnswCacheInsert(MvHnswCache *cache, ItemPointer tid, struct MvHnswElement *element);
 
+/* A hint to the CPU: this memory is about to be read */
+#if defined(__GNUC__) || defined(__clang__)
+#define mv_prefetch(addr)	__builtin_prefetch(addr)
+#else
+#define mv_prefetch(addr)	((void) 0)
+#endif
+
 /* hnswbuffer.c */
 extern Buffer MvHnswReadBuffer(Relation index, BlockNumber blkno);
+extern void MvHnswPrefetchBuffer(Relation index, BlockNumber blkno);
 
 /* hnswutils.c */
 extern void MvHnswInitDist(MvHnswDist *dist, Relation index);

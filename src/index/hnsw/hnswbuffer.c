@@ -11,12 +11,18 @@
  * directly if it still holds the page (it checks the buffer's tag under the
  * buffer header lock, so a stale guess only costs the ordinary lookup).
  *
+ * Before pinning a batch of pages, a walk asks MvHnswPrefetchBuffer to start
+ * loading the buffer headers and page headers of the buffers the map
+ * remembers, so that their cache misses overlap instead of coming one
+ * after the other (the header's spinlock was 9% of a query in perf).
+ *
  * The map lives in the index's relcache entry (rd_amcache, in rd_indexcxt):
  * PostgreSQL frees it whenever the entry is rebuilt, and a new relfilenode
  * (REINDEX, TRUNCATE) never matches an old buffer's tag.
  */
 #include "postgres.h"
 
+#include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -80,4 +86,24 @@ MvHnswReadBuffer(Relation index, BlockNumber blkno)
 	buf = ReadBuffer(index, blkno);
 	recent_buffers(index, blkno)->buffers[blkno] = buf;
 	return buf;
+}
+
+/*
+ * Start loading into the CPU cache what pinning blkno will touch first: the
+ * buffer header and the page's first bytes, for the buffer the map remembers
+ * (nothing if it remembers none).  Only a hint: no pin, no lock.
+ */
+void
+MvHnswPrefetchBuffer(Relation index, BlockNumber blkno)
+{
+	MvHnswRecentBuffers *map = (MvHnswRecentBuffers *) index->rd_amcache;
+	Buffer		buf;
+
+	if (map == NULL || blkno >= map->nblocks)
+		return;
+	buf = map->buffers[blkno];
+	if (buf <= 0)				/* unknown, or a local buffer */
+		return;
+	mv_prefetch(GetBufferDescriptor(buf - 1));
+	mv_prefetch(BufferGetBlock(buf));
 }

@@ -524,12 +524,6 @@ tuple_at(Page page, ItemPointer tid, uint8 type, Size *len)
 	return item;
 }
 
-/* A hint to the CPU: this memory is about to be read */
-#if defined(__GNUC__) || defined(__clang__)
-#define mv_prefetch(addr)	__builtin_prefetch(addr)
-#else
-#define mv_prefetch(addr)	((void) 0)
-#endif
 
 /*
  * Copy the rest of a chunked vector, from the chunk at first on, into value,
@@ -699,6 +693,8 @@ get_elements(MvHnswGraph *g, ItemPointerData *tids, int n, MvHnswElement **out)
 	if (npending == 0)
 		return;
 
+	for (int i = 0; i < npending; i++)
+		MvHnswPrefetchBuffer(g->index, ItemPointerGetBlockNumber(&pending[i]));
 	for (int i = 0; i < npending; i++)
 	{
 		Page		page;
