@@ -408,7 +408,7 @@ extern void MvHnswCacheInsert(MvHnswCache *cache, ItemPointer tid, struct MvHnsw
 
 /* hnswbuffer.c */
 extern Buffer MvHnswReadBuffer(Relation index, BlockNumber blkno);
-extern void MvHnswPrefetchBuffer(Relation index, BlockNumber blkno);
+extern void MvHnswPrefetchItem(Relation index, ItemPointer tid);
 
 /* hnswutils.c */
 extern void MvHnswInitDist(MvHnswDist *dist, Relation index);

@@ -694,7 +694,7 @@ get_elements(MvHnswGraph *g, ItemPointerData *tids, int n, MvHnswElement **out)
 		return;
 
 	for (int i = 0; i < npending; i++)
-		MvHnswPrefetchBuffer(g->index, ItemPointerGetBlockNumber(&pending[i]));
+		MvHnswPrefetchItem(g->index, &pending[i]);
 	for (int i = 0; i < npending; i++)
 	{
 		Page		page;
@@ -876,6 +876,9 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 		nfresh = 0;
 		if (g->ondisk)
 		{
+			/* the next to expand is often the nearest still waiting */
+			if (C.length > 0)
+				MvHnswPrefetchItem(g->index, &MvHnswHeapTop(&C)->element->neighbortid);
 			n = MvHnswLoadNeighborTids(g, c.element, lc, tids);
 			get_elements(g, tids, n, loaded);
 			for (int i = 0; i < n; i++)
