@@ -1,7 +1,7 @@
 /*
  * hnswvacuum.c
  *		Vacuum a milvus_hnsw index: drop dead heap TIDs, turn emptied elements
- *		into tombstones, and repair the links around them.
+ *		into tombstones, repair the links around them, and free their slots.
  *
  * Pass 1 reads every graph page once, asks the callback about each heap TID
  * and rewrites the elements that lost some; an element left with none becomes
@@ -14,9 +14,12 @@
  * tombstones, a few hops), chosen by the same heuristic as inserts.  No graph
  * search per element, which is what makes pgvector's vacuum slow.  Links an
  * insert added meanwhile are kept.  Pass 3 walks layer 0 from the entry
- * point and links the few live elements it does not reach.  Every
- * page change is one GenericXLog record.  Tombstones' space is not reused yet,
- * nor their vectors' chunk tuples, which every page scan here passes over.
+ * point and links the few live elements it does not reach.  Pass 4 marks the
+ * tombstones free, for inserts to reuse (hnswinsert.c), and points the
+ * metapage's hint at the lowest page holding free slots.  Tombstones a vacuum
+ * left unfreed (it stopped) go through passes 2 and 4 of the next one.  Every
+ * page change is one GenericXLog record.  Chunk tuples of freed vectors are
+ * not reused; every page scan here passes over them.
  */
 #include "postgres.h"
 
