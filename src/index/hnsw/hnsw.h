@@ -138,7 +138,8 @@ typedef struct MvHnswMetaPageData
 	int16		entryLevel;		/* -1 when the graph is empty */
 	BlockNumber insertPage;		/* last graph page: new elements go here */
 	uint64		elements;		/* element tuples written, tombstones included */
-	uint64		deleted;		/* tombstones and free slots */
+	uint64		deleted;		/* tombstones and free slots (low after a crash
+								 * in vacuum's pass 1; nothing reads it) */
 	/* growing segment: reserved, InvalidBlockNumber / 0 until it exists */
 	BlockNumber growingHead;
 	BlockNumber growingTail;

@@ -266,7 +266,9 @@ reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
 				 RelationGetRelationName(index));
 
 		meta->reused++;
-		meta->deleted--;
+		/* low after a crash between vacuum's pass 1 and its count: never wrap */
+		if (meta->deleted > 0)
+			meta->deleted--;
 		meta->freeBlkno = newhint;
 		if (!BlockNumberIsValid(meta->entryBlkno) || level > meta->entryLevel)
 		{
