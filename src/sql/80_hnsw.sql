@@ -55,9 +55,12 @@ CREATE FUNCTION milvus_hnsw_verify(index regclass, reachability boolean DEFAULT 
     RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'milvus_hnsw_verify' LANGUAGE C STRICT;
 
--- What an index holds: pages, elements, tombstones among them, heap TIDs
--- (rows), the entry point's level (-1 when empty) and how it was built.
+-- What an index holds: pages, elements, tombstones among them (free slots
+-- included), heap TIDs (rows), the entry point's level (-1 when empty), how
+-- it was built, the free slots vacuum left for inserts to reuse, and how many
+-- slots inserts have reused since the index was built.
 CREATE FUNCTION milvus_hnsw_stats(index regclass,
     OUT pages bigint, OUT elements bigint, OUT tombstones bigint, OUT heap_tids bigint,
-    OUT entry_level integer, OUT m integer, OUT ef_construction integer, OUT dimensions integer)
+    OUT entry_level integer, OUT m integer, OUT ef_construction integer, OUT dimensions integer,
+    OUT free_slots bigint, OUT reused bigint)
     AS 'MODULE_PATHNAME', 'milvus_hnsw_stats' LANGUAGE C STRICT;

@@ -2,7 +2,8 @@
 # and during VACUUM leaves a milvus_hnsw index that verifies clean and finds
 # every committed row; an unlogged table's index comes back empty and usable.
 # Inserts of vectors larger than a page (chunks first, the element last, in
-# separate WAL records) are crashed too.
+# separate WAL records) are crashed too, and so are inserts that reuse the
+# slots a VACUUM freed.
 use strict;
 use warnings;
 
@@ -83,23 +84,31 @@ $node->stop('immediate');
 $node->start;
 check('crash after inserts');
 
-# Crash while a session inserts, one row per transaction: into t, and into
-# w, whose vectors go on in chunks.
+# Crash while a session inserts into $tab one row per transaction, from id
+# $from on, once more than $enough have committed; check they are there.
 my ($out, $err) = ('', '');
 my $h;
-for my $spec ([ 't', 'vec', 300 ], [ 'w', 'widevec', 60 ])
+
+sub crash_while_inserting
 {
-    my ($tab, $fn, $enough) = @$spec;
+    my ($tab, $fn, $from, $enough, $what) = @_;
     $h = IPC::Run::start(
-        [ 'psql', '-X', '-d', $node->connstr('postgres'), '-c', "CALL ins('$tab', '$fn', 3001, 1000000)" ],
+        [ 'psql', '-X', '-d', $node->connstr('postgres'), '-c', "CALL ins('$tab', '$fn', $from, $from + 1000000)" ],
         '>', \$out, '2>', \$err);
-    $node->poll_query_until('postgres', "SELECT count(*) > $enough FROM $tab WHERE id > 3000")
+    $node->poll_query_until('postgres', "SELECT count(*) > $enough FROM $tab WHERE id >= $from")
       or die 'inserts did not start';
     $node->stop('immediate');
     $h->finish;
     $node->start;
-    ok($node->safe_psql('postgres', "SELECT count(*) FROM $tab WHERE id > 3000") > $enough,
-        "$tab: rows committed before the crash are there");
+    ok($node->safe_psql('postgres', "SELECT count(*) FROM $tab WHERE id >= $from") > $enough,
+        "$what: rows committed before the crash are there");
+}
+
+# Into t, and into w, whose vectors go on in chunks.
+for my $spec ([ 't', 'vec', 300 ], [ 'w', 'widevec', 60 ])
+{
+    my ($tab, $fn, $enough) = @$spec;
+    crash_while_inserting($tab, $fn, 3001, $enough, $tab);
     check("$tab: crash during inserts", $tab);
 }
 
@@ -147,6 +156,15 @@ $node->start;
 ok($node->safe_psql('postgres', "SELECT tombstones > 0 FROM milvus_hnsw_stats('t_idx')") eq 't',
     'the crash came after VACUUM had started on the index');
 check('crash during VACUUM');
+
+# Crash while a session inserts into the slots that VACUUM just freed.
+my $reused = $node->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('t_idx')");
+ok($node->safe_psql('postgres', "SELECT free_slots > 300 FROM milvus_hnsw_stats('t_idx')") eq 't',
+    'VACUUM left free slots');
+crash_while_inserting('t', 'vec', 2000001, 200, 'reuse');
+ok($node->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('t_idx')") > $reused + 200,
+    'reuse: the inserts took free slots');
+check('crash during inserts that reuse slots');
 
 # The unlogged table comes back empty, its index an empty graph that works.
 is($node->safe_psql('postgres', 'SELECT count(*) FROM u'), '0', 'unlogged table is empty');

@@ -36,9 +36,26 @@
  * inserts hold MV_HNSW_UPDATE_LOCK shared, or exclusively when they
  * may change the entry point; vacuum takes it exclusively to change the entry
  * point.  Buffer locks are taken one at a time, except when an element is
- * appended: metapage first, then the insert page, then new pages.  Deleted
- * elements stay as tombstones (vector and links kept), so a concurrent search
- * that reaches one can still walk through it; their space is not reused yet.
+ * appended or put in a free slot: metapage first, then the insert page or the
+ * free slot's page, then new pages or the slot's neighbour page.
+ *
+ * Space reuse.  Vacuum turns an element whose rows are all dead into a
+ * tombstone (MV_HNSW_TOMBSTONE: vector and links kept, so a search that
+ * reaches one still walks through it), repairs every live list that links to
+ * it, and only then marks it free (MV_HNSW_FREE); the metapage's freeBlkno
+ * points at the lowest page that may hold free slots.  An insert (under the
+ * metapage's exclusive lock, which serialises appends and reuse) overwrites a
+ * free, unchunked element of its own tuple size and level or above in place,
+ * shrinking its neighbour tuple to the new level, and bumps the version of
+ * both tuples.  Why that is safe: no live list links to a free slot, and
+ * inserts never pick a deleted element, so only tombstones' and free slots'
+ * lists (and the searches under way) lead to it; a search or insert that
+ * loaded the old element holds a consistent copy (old vector, no heap TIDs,
+ * deleted) and, when it reads the slot's neighbour tuple, sees a version
+ * other than its copy's and takes no links from it; a stale link that now
+ * leads to the new element is only a long link.  Vacuum never runs twice at
+ * once, and marks slots free only after waiting (under MV_HNSW_UPDATE_LOCK)
+ * for the inserts that may have linked to them before they were tombstones.
  */
 #ifndef MILVUS_INDEX_HNSW_H
 #define MILVUS_INDEX_HNSW_H
@@ -121,12 +138,15 @@ typedef struct MvHnswMetaPageData
 	int16		entryLevel;		/* -1 when the graph is empty */
 	BlockNumber insertPage;		/* last graph page: new elements go here */
 	uint64		elements;		/* element tuples written, tombstones included */
-	uint64		deleted;		/* tombstones */
+	uint64		deleted;		/* tombstones and free slots (low after a crash
+								 * in vacuum's pass 1; nothing reads it) */
 	/* growing segment: reserved, InvalidBlockNumber / 0 until it exists */
 	BlockNumber growingHead;
 	BlockNumber growingTail;
 	uint64		growingTuples;
-	uint32		reserved[8];
+	uint64		reused;			/* free slots inserts have reused, ever */
+	BlockNumber freeBlkno;		/* lowest page that may hold free slots; 0: none */
+	uint32		reserved[5];
 } MvHnswMetaPageData;
 
 typedef MvHnswMetaPageData *MvHnswMetaPage;
@@ -141,8 +161,8 @@ typedef struct MvHnswElementTupleData
 {
 	uint8		type;			/* MV_HNSW_ELEMENT_TUPLE */
 	uint8		level;
-	uint8		deleted;		/* a tombstone: no heap TIDs, still walkable */
-	uint8		version;		/* bumped when the slot is reused (not yet) */
+	uint8		deleted;		/* 0, MV_HNSW_TOMBSTONE or MV_HNSW_FREE */
+	uint8		version;		/* bumped when the slot is reused */
 	ItemPointerData heaptids[MV_HNSW_HEAPTIDS]; /* valid ones first */
 	ItemPointerData neighbortid;
 	uint16		flags;			/* MV_HNSW_ELEMENT_CHUNKED, else 0 */
@@ -150,6 +170,16 @@ typedef struct MvHnswElementTupleData
 } MvHnswElementTupleData;
 
 typedef MvHnswElementTupleData *MvHnswElementTuple;
+
+/*
+ * Values of deleted: no heap TIDs, still walkable.  A tombstone may still be
+ * linked from live lists; a free slot is not, and an insert may reuse it.
+ */
+#define MV_HNSW_TOMBSTONE			1
+#define MV_HNSW_FREE				2
+
+/* pages past the hint an insert looks at for a free slot */
+#define MV_HNSW_REUSE_LOOKAHEAD		8
 
 /* data holds an MvHnswChunkRef, then the first ref.len bytes of the vector */
 #define MV_HNSW_ELEMENT_CHUNKED		0x0001
@@ -175,7 +205,7 @@ typedef MvHnswChunkTupleData *MvHnswChunkTuple;
 typedef struct MvHnswNeighborTupleData
 {
 	uint8		type;			/* MV_HNSW_NEIGHBOR_TUPLE */
-	uint8		version;
+	uint8		version;		/* its element's */
 	uint16		count;			/* (level + 2) * m */
 	ItemPointerData indextids[FLEXIBLE_ARRAY_MEMBER];
 } MvHnswNeighborTupleData;

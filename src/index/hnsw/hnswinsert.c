@@ -7,7 +7,9 @@
  * HNSW's INSERT does, (4) appends its element and neighbour tuples and, if
  * need be, the new entry point in one WAL record, then (5) adds a link back
  * from each neighbour, one WAL record each: into a free slot, else in place of
- * the neighbour the heuristic would drop (a tombstone first).  A crash between
+ * the neighbour the heuristic would drop (a tombstone first).  In (4) a free
+ * element vacuum left, of the same tuple size and a level no lower, takes the
+ * new node in place (reuse_slot) before anything is appended.  A crash between
  * (4) and (5) leaves a valid graph with fewer links, never a broken one.  A
  * vector equal to an existing live element joins that element's heap TIDs.
  */
@@ -139,6 +141,160 @@ append_chunks(Relation index, Pointer value, Size inlen, bool building)
 }
 
 /*
+ * Put a new node into a free slot, if one fits: an unchunked free element of
+ * exactly esize bytes and of level or above, on the metapage's hint page or
+ * the few after it.  The element tuple is overwritten in place, its neighbour
+ * tuple shrunk to the new level, both with the next version, and the
+ * metapage updated, in one record.  Returns the slot's TID, or an invalid TID
+ * when none fits (the hint then moves past the pages that hold no free slot).
+ */
+static ItemPointerData
+reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
+		   MvHnswNeighborTuple ntup, Size nsize, int level)
+{
+	Buffer		metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	MvHnswMetaPage meta;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	BlockNumber hint;
+	BlockNumber newhint = 0;
+	BlockNumber blkno;
+	Buffer		buf = InvalidBuffer;
+	OffsetNumber slot = InvalidOffsetNumber;
+	ItemPointerData etid;
+
+	ItemPointerSetInvalid(&etid);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = MvHnswPageGetMeta(BufferGetPage(metabuf));
+	hint = meta->freeBlkno;
+	if (hint == 0 || hint >= nblocks)
+	{
+		UnlockReleaseBuffer(metabuf);
+		return etid;
+	}
+
+	for (blkno = hint; blkno < nblocks && blkno < hint + MV_HNSW_REUSE_LOOKAHEAD; blkno++)
+	{
+		Page		page;
+		int			nfree = 0;
+
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (!PageIsNew(page) && MvHnswPageGetOpaque(page)->flags == MV_HNSW_PAGE_GRAPH)
+		{
+			for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+				 off = OffsetNumberNext(off))
+			{
+				ItemId		iid = PageGetItemId(page, off);
+				MvHnswElementTuple old = (MvHnswElementTuple) PageGetItem(page, iid);
+
+				if (old->type != MV_HNSW_ELEMENT_TUPLE || old->deleted != MV_HNSW_FREE ||
+					(old->flags & MV_HNSW_ELEMENT_CHUNKED))
+					continue;
+				nfree++;
+				if (slot == InvalidOffsetNumber && ItemIdGetLength(iid) == esize &&
+					old->level >= level)
+					slot = off;
+			}
+		}
+		/* the lowest page with a free slot left after this insert */
+		if (newhint == 0 && nfree > (slot != InvalidOffsetNumber ? 1 : 0))
+			newhint = blkno;
+		if (slot != InvalidOffsetNumber)
+			break;
+		UnlockReleaseBuffer(buf);
+		buf = InvalidBuffer;
+	}
+	if (newhint == 0)
+	{
+		/* pages past the window may hold some: the next insert looks there */
+		if (slot != InvalidOffsetNumber)
+			newhint = blkno + 1;
+		else
+			newhint = blkno;
+		if (newhint >= nblocks)
+			newhint = 0;
+	}
+
+	if (slot != InvalidOffsetNumber)
+	{
+		MvHnswPageEdit edit;
+		Page		page;
+		MvHnswElementTuple old;
+		ItemPointerData ntid;
+		Buffer		nbuf;
+		Page		npage;
+		MvHnswNeighborTuple oldn;
+		uint8		version;
+
+		MvHnswEditStart(&edit, index, false);
+		meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+		page = MvHnswEditRegister(&edit, buf, false);
+		old = (MvHnswElementTuple) PageGetItem(page, PageGetItemId(page, slot));
+		ntid = old->neighbortid;
+		version = old->version + 1;
+		if (ItemPointerGetBlockNumber(&ntid) == blkno)
+		{
+			nbuf = buf;
+			npage = page;
+		}
+		else
+		{
+			nbuf = ReadBuffer(index, ItemPointerGetBlockNumber(&ntid));
+			LockBuffer(nbuf, BUFFER_LOCK_EXCLUSIVE);
+			npage = MvHnswEditRegister(&edit, nbuf, false);
+		}
+		oldn = NULL;
+		if (ItemPointerGetOffsetNumber(&ntid) <= PageGetMaxOffsetNumber(npage))
+			oldn = (MvHnswNeighborTuple) PageGetItem(npage, PageGetItemId(npage, ItemPointerGetOffsetNumber(&ntid)));
+		if (oldn == NULL || oldn->type != MV_HNSW_NEIGHBOR_TUPLE ||
+			oldn->count != (old->level + 2) * m)
+			elog(ERROR, "milvus_hnsw: free element (%u,%u) of \"%s\" has no neighbour tuple",
+				 blkno, slot, RelationGetRelationName(index));
+
+		ItemPointerSet(&etid, blkno, slot);
+		/* a search before the slot was freed may have picked it: no self link */
+		for (int i = 0; i < ntup->count; i++)
+			if (ItemPointerEquals(&ntup->indextids[i], &etid))
+				ItemPointerSetInvalid(&ntup->indextids[i]);
+		ntup->version = version;
+		etup->neighbortid = ntid;
+		etup->version = version;
+		memcpy(old, etup, esize);
+		if (!PageIndexTupleOverwrite(npage, ItemPointerGetOffsetNumber(&ntid), (Item) ntup, nsize))
+			elog(ERROR, "milvus_hnsw: failed to overwrite index item in \"%s\"",
+				 RelationGetRelationName(index));
+
+		meta->reused++;
+		/* low after a crash between vacuum's pass 1 and its count: never wrap */
+		if (meta->deleted > 0)
+			meta->deleted--;
+		meta->freeBlkno = newhint;
+		if (!BlockNumberIsValid(meta->entryBlkno) || level > meta->entryLevel)
+		{
+			meta->entryBlkno = blkno;
+			meta->entryOffno = slot;
+			meta->entryLevel = level;
+		}
+		MvHnswEditFinish(&edit);
+		if (nbuf != buf)
+			UnlockReleaseBuffer(nbuf);
+		UnlockReleaseBuffer(buf);
+	}
+	else if (newhint != hint)
+	{
+		MvHnswPageEdit edit;
+
+		MvHnswEditStart(&edit, index, false);
+		meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+		meta->freeBlkno = newhint;
+		MvHnswEditFinish(&edit);
+	}
+	UnlockReleaseBuffer(metabuf);
+	return etid;
+}
+
+/*
  * Append the element and neighbour tuples of a new node at the insert page
  * (or new pages), updating the metapage; returns the element's TID.  A
  * vector too large for a page goes first into chunks, and the element keeps
@@ -187,6 +343,18 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 	for (int lc = 0; lc <= level; lc++)
 		for (int i = 0; i < counts[lc]; i++)
 			ntup->indextids[MvHnswLayerStart(g->m, lc) + i] = layers[lc][i].element->tid;
+
+	/* a free slot of the same size, unless building or the vector is chunked */
+	if (!building && !(etup->flags & MV_HNSW_ELEMENT_CHUNKED))
+	{
+		etid = reuse_slot(index, g->m, etup, esize, ntup, nsize, level);
+		if (ItemPointerIsValid(&etid))
+		{
+			pfree(etup);
+			pfree(ntup);
+			return etid;
+		}
+	}
 
 	/* metapage first, then the insert page, then new pages */
 	lock_insert_page(&edit, index, building, &metabuf, &meta, &buf, &page);
@@ -323,7 +491,8 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	MvHnswEditStart(&edit, g->index, building);
 	page = MvHnswEditRegister(&edit, buf, false);
 	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&n->neighbortid)));
-	if (ntup->type == MV_HNSW_NEIGHBOR_TUPLE && ntup->count == (n->level + 2) * g->m)
+	if (ntup->type == MV_HNSW_NEIGHBOR_TUPLE && ntup->version == n->version &&
+		ntup->count == (n->level + 2) * g->m)
 	{
 		for (int i = 0; i < lm; i++)
 		{

@@ -280,6 +280,8 @@ MvHnswFillMetaPage(Page page, int dims, int m, int efConstruction)
 
 	MvHnswInitPage(page, MV_HNSW_PAGE_META);
 	meta = MvHnswPageGetMeta(page);
+	/* the layout is fixed: new fields come out of reserved */
+	StaticAssertStmt(sizeof(MvHnswMetaPageData) == 96, "milvus_hnsw metapage changed size");
 	memset(meta, 0, sizeof(MvHnswMetaPageData));
 	meta->magic = MV_HNSW_MAGIC;
 	meta->version = MV_HNSW_VERSION;
@@ -765,6 +767,12 @@ MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc, ItemPointerData
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	ntup = (MvHnswNeighborTuple) tuple_at(page, &e->neighbortid, MV_HNSW_NEIGHBOR_TUPLE, NULL);
+	/* the slot was reused since e was read: e's links are gone */
+	if (ntup != NULL && ntup->version != e->version)
+	{
+		UnlockReleaseBuffer(buf);
+		return 0;
+	}
 	if (ntup == NULL || ntup->count != (e->level + 2) * g->m)
 	{
 		UnlockReleaseBuffer(buf);

@@ -1,7 +1,7 @@
 /*
  * hnswvacuum.c
  *		Vacuum a milvus_hnsw index: drop dead heap TIDs, turn emptied elements
- *		into tombstones, and repair the links around them.
+ *		into tombstones, repair the links around them, and free their slots.
  *
  * Pass 1 reads every graph page once, asks the callback about each heap TID
  * and rewrites the elements that lost some; an element left with none becomes
@@ -14,9 +14,12 @@
  * tombstones, a few hops), chosen by the same heuristic as inserts.  No graph
  * search per element, which is what makes pgvector's vacuum slow.  Links an
  * insert added meanwhile are kept.  Pass 3 walks layer 0 from the entry
- * point and links the few live elements it does not reach.  Every
- * page change is one GenericXLog record.  Tombstones' space is not reused yet,
- * nor their vectors' chunk tuples, which every page scan here passes over.
+ * point and links the few live elements it does not reach.  Pass 4 marks the
+ * tombstones free, for inserts to reuse (hnswinsert.c), and points the
+ * metapage's hint at the lowest page holding free slots.  Tombstones a vacuum
+ * left unfreed (it stopped) go through passes 2 and 4 of the next one.  Every
+ * page change is one GenericXLog record.  Chunk tuples of freed vectors are
+ * not reused; every page scan here passes over them.
  */
 #include "postgres.h"
 
@@ -43,8 +46,9 @@ typedef struct MvHnswVacuumState
 	IndexBulkDeleteCallback callback;
 	void	   *callback_state;
 	BufferAccessStrategy bas;
-	HTAB	   *deleted;		/* TIDs tombstoned by this vacuum */
-	int64		ndeleted;
+	HTAB	   *deleted;		/* TIDs of the tombstones to repair and free */
+	int64		ndeleted;		/* tombstoned by this vacuum */
+	BlockNumber freeLow;		/* lowest page with a free slot before; 0: none */
 	ItemPointerData best;		/* highest live element seen */
 	int			bestLevel;
 	int			m;
@@ -91,8 +95,23 @@ remove_heap_tids(MvHnswVacuumState *vs, BlockNumber blkno)
 		int			nkeep = 0;
 		int			nremoved = 0;
 
-		if (etup->type != MV_HNSW_ELEMENT_TUPLE || etup->deleted)
+		if (etup->type != MV_HNSW_ELEMENT_TUPLE)
 			continue;
+		if (etup->deleted == MV_HNSW_FREE)
+		{
+			if (vs->freeLow == 0 && !(etup->flags & MV_HNSW_ELEMENT_CHUNKED))
+				vs->freeLow = blkno;
+			continue;
+		}
+		if (etup->deleted)
+		{
+			ItemPointerData tid;
+
+			/* left by a vacuum that stopped before freeing it: finish the job */
+			ItemPointerSet(&tid, blkno, off);
+			hash_search(vs->deleted, &tid, HASH_ENTER, NULL);
+			continue;
+		}
 		for (int i = 0; i < MV_HNSW_HEAPTIDS && ItemPointerIsValid(&etup->heaptids[i]); i++)
 		{
 			if (vs->callback(&etup->heaptids[i], vs->callback_state))
@@ -123,7 +142,7 @@ remove_heap_tids(MvHnswVacuumState *vs, BlockNumber blkno)
 			{
 				ItemPointerData tid;
 
-				etup->deleted = 1;
+				etup->deleted = MV_HNSW_TOMBSTONE;
 				ItemPointerSet(&tid, blkno, off);
 				hash_search(vs->deleted, &tid, HASH_ENTER, NULL);
 				vs->ndeleted++;
@@ -388,6 +407,7 @@ typedef struct MvHnswLayer0
 	ItemPointerData *tids;
 	ItemPointerData *neighbortids;
 	uint8	   *levels;
+	uint8	   *versions;
 	bool	   *live;
 	int		   *indegree;
 	int		   *links;			/* lm per element, -1 for none */
@@ -645,6 +665,7 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 	l0.tids = palloc(sizeof(ItemPointerData) * l0.capacity);
 	l0.neighbortids = palloc(sizeof(ItemPointerData) * l0.capacity);
 	l0.levels = palloc(sizeof(uint8) * l0.capacity);
+	l0.versions = palloc(sizeof(uint8) * l0.capacity);
 	l0.live = palloc(sizeof(bool) * l0.capacity);
 
 	/* every element, tombstones too: they are walkable */
@@ -678,11 +699,13 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 				l0.tids = repalloc_huge(l0.tids, sizeof(ItemPointerData) * l0.capacity);
 				l0.neighbortids = repalloc_huge(l0.neighbortids, sizeof(ItemPointerData) * l0.capacity);
 				l0.levels = repalloc_huge(l0.levels, sizeof(uint8) * l0.capacity);
+				l0.versions = repalloc_huge(l0.versions, sizeof(uint8) * l0.capacity);
 				l0.live = repalloc_huge(l0.live, sizeof(bool) * l0.capacity);
 			}
 			ItemPointerSet(&l0.tids[l0.n], blkno, off);
 			l0.neighbortids[l0.n] = etup->neighbortid;
 			l0.levels[l0.n] = etup->level;
+			l0.versions[l0.n] = etup->version;
 			l0.live[l0.n] = !etup->deleted;
 			me = hash_search(l0.map, &l0.tids[l0.n], HASH_ENTER, NULL);
 			me->num = l0.n;
@@ -712,6 +735,7 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 		tmp.tid = l0.tids[e];
 		tmp.neighbortid = l0.neighbortids[e];
 		tmp.level = l0.levels[e];
+		tmp.version = l0.versions[e];
 		n = MvHnswLoadNeighborTids(g, &tmp, 0, tids);
 		for (int i = 0; i < lm; i++)
 		{
@@ -765,6 +789,77 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 done:
 	MemoryContextSwitchTo(oldctx);
 	MemoryContextDelete(l0ctx);
+}
+
+static int
+tid_cmp(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+}
+
+/*
+ * Pass 4: mark the tombstones free, now that no live list links to them
+ * (pass 2 repaired every one that did, and inserts never link a deleted
+ * element), and point the metapage's hint at the lowest page with free slots.
+ */
+static void
+mark_free(MvHnswVacuumState *vs)
+{
+	long		n = hash_get_num_entries(vs->deleted);
+	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * Max(n, 1));
+	HASH_SEQ_STATUS seq;
+	ItemPointer tid;
+	long		i = 0;
+	BlockNumber low = vs->freeLow;
+	Buffer		metabuf;
+	MvHnswMetaPage meta;
+	BlockNumber hint;
+
+	hash_seq_init(&seq, vs->deleted);
+	while ((tid = hash_seq_search(&seq)) != NULL)
+		tids[i++] = *tid;
+	qsort(tids, n, sizeof(ItemPointerData), tid_cmp);
+
+	for (i = 0; i < n;)
+	{
+		BlockNumber blkno = ItemPointerGetBlockNumber(&tids[i]);
+		Buffer		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->bas);
+		MvHnswPageEdit edit;
+		Page		page;
+
+		delay_point(vs);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		MvHnswEditStart(&edit, vs->index, false);
+		page = MvHnswEditRegister(&edit, buf, false);
+		for (; i < n && ItemPointerGetBlockNumber(&tids[i]) == blkno; i++)
+		{
+			MvHnswElementTuple etup = (MvHnswElementTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&tids[i])));
+
+			if (etup->type != MV_HNSW_ELEMENT_TUPLE || etup->deleted != MV_HNSW_TOMBSTONE)
+				continue;
+			etup->deleted = MV_HNSW_FREE;
+			if (!(etup->flags & MV_HNSW_ELEMENT_CHUNKED) && (low == 0 || blkno < low))
+				low = blkno;
+		}
+		MvHnswEditFinish(&edit);
+		UnlockReleaseBuffer(buf);
+	}
+
+	/* inserts may have moved the hint meanwhile: only ever lower it */
+	metabuf = ReadBuffer(vs->index, MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	hint = MvHnswPageGetMeta(BufferGetPage(metabuf))->freeBlkno;
+	if (low != 0 && (hint == 0 || low < hint))
+	{
+		MvHnswPageEdit edit;
+
+		MvHnswEditStart(&edit, vs->index, false);
+		meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+		meta->freeBlkno = low;
+		MvHnswEditFinish(&edit);
+	}
+	UnlockReleaseBuffer(metabuf);
+	pfree(tids);
 }
 
 /*
@@ -830,7 +925,13 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 	repair_entry_point(&vs);
 
-	if (vs.ndeleted > 0)
+	/*
+	 * Every insert that could link to a new tombstone has finished (the entry
+	 * point repair waited for them), some on pages added since: repair those
+	 * too.
+	 */
+	nblocks = RelationGetNumberOfBlocks(info->index);
+	if (hash_get_num_entries(vs.deleted) > 0)
 	{
 		for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 		{
@@ -839,6 +940,7 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		}
 	}
 	link_unreached_elements(&vs, RelationGetNumberOfBlocks(info->index));
+	mark_free(&vs);
 
 	hash_destroy(vs.deleted);
 	MemoryContextDelete(vs.ctx);

@@ -298,6 +298,8 @@ check_element(VerifyState *vs, HTAB *items, VerifyItem *e, int m, int maxlevel)
 	if (e->level > maxlevel)
 		problem(vs, "element (%u,%u) has level %d, above the maximum %d for m = %d",
 				TID_ARGS(tid), e->level, maxlevel, m);
+	if (e->deleted > MV_HNSW_FREE)
+		problem(vs, "element (%u,%u) has deleted = %d", TID_ARGS(tid), e->deleted);
 	if (e->deleted && e->nheaptids > 0)
 		problem(vs, "deleted element (%u,%u) still has %d heap TIDs", TID_ARGS(tid),
 				e->nheaptids);
@@ -351,9 +353,13 @@ check_element(VerifyState *vs, HTAB *items, VerifyItem *e, int m, int maxlevel)
 			if (target == NULL || target->type != MV_HNSW_ELEMENT_TUPLE)
 				problem(vs, "element (%u,%u) links at layer %d to (%u,%u), which is not an element",
 						TID_ARGS(tid), lc, TID_ARGS(link));
-			else if (target->level < lc)
+			/* a deleted element's stale link may lead to a slot reused lower */
+			else if (target->level < lc && !e->deleted)
 				problem(vs, "element (%u,%u) links at layer %d to (%u,%u) of level %d",
 						TID_ARGS(tid), lc, TID_ARGS(link), target->level);
+			else if (!e->deleted && target->deleted == MV_HNSW_FREE)
+				problem(vs, "live element (%u,%u) links at layer %d to free slot (%u,%u)",
+						TID_ARGS(tid), lc, TID_ARGS(link));
 		}
 	}
 }
@@ -492,6 +498,11 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 		read_page(&vs, index, blkno, items, &nexts[blkno], &flags);
 		inchain[blkno] = (flags == MV_HNSW_PAGE_GRAPH);
 	}
+	if (meta.freeBlkno != 0 &&
+		(meta.freeBlkno >= nblocks || meta.freeBlkno == MV_HNSW_METAPAGE_BLKNO ||
+		 !inchain[meta.freeBlkno]))
+		problem(&vs, "metapage free-slot hint is page %u, which is not a graph page",
+				meta.freeBlkno);
 
 	/*
 	 * Graph pages form one chain, in the order they were added, ending at the
@@ -586,8 +597,9 @@ PG_FUNCTION_INFO_V1(milvus_hnsw_stats);
 
 /*
  * milvus_hnsw_stats(regclass): what the index holds, from one pass over its
- * pages: pages, elements, tombstones among them, heap TIDs (rows), the
- * entry point's level and the options the graph was built with.
+ * pages: pages, elements, tombstones among them (free slots included), heap
+ * TIDs (rows), the entry point's level, the options the graph was built with,
+ * the free slots among the tombstones, and how many slots inserts reused.
  */
 Datum
 milvus_hnsw_stats(PG_FUNCTION_ARGS)
@@ -599,9 +611,10 @@ milvus_hnsw_stats(PG_FUNCTION_ARGS)
 	BlockNumber nblocks;
 	int64		elements = 0,
 				deleted = 0,
+				free = 0,
 				heaptids = 0;
-	Datum		values[8];
-	bool		nulls[8] = {false};
+	Datum		values[10];
+	bool		nulls[10] = {false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -632,6 +645,8 @@ milvus_hnsw_stats(PG_FUNCTION_ARGS)
 			elements++;
 			if (etup->deleted)
 				deleted++;
+			if (etup->deleted == MV_HNSW_FREE)
+				free++;
 			for (int i = 0; i < MV_HNSW_HEAPTIDS && ItemPointerIsValid(&etup->heaptids[i]); i++)
 				heaptids++;
 		}
@@ -647,6 +662,8 @@ milvus_hnsw_stats(PG_FUNCTION_ARGS)
 	values[5] = Int32GetDatum(meta.m);
 	values[6] = Int32GetDatum(meta.efConstruction);
 	values[7] = Int32GetDatum(meta.dimensions);
+	values[8] = Int64GetDatum(free);
+	values[9] = Int64GetDatum((int64) meta.reused);
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
