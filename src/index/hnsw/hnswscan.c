@@ -301,11 +301,15 @@ exact_pass(IndexScanDesc scan)
 	MvHnswExactPass pass;
 	MemoryContext loadctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw exact pass",
 												  ALLOCSET_DEFAULT_SIZES);
+	MvHnswGraph *lg = MvHnswGraphCreate(index, true, CurrentMemoryContext, false, g->m, 0);
 	OffsetNumber *split = palloc(sizeof(OffsetNumber) * MaxOffsetNumber);
 
 	pass.cap = Max(1024, (int) Min((Size) work_mem * 1024 / sizeof(MvHnswExactItem),
 								   (Size) MaxAllocSize / sizeof(MvHnswExactItem) / 2));
 	pass.items = palloc(sizeof(MvHnswExactItem) * 2 * pass.cap);
+	/* split vectors are loaded into loadctx, emptied after each page */
+	lg->ctx = loadctx;
+	lg->query = g->query;
 	pass.nitems = 0;
 	pass.limit = INFINITY;
 	so->exactMore = false;
@@ -339,11 +343,8 @@ exact_pass(IndexScanDesc scan)
 
 		if (nsplit > 0)
 		{
-			MvHnswGraph *lg;
 			MemoryContext oldctx = MemoryContextSwitchTo(loadctx);
 
-			lg = MvHnswGraphCreate(index, true, loadctx, false, g->m, 0);
-			lg->query = g->query;
 			for (int i = 0; i < nsplit; i++)
 			{
 				ItemPointerData tid;
