@@ -142,35 +142,124 @@ $$ SELECT abs(result - reference) <= tolerance * scale $$;
 -- Index scans against exact search (hnsw, hnsw_large).
 --
 
--- Compare the k nearest by index scan with the exact answer: 'same' or the
--- two distance lists; says so if the index was not used.
+-- The milvus_hnsw indexes of table tab, for EXPLAIN lines to name.
+CREATE FUNCTION hnsw_indexes_of(tab text) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(c.relname::text), '{}')
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+         JOIN pg_am a ON a.oid = c.relam
+    WHERE i.indrelid = tab::regclass AND a.amname = 'milvus_hnsw'
+$$;
+
+-- Does EXPLAIN of query show a scan of one of the milvus_hnsw indexes idx?
+CREATE FUNCTION hnsw_plan_uses(query text, idx text[]) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        IF substring(line FROM 'Index Scan using (\S+) on ') = ANY (idx) THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END
+$$;
+
+-- Plan the statements that follow in this transaction on the vector index:
+-- sequential scans, bitmap scans and sorts (a B-tree scan plus a sort) all
+-- priced out, so a filter cannot route the query around milvus_hnsw.
+CREATE FUNCTION force_vector_index() RETURNS void
+LANGUAGE sql AS $$
+    SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+           set_config('enable_sort', 'off', true), set_config('enable_indexscan', 'on', true)
+$$;
+
+-- And back: exact search, a sequential scan and a sort.
+CREATE FUNCTION force_exact_search() RETURNS void
+LANGUAGE sql AS $$
+    SELECT set_config('enable_seqscan', 'on', true), set_config('enable_bitmapscan', 'on', true),
+           set_config('enable_sort', 'on', true), set_config('enable_indexscan', 'off', true)
+$$;
+
+-- Compare the k nearest by a scan of tab's milvus_hnsw index with the exact
+-- answer: 'same' or the two distance lists; says so if EXPLAIN does not show
+-- a milvus_hnsw index of tab as the scan (any other index, say a primary key
+-- plus a sort, would only compare exact search with itself).
 CREATE FUNCTION hnsw_vs_exact(tab text, col text, op text, q text, k int,
                               filter text DEFAULT 'true') RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     query text := format('SELECT %s %s %L AS d FROM %s WHERE %s ORDER BY %s %s %L LIMIT %s',
                          col, op, q, tab, filter, col, op, q, k);
-    line text;
-    used boolean := false;
+    used boolean;
     a float8[];
     b float8[];
 BEGIN
-    PERFORM set_config('enable_seqscan', 'off', true);
-    PERFORM set_config('enable_bitmapscan', 'off', true);
-    PERFORM set_config('enable_indexscan', 'on', true);
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        used := used OR line LIKE '%Index Scan using%';
-    END LOOP;
+    PERFORM force_vector_index();
+    used := hnsw_plan_uses(query, hnsw_indexes_of(tab));
     EXECUTE format('SELECT array_agg(d) FROM (%s) s', query) INTO a;
-    PERFORM set_config('enable_seqscan', 'on', true);
-    PERFORM set_config('enable_indexscan', 'off', true);
+    PERFORM force_exact_search();
     EXECUTE format('SELECT array_agg(d) FROM (%s) s', query) INTO b;
     PERFORM set_config('enable_indexscan', 'on', true);
     IF NOT used THEN
-        RETURN 'index not used';
+        RETURN 'milvus_hnsw index not used';
     ELSIF a IS NOT DISTINCT FROM b THEN
         RETURN 'same';
     END IF;
     RETURN format('index %s exact %s', a, b);
 END
 $$;
+
+-- Recall@k of milvus_hnsw index idx over the query vectors that queries (a
+-- SELECT of one text column) returns, against exact search: the share of the
+-- true k nearest (by distance, so ties do not matter) among the rows the
+-- index scan returns, averaged over the queries.  Errors if a query is not
+-- planned as a scan of idx.  The column and operator come from the index.
+CREATE FUNCTION hnsw_recall(idx regclass, queries text, k int,
+                            filter text DEFAULT 'true') RETURNS numeric
+LANGUAGE plpgsql AS $$
+DECLARE
+    tab regclass;
+    col name;
+    op text;
+    q text;
+    query text;
+    n_exact int;
+    n_hit int;
+    total int := 0;
+    hits int := 0;
+    kth float8;
+BEGIN
+    SELECT i.indrelid::regclass, a.attname INTO tab, col
+    FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+    WHERE i.indexrelid = idx;
+    SELECT o.oprname INTO op
+    FROM pg_index i JOIN pg_opclass c ON c.oid = i.indclass[0]
+         JOIN pg_amop ao ON ao.amopfamily = c.opcfamily AND ao.amoppurpose = 'o'
+         JOIN pg_operator o ON o.oid = ao.amopopr
+    WHERE i.indexrelid = idx;
+    FOR q IN EXECUTE queries LOOP
+        query := format('SELECT %I %s %L AS d FROM %s WHERE %s ORDER BY %I %s %L LIMIT %s',
+                        col, op, q, tab, filter, col, op, q, k);
+        PERFORM force_exact_search();
+        EXECUTE format('SELECT max(d), count(*) FROM (%s) s', query) INTO kth, n_exact;
+        PERFORM force_vector_index();
+        IF NOT hnsw_plan_uses(query, ARRAY[idx::text]) THEN
+            RAISE EXCEPTION 'the query is not planned as a scan of %', idx;
+        END IF;
+        EXECUTE format('SELECT count(*) FROM (%s) s WHERE d <= %L', query, kth) INTO n_hit;
+        total := total + n_exact;
+        hits := hits + least(n_hit, n_exact);
+    END LOOP;
+    PERFORM force_exact_search();
+    PERFORM set_config('enable_indexscan', 'on', true);
+    RETURN round(hits::numeric / nullif(total, 0), 4);
+END
+$$;
+
+-- 'ok' when a measured figure reaches its floor, else the figure and the
+-- floor: expected output holds no figure, and a failure shows it.
+CREATE FUNCTION at_least(measured numeric, floor numeric) RETURNS text
+LANGUAGE sql IMMUTABLE AS
+$$ SELECT CASE WHEN measured >= floor THEN 'ok' ELSE format('%s, below %s', measured, floor) END $$;

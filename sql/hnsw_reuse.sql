@@ -4,6 +4,7 @@
 -- delete half, VACUUM, insert as many: the index stays near its first size,
 -- verifies clean, and answers as exact search does.
 --
+SET milvus.hnsw_level_seed = 2;
 SELECT setseed(0.5);
 CREATE TABLE hr (id int PRIMARY KEY, v floatvector(16));
 INSERT INTO hr

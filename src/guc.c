@@ -86,6 +86,19 @@ MvDefineSettings(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("milvus.hnsw_level_seed",
+							"Seeds the levels milvus_hnsw gives new graph elements; for tests.",
+							"-1, the default, draws each level at random.  A seed of 0 or more "
+							"derives it from the seed and the row's heap TID, so the same rows "
+							"get the same levels in every build (a serial build of the same "
+							"table then gives the same graph).",
+							&MvHnswLevelSeed,
+							MV_HNSW_MIN_LEVEL_SEED,
+							MV_HNSW_MIN_LEVEL_SEED, MV_HNSW_MAX_LEVEL_SEED,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("milvus.hnsw_max_scan_tuples",
 							"Sets how many index elements the graph walk of a milvus_hnsw "
 							"scan may visit before the scan finishes with an exact pass.",

@@ -20,7 +20,12 @@
 #define MV_HNSW_DEFAULT_MAX_SCAN_TUPLES	20000
 #define MV_HNSW_MAX_MAX_SCAN_TUPLES		INT_MAX
 
+/* milvus.hnsw_level_seed: -1 draws levels at random, else from the seed and heap TID */
+#define MV_HNSW_MIN_LEVEL_SEED			(-1)
+#define MV_HNSW_MAX_LEVEL_SEED			INT_MAX
+
 extern PGDLLIMPORT int MvHnswEfSearch;
+extern PGDLLIMPORT int MvHnswLevelSeed;
 extern PGDLLIMPORT int MvHnswMaxScanTuples;
 
 #endif							/* MILVUS_HNSW_H */

@@ -41,6 +41,7 @@
 /* milvus.* settings of the index, defined in src/guc.c */
 int			MvHnswEfSearch = MV_HNSW_DEFAULT_EF_SEARCH;
 int			MvHnswMaxScanTuples = MV_HNSW_DEFAULT_MAX_SCAN_TUPLES;
+int			MvHnswLevelSeed = MV_HNSW_MIN_LEVEL_SEED;
 
 /* the planner's price of one distance: as src/planner/distance_cost.c */
 #define MV_HNSW_COST_BYTES_PER_OPERATOR	64.0

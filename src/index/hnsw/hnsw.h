@@ -444,7 +444,7 @@ extern void MvHnswPrefetchItem(Relation index, ItemPointer tid);
 extern void MvHnswInitDist(MvHnswDist *dist, Relation index);
 extern float MvHnswDistance(const MvHnswDist *dist, Pointer a, Pointer b);
 extern int	MvHnswMaxLevel(int m);
-extern int	MvHnswRandomLevel(int m);
+extern int	MvHnswRandomLevel(int m, ItemPointer heaptid);
 extern void MvHnswCheckValueDims(Relation index, const MvHnswMetaPageData *meta,
 								 Pointer value);
 extern Pointer MvHnswDetoastCopy(Datum value);

@@ -265,7 +265,7 @@ bool
 MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid)
 {
 	MvHnswArena *arena = g->arena;
-	int			level = MvHnswRandomLevel(g->m);
+	int			level = MvHnswRandomLevel(g->m, heaptid);
 	MvHnswElement *entry;
 	MvHnswElement *e;
 	MvHnswCandidate *layers[MV_HNSW_MAX_LEVEL + 1];

@@ -7,7 +7,11 @@
  * HNSW's INSERT does, (4) appends its element and neighbour tuples and, if
  * need be, the new entry point in one WAL record, then (5) adds a link back
  * from each neighbour, one WAL record each: into a free slot, else in place of
- * the neighbour the heuristic would drop (a tombstone first).  In (4) a free
+ * the neighbour the heuristic would drop (a tombstone first).  At layer 0 a
+ * dropped neighbour must stay reachable: it goes only if the new element links
+ * to it, or a chain of four other elements still leads to it, or it can be
+ * added to the new element's list (keeps_reachable); else the link-back is
+ * not made.  In (4) a free
  * element vacuum left, of the same tuple size and a level no lower, takes the
  * new node in place (reuse_slot) before anything is appended.  A crash between
  * (4) and (5) leaves a valid graph with fewer links, never a broken one.  A
@@ -458,12 +462,165 @@ choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float
 }
 
 /*
+ * The new element's own layer-0 list, as an insert keeps it to give every
+ * element that a link-back unlinks a detour: the neighbours it chose and wrote
+ * there, of which those that already serve as a detour stay.
+ */
+typedef struct MvHnswDetours
+{
+	MvHnswElement *element;		/* the new element, as read back from disk */
+	MvHnswCandidate *chosen;	/* its layer-0 neighbours, as written */
+	int			nchosen;
+	bool	   *kept;			/* chosen[i] is a detour now: never give it up */
+	bool	   *gone;			/* chosen[i] gave its place to a detour */
+} MvHnswDetours;
+
+/* Mark chosen neighbour tid, if it is one, as a detour */
+static void
+keep_chosen(MvHnswDetours *d, ItemPointer tid)
+{
+	for (int i = 0; i < d->nchosen; i++)
+		if (ItemPointerEquals(&d->chosen[i].element->tid, tid))
+			d->kept[i] = true;
+}
+
+/*
+ * Before a link-back unlinks victim from a neighbour n at layer 0, make the
+ * new element link to it: n -> new -> victim then replaces n -> victim, so
+ * whatever the walk reached through that link it still reaches (pruning link
+ * by link would otherwise strand elements whose last incoming link it took).
+ * The victim goes into a free slot of the new element's list, or in place of
+ * the farthest chosen neighbour that is no detour yet: those are linked from
+ * elsewhere, since no path found them through the new element.  False when
+ * the list holds only detours and links of later inserts.
+ */
+static bool
+add_detour(MvHnswGraph *g, MvHnswDetours *d, ItemPointer victim, bool building)
+{
+	MvHnswElement *e = d->element;
+	int			lm = MvHnswLayerM(g->m, 0);
+	Buffer		buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
+	Page		page;
+	MvHnswNeighborTuple ntup;
+	MvHnswPageEdit edit;
+	int			slot = -1;
+	int			give = -1;
+	bool		present = false;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, g->index, building);
+	page = MvHnswEditRegister(&edit, buf, false);
+	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&e->neighbortid)));
+	if (ntup->type == MV_HNSW_NEIGHBOR_TUPLE && ntup->version == e->version &&
+		ntup->count == (e->level + 2) * g->m)
+	{
+		for (int i = 0; i < lm && !present; i++)
+		{
+			present = ItemPointerEquals(&ntup->indextids[i], victim);
+			if (slot < 0 && !ItemPointerIsValid(&ntup->indextids[i]))
+				slot = i;
+		}
+		for (int j = 0; j < d->nchosen && !present && slot < 0; j++)
+		{
+			if (d->kept[j] ||
+				(give >= 0 && d->chosen[j].distance <= d->chosen[give].distance))
+				continue;
+			for (int i = 0; i < lm; i++)
+				if (ItemPointerEquals(&ntup->indextids[i], &d->chosen[j].element->tid))
+					give = j;
+		}
+		if (!present && slot < 0 && give >= 0)
+		{
+			for (int i = 0; i < lm && slot < 0; i++)
+				if (ItemPointerEquals(&ntup->indextids[i], &d->chosen[give].element->tid))
+					slot = i;
+			d->gone[give] = true;
+		}
+	}
+	if (!present && slot >= 0)
+	{
+		ntup->indextids[slot] = *victim;
+		MvHnswEditFinish(&edit);
+		present = true;
+	}
+	else if (!building)
+		GenericXLogAbort(edit.state);
+	UnlockReleaseBuffer(buf);
+	if (present)
+		keep_chosen(d, victim);
+	return present;
+}
+
+/*
+ * Does an element other than n link to x at layer 0, one that an element
+ * other than x links to in turn when depth is 1 (so that a pair linked only to
+ * each other does not vouch for itself)?  Links are mostly mutual, so x's own
+ * neighbours are asked, until one says yes.
+ */
+static bool
+linked_from_other(MvHnswGraph *g, MvHnswElement *x, MvHnswElement *n, int depth)
+{
+	int			lm = MvHnswLayerM(g->m, 0);
+	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * lm);
+	ItemPointerData *utids = palloc(sizeof(ItemPointerData) * lm);
+	int			ntids = MvHnswLoadNeighborTids(g, x, 0, tids);
+	bool		found = false;
+
+	for (int i = 0; i < ntids && !found; i++)
+	{
+		MvHnswElement *u;
+		int			nutids;
+
+		if (ItemPointerEquals(&tids[i], &n->tid))
+			continue;
+		u = MvHnswGetElement(g, &tids[i]);
+		if (u->deleted == MV_HNSW_FREE)
+			continue;
+		nutids = MvHnswLoadNeighborTids(g, u, 0, utids);
+		for (int j = 0; j < nutids && !found; j++)
+			found = ItemPointerEquals(&utids[j], &x->tid);
+		if (found && depth > 0)
+			found = linked_from_other(g, u, x, depth - 1);
+	}
+	pfree(tids);
+	pfree(utids);
+	return found;
+}
+
+/*
+ * Is it safe for n to unlink victim at layer 0?  Yes for a tombstone (vacuum
+ * relinks what it led to), for an element the new element links to (a
+ * detour already), and for one that another element links to; else only
+ * once the new element links to it.
+ */
+static bool
+keeps_reachable(MvHnswGraph *g, MvHnswDetours *d, MvHnswElement *n, ItemPointer victim,
+				bool building)
+{
+	MvHnswElement *v = MvHnswGetElement(g, victim);
+
+	if (v->deleted)
+		return true;
+	for (int i = 0; i < d->nchosen; i++)
+	{
+		if (ItemPointerEquals(&d->chosen[i].element->tid, victim) && !d->gone[i])
+		{
+			d->kept[i] = true;
+			return true;
+		}
+	}
+	return linked_from_other(g, v, n, 3) || add_detour(g, d, victim, building);
+}
+
+/*
  * Link neighbour n back to the new element at layer lc; with force, even if
- * the heuristic would rather not.  Returns whether n now links to it.
+ * the heuristic would rather not.  Returns whether n now links to it.  At
+ * layer 0, d gives a neighbour that is unlinked a detour first (add_detour);
+ * a link-back that cannot is not made, unless forced.
  */
 static bool
 link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dnew, int lc,
-		  bool building, bool force)
+		  bool building, bool force, MvHnswDetours *d)
 {
 	int			lm = MvHnswLayerM(g->m, lc);
 	int			start = MvHnswLayerStart(g->m, lc);
@@ -482,6 +639,8 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	{
 		victim = choose_victim(g, n, newElement, dnew, tids, ntids, lm, force);
 		if (!ItemPointerIsValid(&victim))
+			return false;
+		if (d != NULL && !keeps_reachable(g, d, n, &victim, building) && !force)
 			return false;
 	}
 
@@ -545,10 +704,11 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 	int			counts[MV_HNSW_MAX_LEVEL + 1];
 	MvHnswCandidate nearest;
 	MvHnswElement *newElement;
+	MvHnswDetours detours;
 
 	MvHnswReadMeta(index, &meta);
 	MvHnswCheckValueDims(index, &meta, value);
-	level = MvHnswRandomLevel(meta.m);
+	level = MvHnswRandomLevel(meta.m, heaptid);
 
 	/* the entry point only changes under the exclusive lock */
 	for (;;)
@@ -586,18 +746,25 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 	newElement->level = level;
 	MvHnswSetElementValue(newElement, value);
 	newElement->tid = append_element(index, g, value, level, heaptid, layers, counts, building);
+	/* read back for its detours; not from the cache, which may hold a reused slot's old element */
+	detours.element = MvHnswLoadElement(g, &newElement->tid);
+	detours.chosen = layers[0];
+	detours.nchosen = counts[0];
+	detours.kept = palloc0(sizeof(bool) * Max(counts[0], 1));
+	detours.gone = palloc0(sizeof(bool) * Max(counts[0], 1));
 
 	for (int lc = Min(level, meta.entryLevel); lc >= 0; lc--)
 	{
 		bool		linked = false;
+		MvHnswDetours *d = (lc == 0) ? &detours : NULL;
 
 		for (int i = 0; i < counts[lc]; i++)
 			linked |= link_back(g, layers[lc][i].element, newElement, layers[lc][i].distance,
-								lc, building, false);
+								lc, building, false, d);
 		/* unreachable at layer 0 is lost to every search: make the nearest link to it */
 		if (lc == 0 && !linked && counts[0] > 0)
 			link_back(g, layers[0][0].element, newElement, layers[0][0].distance, 0,
-					  building, true);
+					  building, true, d);
 	}
 
 done:

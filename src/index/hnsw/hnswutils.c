@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "access/relation.h"
+#include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -146,12 +147,29 @@ MvHnswMaxLevel(int m)
 	return Min(fit, MV_HNSW_MAX_LEVEL);
 }
 
-/* Draw a level: floor(-ln(U) / ln(m)), as the HNSW paper */
+/*
+ * Draw a level for the element of heaptid: floor(-ln(U) / ln(m)), as the HNSW
+ * paper.  U comes from the backend's random state, or, when
+ * milvus.hnsw_level_seed is set, from a hash of the seed and the heap TID, so
+ * that the same rows get the same levels in every build, process and order.
+ */
 int
-MvHnswRandomLevel(int m)
+MvHnswRandomLevel(int m, ItemPointer heaptid)
 {
-	double		u = 1.0 - pg_prng_double(&pg_global_prng_state);	/* (0, 1] */
-	int			level = (int) floor(-log(u) / log((double) m));
+	double		u;				/* in (0, 1] */
+	int			level;
+
+	if (MvHnswLevelSeed >= 0)
+	{
+		uint64		h = hash_bytes_extended((const unsigned char *) heaptid,
+											sizeof(ItemPointerData),
+											(uint64) MvHnswLevelSeed);
+
+		u = ((double) (h >> 11) + 1.0) / (double) (UINT64CONST(1) << 53);
+	}
+	else
+		u = 1.0 - pg_prng_double(&pg_global_prng_state);
+	level = (int) floor(-log(u) / log((double) m));
 
 	return Min(level, MvHnswMaxLevel(m));
 }

@@ -13,8 +13,11 @@
  * Links to tombstones are allowed: vacuum repairs them as it can, and the
  * graph stays walkable through them.  With reachability, it also walks layer
  * 0 from the entry point and lists the live elements the walk misses: none
- * right after a build or a VACUUM, while inserts between them can leave a few
- * (they prune links), so that check is not the default.  On a primary the index is locked
+ * after a build or a VACUUM, nor after inserts, which unlink an element only
+ * when a bounded check finds another way to it (hnswinsert.c; concurrent
+ * inserts pruning the same lists may still race, and the next VACUUM links
+ * what they strand).  The walk costs a pass over the index, so that check is
+ * not the default.  On a primary the index is locked
  * against inserts and vacuum (ShareLock); on a standby only AccessShareLock
  * is possible, so run it when replay is quiet.
  */
