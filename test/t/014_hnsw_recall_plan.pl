@@ -101,6 +101,27 @@ like($plan1, qr/Index Scan using t_idx/, 'the 1% filter\'s recall is the index\'
 cmp_ok($r1, '>=', 0.98, "recall\@10 with a 1% filter (index forced) is at least 0.98 ($r1)");
 is($n1, '10.0000000000000000', 'a 1% filter still returns 10 rows per query');
 
+# A scan that skips rows found after farther ones says so, and the rows it
+# returns fall short of the LIMIT: a poor graph (m = 2) asked for every row
+$node->safe_psql('postgres',
+    'CREATE TABLE tp AS SELECT * FROM t; '
+      . 'CREATE INDEX t_poor ON tp USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 2, ef_construction = 4)');
+my ($ret, $stdout, $stderr) = $node->psql(
+    'postgres', qq{
+    SET enable_seqscan = off; SET enable_sort = off;
+    SET milvus.hnsw_ef_search = 1;
+    SELECT count(*) FROM (SELECT id FROM tp ORDER BY emb <-> (SELECT emb FROM q WHERE qid = 1) LIMIT $rows) s;
+});
+is($ret, 0, 'the scan of the poor graph runs');
+cmp_ok($stdout, '<', $rows, "it returns fewer rows than asked ($stdout of $rows)");
+like(
+    $stderr,
+    qr/NOTICE:  milvus_hnsw index scan of "t_poor" skipped (\d+) rows found after farther rows/,
+    'and a NOTICE counts the rows it skipped');
+my ($skipped) = $stderr =~ /skipped (\d+) rows/;
+is($skipped + $stdout, $rows, 'the rows skipped and the rows returned are all the rows');
+$node->safe_psql('postgres', 'DROP TABLE tp');
+
 # The planner on its own
 sub plan_of
 {
