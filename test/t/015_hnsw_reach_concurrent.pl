@@ -1,0 +1,56 @@
+# Concurrent inserts keep every element of a milvus_hnsw index reachable
+# without any VACUUM: six sessions insert into an index of m = 4, whose short
+# lists inserts prune hardest, and a walk of layer 0 from the entry point then
+# reaches every element (before inserts kept a way to what they unlink, such a
+# run left hundreds unreachable).  Deletes in between leave dead rows in the
+# graph, as between VACUUMs.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('reach');
+$node->init;
+$node->append_conf('postgresql.conf',
+    "shared_preload_libraries = 'milvus'\nautovacuum = off\nmilvus.hnsw_level_seed = 15");
+$node->start;
+
+$node->safe_psql(
+    'postgres', q{
+    CREATE EXTENSION milvus;
+    CREATE FUNCTION vec(i bigint) RETURNS floatvector LANGUAGE sql IMMUTABLE
+        RETURN ARRAY(SELECT (('x' || substr(md5(i || ',' || j), 1, 8))::bit(32)::int / 2147483648.0)::real
+                     FROM generate_series(1, 16) j)::floatvector;
+    CREATE SEQUENCE ids START 501;
+    CREATE TABLE t (id bigint PRIMARY KEY, emb floatvector(16));
+    INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 500) i;
+    CREATE INDEX t_idx ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 4, ef_construction = 16);
+});
+
+$node->pgbench(
+    '--no-vacuum --client=6 --jobs=2 --transactions=1500 --random-seed=15',
+    0,
+    [qr/processed: 9000\/9000/],
+    [qr/^pgbench: setting random seed to 15$/],
+    'six sessions insert and delete at once',
+    {
+        '015_insert@9' => q{
+            INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n) s;
+        },
+        '015_delete@1' => q{
+            \set victim random(1, 9000)
+            DELETE FROM t WHERE id = :victim;
+        },
+    });
+
+is( $node->safe_psql(
+        'postgres', "SELECT string_agg(p, E'\\n') FROM milvus_hnsw_verify('t_idx', true) p"),
+    '',
+    'every element is reachable from the entry point, without VACUUM');
+my $elements = $node->safe_psql('postgres', "SELECT elements FROM milvus_hnsw_stats('t_idx')");
+cmp_ok($elements, '>', 8000, "the inserts went into the graph ($elements elements)");
+
+$node->stop;
+done_testing();
