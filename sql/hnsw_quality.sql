@@ -128,7 +128,7 @@ RESET max_parallel_maintenance_workers;
 RESET min_parallel_table_scan_size;
 
 --
--- Reachability without VACUUM: 19,000 inserts and 6,000 deletes into an
+-- Reachability without VACUUM: 19,000 inserts and about 5,700 deletes into an
 -- index of m = 4, whose short lists inserts prune hardest.  An insert that
 -- unlinks an element keeps a way to it, so a walk of layer 0 from the entry
 -- point reaches every element (before that rule: hundreds it did not).
