@@ -17,13 +17,13 @@
 
 static char *collection_database = NULL;
 static int	distance_kernels = 0;
+static int	search_max_group_size = MV_SEARCH_MAX_GROUP_SIZE_DEFAULT;
+static int	search_max_nq = MV_SEARCH_MAX_NQ_DEFAULT;
+static int	search_max_topk = MV_SEARCH_MAX_TOPK_DEFAULT;
 
 /* every kernel set there is, and the names milvus.distance_kernels accepts */
 static MvKernelSetInfo kernel_sets[MV_MAX_KERNEL_SETS];
 static struct config_enum_entry kernel_set_options[MV_MAX_KERNEL_SETS + 1];
-static int	search_max_group_size = MV_SEARCH_MAX_GROUP_SIZE_DEFAULT;
-static int	search_max_nq = MV_SEARCH_MAX_NQ_DEFAULT;
-static int	search_max_topk = MV_SEARCH_MAX_TOPK_DEFAULT;
 
 /* Is c allowed in a Milvus name (digits only after the first character)? */
 static bool
