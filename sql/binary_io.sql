@@ -72,6 +72,12 @@ CREATE FUNCTION recv_crafted(target text) RETURNS text LANGUAGE sql AS $$
                               target, current_setting('regress.crafted_file')))
 $$;
 
+-- the same with the error's DETAIL
+CREATE FUNCTION recv_crafted_detail(target text) RETURNS text LANGUAGE sql AS $$
+    SELECT sqlstate_detail_of(format('COPY %I FROM %L (FORMAT binary)',
+                                     target, current_setting('regress.crafted_file')))
+$$;
+
 CREATE TEMP TABLE recv_fv (v floatvector);
 CREATE TEMP TABLE recv_fv3 (v floatvector(3));
 CREATE TEMP TABLE recv_hv (v float16vector);
@@ -99,8 +105,13 @@ SELECT recv_crafted('recv_fv') AS dim_int32_max;
 SELECT recv_crafted('recv_fv') AS one_element_short;
 \copy (SELECT '\x00000001 3f800000 00'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_fv') AS one_byte_too_many;
+-- a value that ends inside its 4-byte dimension is malformed (22P03), as one
+-- that ends inside its elements, not a protocol violation (08P01)
 \copy (SELECT '\x000000'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_fv') AS no_whole_dim;
+SELECT recv_crafted_detail('recv_fv') AS no_whole_dim;
+\copy (SELECT ''::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_fv') AS empty;
 \copy (SELECT '\x00000001 7fc00000'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_fv') AS nan;
 \copy (SELECT '\x00000002 3f800000 7f800000'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
@@ -126,6 +137,10 @@ SELECT recv_crafted('recv_hv') AS dim_32769;
 SELECT recv_crafted('recv_hv') AS one_element_short;
 \copy (SELECT '\x00000001 3c00 00'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_hv') AS one_byte_too_many;
+\copy (SELECT '\x000000'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_hv') AS no_whole_dim;
+\copy (SELECT ''::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_hv') AS empty;
 \copy (SELECT '\x00000001 7c00'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_hv') AS infinity;
 \copy (SELECT '\x00000001 fc00'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
@@ -155,6 +170,10 @@ SELECT recv_crafted('recv_bv') AS dim_262152;
 SELECT recv_crafted('recv_bv') AS one_byte_short;
 \copy (SELECT '\x00000008 5a ff'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_bv') AS one_byte_too_many;
+\copy (SELECT '\x000010'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_bv') AS no_whole_dim;
+\copy (SELECT ''::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_bv') AS empty;
 \copy (SELECT '\x00000008 5a'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_bv16') AS typmod_mismatch;
 SELECT v FROM recv_bv;
@@ -193,6 +212,16 @@ SELECT recv_crafted('recv_sv') AS nan;
 SELECT recv_crafted('recv_sv') AS infinity;
 \copy (SELECT '\x00000005 00000002 00000000 00000001 3f800000'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_sv') AS one_value_short;
+SELECT recv_crafted_detail('recv_sv') AS one_value_short;
+\copy (SELECT '\x000005'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_sv') AS no_whole_dim;
+\copy (SELECT '\x00000005 0000'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_sv') AS no_whole_nnz;
+SELECT recv_crafted_detail('recv_sv') AS no_whole_nnz;
+\copy (SELECT '\x00000005'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_sv') AS no_nnz;
+\copy (SELECT ''::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
+SELECT recv_crafted('recv_sv') AS empty;
 \copy (SELECT '\x00000005 00000000 00'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)
 SELECT recv_crafted('recv_sv') AS one_byte_too_many;
 \copy (SELECT '\x00000006 00000000'::bytea) TO 'results/binary_io_crafted.bin' (FORMAT binary)

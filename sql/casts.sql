@@ -8,11 +8,40 @@ SELECT '{1,2.5,-3}'::real[]::floatvector AS from_real,
        '{1,2.5,-3}'::float8[]::floatvector AS from_float8,
        '{1,2,-3}'::int[]::floatvector AS from_int,
        '{1,2.5,-3}'::numeric[]::floatvector AS from_numeric;
-SELECT ARRAY[0.1, 1e-50, 3.4028234e38]::float8[]::floatvector AS float8_rounded,
+SELECT ARRAY[0.1, 1e-45, 3.4028234e38]::float8[]::floatvector AS float8_rounded,
        ARRAY[16777217, 2147483647]::int[]::floatvector AS int_rounded,
        ARRAY[0.1, 1.00000001]::numeric[]::floatvector AS numeric_rounded;
 -- numeric goes through numeric -> real, which refuses underflow
 SELECT sqlstate_of($$SELECT ARRAY[1e-50]::numeric[]::floatvector$$);
+-- float8 refuses underflow to zero too, as the text form and float8 -> real do
+SELECT sqlstate_detail_of($$SELECT ARRAY[1, -1e-50]::float8[]::floatvector$$);
+SELECT sqlstate_of($$SELECT 1e-50::float8::real$$) AS postgres_float8_to_real;
+-- every way into a dense vector agrees with the text form: the same elements
+-- or the same SQLSTATE, for numbers at the edges of float32 and of half
+CREATE FUNCTION cast_result(statement text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    result text;
+BEGIN
+    EXECUTE statement INTO result;
+    RETURN result;
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END
+$$;
+SELECT t, x, from_text, from_real, from_float8, from_numeric,
+       from_text = ALL (ARRAY[from_real, from_float8, from_numeric]) AS agree
+FROM (SELECT t, x, i,
+             cast_result(format('SELECT ''[%s]''::%s::text', x, t)) AS from_text,
+             cast_result(format('SELECT ARRAY[%s]::real[]::%s::text', x, t)) AS from_real,
+             cast_result(format('SELECT ARRAY[%s]::float8[]::%s::text', x, t)) AS from_float8,
+             cast_result(format('SELECT ARRAY[%s]::numeric[]::%s::text', x, t)) AS from_numeric
+      FROM unnest(ARRAY['1e-50', '-1e-50', '1e-46', '7e-46', '8e-46', '1e-45', '1e-39',
+                        '2.9e-8', '6e-8', '65519', '65520', '-65520', '3.4028235e38',
+                        '3.5e38', '-1e39']) WITH ORDINALITY AS u(x, i),
+           unnest(ARRAY['floatvector', 'float16vector']) AS t) s
+ORDER BY t DESC, i;
+DROP FUNCTION cast_result(text);
 -- an array with other bounds is still just its elements
 SELECT '[0:2]={7,8,9}'::real[]::floatvector AS lower_bound_0;
 -- assignment casts: an array goes into a vector column without a cast

@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/guc.h"
 
 #include "milvus/distance.h"
@@ -15,10 +16,14 @@
 #include "milvus/hnsw.h"
 
 static char *collection_database = NULL;
-static char *distance_kernels = NULL;
+static int	distance_kernels = 0;
 static int	search_max_group_size = MV_SEARCH_MAX_GROUP_SIZE_DEFAULT;
 static int	search_max_nq = MV_SEARCH_MAX_NQ_DEFAULT;
 static int	search_max_topk = MV_SEARCH_MAX_TOPK_DEFAULT;
+
+/* every kernel set there is, and the names milvus.distance_kernels accepts */
+static MvKernelSetInfo kernel_sets[MV_MAX_KERNEL_SETS];
+static struct config_enum_entry kernel_set_options[MV_MAX_KERNEL_SETS + 1];
 
 /* Is c allowed in a Milvus name (digits only after the first character)? */
 static bool
@@ -51,10 +56,42 @@ check_collection_database(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* Accept only a kernel set this CPU runs */
+static bool
+check_distance_kernels(int *newval, void **extra, GucSource source)
+{
+	const MvKernelSetInfo *info = &kernel_sets[*newval];
+	StringInfoData runs;
+
+	if (info->missing == NULL)
+		return true;
+
+	initStringInfo(&runs);
+	for (int i = 0; i < MV_MAX_KERNEL_SETS && kernel_set_options[i].name; i++)
+	{
+		if (kernel_sets[i].missing == NULL)
+			appendStringInfo(&runs, "%s%s", runs.len > 0 ? ", " : "", kernel_sets[i].name);
+	}
+	GUC_check_errcode(ERRCODE_FEATURE_NOT_SUPPORTED);
+	GUC_check_errmsg("distance kernel set \"%s\" is not available", info->name);
+	GUC_check_errdetail("The kernel set \"%s\" cannot run: %s.", info->name, info->missing);
+	GUC_check_errhint("This CPU runs %s.", runs.data);
+	return false;
+}
+
+/* Switch the distance functions to the set; takes effect at their next call */
+static void
+assign_distance_kernels(int newval, void *extra)
+{
+	MvKernels = kernel_sets[newval].set;
+}
+
 /* Define the settings; called once from _PG_init after MvKernelsInit */
 void
 MvDefineSettings(void)
 {
+	int			nkernel_sets;
+
 	DefineCustomStringVariable("milvus.collection_database",
 							   "Sets the Milvus database that the milvus.* collection functions use.",
 							   "A Milvus database is a PostgreSQL schema; \"default\" is the schema public. "
@@ -65,15 +102,27 @@ MvDefineSettings(void)
 							   0,
 							   check_collection_database, NULL, NULL);
 
-	DefineCustomStringVariable("milvus.distance_kernels",
-							   "Shows the SIMD kernel set the distance functions use.",
-							   "Chosen when the library loads, the best the CPU supports: "
-							   "avx512_vpopcntdq, avx512, avx2, popcnt or scalar.",
-							   &distance_kernels,
-							   MvKernels->name,
-							   PGC_INTERNAL,
-							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
-							   NULL, NULL, NULL);
+	nkernel_sets = MvKernelSetsKnown(kernel_sets, MV_MAX_KERNEL_SETS);
+	for (int i = 0; i < nkernel_sets; i++)
+	{
+		kernel_set_options[i].name = kernel_sets[i].name;
+		kernel_set_options[i].val = i;
+		kernel_set_options[i].hidden = false;
+		if (kernel_sets[i].set == MvKernels)
+			distance_kernels = i;
+	}
+	kernel_set_options[nkernel_sets].name = NULL;
+	DefineCustomEnumVariable("milvus.distance_kernels",
+							 "Sets the SIMD kernel set the distance functions use.",
+							 "For testing.  At load, the best set the CPU supports: "
+							 "avx512_vpopcntdq, avx512, avx2, popcnt or scalar; a superuser "
+							 "may choose another that the CPU runs.",
+							 &distance_kernels,
+							 distance_kernels,
+							 kernel_set_options,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							 check_distance_kernels, assign_distance_kernels, NULL);
 
 	DefineCustomIntVariable("milvus.hnsw_ef_search",
 							"Sets the candidate list length of milvus_hnsw index searches.",

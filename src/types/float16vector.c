@@ -119,7 +119,7 @@ milvus_float16vector_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	int32		dim = pq_getmsgint(buf, sizeof(int32));
+	int32		dim = MvRecvInt32(buf, MV_FLOAT16VECTOR, "dimension");
 	Float16Vector *result;
 
 	MvCheckDim(MV_FLOAT16VECTOR, dim);

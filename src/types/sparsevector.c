@@ -111,8 +111,8 @@ milvus_sparsevector_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	int32		dim = pq_getmsgint(buf, sizeof(int32));
-	int32		nnz = pq_getmsgint(buf, sizeof(int32));
+	int32		dim = MvRecvInt32(buf, MV_SPARSEVECTOR, "dimension");
+	int32		nnz = MvRecvInt32(buf, MV_SPARSEVECTOR, "number of non-zero elements");
 	SparseVector *result;
 	float	   *values;
 	int			kept = 0;
@@ -128,7 +128,9 @@ milvus_sparsevector_recv(PG_FUNCTION_ARGS)
 	if ((Size) (buf->len - buf->cursor) < (sizeof(int32) + sizeof(float)) * (Size) nnz)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("insufficient data left in message")));
+				 errmsg("insufficient data left in message"),
+				 errdetail("A sparsevector of %d non-zero elements needs %zu bytes after its header.",
+						   nnz, (sizeof(int32) + sizeof(float)) * (Size) nnz)));
 
 	result = MvSparseVectorAlloc(dim, nnz);
 	values = SPARSEVECTOR_VALUES(result);

@@ -82,7 +82,9 @@ array_to_floats(ArrayType *array, MvVectorKind kind, float **out)
 					double		d = DatumGetFloat8(elems[i]);
 
 					result[i] = (float) d;
-					if (isinf(result[i]) && !isinf(d))
+					/* as the text form and float8 -> real: no overflow, no underflow to 0 */
+					if ((isinf(result[i]) && !isinf(d)) ||
+						(result[i] == 0.0f && d != 0.0))
 						ereport(ERROR,
 								(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 								 errmsg("value out of range for type %s",

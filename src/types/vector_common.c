@@ -6,12 +6,15 @@
  * Error codes are chosen once here so every type reports the same problem
  * the same way: malformed text is 22P02, a number out of range (including
  * infinity) 22003, too many dimensions 54000, and every other bad value
- * (NaN, empty, wrong dimension, bad sparse index) 22000.
+ * (NaN, empty, wrong dimension, bad sparse index) 22000.  Binary input too
+ * short for what it announces is 22P03, as PostgreSQL's array_recv: never
+ * the 08P01 of pq_getmsgint, which would blame the protocol, not the value.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
+#include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 
@@ -209,6 +212,22 @@ MvCheckElement(MvVectorKind kind, float value)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("value out of range for type %s", MvVectorTypeName(kind)),
 				 errdetail("Infinity is not allowed.")));
+}
+
+/*
+ * Read the int32 header field what (the dimension, the number of non-zeros)
+ * of a binary value, refusing a value that ends before it.
+ */
+int32
+MvRecvInt32(StringInfo buf, MvVectorKind kind, const char *what)
+{
+	if (buf->len - buf->cursor < (int) sizeof(int32))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("insufficient data left in message"),
+				 errdetail("The %s of a %s takes 4 bytes; %d are left.",
+						   what, MvVectorTypeName(kind), buf->len - buf->cursor)));
+	return pq_getmsgint(buf, sizeof(int32));
 }
 
 /* Parse the typmod list of type(dim) */

@@ -12,7 +12,9 @@
  * of bits and widened binary16 values must be exact.  Last, MvFloatToHalf is
  * compared with the F16C instruction.  Output is TAP: one line per (kernel
  * set, kernel), diagnostics on "#" lines, the plan at the end; the exit
- * status is non-zero if anything failed.
+ * status is non-zero if anything failed.  Before the tests, a line
+ * "SKIP <set>: <reason>" names each kernel set that is not run because this
+ * CPU cannot run it (scripts/test counts those lines as skipped).
  */
 #include "postgres_fe.h"
 
@@ -633,16 +635,30 @@ test_bit_kernel(const MvKernelSet *set, BitKernel kernel)
 }
 
 /*
- * Check that every set is complete, that the portable set comes first, and
- * that MvKernelsInit() chooses the last one.
+ * Check that every set is complete, that the portable set comes first, that
+ * the supported sets are the known ones without a reason not to run, and that
+ * MvKernelsInit() chooses the last one.
  */
 static void
 test_dispatch(const MvKernelSet **sets, int nsets)
 {
 	int			s;
 
+	MvKernelSetInfo known[MV_MAX_KERNEL_SETS];
+	int			nknown = MvKernelSetsKnown(known, MV_MAX_KERNEL_SETS);
+	int			nrun = 0;
+
 	if (nsets < 1 || strcmp(sets[0]->name, "scalar") != 0)
 		fail("the portable set does not come first");
+	/* the sets that run are exactly the known ones without a reason not to */
+	for (s = 0; s < nknown; s++)
+	{
+		if (known[s].missing == NULL &&
+			(nrun >= nsets || known[s].set != sets[nrun++]))
+			fail("kernel set %s runs but is not among the supported sets", known[s].name);
+	}
+	if (nrun != nsets)
+		fail("%d sets supported, %d known sets run", nsets, nrun);
 	for (s = 0; s < nsets; s++)
 	{
 		const MvKernelSet *set = sets[s];
@@ -744,6 +760,8 @@ main(int argc, char **argv)
 {
 	const MvKernelSet *sets[MAX_SETS];
 	int			nsets = MvKernelSetsSupported(sets, MAX_SETS);
+	MvKernelSetInfo known[MV_MAX_KERNEL_SETS];
+	int			nknown = MvKernelSetsKnown(known, MV_MAX_KERNEL_SETS);
 	uint64		stride = (argc > 1) ? strtoull(argv[1], NULL, 10) : 1;
 	int			s;
 	int			k;
@@ -752,6 +770,12 @@ main(int argc, char **argv)
 	for (s = 0; s < nsets; s++)
 		printf(" %s", sets[s]->name);
 	printf("\n");
+	/* a set this CPU cannot run is not tested here: say so, never silently */
+	for (s = 0; s < nknown; s++)
+	{
+		if (known[s].missing != NULL)
+			printf("SKIP %s: %s\n", known[s].name, known[s].missing);
+	}
 
 	test_dispatch(sets, nsets);
 	for (s = 0; s < nsets; s++)

@@ -3,16 +3,20 @@
  *		Distance kernels, one set per instruction-set level, chosen at load time.
  *
  * MvKernelsInit() points MvKernels at the best set the CPU supports (AVX-512,
- * AVX2+FMA+F16C, or portable C).  All sets compute the same quantities; they
- * may differ only by float rounding.  Half-precision inputs are IEEE binary16
- * bit patterns.  Bit kernels work on whole bytes.
+ * AVX2+FMA+F16C, or portable C); the superuser setting milvus.distance_kernels
+ * may point it at another the CPU runs, for testing.  All sets compute the
+ * same quantities; they may differ only by float rounding.  Half-precision
+ * inputs are IEEE binary16 bit patterns.  Bit kernels work on whole bytes.
+ *
+ * Read MvKernels at each call and never keep one of its function pointers:
+ * the set may change between any two calls.
  */
 #ifndef MILVUS_DISTANCE_H
 #define MILVUS_DISTANCE_H
 
 typedef struct MvKernelSet
 {
-	const char *name;			/* "scalar", "avx2", "avx512" */
+	const char *name;			/* "scalar", "popcnt", "avx2", ... */
 
 	/* float32 */
 	float		(*f32_l2sq) (const float *a, const float *b, int n);
@@ -37,6 +41,17 @@ typedef struct MvKernelSet
 										 uint64 *and_count, uint64 *or_count);
 } MvKernelSet;
 
+/* the most kernel sets there are */
+#define MV_MAX_KERNEL_SETS	8
+
+/* one kernel set the code knows of, and whether this CPU runs it */
+typedef struct MvKernelSetInfo
+{
+	const char *name;
+	const MvKernelSet *set;		/* NULL when not built for this architecture */
+	const char *missing;		/* NULL when the CPU runs it; else why not */
+} MvKernelSetInfo;
+
 /* the set in use; valid after MvKernelsInit() */
 extern PGDLLIMPORT const MvKernelSet *MvKernels;
 
@@ -47,5 +62,11 @@ extern void MvKernelsInit(void);
  * one MvKernelsInit() chooses last; returns how many.
  */
 extern int	MvKernelSetsSupported(const MvKernelSet **sets, int max);
+
+/*
+ * Fill info[] with every kernel set there is, portable first and best last,
+ * saying for each whether this CPU runs it; returns how many.
+ */
+extern int	MvKernelSetsKnown(MvKernelSetInfo *info, int max);
 
 #endif							/* MILVUS_DISTANCE_H */

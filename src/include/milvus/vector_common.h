@@ -35,6 +35,9 @@ extern void MvCheckSameDims(int a, int b);
 /* error unless the element is finite */
 extern void MvCheckElement(MvVectorKind kind, float value);
 
+/* an int32 header field of binary input; 22P03 when the value ends first */
+extern int32 MvRecvInt32(StringInfo buf, MvVectorKind kind, const char *what);
+
 extern int32 MvTypmodIn(MvVectorKind kind, ArrayType *typmods);
 extern char *MvTypmodOut(int32 typmod);
 
