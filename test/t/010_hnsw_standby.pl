@@ -26,10 +26,15 @@ shared_preload_libraries = 'milvus'
 wal_consistency_checking = 'generic'
 });
 $primary->start;
+# a slot that reserves WAL at once: a standby slowed by a busy machine must
+# not find the segments it still needs removed
+$primary->safe_psql('postgres',
+    "SELECT pg_create_physical_replication_slot('standby_slot', true)");
 $primary->backup('base');
 
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'base', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'standby_slot'");
 $standby->start;
 
 # Element j of row i: a number in [-1, 1) drawn from md5("i,j").
