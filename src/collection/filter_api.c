@@ -4,9 +4,14 @@
  *
  *	milvus.compile_filter(filter, schema, filter_params) -> (sql, params)
  *	milvus.parse_filter(filter) -> the expression fully parenthesized
+ *	milvus._filter_memory(filter, schema, max_bytes, filter_params) -> bytes
  *
  * They are for tests and for looking at what a filter means; the collection
- * API calls MvFilterCompile directly.
+ * API calls MvFilterCompile directly.  _filter_memory parses and compiles in
+ * a memory context of its own and reports what the context holds at the end
+ * (nothing in it is freed before, so that is the peak); the parser's
+ * allocator refuses to go past max_bytes, so a parser that needed far more
+ * fails with "out of memory" instead of taking the server's memory.
  */
 #include "postgres.h"
 
@@ -15,11 +20,20 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "milvus/filter.h"
 
 PG_FUNCTION_INFO_V1(milvus_compile_filter);
 PG_FUNCTION_INFO_V1(milvus_parse_filter);
+PG_FUNCTION_INFO_V1(milvus_filter_memory);
+
+/* The parser's allocator for _filter_memory: a context with a ceiling */
+typedef struct BoundedContext
+{
+	MemoryContext context;
+	Size		max_bytes;
+} BoundedContext;
 
 /* Compile a filter against a Milvus-shaped schema */
 Datum
@@ -66,3 +80,46 @@ milvus_parse_filter(PG_FUNCTION_ARGS)
 	pg_verifymbstr(printed, strlen(printed), false);
 	PG_RETURN_TEXT_P(cstring_to_text(printed));
 }
+
+static void *
+bounded_alloc(void *context, size_t size)
+{
+	BoundedContext *b = context;
+
+	if (MemoryContextMemAllocated(b->context, true) + size > b->max_bytes)
+		return NULL;
+	return MemoryContextAlloc(b->context, size);
+}
+
+/* Bytes a filter takes to parse and compile; the parse may take max_bytes */
+Datum
+milvus_filter_memory(PG_FUNCTION_ARGS)
+{
+	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MvFilterSchema *schema = MvFilterSchemaFromJsonb(PG_GETARG_JSONB_P(1));
+	int64		max_bytes = PG_GETARG_INT64(2);
+	Jsonb	   *filter_params = PG_GETARG_JSONB_P(3);
+	BoundedContext bounded;
+	MvFilterAllocator allocator = {bounded_alloc, &bounded};
+	MvFilterParseResult r;
+	MemoryContext old;
+	int64		used;
+
+	if (max_bytes < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_bytes must be at least 1")));
+	bounded.context = AllocSetContextCreate(CurrentMemoryContext, "milvus filter memory",
+											ALLOCSET_DEFAULT_SIZES);
+	bounded.max_bytes = max_bytes;
+	old = MemoryContextSwitchTo(bounded.context);
+	r = MvFilterParse(filter, &allocator);
+	if (r.code != MVF_OK)
+		MvFilterReportParseError(filter, &r);
+	(void) MvFilterCompileTree(filter, r.root, schema, filter_params, NULL);
+	MemoryContextSwitchTo(old);
+	used = MemoryContextMemAllocated(bounded.context, true);
+	MemoryContextDelete(bounded.context);
+	PG_RETURN_INT64(used);
+}
+

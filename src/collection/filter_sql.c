@@ -36,6 +36,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "milvus/filter.h"
@@ -80,7 +81,8 @@ typedef struct Compiler
 	const MvFilterSchema *schema;
 	Jsonb	   *params_json;
 	const char *rel_alias;
-	List	   *params;			/* of char * */
+	List	   *params;			/* of char *, in cxt */
+	MemoryContext cxt;			/* where the compilation started */
 } Compiler;
 
 static Operand emit(Compiler *c, const MvFilterNode *n);
@@ -245,15 +247,20 @@ char_position(const char *filter, int offset)
  * Parameters
  */
 
-/* Add a parameter; return "$1[N]" */
+/*
+ * Add a parameter; return "$1[N]".  The value is kept in the compiler's own
+ * context: an operand of and / or is compiled in a shorter-lived one.
+ */
 static char *
 add_param(Compiler *c, const char *value, int len)
 {
+	MemoryContext old = MemoryContextSwitchTo(c->cxt);
 	char	   *copy = palloc(len + 1);
 
 	memcpy(copy, value, len);
 	copy[len] = '\0';
 	c->params = lappend(c->params, copy);
+	MemoryContextSwitchTo(old);
 	return psprintf("$1[%d]", list_length(c->params));
 }
 
@@ -1291,21 +1298,36 @@ emit_call(Compiler *c, const MvFilterNode *n)
 	return e;
 }
 
+/*
+ * An n-ary and / or.  A generated filter is mostly one long chain of these,
+ * so each operand is compiled in a context of its own that is emptied once
+ * its condition is copied out: what the chain keeps is its SQL, not the
+ * intermediate strings of every operand.
+ */
 static Operand
 emit_logic(Compiler *c, const MvFilterNode *n)
 {
 	StringInfoData buf;
+	MemoryContext operand_cxt;
+	MemoryContext old;
 	int			i;
 
+	operand_cxt = AllocSetContextCreate(CurrentMemoryContext, "milvus filter operand",
+										ALLOCSET_SMALL_SIZES);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '(');
 	for (i = 0; i < n->nchildren; i++)
 	{
-		Operand		x = emit(c, n->children[i]);
+		Operand		x;
 
+		old = MemoryContextSwitchTo(operand_cxt);
+		x = emit(c, n->children[i]);
+		MemoryContextSwitchTo(old);
 		appendStringInfo(&buf, "%s%s", i ? (n->kind == MVF_AND ? " AND " : " OR ") : "",
 						 as_condition(c, &x, n->kind == MVF_AND ? "an operand of and" : "an operand of or"));
+		MemoryContextReset(operand_cxt);
 	}
+	MemoryContextDelete(operand_cxt);
 	appendStringInfoChar(&buf, ')');
 	return bool_expr(n, buf.data);
 }
@@ -1679,14 +1701,23 @@ MvFilterCompile(const char *filter, const MvFilterSchema *schema, Jsonb *filter_
 				const char *rel_alias)
 {
 	MvFilterParseResult r = MvFilterParse(filter, MvFilterPallocAllocator());
+
+	if (r.code != MVF_OK)
+		MvFilterReportParseError(filter, &r);
+	return MvFilterCompileTree(filter, r.root, schema, filter_params, rel_alias);
+}
+
+/* Compile a tree MvFilterParse made of filter */
+MvFilterSql *
+MvFilterCompileTree(const char *filter, const MvFilterNode *tree, const MvFilterSchema *schema,
+					Jsonb *filter_params, const char *rel_alias)
+{
 	MvFilterSql *result = palloc0(sizeof(MvFilterSql));
 	Compiler	c = {0};
 	Operand		root;
 	ListCell   *lc;
 	int			i = 0;
 
-	if (r.code != MVF_OK)
-		MvFilterReportParseError(filter, &r);
 	if (filter_params && !JB_ROOT_IS_OBJECT(filter_params))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1696,8 +1727,9 @@ MvFilterCompile(const char *filter, const MvFilterSchema *schema, Jsonb *filter_
 	c.schema = schema;
 	c.params_json = filter_params;
 	c.rel_alias = rel_alias;
-	root = emit(&c, r.root);
-	result->sql = pstrdup(as_condition(&c, &root, "a filter expression"));
+	c.cxt = CurrentMemoryContext;
+	root = emit(&c, tree);
+	result->sql = (char *) as_condition(&c, &root, "a filter expression");
 	result->nparams = list_length(c.params);
 	result->params = palloc(sizeof(char *) * Max(result->nparams, 1));
 	foreach(lc, c.params)
