@@ -5,6 +5,7 @@
  *	milvus.compile_filter(filter, schema, filter_params) -> (sql, params)
  *	milvus.parse_filter(filter) -> the expression fully parenthesized
  *	milvus._filter_memory(filter, schema, max_bytes, filter_params) -> bytes
+ *	milvus._filter_list(list, NULL::type) -> type[]
  *
  * They are for tests and for looking at what a filter means; the collection
  * API calls MvFilterCompile directly.  _filter_memory parses and compiles in
@@ -12,13 +13,22 @@
  * (nothing in it is freed before, so that is the peak); the parser's
  * allocator refuses to go past max_bytes, so a parser that needed far more
  * fails with "out of memory" instead of taking the server's memory.
+ *
+ * Compiled filters call _filter_list: a list of values is one parameter, the
+ * text of an array, and the cast text::type[] (array_in) is only STABLE, so
+ * the planner would leave it to run once per row.  _filter_list is the same
+ * input function declared IMMUTABLE, which it is for the element types
+ * filters use (their input functions are immutable), so a list becomes a
+ * constant array when the plan is made.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -27,6 +37,7 @@
 PG_FUNCTION_INFO_V1(milvus_compile_filter);
 PG_FUNCTION_INFO_V1(milvus_parse_filter);
 PG_FUNCTION_INFO_V1(milvus_filter_memory);
+PG_FUNCTION_INFO_V1(milvus_filter_list);
 
 /* The parser's allocator for _filter_memory: a context with a ceiling */
 typedef struct BoundedContext
@@ -123,3 +134,33 @@ milvus_filter_memory(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(used);
 }
 
+/* An array of the second argument's type from its text: a compiled list */
+Datum
+milvus_filter_list(PG_FUNCTION_ARGS)
+{
+	Oid			element = get_fn_expr_argtype(fcinfo->flinfo, 1);
+
+	switch (element)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case JSONBOID:
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("milvus._filter_list does not take elements of type %s",
+							format_type_be(element))));
+	}
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(OidInputFunctionCall(F_ARRAY_IN, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+										 element, -1));
+}

@@ -19,3 +19,7 @@ CREATE FUNCTION milvus._filter_memory(filter text, schema jsonb, max_bytes bigin
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'milvus_filter_memory' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+-- a list of values in a compiled filter: the text of an array of the second
+-- argument's type, made a constant when the plan is made (filter_api.c)
+CREATE FUNCTION milvus._filter_list(list text, element anyelement) RETURNS anyarray
+    AS 'MODULE_PATHNAME', 'milvus_filter_list' LANGUAGE C IMMUTABLE PARALLEL SAFE;
