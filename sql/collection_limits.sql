@@ -1,5 +1,7 @@
 --
--- Limits of search, query and hybrid_search: "limit" => NULL in each.
+-- Limits of search, query and hybrid_search: "limit" => NULL in each, and the
+-- superuser-only settings milvus.search_max_nq, search_max_topk and
+-- search_max_group_size.
 --
 \set SHOW_CONTEXT never
 
@@ -38,4 +40,54 @@ FROM (VALUES
     ($$query('lims', 'id > 2', "limit" => 0)$$)
 ) v(call);
 
+--
+-- The settings: a superuser's to change, within 1 .. 2^30
+--
+CREATE ROLE regress_milvus_limits;
+GRANT SELECT ON lims TO regress_milvus_limits;
+SET ROLE regress_milvus_limits;
+SELECT name, sqlstate_of(format('SET %s = 5', name)) AS set_by_a_user
+FROM (VALUES ('milvus.search_max_nq'), ('milvus.search_max_topk'), ('milvus.search_max_group_size')) v(name);
+SELECT current_setting('milvus.search_max_nq') AS nq, current_setting('milvus.search_max_topk') AS topk,
+       current_setting('milvus.search_max_group_size') AS group_size;
+-- the defaults let a user run these
+SELECT count(*) FROM milvus.search('lims', '[[0, 0], [1, 0], [2, 0]]', "limit" => 4);
+SELECT count(*) FROM milvus.search('lims', '[[0, 0]]', "limit" => 2, group_by_field => 'grp', group_size => 3);
+RESET ROLE;
+
+SELECT name, value, sqlstate_of(format('SET %s = %s', name, value)) AS set_by_a_superuser
+FROM (VALUES ('milvus.search_max_nq'), ('milvus.search_max_topk'), ('milvus.search_max_group_size')) v(name),
+     (VALUES ('0'), ('-1'), ('1073741825'), ('''many''')) w(value);
+SELECT current_setting('milvus.search_max_nq') AS nq, current_setting('milvus.search_max_topk') AS topk,
+       current_setting('milvus.search_max_group_size') AS group_size;
+
+-- a superuser lowers them: the same calls are refused, for the user too
+SET milvus.search_max_nq = 2;
+SET milvus.search_max_topk = 3;
+SET milvus.search_max_group_size = 2;
+SET ROLE regress_milvus_limits;
+SELECT call, sqlstate_detail_of('SELECT * FROM milvus.' || call) AS result
+FROM (VALUES
+    ($$search('lims', '[[0, 0], [1, 0], [2, 0]]', "limit" => 1)$$),
+    ($$search('lims', '[[0, 0], [1, 0]]', "limit" => 1)$$),
+    ($$search('lims', '[[0, 0]]', "limit" => 4)$$),
+    ($$search('lims', '[[0, 0]]', "limit" => 2, "offset" => 2)$$),
+    ($$search('lims', '[[0, 0]]', "limit" => 3)$$),
+    ($$search('lims', '[[0, 0]]')$$),
+    ($$search('lims', '[[0, 0]]', "limit" => 2, group_by_field => 'grp', group_size => 3)$$),
+    ($$search('lims', '[[0, 0]]', "limit" => 2, group_by_field => 'grp', group_size => 2)$$),
+    ($$hybrid_search('lims', '[{"data": [[0, 0]], "limit": 3}]', "limit" => 4)$$),
+    ($$hybrid_search('lims', '[{"data": [[0, 0]], "limit": 4}]', "limit" => 3)$$),
+    ($$hybrid_search('lims', '[{"data": [[0, 0]], "limit": 3}]', "limit" => 3)$$),
+    ($$query('lims', 'id > 0', "limit" => 4)$$),
+    ($$query('lims', 'id > 0', "limit" => 2, "offset" => 2)$$),
+    ($$query('lims', 'id > 0', "limit" => 3)$$)
+) v(call);
+RESET ROLE;
+RESET milvus.search_max_nq;
+RESET milvus.search_max_topk;
+RESET milvus.search_max_group_size;
+
+REVOKE SELECT ON lims FROM regress_milvus_limits;
+DROP ROLE regress_milvus_limits;
 SELECT milvus.drop_collection('lims');
