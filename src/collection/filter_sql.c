@@ -11,8 +11,9 @@
  * ("x = ANY (milvus._filter_list($1[N], NULL::bigint))", a constant array once
  * planned) or of a JSON array: the planner copies the whole of $1 for each
  * reference to it, so a reference per element would make a long list cost
- * memory quadratic in its length.  Identifiers go through quote_identifier(), JSON path keys are
- * parameters too: nothing the user wrote is pasted into the SQL.
+ * memory quadratic in its length.  Identifiers go through quote_identifier(),
+ * JSON path keys are parameters too: nothing the user wrote is pasted into
+ * the SQL.
  *
  * The output is shaped for the planner: a comparison of a column with a
  * literal stays "col op ($1[N])::type" (a B-tree index qual), array tests are
@@ -924,7 +925,7 @@ element_array_type(MvFieldType elem)
 	return elem == MV_FIELD_VARCHAR ? "character varying" : sql_type(elem);
 }
 
-/* ($1[N])::elem[] of literals for an ARRAY field */
+/* An array of literals in an ARRAY field's element type, range-checked */
 static char *
 element_array(Compiler *c, const Operand *arr, const Operand *values, int nvalues)
 {
