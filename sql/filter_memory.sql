@@ -1,8 +1,8 @@
 --
 -- Memory for parsing and compiling a filter grows linearly with its length.
 -- milvus._filter_memory parses and compiles in a memory context of its own
--- and returns the bytes it holds at the end (nothing is freed before, so that
--- is the peak); its parser may take max_bytes and no more, so a parser that
+-- and returns the bytes it holds at the end (the tree, the SQL and the
+-- parameters); its parser may take max_bytes and no more, so a parser that
 -- needed much more fails with "out of memory" here instead of taking the
 -- server's memory.  The bound is 128 bytes per byte of filter, 128 MiB for
 -- the longest (1 MiB); a parser that copied the rest of the input for each

@@ -9,10 +9,11 @@
  *
  * They are for tests and for looking at what a filter means; the collection
  * API calls MvFilterCompile directly.  _filter_memory parses and compiles in
- * a memory context of its own and reports what the context holds at the end
- * (nothing in it is freed before, so that is the peak); the parser's
- * allocator refuses to go past max_bytes, so a parser that needed far more
- * fails with "out of memory" instead of taking the server's memory.
+ * a memory context of its own and reports what the context holds at the end:
+ * the tree, the SQL and the parameters, all of it but the intermediate
+ * strings the compiler frees as it goes.  The parser's allocator refuses to
+ * go past max_bytes, so a parser that needed far more fails with "out of
+ * memory" instead of taking the server's memory.
  *
  * Compiled filters call _filter_list: a list of values is one parameter, the
  * text of an array, and the cast text::type[] (array_in) is only STABLE, so

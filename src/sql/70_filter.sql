@@ -12,8 +12,9 @@ CREATE FUNCTION milvus.compile_filter(filter text, schema jsonb, filter_params j
 CREATE FUNCTION milvus.parse_filter(filter text) RETURNS text
     AS 'MODULE_PATHNAME', 'milvus_parse_filter' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- the bytes parsing and compiling a filter takes (a memory context's peak),
--- the parse being refused ("out of memory") past max_bytes: for tests
+-- the bytes parsing and compiling a filter holds at the end (in a memory
+-- context of its own), the parse being refused ("out of memory") past
+-- max_bytes: for tests
 CREATE FUNCTION milvus._filter_memory(filter text, schema jsonb, max_bytes bigint,
                                       filter_params jsonb DEFAULT '{}')
     RETURNS bigint
