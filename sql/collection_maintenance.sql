@@ -44,6 +44,7 @@ SELECT (milvus.insert('trunc', '[{"title": "d", "v": [2, 2]}]', 'p1')).insert_co
 SELECT e ->> 'title' AS title FROM milvus.query('trunc', 'id > 0', '{title}') e;
 SELECT id::bigint > 3 AS new_id FROM milvus.search('trunc', '[[2, 2]]', "limit" => 1);
 DROP TABLE trunc_before;
+SELECT milvus.drop_alias('trunc_alias'), milvus.drop_collection('trunc');
 
 -- a partition key's HASH partitions are truncated too
 SELECT milvus.create_collection('trunc_hash', schema => $${"fields": [
