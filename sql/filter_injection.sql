@@ -51,12 +51,22 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT '"' || replace(replace(replace(replace(s, '\', '\\'), '"', '\"'), E'\n', '\n'), E'\t', '\t') || '"'
 $$;
 
+-- The values a compiled filter passes: its parameters, and the elements of
+-- those that are lists (a list is one parameter, the text of an array,
+-- which the SQL reads through milvus._filter_list)
+CREATE FUNCTION filter_inj_values(sql text, params text[]) RETURNS text[]
+LANGUAGE sql AS $$
+    SELECT params || coalesce(array_agg(e), '{}')
+      FROM generate_subscripts(params, 1) i, unnest(params[i]::text[]) e
+     WHERE position(format('milvus._filter_list($1[%s],', i) IN sql) > 0
+$$;
+
 -- For a filter built around payload n: is the payload absent from the SQL,
--- present among the parameters, and does the filter select row n alone?
+-- present among the values passed, and does the filter select row n alone?
 CREATE FUNCTION filter_inj_check(filter text, payload text, row_id int, template_values jsonb DEFAULT '{}')
 RETURNS TABLE (n int, not_in_sql boolean, is_a_param boolean, selects_only_its_row boolean)
 LANGUAGE sql AS $$
-    SELECT row_id, position(payload IN c.sql) = 0, payload = ANY (c.params),
+    SELECT row_id, position(payload IN c.sql) = 0, payload = ANY (filter_inj_values(c.sql, c.params)),
            filter_ids('filter_inj', filter_inj_schema(), filter, template_values) = ARRAY[row_id::bigint]
       FROM milvus.compile_filter(filter, filter_inj_schema(), template_values) c
 $$;

@@ -4,22 +4,48 @@
  *
  *	milvus.compile_filter(filter, schema, filter_params) -> (sql, params)
  *	milvus.parse_filter(filter) -> the expression fully parenthesized
+ *	milvus._filter_memory(filter, schema, max_bytes, filter_params) -> bytes
+ *	milvus._filter_list(list, NULL::type) -> type[]
  *
  * They are for tests and for looking at what a filter means; the collection
- * API calls MvFilterCompile directly.
+ * API calls MvFilterCompile directly.  _filter_memory parses and compiles in
+ * a memory context of its own and reports what the context holds at the end:
+ * the tree, the SQL and the parameters, all of it but the intermediate
+ * strings the compiler frees as it goes.  The parser's allocator refuses to
+ * go past max_bytes, so a parser that needed far more fails with "out of
+ * memory" instead of taking the server's memory.
+ *
+ * Compiled filters call _filter_list: a list of values is one parameter, the
+ * text of an array, and the cast text::type[] (array_in) is only STABLE, so
+ * the planner would leave it to run once per row.  _filter_list is the same
+ * input function declared IMMUTABLE, which it is for the element types
+ * filters use (their input functions are immutable), so a list becomes a
+ * constant array when the plan is made.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "milvus/filter.h"
 
 PG_FUNCTION_INFO_V1(milvus_compile_filter);
 PG_FUNCTION_INFO_V1(milvus_parse_filter);
+PG_FUNCTION_INFO_V1(milvus_filter_memory);
+PG_FUNCTION_INFO_V1(milvus_filter_list);
+
+/* The parser's allocator for _filter_memory: a context with a ceiling */
+typedef struct BoundedContext
+{
+	MemoryContext context;
+	Size		max_bytes;
+} BoundedContext;
 
 /* Compile a filter against a Milvus-shaped schema */
 Datum
@@ -65,4 +91,77 @@ milvus_parse_filter(PG_FUNCTION_ARGS)
 	/* strings print as decoded, and an escape may have made invalid bytes */
 	pg_verifymbstr(printed, strlen(printed), false);
 	PG_RETURN_TEXT_P(cstring_to_text(printed));
+}
+
+static void *
+bounded_alloc(void *context, size_t size)
+{
+	BoundedContext *b = context;
+
+	if (MemoryContextMemAllocated(b->context, true) + size > b->max_bytes)
+		return NULL;
+	return MemoryContextAlloc(b->context, size);
+}
+
+/* Bytes a filter takes to parse and compile; the parse may take max_bytes */
+Datum
+milvus_filter_memory(PG_FUNCTION_ARGS)
+{
+	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MvFilterSchema *schema = MvFilterSchemaFromJsonb(PG_GETARG_JSONB_P(1));
+	int64		max_bytes = PG_GETARG_INT64(2);
+	Jsonb	   *filter_params = PG_GETARG_JSONB_P(3);
+	BoundedContext bounded;
+	MvFilterAllocator allocator = {bounded_alloc, &bounded};
+	MvFilterParseResult r;
+	MemoryContext old;
+	int64		used;
+
+	if (max_bytes < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_bytes must be at least 1")));
+	bounded.context = AllocSetContextCreate(CurrentMemoryContext, "milvus filter memory",
+											ALLOCSET_DEFAULT_SIZES);
+	bounded.max_bytes = max_bytes;
+	old = MemoryContextSwitchTo(bounded.context);
+	r = MvFilterParse(filter, &allocator);
+	if (r.code != MVF_OK)
+		MvFilterReportParseError(filter, &r);
+	(void) MvFilterCompileTree(filter, r.root, schema, filter_params, NULL);
+	MemoryContextSwitchTo(old);
+	used = MemoryContextMemAllocated(bounded.context, true);
+	MemoryContextDelete(bounded.context);
+	PG_RETURN_INT64(used);
+}
+
+/* An array of the second argument's type from its text: a compiled list */
+Datum
+milvus_filter_list(PG_FUNCTION_ARGS)
+{
+	Oid			element = get_fn_expr_argtype(fcinfo->flinfo, 1);
+
+	switch (element)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case JSONBOID:
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("milvus._filter_list does not take elements of type %s",
+							format_type_be(element))));
+	}
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(OidInputFunctionCall(F_ARRAY_IN, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+										 element, -1));
 }

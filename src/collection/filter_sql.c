@@ -7,8 +7,13 @@
  * bool, jsonb, array, list) and a few flags.  A literal becomes a parameter as soon
  * as it is met, so $1 holds the values in the order they were written; its
  * SQL is the bare "$1[N]" (text), and the parent that decides the type adds
- * the cast.  Identifiers go through quote_identifier(), JSON path keys are
- * parameters too: nothing the user wrote is pasted into the SQL.
+ * the cast.  A list of literals is one parameter, the text of an array
+ * ("x = ANY (milvus._filter_list($1[N], NULL::bigint))", a constant array once
+ * planned) or of a JSON array: the planner copies the whole of $1 for each
+ * reference to it, so a reference per element would make a long list cost
+ * memory quadratic in its length.  Identifiers go through quote_identifier(),
+ * JSON path keys are parameters too: nothing the user wrote is pasted into
+ * the SQL.
  *
  * The output is shaped for the planner: a comparison of a column with a
  * literal stays "col op ($1[N])::type" (a B-tree index qual), array tests are
@@ -35,7 +40,9 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "milvus/filter.h"
@@ -59,19 +66,20 @@ typedef enum Dom
 typedef struct Operand
 {
 	Dom			dom;
+	MvFieldType elem;			/* D_ARRAY */
+	bool		literal;		/* a single value: sql is "$1[N]", of type text, or
+								 * NULL in a list until as_dom needs it */
+	bool		json;			/* NULL when a JSON value had another type */
+	int			nkeys;			/* see json_column */
+	int			nelems;			/* D_LIST */
 	const char *sql;
 	const char *pgtype;			/* D_INT: smallint, integer or bigint */
-	MvFieldType elem;			/* D_ARRAY */
 	const MvFilterField *field; /* a bare schema column, or an element of one */
-	bool		literal;		/* a single value: sql is "$1[N]", of type text */
 	const MvFilterNode *node;	/* the literal (or any node, for positions) */
-	bool		json;			/* NULL when a JSON value had another type */
 	/* a JSON path of object keys only: the column and the keys' parameters */
 	const char *json_column;
-	int			nkeys;
 	const char **keys;
-	int			nelems;			/* D_LIST */
-	struct Operand *elems;
+	struct Operand *elems;		/* D_LIST */
 } Operand;
 
 typedef struct Compiler
@@ -80,10 +88,12 @@ typedef struct Compiler
 	const MvFilterSchema *schema;
 	Jsonb	   *params_json;
 	const char *rel_alias;
-	List	   *params;			/* of char * */
+	List	   *params;			/* of char *, in cxt */
+	MemoryContext cxt;			/* where the compilation started */
 } Compiler;
 
 static Operand emit(Compiler *c, const MvFilterNode *n);
+static Operand emit_value(Compiler *c, const MvFilterNode *n);
 
 /*
  * Names
@@ -245,15 +255,20 @@ char_position(const char *filter, int offset)
  * Parameters
  */
 
-/* Add a parameter; return "$1[N]" */
+/*
+ * Add a parameter; return "$1[N]".  The value is kept in the compiler's own
+ * context: an operand of and / or is compiled in a shorter-lived one.
+ */
 static char *
 add_param(Compiler *c, const char *value, int len)
 {
+	MemoryContext old = MemoryContextSwitchTo(c->cxt);
 	char	   *copy = palloc(len + 1);
 
 	memcpy(copy, value, len);
 	copy[len] = '\0';
 	c->params = lappend(c->params, copy);
+	MemoryContextSwitchTo(old);
 	return psprintf("$1[%d]", list_length(c->params));
 }
 
@@ -308,14 +323,15 @@ dom_type(Dom d)
 
 /* A literal as jsonb: numbers and booleans are JSON text already */
 static char *
-literal_jsonb(const Operand *e)
+literal_jsonb(const Operand *e, const char *sql)
 {
 	if (e->node->kind == MVF_STRING)
-		return psprintf("to_jsonb(%s)", e->sql);
-	return psprintf("(%s)::jsonb", e->sql);
+		return psprintf("to_jsonb(%s)", sql);
+	return psprintf("(%s)::jsonb", sql);
 }
 
 static char *list_jsonb(Compiler *c, const Operand *e);
+static const char *literal_param(Compiler *c, const MvFilterNode *n);
 
 /* The SQL of e's value in domain d (the caller checked they are compatible) */
 static const char *
@@ -325,11 +341,13 @@ as_dom(Compiler *c, const Operand *e, Dom d)
 		return list_jsonb(c, e);
 	if (e->literal)
 	{
+		const char *sql = e->sql ? e->sql : literal_param(c, e->node);
+
 		if (d == D_JSON)
-			return literal_jsonb(e);
+			return literal_jsonb(e, sql);
 		if (d == D_TEXT)
-			return e->sql;
-		return psprintf("(%s)::%s", e->sql, dom_type(d));
+			return sql;
+		return psprintf("(%s)::%s", sql, dom_type(d));
 	}
 	if (e->dom == d)
 		return e->sql;
@@ -358,19 +376,121 @@ as_dom(Compiler *c, const Operand *e, Dom d)
 	return NULL;				/* keep compiler quiet */
 }
 
-/* A [..] literal as a jsonb array */
+/* A literal's value as $1 holds it; buf has room for a number */
+static const char *
+literal_text(const MvFilterNode *n, char *buf, size_t size)
+{
+	switch (n->kind)
+	{
+		case MVF_INT:
+			snprintf(buf, size, INT64_FORMAT, n->ival);
+			return buf;
+		case MVF_FLOAT:
+			double_to_shortest_decimal_buf(n->fval, buf);
+			return buf;
+		case MVF_STRING:
+			return n->str;
+		case MVF_BOOL:
+			return n->bval ? "true" : "false";
+		default:
+			elog(ERROR, "not a literal: %d", (int) n->kind);
+	}
+	return NULL;				/* keep compiler quiet */
+}
+
+/* Append a literal, or a list of them, as JSON text */
+static void
+append_json(StringInfo buf, const Operand *e)
+{
+	char		num[64];
+	int			i;
+
+	if (e->dom == D_LIST)
+	{
+		appendStringInfoChar(buf, '[');
+		for (i = 0; i < e->nelems; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(buf, ", ");
+			append_json(buf, &e->elems[i]);
+		}
+		appendStringInfoChar(buf, ']');
+	}
+	else if (e->node->kind == MVF_STRING)
+		escape_json(buf, e->node->str);
+	else
+		appendStringInfoString(buf, literal_text(e->node, num, sizeof(num)));
+}
+
+/* Append one element of an array literal, double-quoted */
+static void
+append_array_element(StringInfo buf, const char *s, int len)
+{
+	int			i;
+
+	appendStringInfoChar(buf, '"');
+	for (i = 0; i < len; i++)
+	{
+		if (s[i] == '"' || s[i] == '\\')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, s[i]);
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+/*
+ * Literals as one array of type: a parameter holding an array literal of
+ * their values, or with json of their JSON texts (lists among them too)
+ */
+static char *
+array_param(Compiler *c, const Operand *values, int nvalues, bool json, const char *type)
+{
+	StringInfoData buf;
+	StringInfoData item;
+	char		num[64];
+	char	   *sql;
+	int			i;
+
+	initStringInfo(&buf);
+	initStringInfo(&item);
+	appendStringInfoChar(&buf, '{');
+	for (i = 0; i < nvalues; i++)
+	{
+		const Operand *v = &values[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		if (json)
+		{
+			resetStringInfo(&item);
+			append_json(&item, v);
+			append_array_element(&buf, item.data, item.len);
+		}
+		else if (v->node->kind == MVF_STRING)
+			append_array_element(&buf, v->node->str, v->node->len);
+		else
+			appendStringInfoString(&buf, literal_text(v->node, num, sizeof(num)));
+	}
+	appendStringInfoChar(&buf, '}');
+	sql = add_param(c, buf.data, buf.len);
+	pfree(buf.data);
+	pfree(item.data);
+	return psprintf("milvus._filter_list(%s, NULL::%s)", sql, type);
+}
+
+/* A [..] literal as a jsonb array: one parameter holding its JSON text */
 static char *
 list_jsonb(Compiler *c, const Operand *e)
 {
 	StringInfoData buf;
-	int			i;
+	char	   *sql;
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "jsonb_build_array(");
-	for (i = 0; i < e->nelems; i++)
-		appendStringInfo(&buf, "%s%s", i ? ", " : "", as_dom(c, &e->elems[i], D_JSON));
-	appendStringInfoChar(&buf, ')');
-	return buf.data;
+	append_json(&buf, e);
+	sql = add_param(c, buf.data, buf.len);
+	pfree(buf.data);
+	return psprintf("(%s)::jsonb", sql);
 }
 
 /* Whether a list holds only literals (lists of literals included) */
@@ -445,11 +565,14 @@ json_answer(const char *cmp, bool json, MvFilterOp op)
  * Literals, fields, paths
  */
 
+/*
+ * A literal, not yet a parameter (sql NULL); a string is checked against the
+ * database encoding here, wherever its value goes
+ */
 static Operand
-emit_literal(Compiler *c, const MvFilterNode *n)
+literal_operand(const MvFilterNode *n)
 {
 	Operand		e = {0};
-	char		buf[64];
 
 	e.literal = true;
 	e.node = n;
@@ -458,25 +581,40 @@ emit_literal(Compiler *c, const MvFilterNode *n)
 		case MVF_INT:
 			e.dom = D_INT;
 			e.pgtype = "bigint";
-			snprintf(buf, sizeof(buf), INT64_FORMAT, n->ival);
-			e.sql = add_param_str(c, buf);
 			break;
 		case MVF_FLOAT:
 			e.dom = D_DOUBLE;
-			double_to_shortest_decimal_buf(n->fval, buf);
-			e.sql = add_param_str(c, buf);
 			break;
 		case MVF_STRING:
 			e.dom = D_TEXT;
-			e.sql = add_string_param(c, n->str, n->len);
+			pg_verifymbstr(n->str, n->len, false);
 			break;
 		case MVF_BOOL:
 			e.dom = D_BOOL;
-			e.sql = add_param_str(c, n->bval ? "true" : "false");
 			break;
 		default:
 			elog(ERROR, "not a literal: %d", (int) n->kind);
 	}
+	return e;
+}
+
+/* A literal as a parameter of its own */
+static const char *
+literal_param(Compiler *c, const MvFilterNode *n)
+{
+	char		buf[64];
+
+	if (n->kind == MVF_STRING)
+		return add_param(c, n->str, n->len);
+	return add_param_str(c, literal_text(n, buf, sizeof(buf)));
+}
+
+static Operand
+emit_literal(Compiler *c, const MvFilterNode *n)
+{
+	Operand		e = literal_operand(n);
+
+	e.sql = literal_param(c, n);
 	return e;
 }
 
@@ -750,9 +888,9 @@ element_accepts(MvFieldType elem, const Operand *v)
 	}
 }
 
-/* A literal in an ARRAY field's element type; range-checked */
-static char *
-element_value(Compiler *c, const Operand *arr, const Operand *v)
+/* Check that an ARRAY field's elements can hold a literal */
+static void
+check_element(Compiler *c, const Operand *arr, const Operand *v)
 {
 	MvFieldType elem = arr->field->element_type;
 	bool		in_range = true;
@@ -773,9 +911,6 @@ element_value(Compiler *c, const Operand *arr, const Operand *v)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("value out of range for the elements of %s", describe(arr)),
 				 ERRPOS(c, v->node)));
-	if (elem == MV_FIELD_VARCHAR)
-		return (char *) v->sql;
-	return psprintf("(%s)::%s", v->sql, sql_type(elem));
 }
 
 /*
@@ -790,19 +925,15 @@ element_array_type(MvFieldType elem)
 	return elem == MV_FIELD_VARCHAR ? "character varying" : sql_type(elem);
 }
 
-/* ARRAY[values]::elem[] for an ARRAY field */
+/* An array of literals in an ARRAY field's element type, range-checked */
 static char *
 element_array(Compiler *c, const Operand *arr, const Operand *values, int nvalues)
 {
-	StringInfoData buf;
 	int			i;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "ARRAY[");
 	for (i = 0; i < nvalues; i++)
-		appendStringInfo(&buf, "%s%s", i ? ", " : "", element_value(c, arr, &values[i]));
-	appendStringInfo(&buf, "]::%s[]", element_array_type(arr->field->element_type));
-	return buf.data;
+		check_element(c, arr, &values[i]);
+	return array_param(c, values, nvalues, false, element_array_type(arr->field->element_type));
 }
 
 /* col @> {"k1": {"k2": value}}: a GIN-servable consequence of path == value */
@@ -1030,7 +1161,6 @@ emit_in(Compiler *c, const MvFilterNode *n)
 {
 	Operand		x = emit(c, n->children[0]);
 	Operand		list = emit(c, n->children[1]);
-	StringInfoData buf;
 	char	   *cmp;
 	Dom			d;
 	int			i;
@@ -1047,14 +1177,12 @@ emit_in(Compiler *c, const MvFilterNode *n)
 					 errmsg("the list after \"in\" must hold literal values"),
 					 ERRPOS(c, list.elems[i].node)));
 
+	/* not in is <> ALL; unknown (a JSON value of another type) is false for in */
 	if (x.dom == D_JSON)
-	{
-		initStringInfo(&buf);
-		for (i = 0; i < list.nelems; i++)
-			appendStringInfo(&buf, "%s%s", i ? ", " : "", as_dom(c, &list.elems[i], D_JSON));
-		cmp = psprintf("COALESCE(%s = ANY (ARRAY[%s]::jsonb[]), false)", x.sql, buf.data);
-		return bool_expr(n, n->negated ? psprintf("(NOT %s)", cmp) : cmp);
-	}
+		return bool_expr(n, psprintf("COALESCE(%s %s (%s), %s)", x.sql,
+									 n->negated ? "<> ALL" : "= ANY",
+									 array_param(c, list.elems, list.nelems, true, "jsonb"),
+									 n->negated ? "true" : "false"));
 
 	if (!is_numeric(x.dom) && x.dom != D_TEXT && x.dom != D_BOOL)
 		ereport(ERROR,
@@ -1085,14 +1213,13 @@ emit_in(Compiler *c, const MvFilterNode *n)
 					   n->negated ? "true" : "false");
 		return bool_expr(n, cmp);
 	}
-	initStringInfo(&buf);
-	for (i = 0; i < list.nelems; i++)
-		appendStringInfo(&buf, "%s%s", i ? ", " : "", as_dom(c, &list.elems[i], d));
-	cmp = psprintf("(%s = ANY (ARRAY[%s]::%s[]))",
-				   x.literal || x.dom != d ? as_dom(c, &x, d) : x.sql, buf.data, dom_type(d));
+	cmp = psprintf("(%s %s (%s))",
+				   x.literal || x.dom != d ? as_dom(c, &x, d) : x.sql,
+				   n->negated ? "<> ALL" : "= ANY",
+				   array_param(c, list.elems, list.nelems, false, dom_type(d)));
 	if (x.json)
-		cmp = psprintf("COALESCE(%s, false)", cmp);
-	return bool_expr(n, n->negated ? psprintf("(NOT %s)", cmp) : cmp);
+		cmp = psprintf("COALESCE(%s, %s)", cmp, n->negated ? "true" : "false");
+	return bool_expr(n, cmp);
 }
 
 /* Fail unless a like pattern ends properly (PostgreSQL would, at run time) */
@@ -1175,14 +1302,17 @@ emit_exists(Compiler *c, const MvFilterNode *n)
 	return bool_expr(n, sql);
 }
 
-/* EXISTS an element of JSON array p equal to v (exact, for lists and objects) */
+/*
+ * EXISTS an element of JSON array p that passes test ("= v", "= ANY (..)"):
+ * exact for lists and objects, and for scalars what p @> [v] means
+ */
 static char *
-json_has_element(Compiler *c, const Operand *p, const Operand *v)
+json_has_element(Compiler *c, const Operand *p, const char *test)
 {
 	/* the alias has a space, so no field name can be shadowed by it */
 	return psprintf("EXISTS (SELECT FROM jsonb_array_elements(CASE WHEN jsonb_typeof(%s) = 'array'"
-					" THEN %s END) AS \"mv element\"(\"mv value\") WHERE \"mv value\" = %s)",
-					p->sql, p->sql, as_dom(c, v, D_JSON));
+					" THEN %s END) AS \"mv element\"(\"mv value\") WHERE \"mv value\" %s)",
+					p->sql, p->sql, test);
 }
 
 /* json_contains*, array_contains* */
@@ -1190,7 +1320,7 @@ static Operand
 emit_contains(Compiler *c, const MvFilterNode *n)
 {
 	Operand		x = emit(c, n->children[0]);
-	Operand		v = emit(c, n->children[1]);
+	Operand		v = emit_value(c, n->children[1]);
 	const char *name = n->func == MVF_FN_JSON_CONTAINS || n->func == MVF_FN_ARRAY_CONTAINS ?
 		"contains" : n->func == MVF_FN_JSON_CONTAINS_ALL || n->func == MVF_FN_ARRAY_CONTAINS_ALL ?
 		"contains_all" : "contains_any";
@@ -1234,30 +1364,26 @@ emit_contains(Compiler *c, const MvFilterNode *n)
 	initStringInfo(&buf);
 	if (any)
 	{
-		for (i = 0; i < nvalues; i++)
-		{
-			if (values[i].literal)
-				appendStringInfo(&buf, "%sCOALESCE(%s @> jsonb_build_array(%s), false)",
-								 i ? " OR " : "", x.sql, as_dom(c, &values[i], D_JSON));
-			else
-				appendStringInfo(&buf, "%s%s", i ? " OR " : "", json_has_element(c, &x, &values[i]));
-		}
-		if (nvalues == 0)
-			appendStringInfoString(&buf, "false");
+		/* any element of x in one array of the values (hashed when long) */
+		appendStringInfo(&buf, "%s", json_has_element(c, &x,
+													  psprintf("= ANY (%s)",
+															   array_param(c, values, nvalues, true, "jsonb"))));
 	}
 	else
 	{
-		StringInfoData scalars;
+		Operand		scalars = {0};
 
-		initStringInfo(&scalars);
+		/* the scalars as one JSON array */
+		scalars.dom = D_LIST;
+		scalars.elems = palloc(sizeof(Operand) * Max(nvalues, 1));
 		for (i = 0; i < nvalues; i++)
 			if (values[i].literal)
-				appendStringInfo(&scalars, "%s%s", scalars.len ? ", " : "",
-								 as_dom(c, &values[i], D_JSON));
-		appendStringInfo(&buf, "COALESCE(%s @> jsonb_build_array(%s), false)", x.sql, scalars.data);
+				scalars.elems[scalars.nelems++] = values[i];
+		appendStringInfo(&buf, "COALESCE(%s @> %s, false)", x.sql, list_jsonb(c, &scalars));
 		for (i = 0; i < nvalues; i++)
 			if (!values[i].literal)
-				appendStringInfo(&buf, " AND %s", json_has_element(c, &x, &values[i]));
+				appendStringInfo(&buf, " AND %s",
+								 json_has_element(c, &x, psprintf("= %s", as_dom(c, &values[i], D_JSON))));
 	}
 	return bool_expr(n, psprintf("(%s)", buf.data));
 }
@@ -1291,21 +1417,36 @@ emit_call(Compiler *c, const MvFilterNode *n)
 	return e;
 }
 
+/*
+ * An n-ary and / or.  A generated filter is mostly one long chain of these,
+ * so each operand is compiled in a context of its own that is emptied once
+ * its condition is copied out: what the chain keeps is its SQL, not the
+ * intermediate strings of every operand.
+ */
 static Operand
 emit_logic(Compiler *c, const MvFilterNode *n)
 {
 	StringInfoData buf;
+	MemoryContext operand_cxt;
+	MemoryContext old;
 	int			i;
 
+	operand_cxt = AllocSetContextCreate(CurrentMemoryContext, "milvus filter operand",
+										ALLOCSET_SMALL_SIZES);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '(');
 	for (i = 0; i < n->nchildren; i++)
 	{
-		Operand		x = emit(c, n->children[i]);
+		Operand		x;
 
+		old = MemoryContextSwitchTo(operand_cxt);
+		x = emit(c, n->children[i]);
+		MemoryContextSwitchTo(old);
 		appendStringInfo(&buf, "%s%s", i ? (n->kind == MVF_AND ? " AND " : " OR ") : "",
 						 as_condition(c, &x, n->kind == MVF_AND ? "an operand of and" : "an operand of or"));
+		MemoryContextReset(operand_cxt);
 	}
+	MemoryContextDelete(operand_cxt);
 	appendStringInfoChar(&buf, ')');
 	return bool_expr(n, buf.data);
 }
@@ -1322,7 +1463,8 @@ emit_list(Compiler *c, const MvFilterNode *n)
 	e.elems = palloc0(sizeof(Operand) * Max(n->nchildren, 1));
 	for (i = 0; i < n->nchildren; i++)
 	{
-		e.elems[i] = emit(c, n->children[i]);
+		CHECK_FOR_INTERRUPTS();
+		e.elems[i] = emit_value(c, n->children[i]);
 		if (!e.elems[i].literal && e.elems[i].dom != D_LIST)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1420,8 +1562,9 @@ template_value(Compiler *c, const MvFilterNode *t, JsonbValue *v)
 	return NULL;				/* keep compiler quiet */
 }
 
-static Operand
-emit_template(Compiler *c, const MvFilterNode *t)
+/* The tree of a template's value */
+static MvFilterNode *
+resolve_template(Compiler *c, const MvFilterNode *t)
 {
 	JsonbValue *v = NULL;
 
@@ -1433,7 +1576,34 @@ emit_template(Compiler *c, const MvFilterNode *t)
 				 errmsg("template variable \"%s\" has no value", t->str),
 				 ERRPOS(c, t),
 				 errhint("Pass its value in filter_params, as {\"%s\": ...}.", t->str)));
-	return emit(c, template_value(c, t, v));
+	return template_value(c, t, v);
+}
+
+static Operand
+emit_template(Compiler *c, const MvFilterNode *t)
+{
+	return emit(c, resolve_template(c, t));
+}
+
+/*
+ * Compile a value: a literal is not made a parameter yet, so that a list of
+ * them becomes one parameter; anything else as emit does
+ */
+static Operand
+emit_value(Compiler *c, const MvFilterNode *n)
+{
+	switch (n->kind)
+	{
+		case MVF_INT:
+		case MVF_FLOAT:
+		case MVF_STRING:
+		case MVF_BOOL:
+			return literal_operand(n);
+		case MVF_TEMPLATE:
+			return emit_value(c, resolve_template(c, n));
+		default:
+			return emit(c, n);
+	}
 }
 
 /* Compile one node */
@@ -1679,14 +1849,23 @@ MvFilterCompile(const char *filter, const MvFilterSchema *schema, Jsonb *filter_
 				const char *rel_alias)
 {
 	MvFilterParseResult r = MvFilterParse(filter, MvFilterPallocAllocator());
+
+	if (r.code != MVF_OK)
+		MvFilterReportParseError(filter, &r);
+	return MvFilterCompileTree(filter, r.root, schema, filter_params, rel_alias);
+}
+
+/* Compile a tree MvFilterParse made of filter */
+MvFilterSql *
+MvFilterCompileTree(const char *filter, const MvFilterNode *tree, const MvFilterSchema *schema,
+					Jsonb *filter_params, const char *rel_alias)
+{
 	MvFilterSql *result = palloc0(sizeof(MvFilterSql));
 	Compiler	c = {0};
 	Operand		root;
 	ListCell   *lc;
 	int			i = 0;
 
-	if (r.code != MVF_OK)
-		MvFilterReportParseError(filter, &r);
 	if (filter_params && !JB_ROOT_IS_OBJECT(filter_params))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1696,8 +1875,9 @@ MvFilterCompile(const char *filter, const MvFilterSchema *schema, Jsonb *filter_
 	c.schema = schema;
 	c.params_json = filter_params;
 	c.rel_alias = rel_alias;
-	root = emit(&c, r.root);
-	result->sql = pstrdup(as_condition(&c, &root, "a filter expression"));
+	c.cxt = CurrentMemoryContext;
+	root = emit(&c, tree);
+	result->sql = (char *) as_condition(&c, &root, "a filter expression");
 	result->nparams = list_length(c.params);
 	result->params = palloc(sizeof(char *) * Max(result->nparams, 1));
 	foreach(lc, c.params)

@@ -81,6 +81,12 @@ BEGIN
 END
 $$;
 
+-- A search's limit: NULL is Milvus's default, 10 (a query has none: NULL is
+-- no limit there)
+CREATE FUNCTION milvus._search_limit("limit" integer) RETURNS integer
+LANGUAGE sql IMMUTABLE
+RETURN coalesce("limit", 10);
+
 CREATE FUNCTION milvus.search(
     collection_name text,
     data anycompatible,
@@ -125,6 +131,7 @@ BEGIN
     END IF;
     sf := milvus._search_field(c, anns_field, sp);
     m := milvus._metric_sql(sf.metric, format('t.%I', (sf.f).field_name), 'q."$q"');
+    "limit" := milvus._search_limit("limit");
     PERFORM milvus._check_window("limit", off);
 
     -- the query vectors: JSON (text, json, jsonb) or an array of a vector type
@@ -274,6 +281,7 @@ DECLARE
     metrics text[] := '{}';
     r jsonb;
 BEGIN
+    "limit" := milvus._search_limit("limit");
     PERFORM milvus._check_window("limit", 0);
     IF jsonb_typeof(reqs) IS DISTINCT FROM 'array' OR jsonb_array_length(reqs) = 0
        OR jsonb_array_length(reqs) > 1024 THEN

@@ -87,6 +87,7 @@ typedef struct MvFilterPathStep
 	int			position;
 } MvFilterPathStep;
 
+/* (fields ordered without padding: a long list is mostly these) */
 typedef struct MvFilterNode
 {
 	MvFilterKind kind;
@@ -95,16 +96,16 @@ typedef struct MvFilterNode
 	MvFilterFunc func;			/* MVF_CALL */
 	bool		negated;		/* not in, is not null */
 	bool		parenthesized;	/* written in parentheses (parser bookkeeping) */
+	bool		bval;
 	int			position;		/* byte offset in the input where it starts */
 	int			depth;			/* height of the tree below, 1 for a leaf */
-	int64		ival;
-	double		fval;
-	bool		bval;
-	const char *str;
 	int			len;
 	int			nchildren;
-	struct MvFilterNode **children;
 	int			npath;
+	int64		ival;
+	double		fval;
+	const char *str;
+	struct MvFilterNode **children;
 	MvFilterPathStep *path;
 } MvFilterNode;
 
@@ -196,6 +197,11 @@ extern MvFilterSchema *MvFilterSchemaFromJsonb(Jsonb *schema);
  */
 extern MvFilterSql *MvFilterCompile(const char *filter, const MvFilterSchema *schema,
 									Jsonb *filter_params, const char *rel_alias);
+
+/* the same, for a tree MvFilterParse made of filter */
+extern MvFilterSql *MvFilterCompileTree(const char *filter, const MvFilterNode *tree,
+										const MvFilterSchema *schema, Jsonb *filter_params,
+										const char *rel_alias);
 
 /* the parameters as a text[] Datum, ready to pass as $1 */
 extern Datum MvFilterParamsArray(const MvFilterSql *compiled);
