@@ -15,6 +15,7 @@
 #include "milvus/hnsw.h"
 
 static char *collection_database = NULL;
+static char *debug_pause_at = NULL;
 static char *distance_kernels = NULL;
 static int	search_max_group_size = MV_SEARCH_MAX_GROUP_SIZE_DEFAULT;
 static int	search_max_nq = MV_SEARCH_MAX_NQ_DEFAULT;
@@ -64,6 +65,16 @@ MvDefineSettings(void)
 							   PGC_USERSET,
 							   0,
 							   check_collection_database, NULL, NULL);
+
+	DefineCustomStringVariable("milvus.debug_pause_at",
+							   "Names the points where a backend waits, for tests only.",
+							   "A backend that reaches a named point waits while another session "
+							   "holds pg_advisory_lock(1835625590, <point number>); see doc/indexes.md.",
+							   &debug_pause_at,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT | GUC_NOT_IN_SAMPLE,
+							   MvPauseCheckHook, MvPauseAssignHook, NULL);
 
 	DefineCustomStringVariable("milvus.distance_kernels",
 							   "Shows the SIMD kernel set the distance functions use.",
