@@ -150,6 +150,15 @@ sub workers
     return $node->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE leader_pid = $pid");
 }
 
+# The setting takes only known points, and only from a superuser.
+my ($ret, $out, $err) =
+  $node->psql('postgres', "SET milvus.debug_pause_at = 'hnsw_build_load, nowhere'");
+like($err, qr/invalid value for parameter "milvus.debug_pause_at".*\n.*Unknown pause point "nowhere"/,
+    'an unknown pause point is refused');
+($ret, $out, $err) = $node->psql('postgres',
+    'CREATE ROLE plain; SET ROLE plain; SET milvus.debug_pause_at = hnsw_build_load');
+like($err, qr/permission denied to set parameter "milvus.debug_pause_at"/, 'for superusers only');
+
 # A parallel build held where each participant starts to read the heap and
 # where the leader starts to write the pages, with the progress it shows at
 # each.  While its two workers hold both of the parallel worker slots
@@ -190,7 +199,7 @@ is($node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('f_idx'
 $node->safe_psql('postgres', 'DROP INDEX t_idx; DROP TABLE f');
 
 # CREATE INDEX CONCURRENTLY with workers (an MVCC snapshot for the scan).
-my $err = build('CREATE INDEX CONCURRENTLY t_cidx ON t USING milvus_hnsw (emb floatvector_l2_ops)');
+$err = build('CREATE INDEX CONCURRENTLY t_cidx ON t USING milvus_hnsw (emb floatvector_l2_ops)');
 like($err, qr/milvus_hnsw: building with 2 parallel workers/, 'CONCURRENTLY: two workers launched');
 is($node->safe_psql('postgres', "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_cidx'::regclass"),
     't', 'CONCURRENTLY: the index is valid');
