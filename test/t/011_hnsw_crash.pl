@@ -187,6 +187,8 @@ for my $round ([ 'hnsw_vacuum_repair', 'id % 3 = 0' ], [ 'hnsw_vacuum_free', 'id
     my ($point, $deleted) = @$round;
     $node->safe_psql('postgres', "DELETE FROM t WHERE $deleted");
     $holder = start_held($point, 'VACUUM t');
+    is($node->safe_psql('postgres', "SELECT phase FROM pg_stat_progress_vacuum WHERE relid = 't'::regclass"),
+        'vacuuming indexes', "$point: VACUUM waits in phase vacuuming indexes");
     $node->safe_psql('postgres', 'INSERT INTO wal_flush VALUES (1)');
     crash($holder);
     ok( $node->safe_psql('postgres', "SELECT tombstones > free_slots FROM milvus_hnsw_stats('t_idx')")
