@@ -16,6 +16,7 @@
 #include "milvus/hnsw.h"
 
 static char *collection_database = NULL;
+static char *debug_pause_at = NULL;
 static int	distance_kernels = 0;
 static int	search_max_group_size = MV_SEARCH_MAX_GROUP_SIZE_DEFAULT;
 static int	search_max_nq = MV_SEARCH_MAX_NQ_DEFAULT;
@@ -101,6 +102,16 @@ MvDefineSettings(void)
 							   PGC_USERSET,
 							   0,
 							   check_collection_database, NULL, NULL);
+
+	DefineCustomStringVariable("milvus.debug_pause_at",
+							   "Names the points where a backend waits, for tests only.",
+							   "A backend that reaches a named point waits while another session "
+							   "holds pg_advisory_lock(1835625590, <point number>); see doc/indexes.md.",
+							   &debug_pause_at,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT | GUC_NOT_IN_SAMPLE,
+							   MvPauseCheckHook, MvPauseAssignHook, NULL);
 
 	nkernel_sets = MvKernelSetsKnown(kernel_sets, MV_MAX_KERNEL_SETS);
 	for (int i = 0; i < nkernel_sets; i++)

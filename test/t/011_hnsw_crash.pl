@@ -3,7 +3,8 @@
 # every committed row; an unlogged table's index comes back empty and usable.
 # Inserts of vectors larger than a page (chunks first, the element last, in
 # separate WAL records) are crashed too, and so are inserts that reuse the
-# slots a VACUUM freed.
+# slots a VACUUM freed.  The build and the vacuums are crashed while held at
+# a named step (milvus.debug_pause_at), not at whatever moment a poll sees.
 use strict;
 use warnings;
 
@@ -11,6 +12,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 my $dim = 16;
 
@@ -112,50 +114,88 @@ for my $spec ([ 't', 'vec', 300 ], [ 'w', 'widevec', 60 ])
     check("$tab: crash during inserts", $tab);
 }
 
-# Crash during CREATE INDEX: the index was never committed, and building it
-# again works.
+# A backend at a point named in milvus.debug_pause_at waits while a session
+# holds the point's advisory lock (doc/indexes.md, settings for testing).
+my $pause_key = 1835625590;
+my %pause_point = (hnsw_build_write => 2, hnsw_vacuum_repair => 3, hnsw_vacuum_free => 4);
+
+# Run $sql in the background with a backend held at $point; returns once it
+# waits there, with the session holding the lock.
+sub start_held
+{
+    my ($point, $sql) = @_;
+    my $holder = $node->background_psql('postgres');
+    $holder->query_safe("SELECT pg_advisory_lock($pause_key, $pause_point{$point})");
+    $h = IPC::Run::start(
+        [
+            'psql', '-X', '-d', $node->connstr('postgres'),
+            '-c', "SET milvus.debug_pause_at = $point", '-c', $sql
+        ],
+        '>', \$out, '2>', \$err);
+    my $waiting = qq{
+        SELECT count(*) = 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND classid = $pause_key AND objid = $pause_point{$point}
+          AND objsubid = 2 AND NOT granted};
+    for (my $i = 0; $node->safe_psql('postgres', $waiting) ne 't'; $i++)
+    {
+        $h->pump_nb;
+        die "$sql ended or took too long without waiting at $point: $err"
+          if !$h->pumpable || $i > 10 * $PostgreSQL::Test::Utils::timeout_default;
+        usleep(100_000);
+    }
+    return $holder;
+}
+
+# Stop the server at once, then start it again.
+sub crash
+{
+    my ($holder) = @_;
+    $node->stop('immediate');
+    $h->finish;
+    $holder->quit;
+    $node->start;
+}
+
+# Crash during CREATE INDEX, held with its graph in memory before its pages
+# are written: the index was never committed, and building it again works.
 $node->safe_psql('postgres',
-    "CREATE TABLE big AS SELECT i AS id, vec(i)::floatvector($dim) AS emb FROM generate_series(1, 8000) i");
-$h = IPC::Run::start(
-    [
-        'psql', '-X', '-d', $node->connstr('postgres'), '-c',
-        'CREATE INDEX big_idx ON big USING milvus_hnsw (emb floatvector_cosine_ops)'
-    ],
-    '>', \$out, '2>', \$err);
-$node->poll_query_until(
-    'postgres', q{
-    SELECT phase = 'building index: building graph in memory'
-    FROM pg_stat_progress_create_index WHERE relid = 'big'::regclass})
-  or die 'build did not start';
-$node->stop('immediate');
-$h->finish;
-$node->start;
+    "CREATE TABLE big AS SELECT i AS id, vec(i)::floatvector($dim) AS emb FROM generate_series(1, 2000) i");
+my $holder = start_held('hnsw_build_write',
+    'CREATE INDEX big_idx ON big USING milvus_hnsw (emb floatvector_cosine_ops)');
+is( $node->safe_psql(
+        'postgres', q{
+        SELECT phase || ' ' || tuples_total FROM pg_stat_progress_create_index
+        WHERE relid = 'big'::regclass}),
+    'building index: writing graph pages 2000',
+    'CREATE INDEX waits with its 2000 elements in memory');
+crash($holder);
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 'big_idx'"),
     '0', 'crash during CREATE INDEX: no index left');
 $node->safe_psql('postgres',
     'CREATE INDEX big_idx ON big USING milvus_hnsw (emb floatvector_cosine_ops)');
 is(problems('big_idx', 'true'), '', 'built again, it verifies clean');
 
-# Crash during VACUUM, slowed down so that it is caught in the index.
-$node->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0');
-$h = IPC::Run::start(
-    [
-        'psql', '-X', '-d', $node->connstr('postgres'),
-        '-c', 'SET vacuum_cost_delay = 20', '-c', 'SET vacuum_cost_limit = 20', '-c', 'VACUUM t'
-    ],
-    '>', \$out, '2>', \$err);
-$node->poll_query_until(
-    'postgres', q{
-    SELECT phase = 'vacuuming indexes'
-    FROM pg_stat_progress_vacuum WHERE relid = 't'::regclass})
-  or die 'vacuum did not reach the index';
-sleep(1);
-$node->stop('immediate');
-$h->finish;
-$node->start;
-ok($node->safe_psql('postgres', "SELECT tombstones > 0 FROM milvus_hnsw_stats('t_idx')") eq 't',
-    'the crash came after VACUUM had started on the index');
-check('crash during VACUUM');
+# Crash during VACUUM, held after it has tombstoned the deleted rows'
+# elements and before it repairs the links to them, then held after the
+# repair and before it frees them; each time the next VACUUM finishes the
+# job.  A committed insert flushes the WAL that VACUUM wrote so far (a
+# commit that wrote no WAL would not), so what it did before the crash is
+# what recovery finds.
+$node->safe_psql('postgres', 'CREATE TABLE wal_flush (x int)');
+for my $round ([ 'hnsw_vacuum_repair', 'id % 3 = 0' ], [ 'hnsw_vacuum_free', 'id % 7 = 1' ])
+{
+    my ($point, $deleted) = @$round;
+    $node->safe_psql('postgres', "DELETE FROM t WHERE $deleted");
+    $holder = start_held($point, 'VACUUM t');
+    is($node->safe_psql('postgres', "SELECT phase FROM pg_stat_progress_vacuum WHERE relid = 't'::regclass"),
+        'vacuuming indexes', "$point: VACUUM waits in phase vacuuming indexes");
+    $node->safe_psql('postgres', 'INSERT INTO wal_flush VALUES (1)');
+    crash($holder);
+    ok( $node->safe_psql('postgres', "SELECT tombstones > free_slots FROM milvus_hnsw_stats('t_idx')")
+          eq 't',
+        "$point: the crash came after VACUUM had tombstoned elements and before it freed them");
+    check("crash during VACUUM at $point");
+}
 
 # Crash while a session inserts into the slots that VACUUM just freed.
 my $reused = $node->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('t_idx')");

@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 
 #include "hnsw.h"
+#include "milvus/guc.h"
 
 typedef struct MvHnswBuildState
 {
@@ -677,6 +678,7 @@ flush_graph(MvHnswGraph *g, Relation index)
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_WRITE);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, elements);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+	MvPause(MV_PAUSE_HNSW_BUILD_WRITE);
 
 	link_unreached(g);
 
@@ -796,6 +798,7 @@ build_serial(Relation heap, Relation index, IndexInfo *indexInfo, double *indtup
 	MvHnswGraphAttach(state.graph, local_arena(state.graphCtx), false);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, MV_HNSW_PHASE_LOAD);
+	MvPause(MV_PAUSE_HNSW_BUILD_LOAD);
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 									   build_callback, &state, NULL);
 

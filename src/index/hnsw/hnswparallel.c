@@ -38,6 +38,7 @@
 #include "utils/snapmgr.h"
 
 #include "hnsw.h"
+#include "milvus/guc.h"
 
 #define PARALLEL_KEY_MVHNSW_SHARED	UINT64CONST(0xB000000000000001)
 #define PARALLEL_KEY_MVHNSW_ARENA	UINT64CONST(0xB000000000000002)
@@ -184,6 +185,7 @@ participate(MvHnswParallelShared *shared, MvHnswArena *arena, Relation heap,
 
 	indexInfo = BuildIndexInfo(index);
 	indexInfo->ii_Concurrent = shared->isconcurrent;
+	MvPause(MV_PAUSE_HNSW_BUILD_LOAD);
 	scan = table_beginscan_parallel(heap, ParallelTableScanFromShared(shared));
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, leader,
 									   parallel_callback, &p, scan);

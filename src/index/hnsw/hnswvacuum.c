@@ -32,6 +32,7 @@
 #include "utils/memutils.h"
 
 #include "hnsw.h"
+#include "milvus/guc.h"
 
 /* rounds of linking unreached elements, each after a fresh walk */
 #define MV_HNSW_LINK_ROUNDS			8
@@ -923,6 +924,7 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		remove_heap_tids(&vs, blkno);
 	}
 
+	MvPause(MV_PAUSE_HNSW_VACUUM_REPAIR);
 	repair_entry_point(&vs);
 
 	/*
@@ -940,6 +942,7 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		}
 	}
 	link_unreached_elements(&vs, RelationGetNumberOfBlocks(info->index));
+	MvPause(MV_PAUSE_HNSW_VACUUM_FREE);
 	mark_free(&vs);
 
 	hash_destroy(vs.deleted);
