@@ -462,6 +462,29 @@ choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float
 }
 
 /*
+ * Lock the page of element e's neighbour tuple exclusively and start an edit
+ * of it (*buf pinned and locked, edit started, either way); the tuple, or
+ * NULL if it is no longer e's (the slot was reused since e was read).
+ */
+static MvHnswNeighborTuple
+edit_neighbors(MvHnswGraph *g, MvHnswElement *e, bool building, Buffer *buf,
+			   MvHnswPageEdit *edit)
+{
+	Page		page;
+	MvHnswNeighborTuple ntup;
+
+	*buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
+	LockBuffer(*buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(edit, g->index, building);
+	page = MvHnswEditRegister(edit, *buf, false);
+	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&e->neighbortid)));
+	if (ntup->type != MV_HNSW_NEIGHBOR_TUPLE || ntup->version != e->version ||
+		ntup->count != (e->level + 2) * g->m)
+		return NULL;
+	return ntup;
+}
+
+/*
  * The new element's own layer-0 list, as an insert keeps it to give every
  * element that a link-back unlinks a detour: the neighbours it chose and wrote
  * there, of which those that already serve as a detour stay.
@@ -497,22 +520,16 @@ keep_chosen(MvHnswDetours *d, ItemPointer tid)
 static bool
 add_detour(MvHnswGraph *g, MvHnswDetours *d, ItemPointer victim, bool building)
 {
-	MvHnswElement *e = d->element;
 	int			lm = MvHnswLayerM(g->m, 0);
-	Buffer		buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
-	Page		page;
+	Buffer		buf;
 	MvHnswNeighborTuple ntup;
 	MvHnswPageEdit edit;
 	int			slot = -1;
 	int			give = -1;
 	bool		present = false;
 
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	MvHnswEditStart(&edit, g->index, building);
-	page = MvHnswEditRegister(&edit, buf, false);
-	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&e->neighbortid)));
-	if (ntup->type == MV_HNSW_NEIGHBOR_TUPLE && ntup->version == e->version &&
-		ntup->count == (e->level + 2) * g->m)
+	ntup = edit_neighbors(g, d->element, building, &buf, &edit);
+	if (ntup != NULL)
 	{
 		for (int i = 0; i < lm && !present; i++)
 		{
@@ -628,7 +645,6 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	int			ntids = MvHnswLoadNeighborTids(g, n, lc, tids);
 	ItemPointerData victim;
 	Buffer		buf;
-	Page		page;
 	MvHnswNeighborTuple ntup;
 	MvHnswPageEdit edit;
 	int			slot = -1;
@@ -645,13 +661,8 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	}
 
 	/* the list may have changed since it was read: decide again on the page */
-	buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&n->neighbortid));
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	MvHnswEditStart(&edit, g->index, building);
-	page = MvHnswEditRegister(&edit, buf, false);
-	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&n->neighbortid)));
-	if (ntup->type == MV_HNSW_NEIGHBOR_TUPLE && ntup->version == n->version &&
-		ntup->count == (n->level + 2) * g->m)
+	ntup = edit_neighbors(g, n, building, &buf, &edit);
+	if (ntup != NULL)
 	{
 		for (int i = 0; i < lm; i++)
 		{
