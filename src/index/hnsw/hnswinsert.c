@@ -8,10 +8,11 @@
  * need be, the new entry point in one WAL record, then (5) adds a link back
  * from each neighbour, one WAL record each: into a free slot, else in place of
  * the neighbour the heuristic would drop (a tombstone first).  At layer 0 a
- * dropped neighbour must stay reachable: it goes only if the new element links
- * to it, or a chain of four other elements still leads to it, or it can be
- * added to the new element's list (keeps_reachable); else the link-back is
- * not made.  In (4) a free
+ * dropped neighbour must stay reachable: under its tuple lock (so that two
+ * inserts never each count on the link the other removes) it goes only if the
+ * new element links to it, or a chain of four other elements still leads to
+ * it, or it can be added to the new element's list (keeps_reachable); else
+ * the link-back is not made.  In (4) a free
  * element vacuum left, of the same tuple size and a level no lower, takes the
  * new node in place (reuse_slot) before anything is appended.  A crash between
  * (4) and (5) leaves a valid graph with fewer links, never a broken one.  A
@@ -508,67 +509,6 @@ keep_chosen(MvHnswDetours *d, ItemPointer tid)
 }
 
 /*
- * Before a link-back unlinks victim from a neighbour n at layer 0, make the
- * new element link to it: n -> new -> victim then replaces n -> victim, so
- * whatever the walk reached through that link it still reaches (pruning link
- * by link would otherwise strand elements whose last incoming link it took).
- * The victim goes into a free slot of the new element's list, or in place of
- * the farthest chosen neighbour that is no detour yet: those are linked from
- * elsewhere, since no path found them through the new element.  False when
- * the list holds only detours and links of later inserts.
- */
-static bool
-add_detour(MvHnswGraph *g, MvHnswDetours *d, ItemPointer victim, bool building)
-{
-	int			lm = MvHnswLayerM(g->m, 0);
-	Buffer		buf;
-	MvHnswNeighborTuple ntup;
-	MvHnswPageEdit edit;
-	int			slot = -1;
-	int			give = -1;
-	bool		present = false;
-
-	ntup = edit_neighbors(g, d->element, building, &buf, &edit);
-	if (ntup != NULL)
-	{
-		for (int i = 0; i < lm && !present; i++)
-		{
-			present = ItemPointerEquals(&ntup->indextids[i], victim);
-			if (slot < 0 && !ItemPointerIsValid(&ntup->indextids[i]))
-				slot = i;
-		}
-		for (int j = 0; j < d->nchosen && !present && slot < 0; j++)
-		{
-			if (d->kept[j] ||
-				(give >= 0 && d->chosen[j].distance <= d->chosen[give].distance))
-				continue;
-			for (int i = 0; i < lm; i++)
-				if (ItemPointerEquals(&ntup->indextids[i], &d->chosen[j].element->tid))
-					give = j;
-		}
-		if (!present && slot < 0 && give >= 0)
-		{
-			for (int i = 0; i < lm && slot < 0; i++)
-				if (ItemPointerEquals(&ntup->indextids[i], &d->chosen[give].element->tid))
-					slot = i;
-			d->gone[give] = true;
-		}
-	}
-	if (!present && slot >= 0)
-	{
-		ntup->indextids[slot] = *victim;
-		MvHnswEditFinish(&edit);
-		present = true;
-	}
-	else if (!building)
-		GenericXLogAbort(edit.state);
-	UnlockReleaseBuffer(buf);
-	if (present)
-		keep_chosen(d, victim);
-	return present;
-}
-
-/*
  * Does an element other than n link to x at layer 0, one that an element
  * other than x links to in turn when depth is 1 (so that a pair linked only to
  * each other does not vouch for itself)?  Links are mostly mutual, so x's own
@@ -605,10 +545,125 @@ linked_from_other(MvHnswGraph *g, MvHnswElement *x, MvHnswElement *n, int depth)
 }
 
 /*
+ * Before a link-back unlinks victim from a neighbour n at layer 0, make the
+ * new element link to it: n -> new -> victim then replaces n -> victim, so
+ * whatever the walk reached through that link it still reaches.  The victim
+ * goes into a free slot of the new element's list, or in place of the
+ * farthest chosen neighbour that is no detour yet and that another way still
+ * leads to (checked under its tuple lock, as every unlinking is: see
+ * keeps_reachable).  True if the new element links to victim now; false when
+ * no place could be made.  No buffer lock is held while other elements are
+ * read.
+ */
+static bool
+add_detour(MvHnswGraph *g, MvHnswDetours *d, ItemPointer victim, bool building)
+{
+	int			lm = MvHnswLayerM(g->m, 0);
+	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * lm);
+	int			ntids = MvHnswLoadNeighborTids(g, d->element, 0, tids);
+	bool		tried[2 * MV_HNSW_MAX_M] = {false};
+
+	for (int i = 0; i < ntids; i++)
+	{
+		if (ItemPointerEquals(&tids[i], victim))
+		{
+			keep_chosen(d, victim);
+			return true;
+		}
+	}
+	for (;;)
+	{
+		ItemPointerData give;
+		int			chosen = -1;
+		bool		locked = false;
+		bool		done = false;
+		Buffer		buf;
+		MvHnswNeighborTuple ntup;
+		MvHnswPageEdit edit;
+
+		CHECK_FOR_INTERRUPTS();
+		/* a free slot needs no one to give way; else the farthest chosen one not tried */
+		ItemPointerSetInvalid(&give);
+		if (ntids >= lm)
+		{
+			for (int j = 0; j < d->nchosen; j++)
+			{
+				bool		listed = false;
+
+				if (d->kept[j] || tried[j] ||
+					(chosen >= 0 && d->chosen[j].distance <= d->chosen[chosen].distance))
+					continue;
+				for (int i = 0; i < ntids && !listed; i++)
+					listed = ItemPointerEquals(&tids[i], &d->chosen[j].element->tid);
+				if (listed)
+					chosen = j;
+			}
+			if (chosen < 0)
+				return false;
+			tried[chosen] = true;
+			give = d->chosen[chosen].element->tid;
+			if (!building)
+			{
+				if (!ConditionalLockTuple(g->index, &give, ExclusiveLock))
+					continue;
+				locked = true;
+			}
+			if (!linked_from_other(g, d->chosen[chosen].element, d->element, 3))
+			{
+				if (locked)
+					UnlockTuple(g->index, &give, ExclusiveLock);
+				continue;
+			}
+		}
+
+		/* the list may have changed since it was read: decide again on the page */
+		ntup = edit_neighbors(g, d->element, building, &buf, &edit);
+		if (ntup != NULL)
+		{
+			int			slot = -1;
+			bool		present = false;
+
+			for (int i = 0; i < lm && !present; i++)
+			{
+				present = ItemPointerEquals(&ntup->indextids[i], victim);
+				if (slot < 0 && (ItemPointerIsValid(&give) ?
+								 ItemPointerEquals(&ntup->indextids[i], &give) :
+								 !ItemPointerIsValid(&ntup->indextids[i])))
+					slot = i;
+			}
+			if (!present && slot >= 0)
+			{
+				ntup->indextids[slot] = *victim;
+				MvHnswEditFinish(&edit);
+				if (chosen >= 0)
+					d->gone[chosen] = true;
+			}
+			else if (!building)
+				GenericXLogAbort(edit.state);
+			done = present || slot >= 0;
+		}
+		else if (!building)
+			GenericXLogAbort(edit.state);
+		UnlockReleaseBuffer(buf);
+		if (locked)
+			UnlockTuple(g->index, &give, ExclusiveLock);
+		if (done)
+		{
+			keep_chosen(d, victim);
+			return true;
+		}
+		/* the list changed under us: read it again */
+		ntids = MvHnswLoadNeighborTids(g, d->element, 0, tids);
+	}
+}
+
+/*
  * Is it safe for n to unlink victim at layer 0?  Yes for a tombstone (vacuum
- * relinks what it led to), for an element the new element links to (a
- * detour already), and for one that another element links to; else only
- * once the new element links to it.
+ * relinks what it led to); for an element the new element links to (a detour
+ * already); for one that another way leads to; else only once the new
+ * element links to it.  The caller holds victim's tuple lock, as everything
+ * that unlinks an element at layer 0 does, so that two inserts never each
+ * count on the link the other is taking away.
  */
 static bool
 keeps_reachable(MvHnswGraph *g, MvHnswDetours *d, MvHnswElement *n, ItemPointer victim,
@@ -620,11 +675,9 @@ keeps_reachable(MvHnswGraph *g, MvHnswDetours *d, MvHnswElement *n, ItemPointer 
 		return true;
 	for (int i = 0; i < d->nchosen; i++)
 	{
+		/* still in the new element's list? add_detour reads it again */
 		if (ItemPointerEquals(&d->chosen[i].element->tid, victim) && !d->gone[i])
-		{
-			d->kept[i] = true;
-			return true;
-		}
+			return add_detour(g, d, victim, building);
 	}
 	return linked_from_other(g, v, n, 3) || add_detour(g, d, victim, building);
 }
@@ -649,6 +702,7 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	MvHnswPageEdit edit;
 	int			slot = -1;
 	bool		linked = false;
+	bool		locked = false;
 
 	ItemPointerSetInvalid(&victim);
 	if (ntids >= lm)
@@ -656,8 +710,20 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 		victim = choose_victim(g, n, newElement, dnew, tids, ntids, lm, force);
 		if (!ItemPointerIsValid(&victim))
 			return false;
-		if (d != NULL && !keeps_reachable(g, d, n, &victim, building) && !force)
-			return false;
+		if (d != NULL)
+		{
+			if (!building)
+			{
+				LockTuple(g->index, &victim, ExclusiveLock);
+				locked = true;
+			}
+			if (!keeps_reachable(g, d, n, &victim, building) && !force)
+			{
+				if (locked)
+					UnlockTuple(g->index, &victim, ExclusiveLock);
+				return false;
+			}
+		}
 	}
 
 	/* the list may have changed since it was read: decide again on the page */
@@ -694,6 +760,8 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	else if (!building)
 		GenericXLogAbort(edit.state);
 	UnlockReleaseBuffer(buf);
+	if (locked)
+		UnlockTuple(g->index, &victim, ExclusiveLock);
 	return linked;
 }
 

@@ -15,7 +15,7 @@
  * 0 from the entry point and lists the live elements the walk misses: none
  * after a build or a VACUUM, nor after inserts, which unlink an element only
  * when a bounded check finds another way to it (hnswinsert.c; concurrent
- * inserts pruning the same lists may still race, and the next VACUUM links
+ * inserts unlinking neighbouring elements may still race, and the next VACUUM links
  * what they strand).  The walk costs a pass over the index, so that check is
  * not the default.  On a primary the index is locked
  * against inserts and vacuum (ShareLock); on a standby only AccessShareLock
