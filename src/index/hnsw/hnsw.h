@@ -440,6 +440,17 @@ extern void MvHnswCacheInsert(MvHnswCache *cache, ItemPointer tid, struct MvHnsw
 extern Buffer MvHnswReadBuffer(Relation index, BlockNumber blkno);
 extern void MvHnswPrefetchItem(Relation index, ItemPointer tid);
 
+/* hnswgraph.c */
+typedef void (*MvHnswWriteProgress) (int64 written, void *arg);
+
+extern void MvHnswArenaInit(MvHnswArena *arena, Size size, int tranche);
+extern MvHnswArena *MvHnswArenaCreateLocal(MemoryContext ctx, Size size);
+extern void MvHnswGraphAttach(MvHnswGraph *g, MvHnswArena *arena, bool shared);
+extern bool MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid);
+extern void MvHnswGrowVisits(MvHnswGraph *g, uint64 slot);
+extern void MvHnswGraphWrite(MvHnswGraph *g, Relation index, MvHnswWriteProgress progress,
+							 void *arg);
+
 /* hnswutils.c */
 extern void MvHnswInitDist(MvHnswDist *dist, Relation index);
 extern float MvHnswDistance(const MvHnswDist *dist, Pointer a, Pointer b);
@@ -480,7 +491,6 @@ extern MvHnswElement *MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid);
 extern int	MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc,
 								   ItemPointerData *tids);
 extern float MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e);
-extern void MvHnswGrowVisits(MvHnswGraph *g, uint64 slot);
 extern void MvHnswNewSearch(MvHnswGraph *g);
 
 /*
@@ -531,11 +541,6 @@ extern void MvHnswFindNeighbors(MvHnswGraph *g, MvHnswElement *entry, int level,
 extern int	MvHnswCandidateCmp(const void *a, const void *b);
 extern Size MvHnswValueSizeEstimate(Relation index, int dims);
 extern bool MvHnswValuesEqual(Pointer a, Pointer b);
-
-/* hnswbuild.c */
-extern void MvHnswArenaInit(MvHnswArena *arena, Size size, int tranche);
-extern void MvHnswGraphAttach(MvHnswGraph *g, MvHnswArena *arena, bool shared);
-extern bool MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid);
 
 /* hnswparallel.c */
 typedef struct MvHnswLeader MvHnswLeader;

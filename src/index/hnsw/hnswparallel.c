@@ -7,9 +7,9 @@
  * scan and the graph arena (the estimated graph with room to spare, at most
  * maintenance_work_mem), launches the workers and scans as one of them.
  * Each participant takes heap blocks from the parallel scan and adds its
- * rows to the one shared graph through MvHnswGraphAdd, the routine a serial
- * build uses; the arena holds offsets, never pointers, as the segment maps
- * at different addresses.  When every participant is done, the leader writes
+ * rows to the one shared graph (MvHnswGraphAdd, in hnswgraph.c); the arena
+ * holds offsets, never pointers, as the segment maps at different
+ * addresses.  When every participant is done, the leader writes
  * the pages from the graph as a serial build does, still in parallel mode
  * (no WAL is written until it ends).  If the arena fills, participants stop
  * adding and the caller builds serially.

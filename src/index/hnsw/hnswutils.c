@@ -814,23 +814,6 @@ MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
 	return MvHnswDistance(&g->dist, g->query, MvHnswElementValue(e));
 }
 
-/* Make room for the visit stamp of a build-graph slot */
-void
-MvHnswGrowVisits(MvHnswGraph *g, uint64 slot)
-{
-	uint64		old = g->nvisits;
-	uint64		size = Max(old * 2, 1024);
-
-	while (size <= slot)
-		size *= 2;
-	if (g->visits == NULL)
-		g->visits = MemoryContextAllocHuge(g->ctx, sizeof(uint32) * size);
-	else
-		g->visits = repalloc_huge(g->visits, sizeof(uint32) * size);
-	memset(g->visits + old, 0, sizeof(uint32) * (size - old));
-	g->nvisits = size;
-}
-
 /*
  * Start a fresh visited set.  A build graph keeps 32 bits of the stamp per
  * slot: when they wrap, the old marks are cleared.
