@@ -1499,8 +1499,9 @@ scalar_template(Compiler *c, const MvFilterNode *t)
 
 /* field op literal (either way round; a template may be the literal) */
 static bool
-chain_term(Compiler *c, const MvFilterNode *n, MvFilterOp op, ChainTerm *t)
+chain_term(Compiler *c, const MvFilterNode *n, MvFilterOp op, ChainTerm *t, MemoryContext key_cxt)
 {
+	MemoryContext old;
 	const MvFilterNode *field;
 	const MvFilterNode *value;
 	StringInfoData key;
@@ -1527,6 +1528,7 @@ chain_term(Compiler *c, const MvFilterNode *n, MvFilterOp op, ChainTerm *t)
 		return false;
 
 	/* the name, then each step as \0i<index> or \0k<length>:<key> */
+	old = MemoryContextSwitchTo(key_cxt);
 	initStringInfo(&key);
 	appendStringInfoString(&key, field->str);
 	for (i = 0; i < field->npath; i++)
@@ -1540,6 +1542,7 @@ chain_term(Compiler *c, const MvFilterNode *n, MvFilterOp op, ChainTerm *t)
 			appendBinaryStringInfo(&key, field->path[i].key, field->path[i].keylen);
 		}
 	}
+	MemoryContextSwitchTo(old);
 	t->key = key.data;
 	t->keylen = key.len;
 	t->field = field;
@@ -1587,20 +1590,14 @@ plan_merges(Compiler *c, const MvFilterNode *n)
 	int			i;
 	int			j;
 
-	/* the keys are needed only here; the nodes outlive the plan */
+	/* the keys are needed only here; the nodes (templates' too) outlive it */
 	key_cxt = AllocSetContextCreate(CurrentMemoryContext, "milvus filter merge",
 									ALLOCSET_DEFAULT_SIZES);
 	for (i = 0; i < n->nchildren; i++)
 	{
-		MemoryContext old;
-		bool		ok;
-
 		CHECK_FOR_INTERRUPTS();
 		terms[nterms].index = i;
-		old = MemoryContextSwitchTo(key_cxt);
-		ok = chain_term(c, n->children[i], op, &terms[nterms]);
-		MemoryContextSwitchTo(old);
-		if (ok)
+		if (chain_term(c, n->children[i], op, &terms[nterms], key_cxt))
 			nterms++;
 	}
 	qsort(terms, nterms, sizeof(ChainTerm), chain_term_cmp);
