@@ -56,6 +56,14 @@ FROM (VALUES
         FROM generate_series(1, 12000) g))
 ) v(what, filter);
 
+-- Or-ed pairs of comparisons, which JIT would compile for seconds in gigabytes
+-- (the collection API runs filters with jit off; here JIT is on for any cost)
+SET jit_above_cost = 0;
+SELECT chains_ids((SELECT string_agg('(id == ' || g || ' and title > "t' || (g - 1) || '")', ' or ')
+                     FROM generate_series(1, 24000) g)) AS ids,
+       chains_peak_ok() AS memory;
+RESET jit_above_cost;
+
 -- A template in every term, through search and delete as well
 SELECT count(*) FROM milvus.search('chains', '[[1, 1]]', "limit" => 100,
     filter => (SELECT string_agg('id == {a' || g || '}', ' or ') FROM generate_series(1, 24000) g),
