@@ -114,7 +114,7 @@ fold_subscript(SubscriptingRef *sbsref, FoldContext *ctx)
 	Param	   *param;
 	Const	   *index;
 	FoldedParam *f;
-	int			i;
+	int64		i;
 
 	if (sbsref->refcontainertype != TEXTARRAYOID || sbsref->refassgnexpr != NULL ||
 		sbsref->reflowerindexpr != NIL || list_length(sbsref->refupperindexpr) != 1 ||
@@ -130,7 +130,7 @@ fold_subscript(SubscriptingRef *sbsref, FoldContext *ctx)
 		return NULL;
 
 	/* a NULL array or subscript, or one out of range, gives NULL */
-	i = index->constisnull ? -1 : DatumGetInt32(index->constvalue) - f->lbound;
+	i = index->constisnull ? -1 : (int64) DatumGetInt32(index->constvalue) - f->lbound;
 	if (f->isnull || i < 0 || i >= f->nelems || f->nulls[i])
 		return (Node *) makeConst(sbsref->refrestype, sbsref->reftypmod, sbsref->refcollid,
 								  -1, (Datum) 0, true, false);
