@@ -181,6 +181,95 @@ FROM (VALUES
     ('i8 == 1 OR i8 == 2 AnD b',    '{1}')
 ) v(filter, expected);
 
+-- Chains of one field: x == a or x == b ... compiles as x in [a, b, ...] (one
+-- = ANY of one parameter), x != a and x != b ... as x not in [...] (<> ALL).
+-- Each chain must give, row by row with NULL as NULL, what the SQL OR / AND of
+-- its terms compiled one at a time gives, and what in / not in gives; then
+-- not around it agrees too.  Row 4 is NULL in every column, row 3 has an empty
+-- array, JSON values of other types and missing keys are in rows 2-7.
+CREATE FUNCTION filter_t_truth(filter text, params jsonb DEFAULT '{}')
+RETURNS TABLE (id bigint, truth boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+BEGIN
+    SELECT * INTO c FROM milvus.compile_filter(filter, filter_t_schema(), params);
+    RETURN QUERY EXECUTE 'SELECT id, ' || c.sql || ' FROM filter_t' USING c.params;
+END
+$$;
+
+-- terms joined by joiner ('or' / 'and'), against each term alone and against
+-- same_as (an in / not in)
+CREATE FUNCTION filter_t_chain_check(terms text[], joiner text, same_as text,
+                                     params jsonb DEFAULT '{}')
+RETURNS text
+LANGUAGE sql AS $$
+    WITH chain AS (SELECT * FROM filter_t_truth(array_to_string(terms, ' ' || joiner || ' '), params)),
+         single AS (SELECT t.id, t.truth FROM unnest(terms) term, filter_t_truth(term, params) t),
+         folded AS (
+             SELECT id, CASE
+                 WHEN joiner = 'or' AND bool_or(truth) THEN true
+                 WHEN joiner = 'and' AND NOT bool_and(truth) THEN false
+                 WHEN count(*) FILTER (WHERE truth IS NULL) > 0 THEN NULL
+                 ELSE joiner = 'and' END AS truth
+               FROM single GROUP BY id),
+         same AS (SELECT * FROM filter_t_truth(same_as, params)),
+         bad AS (
+             SELECT c.id FROM chain c JOIN folded f USING (id) JOIN same s USING (id)
+              WHERE c.truth IS DISTINCT FROM f.truth OR c.truth IS DISTINCT FROM s.truth)
+    SELECT CASE WHEN (SELECT count(*) FROM chain) <> 7 THEN 'MISSING ROWS'
+                WHEN NOT EXISTS (SELECT FROM bad) THEN 'ok'
+                ELSE 'MISMATCH in rows ' || (SELECT string_agg(id::text, ',' ORDER BY id) FROM bad) END
+$$;
+
+SELECT terms, joiner, filter_t_chain_check(terms, joiner, same_as, params) AS result
+FROM (VALUES
+    (ARRAY['i32 == 10', 'i32 == 30', 'i32 == 99'], 'or', 'i32 in [10, 30, 99]', '{}'::jsonb),
+    (ARRAY['i32 != 10', '30 != i32', 'i32 != 99'], 'and', 'i32 not in [10, 30, 99]', '{}'),
+    (ARRAY['i8 == 1', 'i8 == 100000', 'i8 == 3'], 'or', 'i8 in [1, 100000, 3]', '{}'),
+    (ARRAY['i64 == 1000', 'i64 == 2000.0', 'i64 == 9223372036854775807'], 'or',
+     'i64 in [1000, 9223372036854775807] or i64 == 2000.0', '{}'),
+    (ARRAY['f == 0.5', 'f == 0.1', 'f == 1.5'], 'or', 'f in [0.5, 0.1, 1.5]', '{}'),
+    (ARRAY['f != 0.1', 'f != 1e300', 'f != 0.5'], 'and', 'f not in [0.1, 0.5] and f != 1e300', '{}'),
+    (ARRAY['d == 0.1', 'd == 1e300'], 'or', 'd in [0.1, 1e300]', '{}'),
+    (ARRAY['s == "apple"', 's == ""', 's == "nope"'], 'or', 's in ["apple", "", "nope"]', '{}'),
+    (ARRAY['s != "apple"', 's != ""'], 'and', 's not in ["apple", ""]', '{}'),
+    (ARRAY['b == true', 'b == false'], 'or', 'b in [true, false]', '{}'),
+    (ARRAY['b != true', 'b != false'], 'and', 'b not in [true, false]', '{}'),
+    (ARRAY['j["a"] == 1', 'j["a"] == "1"', 'j["a"] == true'], 'or', 'j["a"] in [1, "1", true]', '{}'),
+    (ARRAY['j["a"] != 1', 'j["a"] != "1"'], 'and', 'j["a"] not in [1, "1"]', '{}'),
+    (ARRAY['j["b"] == "x"', 'j["b"] == "y"', 'j["b"] == "x''y"'], 'or', 'j["b"] in ["x", "y", "x''y"]', '{}'),
+    (ARRAY['j["arr"][0] == 1', 'j["arr"][0] == 4'], 'or', 'j["arr"][0] in [1, 4]', '{}'),
+    (ARRAY['j == 1', 'j == "x"'], 'or', 'j in [1, "x"]', '{}'),
+    (ARRAY['color == "red"', 'color == "blue"'], 'or', 'color in ["red", "blue"]', '{}'),
+    (ARRAY['color != "red"', 'color != "blue"'], 'and', 'color not in ["red", "blue"]', '{}'),
+    (ARRAY['$meta["n"] == 5', '$meta["n"] == "5"', 'n == 7.5'], 'or', 'n in [5, "5", 7.5]', '{}'),
+    (ARRAY['ai[0] == 1', 'ai[0] == 4', 'ai[0] == 7'], 'or', 'ai[0] in [1, 4, 7]', '{}'),
+    (ARRAY['ai[0] != 1', 'ai[0] != 4'], 'and', 'ai[0] not in [1, 4]', '{}'),
+    (ARRAY['tags[1] == "green"', 'tags[1] == "blue"'], 'or', 'tags[1] in ["green", "blue"]', '{}'),
+    (ARRAY['i32 == {a}', 'i32 == {b}', '{a} == i32'], 'or', 'i32 in {ab}', '{"a": 20, "b": -50, "ab": [20, -50]}'),
+    (ARRAY['i32 == 10', 's == "banana"', 'i32 == 30', 'b', 's == "cherry"'], 'or',
+     'i32 in [10, 30] or s in ["banana", "cherry"] or b', '{}'),
+    (ARRAY['i32 != 10', 'not b', 'i32 != 20', 'j["a"] != 2', 'j["a"] != "1"'], 'and',
+     'i32 not in [10, 20] and not b and j["a"] not in [2, "1"]', '{}')
+) v(terms, joiner, same_as, params);
+
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('i32 == 10 or i32 == 30',            '{1,3}'::bigint[]),
+    ('not (i32 == 10 or i32 == 30)',      '{2,5,6,7}'),
+    ('i32 != 10 and i32 != 30',           '{2,5,6,7}'),
+    ('not (i32 != 10 and i32 != 30)',     '{1,3}'),
+    ('not (color == "red" or color == "blue")', '{3,4,6,7}'),
+    ('not (ai[0] == 1 or ai[0] == 4)',    '{5,7}'),
+    ('f == 0.1 or f == 1e300',            '{5}')
+) v(filter, expected);
+
+-- what a merged chain compiles to; an operand of another field stays a term
+SELECT * FROM milvus.compile_filter('i32 == 10 or b or i32 == 30 or 20 == i32', filter_t_schema());
+SELECT * FROM milvus.compile_filter('color != "red" and f != 0.1 and color != "blue" and f != 1e300 and f != 0.5',
+                                    filter_t_schema());
+
 -- like (% and _, escapes), is null, is not null
 SELECT filter, expected, filter_t_check(filter, expected) AS result
 FROM (VALUES

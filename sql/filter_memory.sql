@@ -44,6 +44,9 @@ FROM (VALUES
     -- 43,000 comparisons of a JSON path, of a JSON field and of the dynamic field
     ('meta["a"]["b"] == 1 or ...',
      (SELECT string_agg('meta["a"]["b"] == 1', ' or ') FROM generate_series(1, 43000))),
+    -- 65,000 comparisons of one field, merged into one list
+    ('id == 100001 or id == 100002 or ...',
+     (SELECT string_agg('id == ' || (100000 + g), ' or ') FROM generate_series(1, 65000) g)),
     ('color["a"] == "x" and ...',
      (SELECT string_agg('color["a"] == "x"', ' and ') FROM generate_series(1, 45000))),
     -- strings with escapes, in an array test

@@ -13,15 +13,17 @@
 
 #include "milvus/distance.h"
 #include "milvus/guc.h"
+#include "milvus/planner.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Choose the distance kernels and define the settings */
+/* Choose the distance kernels, define the settings, install the planner hook */
 void
 _PG_init(void)
 {
 	MvKernelsInit();
 	MvDefineSettings();
+	MvParamFoldInit();
 }

@@ -11,7 +11,9 @@
  * ("x = ANY (milvus._filter_list($1[N], NULL::bigint))", a constant array once
  * planned) or of a JSON array: the planner copies the whole of $1 for each
  * reference to it, so a reference per element would make a long list cost
- * memory quadratic in its length.  Identifiers go through quote_identifier(),
+ * memory quadratic in its length; for the same reason an or chain of
+ * field == literal terms compiles as field in [..] (and an and chain of !=
+ * as not in), see plan_merges.  Identifiers go through quote_identifier(),
  * JSON path keys are parameters too: nothing the user wrote is pasted into
  * the SQL.
  *
@@ -94,6 +96,7 @@ typedef struct Compiler
 
 static Operand emit(Compiler *c, const MvFilterNode *n);
 static Operand emit_value(Compiler *c, const MvFilterNode *n);
+static MvFilterNode *resolve_template(Compiler *c, const MvFilterNode *t);
 
 /*
  * Names
@@ -1418,6 +1421,222 @@ emit_call(Compiler *c, const MvFilterNode *n)
 }
 
 /*
+ * Chains of comparisons of one field with literals
+ *
+ * In an or chain, field == literal terms of one field are one term
+ * "field in [literals]", and in an and chain field != literal terms are
+ * "field not in [literals]": one = ANY / <> ALL of one parameter instead of a
+ * reference to $1 per term, which the planner would copy whole for each.  The
+ * truth values are the same, NULL included (x = ANY ('{1,2}') is NULL when x
+ * is, as x = 1 OR x = 2 is), and so for a JSON value of another type; only
+ * terms that compare in the same domain are merged (a FLOAT field compares
+ * with 0.1 in real, with 1e300 in double).  A term the merge cannot take
+ * compiles as it would alone, in its place.
+ */
+
+/* A term of a chain that may be merged: its field and its literal */
+typedef struct ChainTerm
+{
+	int			index;			/* among the chain's operands */
+	const char *key;			/* the field and its path, as one string */
+	int			keylen;
+	int			dom;			/* the comparison's domain, or -1: not merged */
+	const MvFilterNode *field;
+	const MvFilterNode *value;
+} ChainTerm;
+
+/* The domain of a field node, if a comparison of it may be merged; else -1 */
+static int
+merge_field_dom(Compiler *c, const MvFilterNode *n)
+{
+	const MvFilterField *f;
+
+	if (strcmp(n->str, "$meta") == 0)
+		return c->schema->dynamic_field ? D_JSON : -1;
+	f = find_field(c->schema, n->str);
+	if (f == NULL)
+		return c->schema->dynamic_field ? D_JSON : -1;
+	if (f->type == MV_FIELD_JSON)
+		return D_JSON;
+	if (f->type == MV_FIELD_ARRAY && n->npath == 1 && n->path[0].is_index &&
+		n->path[0].index != PG_INT32_MAX)
+		return field_dom(f->element_type);
+	if (n->npath > 0 || f->type == MV_FIELD_VECTOR || f->type == MV_FIELD_ARRAY)
+		return -1;
+	return field_dom(f->type);
+}
+
+/* The domain field == value compares in, as compare() picks it, or -1 */
+static int
+merge_dom(Compiler *c, const MvFilterNode *field, const MvFilterNode *value)
+{
+	Operand		x = {0};
+	Operand		v = literal_operand(value);
+	int			d = merge_field_dom(c, field);
+
+	if (d < 0 || d == D_JSON)
+		return d;
+	x.dom = (Dom) d;
+	if (is_numeric(x.dom) && is_numeric(v.dom))
+		return numeric_domain(&x, &v);
+	if (x.dom == v.dom && (x.dom == D_TEXT || x.dom == D_BOOL))
+		return d;
+	return -1;
+}
+
+/* A template's value, if it is a scalar: a template of a list is not merged */
+static const MvFilterNode *
+scalar_template(Compiler *c, const MvFilterNode *t)
+{
+	JsonbValue *v = NULL;
+
+	if (c->params_json)
+		v = getKeyJsonValueFromContainer(&c->params_json->root, t->str, t->len, NULL);
+	if (v == NULL || (v->type != jbvString && v->type != jbvBool && v->type != jbvNumeric))
+		return NULL;
+	return resolve_template(c, t);
+}
+
+/* field op literal (either way round; a template may be the literal) */
+static bool
+chain_term(Compiler *c, const MvFilterNode *n, MvFilterOp op, ChainTerm *t, MemoryContext key_cxt)
+{
+	MemoryContext old;
+	const MvFilterNode *field;
+	const MvFilterNode *value;
+	StringInfoData key;
+	int			i;
+
+	if (n->kind != MVF_COMPARE || n->op != op)
+		return false;
+	field = n->children[0];
+	value = n->children[1];
+	if (field->kind != MVF_FIELD)
+	{
+		field = n->children[1];
+		value = n->children[0];
+	}
+	if (field->kind != MVF_FIELD)
+		return false;
+	if (value->kind == MVF_TEMPLATE && (value = scalar_template(c, value)) == NULL)
+		return false;
+	if (value->kind != MVF_INT && value->kind != MVF_FLOAT &&
+		value->kind != MVF_STRING && value->kind != MVF_BOOL)
+		return false;
+	t->dom = merge_dom(c, field, value);
+	if (t->dom < 0)
+		return false;
+
+	/* the name, then each step as \0i<index> or \0k<length>:<key> */
+	old = MemoryContextSwitchTo(key_cxt);
+	initStringInfo(&key);
+	appendStringInfoString(&key, field->str);
+	for (i = 0; i < field->npath; i++)
+	{
+		appendStringInfoChar(&key, '\0');
+		if (field->path[i].is_index)
+			appendStringInfo(&key, "i%d", field->path[i].index);
+		else
+		{
+			appendStringInfo(&key, "k%d:", field->path[i].keylen);
+			appendBinaryStringInfo(&key, field->path[i].key, field->path[i].keylen);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	t->key = key.data;
+	t->keylen = key.len;
+	t->field = field;
+	t->value = value;
+	return true;
+}
+
+/* Whether two terms compare one field in one domain */
+static bool
+same_merge(const ChainTerm *x, const ChainTerm *y)
+{
+	return x->keylen == y->keylen && memcmp(x->key, y->key, x->keylen) == 0 && x->dom == y->dom;
+}
+
+/* Order terms by field, domain, then place in the chain */
+static int
+chain_term_cmp(const void *a, const void *b)
+{
+	const ChainTerm *x = a;
+	const ChainTerm *y = b;
+	int			r = memcmp(x->key, y->key, Min(x->keylen, y->keylen));
+
+	if (r != 0)
+		return r;
+	if (x->keylen != y->keylen)
+		return x->keylen < y->keylen ? -1 : 1;
+	if (x->dom != y->dom)
+		return x->dom < y->dom ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Plan the merges of a chain: merged[i] is, for an operand that leads a
+ * merge, the synthetic in node that replaces it; for one merged into an
+ * earlier operand, the chain itself (skip it); else NULL
+ */
+static const MvFilterNode **
+plan_merges(Compiler *c, const MvFilterNode *n)
+{
+	MvFilterOp	op = n->kind == MVF_OR ? MVF_OP_EQ : MVF_OP_NE;
+	const MvFilterNode **merged = palloc0(sizeof(MvFilterNode *) * n->nchildren);
+	ChainTerm  *terms = palloc(sizeof(ChainTerm) * n->nchildren);
+	int			nterms = 0;
+	MemoryContext key_cxt;
+	int			i;
+	int			j;
+
+	/* the keys are needed only here; the nodes (templates' too) outlive it */
+	key_cxt = AllocSetContextCreate(CurrentMemoryContext, "milvus filter merge",
+									ALLOCSET_DEFAULT_SIZES);
+	for (i = 0; i < n->nchildren; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		terms[nterms].index = i;
+		if (chain_term(c, n->children[i], op, &terms[nterms], key_cxt))
+			nterms++;
+	}
+	qsort(terms, nterms, sizeof(ChainTerm), chain_term_cmp);
+	for (i = 0; i < nterms; i = j)
+	{
+		MvFilterNode *in;
+		MvFilterNode *list;
+		int			k;
+
+		for (j = i + 1; j < nterms && same_merge(&terms[i], &terms[j]); j++)
+			;
+		if (j - i < 2)
+			continue;
+		list = palloc0(sizeof(MvFilterNode));
+		list->kind = MVF_LIST;
+		list->position = terms[i].value->position;
+		list->nchildren = j - i;
+		list->children = palloc(sizeof(MvFilterNode *) * (j - i));
+		for (k = i; k < j; k++)
+		{
+			list->children[k - i] = (MvFilterNode *) terms[k].value;
+			merged[terms[k].index] = n;
+		}
+		in = palloc0(sizeof(MvFilterNode));
+		in->kind = MVF_IN;
+		in->negated = op == MVF_OP_NE;
+		in->position = n->children[terms[i].index]->position;
+		in->nchildren = 2;
+		in->children = palloc(sizeof(MvFilterNode *) * 2);
+		in->children[0] = (MvFilterNode *) terms[i].field;
+		in->children[1] = list;
+		merged[terms[i].index] = in;
+	}
+	MemoryContextDelete(key_cxt);
+	pfree(terms);
+	return merged;
+}
+
+/*
  * An n-ary and / or.  A generated filter is mostly one long chain of these,
  * so each operand is compiled in a context of its own that is emptied once
  * its condition is copied out: what the chain keeps is its SQL, not the
@@ -1429,6 +1648,8 @@ emit_logic(Compiler *c, const MvFilterNode *n)
 	StringInfoData buf;
 	MemoryContext operand_cxt;
 	MemoryContext old;
+	const MvFilterNode **merged = plan_merges(c, n);
+	bool		first = true;
 	int			i;
 
 	operand_cxt = AllocSetContextCreate(CurrentMemoryContext, "milvus filter operand",
@@ -1439,14 +1660,18 @@ emit_logic(Compiler *c, const MvFilterNode *n)
 	{
 		Operand		x;
 
+		if (merged[i] == n)
+			continue;
 		old = MemoryContextSwitchTo(operand_cxt);
-		x = emit(c, n->children[i]);
+		x = emit(c, merged[i] ? merged[i] : n->children[i]);
 		MemoryContextSwitchTo(old);
-		appendStringInfo(&buf, "%s%s", i ? (n->kind == MVF_AND ? " AND " : " OR ") : "",
+		appendStringInfo(&buf, "%s%s", first ? "" : (n->kind == MVF_AND ? " AND " : " OR "),
 						 as_condition(c, &x, n->kind == MVF_AND ? "an operand of and" : "an operand of or"));
+		first = false;
 		MemoryContextReset(operand_cxt);
 	}
 	MemoryContextDelete(operand_cxt);
+	pfree(merged);
 	appendStringInfoChar(&buf, ')');
 	return bool_expr(n, buf.data);
 }

@@ -87,6 +87,7 @@ CREATE FUNCTION milvus._search_limit("limit" integer) RETURNS integer
 LANGUAGE sql IMMUTABLE
 RETURN coalesce("limit", 10);
 
+-- (without JIT, as milvus.delete)
 CREATE FUNCTION milvus.search(
     collection_name text,
     data anycompatible,
@@ -102,7 +103,7 @@ CREATE FUNCTION milvus.search(
     group_size integer DEFAULT NULL,
     strict_group_size boolean DEFAULT false)
 RETURNS TABLE (query_index integer, id text, distance double precision, entity jsonb)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     c milvus.collections := milvus._collection(collection_name);
     pk milvus.fields := milvus._pk(c);
