@@ -647,6 +647,8 @@ add_detour(MvHnswGraph *g, MvHnswDetours *d, ItemPointer victim, bool building)
 		UnlockReleaseBuffer(buf);
 		if (locked)
 			UnlockTuple(g->index, &give, ExclusiveLock);
+		if (ntup == NULL)
+			return false;		/* not the new element's list any more: never so */
 		if (done)
 		{
 			keep_chosen(d, victim);
