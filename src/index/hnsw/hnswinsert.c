@@ -648,7 +648,7 @@ add_detour(MvHnswGraph *g, MvHnswDetours *d, ItemPointer victim, bool building)
 		if (locked)
 			UnlockTuple(g->index, &give, ExclusiveLock);
 		if (ntup == NULL)
-			return false;		/* not the new element's list any more: never so */
+			return false;		/* not the new element's list: never loop on it */
 		if (done)
 		{
 			keep_chosen(d, victim);
