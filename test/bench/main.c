@@ -570,8 +570,8 @@ static void
 log_ratio(const char *method, const char *job, const BenchWriteResult *indexed,
 		  const BenchWriteResult *plain, const char *wal_compression)
 {
-	bench_log("%s: %s with the index / without: %.2fx the rate (%.0f / %.0f rows/s), "
-			  "%.2fx the WAL per row (%.0f / %.0f bytes), wal_compression = %s",
+	bench_log("%s: %s with the index / without: %.3gx the rate (%.0f / %.0f rows/s), "
+			  "%.3gx the WAL per row (%.0f / %.0f bytes), wal_compression = %s",
 			  method, job, indexed->rows_per_s / plain->rows_per_s,
 			  indexed->rows_per_s, plain->rows_per_s,
 			  indexed->wal_bytes_per_row / plain->wal_bytes_per_row,
