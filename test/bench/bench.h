@@ -7,8 +7,9 @@
  * the queries over one or more connections (runner.c) and writes a CSV row
  * per run and a recall-versus-QPS plot (report.c).  A run may add a WHERE
  * clause (filter.c); its ground truth is then the exact answer among the rows
- * that pass.  With --inserts, inserts.c times single-row inserts into the
- * indexed table and the WAL they write.  What a "method" is, and
+ * that pass.  With --inserts and --copy, inserts.c and copyload.c time
+ * single-row inserts and a COPY into the table, with the index and without
+ * it, and the WAL they write.  What a "method" is, and
  * which settings it sweeps, lives in the table in methods.c.  main.c reads
  * the command line and walks the runs.
  */
@@ -146,7 +147,30 @@ typedef struct BenchRunResult
 	char		plan[256];		/* compact plan shape, e.g. "Limit>Sort>Seq Scan" */
 } BenchRunResult;
 
-/* One CSV row: the run, its table, what it measured. */
+/* One pass of a write job (inserts.c, copyload.c) over one state of the table. */
+typedef struct BenchWriteResult
+{
+	int			rows;			/* 0: not run */
+	double		seconds;
+	double		rows_per_s;
+	double		wal_bytes_per_row;	/* from the CHECKPOINT before the first row */
+	bool		checkpointed;	/* another checkpoint completed during the pass */
+} BenchWriteResult;
+
+/* The write jobs of an index method: each with the index, then without it. */
+typedef struct BenchWrites
+{
+	char		wal_compression[16];	/* the session's setting during the passes */
+	BenchWriteResult insert_indexed;
+	BenchWriteResult insert_plain;
+	BenchWriteResult copy_indexed;
+	BenchWriteResult copy_plain;
+} BenchWrites;
+
+/*
+ * One CSV row: the run, its table, what it measured.  A method's write jobs
+ * make a row of their own, with writes set and the query columns empty.
+ */
 typedef struct BenchRecord
 {
 	char		dataset[BENCH_NAME_LEN];
@@ -164,7 +188,8 @@ typedef struct BenchRecord
 	int			dim;
 	BenchTable	table;
 	double		build_s;		/* index build, NaN without an index */
-	BenchRunResult result;
+	BenchRunResult result;		/* unused in a writes row */
+	const BenchWrites *writes;	/* NULL for a query run */
 } BenchRecord;
 
 /* util.c */
@@ -185,6 +210,9 @@ extern void bench_exec_or_die(PGconn *conn, const char *sql);
 extern const char *bench_metric_name(BenchMetric metric);
 extern const char *bench_metric_operator(BenchMetric metric);
 extern char *bench_vector_binary(const float *x, int dim, int *len);
+extern uint64_t bench_wal_position(PGconn *conn);
+extern uint64_t bench_checkpoint(PGconn *conn);
+extern bool bench_checkpoint_moved(PGconn *conn, uint64_t redo);
 
 /* dataset.c */
 extern void bench_dataset_load(const char *spec, const char *fmnist_dir,
@@ -203,10 +231,17 @@ extern void bench_table_prepare(PGconn *conn, const BenchDataset *ds,
 extern double bench_index_build(PGconn *conn, const BenchTable *table,
 								const BenchMethod *method, BenchMetric metric);
 extern void bench_index_drop(PGconn *conn, const BenchTable *table);
+extern size_t bench_copy_rows(PGconn *conn, const char *table, size_t n, int32_t first_id,
+							  const int32_t *labels, const float *vectors, int dim);
 
 /* inserts.c */
+#define BENCH_FIRST_NEW_ID	1000000000	/* rows the write jobs add have ids from here */
 extern void bench_inserts(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
-						  const char *method, int n);
+						  const char *what, int n, BenchWriteResult *result);
+
+/* copyload.c */
+extern void bench_copy(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
+					   const char *what, int n, BenchWriteResult *result);
 
 /* filter.c */
 extern bool bench_filter_parse(const char *name, BenchFilter *filter);

@@ -1,13 +1,14 @@
 /*
  * inserts.c
- *		Time single-row inserts into the indexed table, and their WAL.
+ *		Time single-row inserts into the benchmark table, and their WAL.
  *
- * With --inserts N, after a method's queries and while its index is still
- * there, N rows go in one INSERT statement each (autocommit, a prepared
- * statement, the vector in binary), over the control connection.  The
+ * With --inserts N, after a method's queries, N rows go in one INSERT
+ * statement each (autocommit, a prepared statement, the vector in binary),
+ * over the control connection: once while the index is there, and once more,
+ * the same rows, after main.c has dropped it, for the unindexed rate.  The
  * vectors are the data set's query vectors, which the table does not hold
  * (past the first nquery rows, one element is shifted so that no vector
- * repeats: an equal vector would only join an existing graph node).  The run
+ * repeats: an equal vector would only join an existing graph node).  A pass
  * starts with a CHECKPOINT, so its first rows pay full-page images for every
  * page they touch first; the WAL of the first and second half is reported
  * apart, the second being closer to a steady state.  The rows are deleted
@@ -21,21 +22,6 @@
 #include "bench.h"
 
 #define INSERT_STMT		"bench_insert"
-#define FIRST_ID		1000000000
-
-/* pg_current_wal_insert_lsn() in bytes */
-static uint64_t
-wal_position(PGconn *conn)
-{
-	PGresult   *res = PQexec(conn, "SELECT pg_current_wal_insert_lsn() - '0/0'");
-	uint64_t	pos;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		bench_fatal("could not read the WAL position: %s", PQerrorMessage(conn));
-	pos = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return pos;
-}
 
 /* Insert rows [from, to) of the run; returns the seconds it took */
 static double
@@ -48,7 +34,7 @@ insert_rows(PGconn *conn, const BenchDataset *ds, int from, int to)
 	{
 		int			q = i % ds->nquery;
 		int			round = i / ds->nquery;
-		uint32_t	id = htonl((uint32_t) (FIRST_ID + i));
+		uint32_t	id = htonl((uint32_t) (BENCH_FIRST_NEW_ID + i));
 		const char *values[2];
 		int			lengths[2];
 		const int	formats[2] = {1, 1};
@@ -72,13 +58,18 @@ insert_rows(PGconn *conn, const BenchDataset *ds, int from, int to)
 	return bench_now() - start;
 }
 
+/*
+ * Insert n rows one statement each, right after a CHECKPOINT; what names the
+ * pass in the log ("hnsw, with the index").
+ */
 void
 bench_inserts(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
-			  const char *method, int n)
+			  const char *what, int n, BenchWriteResult *result)
 {
 	char		sql[512];
 	PGresult   *res;
-	uint64_t	wal0,
+	uint64_t	redo,
+				wal0,
 				wal1,
 				wal2;
 	double		s1,
@@ -93,23 +84,31 @@ bench_inserts(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
 		bench_fatal("could not prepare the insert: %s", PQerrorMessage(conn));
 	PQclear(res);
 
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id >= %d", table->name, FIRST_ID);
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id >= %d", table->name, BENCH_FIRST_NEW_ID);
 	bench_exec_or_die(conn, sql);
-	bench_exec_or_die(conn, "CHECKPOINT");
+	redo = bench_checkpoint(conn);
 
-	wal0 = wal_position(conn);
+	wal0 = bench_wal_position(conn);
 	s1 = insert_rows(conn, ds, 0, half);
-	wal1 = wal_position(conn);
+	wal1 = bench_wal_position(conn);
 	s2 = insert_rows(conn, ds, half, n);
-	wal2 = wal_position(conn);
+	wal2 = bench_wal_position(conn);
 
+	result->rows = n;
+	result->seconds = s1 + s2;
+	result->rows_per_s = n / result->seconds;
+	result->wal_bytes_per_row = (double) (wal2 - wal0) / n;
+	result->checkpointed = bench_checkpoint_moved(conn, redo);
 	bench_log("%s: %d single-row inserts: %.0f rows/s; WAL %.0f bytes/row "
 			  "(first %d rows after a CHECKPOINT: %.0f, the next %d: %.0f)",
-			  method, n, n / (s1 + s2), (double) (wal2 - wal0) / n,
+			  what, n, result->rows_per_s, result->wal_bytes_per_row,
 			  half, half > 0 ? (double) (wal1 - wal0) / half : 0.0,
 			  n - half, (double) (wal2 - wal1) / (n - half));
+	if (result->checkpointed)
+		bench_log("%s: warning: another checkpoint completed during the inserts, "
+				  "so WAL per row counts more full-page images (raise max_wal_size)", what);
 
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id >= %d", table->name, FIRST_ID);
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id >= %d", table->name, BENCH_FIRST_NEW_ID);
 	bench_exec_or_die(conn, sql);
 	bench_exec_or_die(conn, "DEALLOCATE " INSERT_STMT);
 }

@@ -8,7 +8,8 @@
  * COPY's binary form sends each vector as its type's send/recv form: int32
  * dim, then dim float4, all in network byte order.  A table comment records
  * the data set's fingerprint and the column set, so --reuse-tables can tell a
- * complete table from a stale, half-loaded or older-layout one.
+ * complete table from a stale, half-loaded or older-layout one.  The COPY
+ * (bench_copy_rows) also serves --copy (copyload.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -71,7 +72,7 @@ copy_put_int32(CopyBuf *b, int32_t v)
 
 /* Append one row: four fields, each a length word and its value. */
 static void
-copy_put_row(CopyBuf *b, int32_t id, int32_t label, const float *x, int dim)
+copy_put_row(CopyBuf *b, int32_t id, int32_t label, int32_t bucket, const float *x, int dim)
 {
 	copy_put_int16(b, 4);
 	copy_put_int32(b, 4);
@@ -79,7 +80,7 @@ copy_put_row(CopyBuf *b, int32_t id, int32_t label, const float *x, int dim)
 	copy_put_int32(b, 4);
 	copy_put_int32(b, label);
 	copy_put_int32(b, 4);
-	copy_put_int32(b, bench_filter_bucket(id));
+	copy_put_int32(b, bucket);
 	copy_put_int32(b, 4 + 4 * dim);
 	copy_put_int32(b, dim);
 	for (int j = 0; j < dim; j++)
@@ -91,9 +92,15 @@ copy_put_row(CopyBuf *b, int32_t id, int32_t label, const float *x, int dim)
 	}
 }
 
-/* Send the whole data set; returns the bytes sent. */
-static size_t
-copy_dataset(PGconn *conn, const char *table, const BenchDataset *ds)
+/*
+ * COPY n rows into table in one statement: ids from first_id, the given
+ * labels and bucket id % 100; without labels the rows are new ones (the
+ * write jobs'), label and bucket -1, outside every filter.  Returns the bytes
+ * sent.
+ */
+size_t
+bench_copy_rows(PGconn *conn, const char *table, size_t n, int32_t first_id,
+				const int32_t *labels, const float *vectors, int dim)
 {
 	char		sql[256];
 	CopyBuf		b = {conn, bench_malloc(COPY_CHUNK), 0, 0};
@@ -106,8 +113,13 @@ copy_dataset(PGconn *conn, const char *table, const BenchDataset *ds)
 	PQclear(res);
 
 	copy_put(&b, copy_header, sizeof(copy_header));
-	for (size_t i = 0; i < ds->nbase; i++)
-		copy_put_row(&b, (int32_t) i, ds->labels[i], ds->base + i * ds->dim, ds->dim);
+	for (size_t i = 0; i < n; i++)
+	{
+		int32_t		id = first_id + (int32_t) i;
+
+		copy_put_row(&b, id, labels ? labels[i] : -1, labels ? bench_filter_bucket(id) : -1,
+					 vectors + i * dim, dim);
+	}
 	copy_put_int16(&b, -1);
 	copy_flush(&b);
 	free(b.data);
@@ -196,7 +208,7 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 
 		bench_log("table %s: loading %zu rows with COPY BINARY", table->name, ds->nbase);
 		start = bench_now();
-		bytes = copy_dataset(conn, table->name, ds);
+		bytes = bench_copy_rows(conn, table->name, ds->nbase, 0, ds->labels, ds->base, ds->dim);
 		table->load_s = bench_now() - start;
 		table->loaded_now = true;
 		table->load_rows_per_s = ds->nbase / table->load_s;

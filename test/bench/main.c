@@ -7,7 +7,9 @@
  * filters, the values of every --set setting, the values of each method's own
  * swept setting (methods.c), and the connection counts.  Each method's table is
  * loaded once per invocation (or reused with --reuse-tables), its index built
- * once, and every run appends a CSV row; the plot is drawn at the end.
+ * once, and every run appends a CSV row; the plot is drawn at the end.  With
+ * --inserts or --copy, an index method's write jobs follow its queries, with
+ * the index and then without it, and add one more CSV row.
  */
 #include <getopt.h>
 #include <math.h>
@@ -25,6 +27,8 @@
 #define MAX_METHODS			32
 #define MAX_CONNECTIONS		256
 #define MAX_FILTERS			16
+#define MAX_INSERTS			1000000000L
+#define MAX_COPY			100000000L	/* the COPY's ids stay within int4 */
 
 /* A setting and the values a sweep gives it. */
 typedef struct SweepAxis
@@ -48,6 +52,7 @@ typedef struct BenchOptions
 	int			k;
 	int			warmup;
 	int			inserts;		/* single-row inserts per indexed method, 0 for none */
+	int			copy;			/* rows COPYed per indexed method, 0 for none */
 	int			connections[MAX_CONNECTIONS];
 	int			nconnections;
 	SweepAxis	sweeps[MAX_AXES];
@@ -85,7 +90,9 @@ usage(void)
 		   "  -f, --format=FORMAT        pass query vectors as binary (default) or text\n"
 		   "  -w, --warmup=N             untimed queries per connection before each run (default %d)\n"
 		   "      --inserts=N            after an index method's queries, time N single-row\n"
-		   "                             inserts into the indexed table and their WAL\n"
+		   "                             inserts and their WAL, with the index and without it\n"
+		   "      --copy=N               after an index method's queries, time a COPY of N new\n"
+		   "                             rows and its WAL, with the index and without it\n"
 		   "  -o, --out=DIR              output folder (default: out/ beside the program)\n"
 		   "  -n, --name=NAME            output file name stem (default DATASET-METRIC)\n"
 		   "      --reuse-tables         keep a table that already holds this data set\n"
@@ -229,7 +236,8 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 {
 	enum
 	{
-		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST, OPT_INSERTS
+		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST, OPT_INSERTS,
+		OPT_COPY
 	};
 	const struct option long_options[] = {
 		{"conninfo", required_argument, NULL, 'd'},
@@ -246,6 +254,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 		{"format", required_argument, NULL, 'f'},
 		{"warmup", required_argument, NULL, 'w'},
 		{"inserts", required_argument, NULL, OPT_INSERTS},
+		{"copy", required_argument, NULL, OPT_COPY},
 		{"out", required_argument, NULL, 'o'},
 		{"name", required_argument, NULL, 'n'},
 		{"reuse-tables", no_argument, &opt->reuse_tables, 1},
@@ -333,7 +342,10 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 				opt->warmup = int_option("--warmup", optarg, 0, 1000000L);
 				break;
 			case OPT_INSERTS:
-				opt->inserts = int_option("--inserts", optarg, 0, 1000000000L);
+				opt->inserts = int_option("--inserts", optarg, 0, MAX_INSERTS);
+				break;
+			case OPT_COPY:
+				opt->copy = int_option("--copy", optarg, 0, MAX_COPY);
 				break;
 			case 'o':
 				opt->out_dir = bench_strdup(optarg);
@@ -553,6 +565,89 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *f
 		bench_free_list(axes[naxes - 1].values, axes[naxes - 1].nvalues);
 }
 
+/* Log indexed against unindexed for one write job. */
+static void
+log_ratio(const char *method, const char *job, const BenchWriteResult *indexed,
+		  const BenchWriteResult *plain, const char *wal_compression)
+{
+	bench_log("%s: %s with the index / without: %.3gx the rate (%.0f / %.0f rows/s), "
+			  "%.3gx the WAL per row (%.0f / %.0f bytes), wal_compression = %s",
+			  method, job, indexed->rows_per_s / plain->rows_per_s,
+			  indexed->rows_per_s, plain->rows_per_s,
+			  indexed->wal_bytes_per_row / plain->wal_bytes_per_row,
+			  indexed->wal_bytes_per_row, plain->wal_bytes_per_row, wal_compression);
+}
+
+/*
+ * The write jobs of an index method, after its queries: single-row inserts
+ * and a COPY into the indexed table, then the index dropped and the same rows
+ * again, so both passes write to the same heap.  Autovacuum is off for the
+ * table meanwhile (it would vacuum the index in the middle of a pass and add
+ * its WAL); a VACUUM afterwards, without the index, clears the rows the
+ * passes deleted.  Adds the method's writes row to the CSV file.
+ */
+static void
+measure_writes(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
+			   const BenchMethod *method, const BenchTable *table, double build_s)
+{
+	BenchWrites w;
+	BenchRecord rec = {0};
+	char		sql[512];
+	char		with_index[BENCH_NAME_LEN + 32];
+	char		without_index[BENCH_NAME_LEN + 32];
+	PGresult   *res;
+
+	memset(&w, 0, sizeof(w));
+	res = PQexec(conn, "SHOW wal_compression");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		bench_fatal("could not read wal_compression: %s", PQerrorMessage(conn));
+	snprintf(w.wal_compression, sizeof(w.wal_compression), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(with_index, sizeof(with_index), "%s, with the index", method->name);
+	snprintf(without_index, sizeof(without_index), "%s, index dropped", method->name);
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s SET (autovacuum_enabled = off)", table->name);
+	bench_exec_or_die(conn, sql);
+
+	if (opt->inserts > 0)
+		bench_inserts(conn, ds, table, with_index, opt->inserts, &w.insert_indexed);
+	if (opt->copy > 0)
+		bench_copy(conn, ds, table, with_index, opt->copy, &w.copy_indexed);
+	bench_index_drop(conn, table);
+	if (opt->inserts > 0)
+		bench_inserts(conn, ds, table, without_index, opt->inserts, &w.insert_plain);
+	if (opt->copy > 0)
+		bench_copy(conn, ds, table, without_index, opt->copy, &w.copy_plain);
+
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s RESET (autovacuum_enabled)", table->name);
+	bench_exec_or_die(conn, sql);
+	snprintf(sql, sizeof(sql), "VACUUM %s", table->name);
+	bench_exec_or_die(conn, sql);
+
+	if (opt->inserts > 0)
+		log_ratio(method->name, "single-row inserts", &w.insert_indexed, &w.insert_plain,
+				  w.wal_compression);
+	if (opt->copy > 0)
+		log_ratio(method->name, "COPY", &w.copy_indexed, &w.copy_plain, w.wal_compression);
+
+	snprintf(rec.dataset, sizeof(rec.dataset), "%s", ds->name);
+	snprintf(rec.metric, sizeof(rec.metric), "%s", bench_metric_name(opt->metric));
+	rec.method = method;
+	for (int i = 0; i < opt->nbuild_settings; i++)
+		append_param(rec.params, sizeof(rec.params), opt->build_settings[i].name,
+					 opt->build_settings[i].value);
+	snprintf(rec.series, sizeof(rec.series), "%s writes", method->name);
+	rec.connections = 1;
+	rec.binary = true;
+	snprintf(rec.filter, sizeof(rec.filter), "none");
+	rec.filter_rows = ds->nbase;
+	rec.nbase = ds->nbase;
+	rec.dim = ds->dim;
+	rec.table = *table;
+	rec.build_s = build_s;
+	rec.writes = &w;
+	bench_report_add(&rec);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -618,8 +713,8 @@ main(int argc, char **argv)
 			bench_index_drop(conn, table);
 		for (int f = 0; f < opt.nfilters; f++)
 			run_method(&opt, &ds, &opt.filters[f], &gt[f], method, table, build_s);
-		if (method->index_using && opt.inserts > 0)
-			bench_inserts(conn, &ds, table, method->name, opt.inserts);
+		if (method->index_using && (opt.inserts > 0 || opt.copy > 0))
+			measure_writes(conn, &opt, &ds, method, table, build_s);
 		if (method->index_using)
 			bench_index_drop(conn, table);
 	}

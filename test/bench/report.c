@@ -3,7 +3,9 @@
  *		The results of milvus_bench: a CSV file and a gnuplot picture.
  *
  * Each run adds one CSV row, written and flushed at once so an interrupted
- * sweep keeps what it measured.  At the end, the runs are grouped into plot
+ * sweep keeps what it measured; so do an index method's write jobs
+ * (--inserts, --copy), in a row of their own ("job" = writes) whose query
+ * columns are empty and which the plot leaves out.  At the end, the runs are grouped into plot
  * lines by their series (the method, plus the settings and connection counts
  * that vary outside the method's own sweep) and drawn as recall against QPS
  * on a log scale, the picture ANN benchmarks show.  gnuplot runs as a child
@@ -31,7 +33,15 @@ static const char *const csv_columns =
 "filter,filter_rows,rows,dim,"
 "recall,avg_rows,short_queries,notices,qps,p50_ms,p99_ms,mean_ms,"
 "load_s,load_rows_per_s,load_mb_per_s,build_s,table_bytes,"
-"raw_bytes_per_s,heap_bytes_per_s,plan";
+"raw_bytes_per_s,heap_bytes_per_s,plan,"
+"job,wal_compression,"
+"inserts,insert_rows_per_s,insert_wal_bytes_per_row,"
+"insert_plain_rows_per_s,insert_plain_wal_bytes_per_row,insert_rate_ratio,insert_wal_ratio,"
+"copy_rows,copy_rows_per_s,copy_wal_bytes_per_row,"
+"copy_plain_rows_per_s,copy_plain_wal_bytes_per_row,copy_rate_ratio,copy_wal_ratio";
+
+#define CSV_FIELDS			45
+#define CSV_FIELD_JOB		29
 
 void
 bench_report_open(const char *path)
@@ -92,38 +102,72 @@ keep_record(const BenchRecord *rec)
 	records[nrecords++] = *rec;
 }
 
+/* One write job's columns: rows, both rates and WAL per row, the ratios; empty when not run. */
+static void
+csv_write_job(const BenchWriteResult *indexed, const BenchWriteResult *plain)
+{
+	bool		ran = indexed->rows > 0;
+
+	csv_number(ran ? indexed->rows : NAN, "%.0f");
+	csv_number(ran ? indexed->rows_per_s : NAN, "%.1f");
+	csv_number(ran ? indexed->wal_bytes_per_row : NAN, "%.0f");
+	csv_number(ran ? plain->rows_per_s : NAN, "%.1f");
+	csv_number(ran ? plain->wal_bytes_per_row : NAN, "%.0f");
+	csv_number(ran ? indexed->rows_per_s / plain->rows_per_s : NAN, "%.4f");
+	csv_number(ran ? indexed->wal_bytes_per_row / plain->wal_bytes_per_row : NAN, "%.3f");
+}
+
 void
 bench_report_add(const BenchRecord *rec)
 {
 	const BenchRunResult *r = &rec->result;
+	const BenchWrites *w = rec->writes;
 	bool		exact = rec->method->index_using == NULL;
 	double		raw_bytes = (double) rec->filter_rows * rec->dim * sizeof(float);
 
-	keep_record(rec);
+	if (w == NULL)
+		keep_record(rec);
 	csv_text(rec->dataset, true);
 	csv_text(rec->metric, false);
 	csv_text(rec->method->name, false);
 	csv_text(rec->params, false);
 	csv_text(rec->series, false);
-	fprintf(csv, ",%d,%s,%d,%d", rec->connections, rec->binary ? "binary" : "text",
-			rec->nqueries, rec->k);
+	fprintf(csv, ",%d,%s", rec->connections, rec->binary ? "binary" : "text");
+	if (w == NULL)
+		fprintf(csv, ",%d,%d", rec->nqueries, rec->k);
+	else
+		fputs(",,", csv);
 	csv_text(rec->filter, false);
 	fprintf(csv, ",%zu,%zu,%d", rec->filter_rows, rec->nbase, rec->dim);
-	csv_number(r->recall, "%.4f");
-	csv_number(r->avg_rows, "%.3f");
-	fprintf(csv, ",%d,%d", r->short_queries, r->notices);
-	csv_number(r->qps, "%.2f");
-	csv_number(r->p50_ms, "%.3f");
-	csv_number(r->p99_ms, "%.3f");
-	csv_number(r->mean_ms, "%.3f");
+	if (w == NULL)
+	{
+		csv_number(r->recall, "%.4f");
+		csv_number(r->avg_rows, "%.3f");
+		fprintf(csv, ",%d,%d", r->short_queries, r->notices);
+		csv_number(r->qps, "%.2f");
+		csv_number(r->p50_ms, "%.3f");
+		csv_number(r->p99_ms, "%.3f");
+		csv_number(r->mean_ms, "%.3f");
+	}
+	else
+		fputs(",,,,,,,,", csv);	/* recall to mean_ms */
 	csv_number(rec->table.load_s, "%.3f");
 	csv_number(rec->table.load_rows_per_s, "%.0f");
 	csv_number(rec->table.load_mb_per_s, "%.1f");
 	csv_number(rec->build_s, "%.3f");
 	csv_number((double) rec->table.table_bytes, "%.0f");
-	csv_number(exact ? raw_bytes * r->qps : NAN, "%.0f");
-	csv_number(exact ? rec->table.table_bytes * r->qps : NAN, "%.0f");
-	csv_text(r->plan, false);
+	csv_number(exact && w == NULL ? raw_bytes * r->qps : NAN, "%.0f");
+	csv_number(exact && w == NULL ? rec->table.table_bytes * r->qps : NAN, "%.0f");
+	csv_text(w == NULL ? r->plan : "", false);
+	if (w == NULL)
+		fputs(",queries,,,,,,,,,,,,,,,", csv);
+	else
+	{
+		csv_text("writes", false);
+		csv_text(w->wal_compression, false);
+		csv_write_job(&w->insert_indexed, &w->insert_plain);
+		csv_write_job(&w->copy_indexed, &w->copy_plain);
+	}
 	fputc('\n', csv);
 	if (fflush(csv) != 0)
 		bench_fatal("could not write the CSV file: %s", strerror(errno));
@@ -335,8 +379,11 @@ bench_report_load(const char *path)
 		 */
 		if (n < 0)
 			bench_fatal("file \"%s\", line %d: unterminated quoted field", path, lineno);
-		if (n != 29)
-			bench_fatal("file \"%s\", line %d: expected 29 fields, found %d", path, lineno, n);
+		if (n != CSV_FIELDS)
+			bench_fatal("file \"%s\", line %d: expected %d fields, found %d",
+						path, lineno, CSV_FIELDS, n);
+		if (strcmp(fields[CSV_FIELD_JOB], "writes") == 0)
+			continue;			/* a method's write jobs: not a point of the plot */
 		snprintf(rec.dataset, sizeof(rec.dataset), "%s", fields[0]);
 		snprintf(rec.metric, sizeof(rec.metric), "%s", fields[1]);
 		snprintf(rec.series, sizeof(rec.series), "%s", fields[4]);

@@ -267,3 +267,50 @@ bench_vector_binary(const float *x, int dim, int *len)
 	*len = 4 + 4 * dim;
 	return (char *) w;
 }
+
+/* A query's one value as an unsigned integer; exit on error. */
+static uint64_t
+query_uint64(PGconn *conn, const char *sql, const char *what)
+{
+	PGresult   *res = PQexec(conn, sql);
+	uint64_t	v;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+		bench_fatal("could not read %s: %s", what, PQerrorMessage(conn));
+	v = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return v;
+}
+
+/* pg_current_wal_insert_lsn() in bytes */
+uint64_t
+bench_wal_position(PGconn *conn)
+{
+	return query_uint64(conn, "SELECT pg_current_wal_insert_lsn() - '0/0'", "the WAL position");
+}
+
+/* The redo position of the last completed checkpoint, in bytes. */
+static uint64_t
+checkpoint_redo(PGconn *conn)
+{
+	return query_uint64(conn, "SELECT redo_lsn - '0/0' FROM pg_control_checkpoint()",
+						"the last checkpoint's redo position");
+}
+
+/*
+ * Run a CHECKPOINT, so the next change to every page logs its full image, as
+ * it does after any checkpoint; returns its redo position.
+ */
+uint64_t
+bench_checkpoint(PGconn *conn)
+{
+	bench_exec_or_die(conn, "CHECKPOINT");
+	return checkpoint_redo(conn);
+}
+
+/* Whether a checkpoint has completed since the one whose redo position is given. */
+bool
+bench_checkpoint_moved(PGconn *conn, uint64_t redo)
+{
+	return checkpoint_redo(conn) != redo;
+}
