@@ -131,6 +131,27 @@ SELECT sqlstate_detail_of($$SELECT milvus.create_collection('bad', num_partition
     '{"fields": [{"name": "id", "type": "INT64", "is_primary": true}, {"name": "v", "type": "FLOAT_VECTOR", "dim": 2}]}')$$);
 SELECT milvus.has_collection('bad'), milvus.has_collection('quick');
 
+-- Milvus's full-text search schema: a BM25 function turning an analyzed
+-- VARCHAR into a sparse vector.  Nothing here runs it, so it is refused
+-- (0A000, naming the function and its type) rather than dropped, which left
+-- an output field no insert could fill; an empty list is no function.
+SELECT f AS functions, sqlstate_detail_of(format($$SELECT milvus.create_collection('bad', schema => %L)$$,
+    '{"fields": [{"name": "id", "type": "INT64", "is_primary": true, "auto_id": true},
+                 {"name": "text", "type": "VARCHAR", "max_length": 1000, "enable_analyzer": true},
+                 {"name": "sparse", "type": "SPARSE_FLOAT_VECTOR"}]}'::jsonb
+    || jsonb_build_object('functions', f::jsonb))) AS result
+FROM (VALUES
+  ('[{"name": "text_bm25_emb", "type": "BM25", "input_field_names": ["text"], "output_field_names": ["sparse"], "params": {}}]'),
+  ('[{"name": "text_bm25_emb", "type": 1, "input_field_names": ["text"], "output_field_names": ["sparse"]}]'),
+  ('[{"name": "emb", "type": "FunctionType.TEXTEMBEDDING", "input_field_names": ["text"], "output_field_names": ["sparse"]}]'),
+  ('{"name": "text_bm25_emb", "type": "BM25"}')
+) v(f);
+SELECT milvus.has_collection('bad');
+SELECT milvus.create_collection('nofunctions', schema => '{"functions": [], "fields": [
+    {"name": "id", "type": "INT64", "is_primary": true}, {"name": "v", "type": "FLOAT_VECTOR", "dim": 2}]}');
+SELECT milvus.describe_collection('nofunctions') -> 'functions';
+SELECT milvus.drop_collection('nofunctions');
+
 --
 -- Partition key: HASH partitions _default_0 ... _default_(n-1)
 --

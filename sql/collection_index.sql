@@ -45,12 +45,25 @@ FROM (VALUES
   ('''h'', ''IVF_FLAT'', ''L2'''),
   ('''h'', ''DISKANN'', ''L2'''),
   ('''s'', ''SPARSE_INVERTED_INDEX'', ''IP'''),
+  -- index types Milvus builds and this extension does not are 0A000 whatever
+  -- the metric, and list what is built
+  ('''s'', ''SPARSE_INVERTED_INDEX'', ''BM25'', ''{"inverted_index_algo": "DAAT_MAXSCORE", "bm25_k1": 1.2, "bm25_b": 0.75}'''),
+  ('''s'', ''SPARSE_WAND'', ''BM25'''),
+  ('''s'', ''AUTOINDEX'', ''BM25'''),
+  ('''b'', ''MINHASH_LSH'', ''MHJACCARD'''),
+  ('''b'', ''BIN_FLAT'', ''MHJACCARD'''),
+  ('''v'', ''FAISS'', ''L2'''),
+  ('''title'', ''NGRAM'', params => ''{"min_gram": 2, "max_gram": 3}'''),
+  ('''meta'', ''NGRAM'''),
+  ('''title'', ''IVF_FLAT'''),
   ('''s'', ''HNSW'', ''IP'''),
   ('''h'', ''MAGIC'', ''L2'''),
   ('''title'', ''HNSW'''),
   ('''h'', ''FLAT'', ''L2'', ''[1]'''),
   ('''h'', ''FLAT'', ''L2'', index_name => ''a b'''),
   ('index_params => ''{}'', field_name => ''h''')) v(args);
+-- the hint lists what is built
+SELECT milvus.create_index('docs', 's', 'SPARSE_INVERTED_INDEX', 'BM25');
 SELECT sqlstate_detail_of($$SELECT milvus.create_index('docs')$$);
 SELECT sqlstate_detail_of($$SELECT milvus.describe_index('docs', 'nope')$$);
 
@@ -86,6 +99,39 @@ BEGIN
     RAISE NOTICE 'HNSW behaves as it should';
 END
 $$;
+
+-- Milvus's HNSW ranges: M 2 to 2048, efConstruction 1 up.  The access method
+-- wants ef_construction of at least 4 and 2 * m and at most 1000: create_index
+-- moves efConstruction there with a NOTICE (Milvus's own example, M 64 with
+-- efConstruction 100, builds); an M above the access method's 100 is 0A000.
+CREATE FUNCTION hnsw_def_of(params jsonb) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    def text;
+BEGIN
+    PERFORM milvus.drop_index('docs', 'v');
+    PERFORM milvus.create_index('docs', 'v', 'HNSW', 'L2', params);
+    SELECT substring(pg_get_indexdef(i.indexrelid) FROM 'WITH \(.*\)$') INTO def
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+     WHERE i.indrelid = 'docs'::regclass AND a.amname = 'milvus_hnsw';
+    RETURN coalesce(def, '(defaults)');
+END
+$$;
+SELECT hnsw_def_of('{"M": 64, "efConstruction": 100}');
+SELECT milvus.describe_index('docs', 'v') - 'pg_index' AS recorded;   -- Milvus's params, as given
+SELECT hnsw_def_of('{"M": 64}');
+SELECT hnsw_def_of('{"efConstruction": 1}');
+SELECT hnsw_def_of('{"efConstruction": 2147483647}');
+SELECT hnsw_def_of('{"M": 2}');
+SELECT hnsw_def_of('{"M": 100, "efConstruction": 200}');
+SELECT hnsw_def_of('{"M": 32, "efConstruction": 64}');
+SELECT hnsw_def_of('{}');
+SELECT p AS params, sqlstate_detail_of(format('SELECT hnsw_def_of(%L)', p)) AS result
+FROM (VALUES ('{"M": 101}'), ('{"M": 2048, "efConstruction": 5000}'), ('{"M": 2049}'), ('{"M": 1}'),
+             ('{"M": 0}'), ('{"efConstruction": 0}'), ('{"efConstruction": 2147483648}'),
+             ('{"M": "x"}')) v(p);
+SELECT milvus.drop_index('docs', 'v');
+DROP FUNCTION hnsw_def_of(jsonb);
 
 -- drop_index removes the PostgreSQL index too; dropping what is gone is no error
 SELECT milvus.drop_index('docs', 'title');

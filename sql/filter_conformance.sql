@@ -142,6 +142,34 @@ FROM (VALUES
     ('i8 IN [1, 2,] && NOT b',      '{2}')
 ) v(filter, expected);
 
+-- x in [] matches nothing and x not in [] every row where x is not NULL, for
+-- every field type: scalars, a whole ARRAY field (its only list), an ARRAY
+-- element, a JSON path and a dynamic key (missing: true for not in, as above)
+SELECT filter, expected, filter_t_check(filter, expected) AS result
+FROM (VALUES
+    ('b in []',                     '{}'::bigint[]),
+    ('b not in []',                 '{1,2,3,5,6,7}'),
+    ('f not in []',                 '{1,2,3,5,6,7}'),
+    ('d in []',                     '{}'),
+    ('s not in []',                 '{1,2,3,5,6,7}'),
+    ('not (s in [])',               '{1,2,3,5,6,7}'),
+    ('ai in []',                    '{}'),
+    ('ai not in []',                '{1,2,3,5,6,7}'),
+    ('tags in []',                  '{}'),
+    ('tags not in []',              '{1,2,3,5,6,7}'),
+    ('not (tags in [])',            '{1,2,3,5,6,7}'),
+    ('ai in [] or i32 == 20',       '{2}'),
+    ('ai[0] in []',                 '{}'),
+    ('ai[0] not in []',             '{1,2,5,6,7}'),
+    ('j["a"] in []',                '{}'),
+    ('j["a"] not in []',            '{1,2,3,4,5,6,7}'),
+    ('j in []',                     '{}'),
+    ('color in []',                 '{}'),
+    ('color not in []',             '{1,2,3,4,5,6,7}')
+) v(filter, expected);
+SELECT filter_t_check('ai in {p}', '{}', '{"p": []}'),
+       filter_t_check('tags not in {p}', '{1,2,3,5,6,7}', '{"p": []}');
+
 -- Arithmetic (integers in 64 bits, truncating division), bitwise operators
 SELECT filter, expected, filter_t_check(filter, expected) AS result
 FROM (VALUES

@@ -1187,6 +1187,10 @@ emit_in(Compiler *c, const MvFilterNode *n)
 									 array_param(c, list.elems, list.nelems, true, "jsonb"),
 									 n->negated ? "true" : "false"));
 
+	/* Milvus takes a whole ARRAY field in [] (nothing) and not in [] (not NULL) */
+	if (x.dom == D_ARRAY && list.nelems == 0)
+		return bool_expr(n, psprintf("(CASE WHEN %s IS NULL THEN NULL ELSE %s END)", x.sql,
+									 n->negated ? "true" : "false"));
 	if (!is_numeric(x.dom) && x.dom != D_TEXT && x.dom != D_BOOL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),

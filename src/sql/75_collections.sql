@@ -835,6 +835,7 @@ DECLARE
     nparts int;
     i int;
     relid regclass;
+    ftype text;
 BEGIN
     PERFORM milvus._check_name('collection', collection_name);
     IF jsonb_typeof(schema) IS DISTINCT FROM 'object'
@@ -852,6 +853,22 @@ BEGIN
             USING ERRCODE = 'duplicate_table',
                   DETAIL = format('Database "%s" has a collection or alias of that name.', d.db_name);
     END IF;
+
+    -- a function's output field would never be filled: refuse rather than drop it
+    FOR j IN SELECT value FROM jsonb_array_elements(CASE jsonb_typeof(schema -> 'functions')
+                                                         WHEN 'array' THEN schema -> 'functions'
+                                                         WHEN 'object' THEN jsonb_build_array(schema -> 'functions')
+                                                         ELSE '[]' END) LOOP
+        ftype := regexp_replace(upper(coalesce(j ->> 'type', j ->> 'function_type', '?')), '^FUNCTIONTYPE\.', '');
+        ftype := CASE ftype WHEN '1' THEN 'BM25' WHEN '2' THEN 'TEXTEMBEDDING' WHEN '3' THEN 'RERANK'
+                            WHEN '4' THEN 'MINHASH' WHEN '5' THEN 'MOLFINGERPRINT' ELSE ftype END;
+        RAISE EXCEPTION 'function "%" (%) of collection "%" is not supported yet',
+                        coalesce(j ->> 'name', j ->> 'function_name', ''), ftype, collection_name
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'This extension does not run schema functions (BM25 full-text search, embeddings) yet, '
+                           'so their output fields would never be filled.',
+                  HINT = 'Leave out "functions" and their output fields, and insert vectors computed outside.';
+    END LOOP;
 
     i := 100;                   -- Milvus numbers user fields from 100
     FOR j IN SELECT value FROM jsonb_array_elements(schema -> 'fields') LOOP

@@ -28,7 +28,13 @@ DECLARE
                                        WHEN 'SPARSE_FLOAT_VECTOR' THEN ARRAY['IP']
                                        ELSE ARRAY['L2', 'IP', 'COSINE'] END;
 BEGIN
-    IF NOT m = ANY (allowed) THEN
+    IF m = 'BM25' AND f.data_type = 'SPARSE_FLOAT_VECTOR' OR m = 'MHJACCARD' AND f.data_type = 'BINARY_VECTOR' THEN
+        RAISE EXCEPTION 'metric type % on % field "%" is not supported yet', m, f.data_type, f.field_name
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = CASE m WHEN 'BM25' THEN 'BM25 scores full-text search, which this extension does not have yet.'
+                                  ELSE 'MHJACCARD compares MinHash signatures, which this extension does not have yet.' END,
+                  HINT = format('The metric types of %s fields here are %s.', f.data_type, array_to_string(allowed, ', '));
+    ELSIF NOT m = ANY (allowed) THEN
         RAISE EXCEPTION 'metric type % does not apply to field "%"', m, f.field_name
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = format('Field "%s" is %s; its metric types are %s.', f.field_name, f.data_type,
@@ -59,12 +65,69 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF params -> key IS NULL THEN
         RETURN NULL;
-    ELSIF (params ->> key) !~ '^\s*[0-9]{1,9}\s*$' THEN
+    ELSIF (params ->> key) !~ '^\s*[0-9]{1,10}\s*$' OR (params ->> key)::bigint > 2147483647 THEN
         RAISE EXCEPTION 'index parameter % of % must be a positive integer', key, index_type
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = format('Got %s.', milvus._describe_json(params -> key));
     END IF;
     RETURN (params ->> key)::integer;
+END
+$$;
+
+-- The WITH clause of a milvus_hnsw index for Milvus's HNSW params on a field.
+-- Milvus takes M from 2 to 2048 and efConstruction from 1 up; the access
+-- method m from MV_HNSW_MIN_M to MV_HNSW_MAX_M (2 to 100) and ef_construction
+-- from 4 to 1000, at least 2 * m (src/index/hnsw/hnsw.h).  An efConstruction
+-- outside what the access method takes is moved to the nearest value it does,
+-- with a NOTICE, so Milvus's examples build; an M above 100 is refused.
+CREATE FUNCTION milvus._hnsw_with(p jsonb, field_name text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    m integer := milvus._int_param(p, 'M', 'HNSW');
+    ef integer := milvus._int_param(p, 'efConstruction', 'HNSW');
+    need integer;
+    built integer;
+BEGIN
+    IF m < 2 OR m > 2048 THEN
+        RAISE EXCEPTION 'index parameter M of HNSW must be between 2 and 2048' USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('Got %s.', m);
+    ELSIF m > 100 THEN
+        RAISE EXCEPTION 'index parameter M of HNSW must be at most 100 here' USING ERRCODE = 'feature_not_supported',
+                  DETAIL = format('Got %s.  Milvus takes M from 2 to 2048; the milvus_hnsw access method links '
+                                  'at most 100 neighbours per element (200 on layer 0).', m),
+                  HINT = 'Use an M from 2 to 100.';
+    ELSIF ef < 1 THEN
+        RAISE EXCEPTION 'index parameter efConstruction of HNSW must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('Got %s.', ef);
+    END IF;
+    need := greatest(4, 2 * coalesce(m, 16));
+    built := CASE WHEN ef IS NULL AND need <= 64 THEN NULL ELSE least(greatest(coalesce(ef, 64), need), 1000) END;
+    IF built IS DISTINCT FROM ef THEN
+        RAISE NOTICE 'HNSW index on field "%" is built with efConstruction %', field_name, built
+            USING DETAIL = CASE WHEN built = 1000
+                                THEN format('efConstruction is %s; the milvus_hnsw access method takes at most 1000.', ef)
+                                ELSE format('efConstruction is %s; the milvus_hnsw access method needs at least '
+                                            '4 and 2 * M (M is %s).', coalesce(ef::text, 'not given, 64'),
+                                            coalesce(m::text, 'not given, 16')) END;
+    END IF;
+    IF m IS NULL AND built IS NULL THEN
+        RETURN '';
+    END IF;
+    RETURN ' WITH (' || concat_ws(', ', 'm = ' || m, 'ef_construction = ' || built) || ')';
+END
+$$;
+
+-- Refuse an index type Milvus builds and this extension does not, saying what it does build
+CREATE FUNCTION milvus._index_not_built(index_type text, f milvus.fields,
+                                        detail text DEFAULT 'This extension does not build that index type yet.')
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'index type % on % field "%" is not supported yet', index_type, f.data_type, f.field_name
+        USING ERRCODE = 'feature_not_supported', DETAIL = detail,
+              HINT = 'Built here: FLAT (BIN_FLAT for binary vectors) and AUTOINDEX on vector fields, which '
+                     'search exactly without an index; HNSW on FLOAT_VECTOR, FLOAT16_VECTOR and BINARY_VECTOR '
+                     'fields; AUTOINDEX, INVERTED, STL_SORT, Trie and BITMAP on scalar fields.';
 END
 $$;
 
@@ -134,6 +197,12 @@ BEGIN
     p := p - 'metric_type' - 'index_type';
 
     IF milvus._is_vector(f.data_type) THEN
+        -- an index type not built is that, whatever the metric (BM25 for SPARSE_INVERTED_INDEX)
+        IF it IN ('IVF_FLAT', 'IVF_SQ8', 'IVF_PQ', 'IVF_RABITQ', 'HNSW_SQ', 'HNSW_PQ', 'HNSW_PRQ', 'SCANN',
+                  'DISKANN', 'AISAQ', 'GPU_IVF_FLAT', 'GPU_IVF_PQ', 'GPU_CAGRA', 'GPU_BRUTE_FORCE', 'BIN_IVF_FLAT',
+                  'SPARSE_INVERTED_INDEX', 'SPARSE_WAND', 'MINHASH_LSH', 'FAISS') THEN
+            PERFORM milvus._index_not_built(it, f);
+        END IF;
         m := milvus._check_metric(f, m);
         CASE
         WHEN it IN ('FLAT', 'AUTOINDEX') AND f.data_type <> 'BINARY_VECTOR'
@@ -144,33 +213,23 @@ BEGIN
                                         AND o.opcname = milvus._hnsw_opclass(f.data_type, m)) THEN
             ddl := format('CREATE INDEX ON %s USING milvus_hnsw (%I @extschema@.%I)', milvus._qualified(c.relid),
                           f.field_name, milvus._hnsw_opclass(f.data_type, m));
-            IF p ? 'M' OR p ? 'efConstruction' THEN
-                ddl := ddl || ' WITH (' || concat_ws(', ',
-                    'm = ' || milvus._int_param(p, 'M', it),
-                    'ef_construction = ' || milvus._int_param(p, 'efConstruction', it)) || ')';
-            END IF;
+            ddl := ddl || milvus._hnsw_with(p, f.field_name);
         WHEN it = 'FLAT' OR it = 'BIN_FLAT' THEN
             RAISE EXCEPTION 'index type % does not apply to % field "%"', it, f.data_type, f.field_name
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'FLAT is for float vectors, BIN_FLAT for binary vectors.';
-        WHEN it IN ('HNSW', 'IVF_FLAT', 'IVF_SQ8', 'IVF_PQ', 'IVF_RABITQ', 'HNSW_SQ',
-                    'HNSW_PQ', 'HNSW_PRQ', 'SCANN', 'DISKANN', 'AISAQ', 'GPU_IVF_FLAT', 'GPU_IVF_PQ',
-                    'GPU_CAGRA', 'GPU_BRUTE_FORCE', 'BIN_IVF_FLAT', 'SPARSE_INVERTED_INDEX',
-                    'SPARSE_WAND', 'MINHASH_LSH') THEN
-            RAISE EXCEPTION 'index type % on % field "%" is not supported yet', it, f.data_type, f.field_name
-                USING ERRCODE = 'feature_not_supported',
-                      DETAIL = CASE WHEN it = 'HNSW'
-                                    THEN format('The access method milvus_hnsw has no operator class %s.',
-                                                milvus._hnsw_opclass(f.data_type, m))
-                                    ELSE 'This extension does not build that index type yet.' END,
-                      HINT = 'FLAT (BIN_FLAT for binary vectors) searches exactly without an index.';
+        WHEN it = 'HNSW' THEN
+            PERFORM milvus._index_not_built(it, f, format('The access method milvus_hnsw has no operator class %s.',
+                                                          milvus._hnsw_opclass(f.data_type, m)));
         ELSE
             RAISE EXCEPTION 'unknown index type "%"', coalesce(index_type, p ->> 'index_type')
                 USING ERRCODE = 'invalid_parameter_value';
         END CASE;
     ELSE
         m := NULL;
-        IF it NOT IN ('AUTOINDEX', 'INVERTED', 'STL_SORT', 'TRIE', 'BITMAP') THEN
+        IF it IN ('NGRAM', 'RTREE') THEN
+            PERFORM milvus._index_not_built(it, f);
+        ELSIF it NOT IN ('AUTOINDEX', 'INVERTED', 'STL_SORT', 'TRIE', 'BITMAP') THEN
             RAISE EXCEPTION 'index type % does not apply to % field "%"', it, f.data_type, f.field_name
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Scalar fields take AUTOINDEX, INVERTED, STL_SORT, Trie or BITMAP.';
