@@ -11,6 +11,7 @@
 #include "lib/stringinfo.h"
 #include "utils/guc.h"
 
+#include "milvus/collection.h"
 #include "milvus/distance.h"
 #include "milvus/guc.h"
 #include "milvus/hnsw.h"
@@ -26,35 +27,23 @@ static int	search_max_topk = MV_SEARCH_MAX_TOPK_DEFAULT;
 static MvKernelSetInfo kernel_sets[MV_MAX_KERNEL_SETS];
 static struct config_enum_entry kernel_set_options[MV_MAX_KERNEL_SETS + 1];
 
-/* Is c allowed in a Milvus name (digits only after the first character)? */
-static bool
-milvus_name_char(char c, bool first)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-		(!first && c >= '0' && c <= '9');
-}
-
-/* Accept a Milvus name: [A-Za-z_][A-Za-z0-9_]*, at most 255 characters */
+/* Accept a Milvus name (milvus/collection.h) */
 static bool
 check_collection_database(char **newval, void **extra, GucSource source)
 {
-	const char *s = *newval;
-	int			len = strlen(s);
-
-	if (len == 0 || len > 255 || !milvus_name_char(s[0], true))
+	/* bytes: the postmaster, reading the configuration file, has no encoding */
+	switch (MvNameCheck(*newval, strlen(*newval)))
 	{
-		GUC_check_errdetail("A database name starts with a letter or an underscore and has at most 255 characters.");
-		return false;
-	}
-	for (int i = 1; i < len; i++)
-	{
-		if (!milvus_name_char(s[i], false))
-		{
+		case MV_NAME_OK:
+			return true;
+		case MV_NAME_BAD_CHAR:
 			GUC_check_errdetail("A database name holds only letters, digits and underscores.");
 			return false;
-		}
+		default:
+			GUC_check_errdetail("A database name starts with a letter or an underscore and has at most %d characters.",
+								MV_NAME_MAX_LENGTH);
+			return false;
 	}
-	return true;
 }
 
 /* Accept only a kernel set this CPU runs */

@@ -7,8 +7,12 @@
  *	milvus._filter_memory(filter, schema, max_bytes, filter_params) -> bytes
  *	milvus._filter_list(list, NULL::type) -> type[]
  *
- * They are for tests and for looking at what a filter means; the collection
- * API calls MvFilterCompile directly.  _filter_memory parses and compiles in
+ * compile_filter is also how the collection API reaches the compiler:
+ * milvus._filter (src/sql/76_collection_data.sql), which query, search and
+ * delete call, passes it the collection's schema in Milvus's JSON form
+ * (milvus._filter_schema) and runs the SQL it returns with the params as $1.
+ * The others are for tests and for looking at what a filter means.
+ * _filter_memory parses and compiles in
  * a memory context of its own and reports what the context holds at the end:
  * the tree, the SQL and the parameters, all of it but the intermediate
  * strings the compiler frees as it goes.  The parser's allocator refuses to
@@ -33,7 +37,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "milvus/filter.h"
+#include "milvus/collection.h"
 
 PG_FUNCTION_INFO_V1(milvus_compile_filter);
 PG_FUNCTION_INFO_V1(milvus_parse_filter);

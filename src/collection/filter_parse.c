@@ -1,7 +1,7 @@
 /*
  * filter_parse.c
  *		Lexer, recursive-descent parser, printer and tree equality for
- *		Milvus's filter expressions (see filter.h, doc/filter-expressions.md).
+ *		Milvus's filter expressions (see milvus/collection.h, doc/filter-expressions.md).
  *
  * The lexer hands out tokens on demand into a three-token window; a token it
  * cannot read becomes an error token, reported when the parser reaches it, so
@@ -25,7 +25,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 
-#include "milvus/filter.h"
+#include "milvus/collection.h"
 
 /* postgres.h maps these to libpgport's; this file links against libc alone */
 #undef snprintf

@@ -47,10 +47,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
-#include "milvus/filter.h"
-
-/* Milvus's rule for field names, and its length limit */
-#define MV_FIELD_NAME_MAX	255
+#include "milvus/collection.h"
 
 typedef enum Dom
 {
@@ -1969,21 +1966,6 @@ MvFilterReportParseError(const char *filter, const MvFilterParseResult *r)
 	elog(ERROR, "unexpected filter parse result %d", (int) r->code);
 }
 
-/* Whether a name follows Milvus's rule: [A-Za-z_][A-Za-z0-9_]*, at most 255 */
-static bool
-valid_field_name(const char *name)
-{
-	int			i;
-
-	if (name[0] == '\0' || strlen(name) > MV_FIELD_NAME_MAX || (name[0] >= '0' && name[0] <= '9'))
-		return false;
-	for (i = 0; name[i]; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-			  (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
-			return false;
-	return true;
-}
-
 static void pg_attribute_noreturn()
 schema_error(const char *detail)
 {
@@ -2052,9 +2034,9 @@ MvFilterSchemaFromJsonb(Jsonb *schema)
 		element = json_string(f->val.binary.data, "element_type", i);
 		if (field->name == NULL || type == NULL)
 			schema_error(psprintf("Field %d needs a \"name\" and a \"type\".", i + 1));
-		if (!valid_field_name(field->name))
+		if (MvNameCheck(field->name, strlen(field->name)) != MV_NAME_OK)
 			schema_error(psprintf("Field name \"%s\" does not follow the rule [A-Za-z_][A-Za-z0-9_]*, at most %d characters.",
-								  field->name, MV_FIELD_NAME_MAX));
+								  field->name, MV_NAME_MAX_LENGTH));
 		for (int j = 0; j < i; j++)
 			if (strcmp(s->fields[j].name, field->name) == 0)
 				schema_error(psprintf("Field \"%s\" appears twice.", field->name));

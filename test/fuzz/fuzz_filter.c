@@ -11,7 +11,7 @@
  */
 #include "postgres.h"
 
-#include "milvus/filter.h"
+#include "milvus/collection.h"
 #include "fuzz_common.h"
 
 typedef struct Block

@@ -14,29 +14,10 @@
 CREATE SCHEMA IF NOT EXISTS milvus;
 GRANT USAGE ON SCHEMA milvus TO PUBLIC;
 
--- Milvus's rule: [A-Za-z_][A-Za-z0-9_]*, at most 255 characters
+-- Milvus's name rule, [A-Za-z_][A-Za-z0-9_]*, at most 255 characters: return
+-- the name, or raise invalid_name saying what is wrong (src/collection/name.c)
 CREATE FUNCTION milvus._check_name(kind text, name text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-BEGIN
-    IF name IS NULL OR name = '' THEN
-        RAISE EXCEPTION 'invalid % name ""', kind
-            USING ERRCODE = 'invalid_name', DETAIL = 'A name must not be empty.';
-    ELSIF length(name) > 255 THEN
-        RAISE EXCEPTION 'invalid % name "%..."', kind, left(name, 40)
-            USING ERRCODE = 'invalid_name',
-                  DETAIL = format('A name has at most 255 characters; this one has %s.', length(name));
-    ELSIF name !~ '^[A-Za-z_]' THEN
-        RAISE EXCEPTION 'invalid % name "%"', kind, name
-            USING ERRCODE = 'invalid_name',
-                  DETAIL = 'The first character of a name must be an underscore or a letter.';
-    ELSIF name !~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN
-        RAISE EXCEPTION 'invalid % name "%"', kind, name
-            USING ERRCODE = 'invalid_name',
-                  DETAIL = 'A name can only contain letters, digits and underscores.';
-    END IF;
-    RETURN name;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'milvus_check_name' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- A PostgreSQL identifier for a Milvus name: names over 63 bytes, which
 -- PostgreSQL would truncate, keep 54 characters and a hash

@@ -1,23 +1,54 @@
 /*
- * filter.h
- *		Milvus's boolean filter expressions: parse into a tree, compile into
- *		parameterized SQL.
+ * collection.h
+ *		The collection room's door (src/collection/): Milvus's name rule,
+ *		the filter-expression parser and compiler.
  *
- * Two layers.  The parser (src/collection/filter_parse.c) is free of server
- * calls: it allocates through a caller-supplied function, never raises an
- * error and never frees, so the libFuzzer target links it alone and a caller
- * frees the whole tree at once (a memory context, an arena).  The compiler
- * (src/collection/filter_sql.c) checks the tree against a collection schema,
- * fills in template values and emits a WHERE-clause condition in which every
- * value the user wrote is a parameter: the text refers to ($1[N])::<type>,
- * where $1 is a text[] of the values in order, so user text never reaches
- * the SQL string.  doc/filter-expressions.md has the grammar and what each
- * construct becomes.
+ * The collection API itself is PL/pgSQL (src/sql/7*_collection_*.sql); it
+ * reaches the C code here through SQL-callable functions only:
+ * milvus._check_name (name.c) and milvus.compile_filter (filter_api.c), which
+ * milvus._filter calls for every query, search and delete that has a filter,
+ * passing the collection's schema as Milvus's JSON form.  load.c's
+ * milvus._prewarm needs nothing from this header.
+ *
+ * Filters go through two layers.  The parser (filter_parse.c) is free of
+ * server calls: it allocates through a caller-supplied function, never raises
+ * an error and never frees, so the libFuzzer target links it alone and a
+ * caller frees the whole tree at once (a memory context, an arena).  The
+ * compiler (filter_sql.c) checks the tree against a collection schema, fills
+ * in template values and emits a WHERE-clause condition in which every value
+ * the user wrote is a parameter: the text refers to ($1[N])::<type>, where $1
+ * is a text[] of the values in order, so user text never reaches the SQL
+ * string.  doc/filter-expressions.md has the grammar and what each construct
+ * becomes.
  */
-#ifndef MILVUS_FILTER_H
-#define MILVUS_FILTER_H
+#ifndef MILVUS_COLLECTION_H
+#define MILVUS_COLLECTION_H
 
 #include "utils/jsonb.h"
+
+/*
+ * Milvus's name rule, for databases, collections, partitions, aliases, fields
+ * and indexes: [A-Za-z_][A-Za-z0-9_]*, at most MV_NAME_MAX_LENGTH characters.
+ */
+#define MV_NAME_MAX_LENGTH		255
+
+typedef enum MvNameProblem
+{
+	MV_NAME_OK = 0,
+	MV_NAME_EMPTY,
+	MV_NAME_TOO_LONG,			/* more than MV_NAME_MAX_LENGTH */
+	MV_NAME_BAD_FIRST,			/* the first character is not a letter or _ */
+	MV_NAME_BAD_CHAR			/* a later character is not a letter, digit or _ */
+} MvNameProblem;
+
+/*
+ * What, if anything, is wrong with a name, in that order of precedence;
+ * length is the name's length in characters (or in bytes for a caller that
+ * has no encoding, such as a setting's check in the postmaster: a valid name
+ * is ASCII, so only which problem is reported can differ)
+ */
+extern MvNameProblem MvNameCheck(const char *name, int length);
+
 
 /* longest filter expression accepted, in bytes */
 #define MV_FILTER_MAX_LENGTH	(1024 * 1024)
@@ -213,4 +244,4 @@ extern void MvFilterReportParseError(const char *filter,
 /* a palloc-based allocator in CurrentMemoryContext */
 extern const MvFilterAllocator *MvFilterPallocAllocator(void);
 
-#endif							/* MILVUS_FILTER_H */
+#endif							/* MILVUS_COLLECTION_H */

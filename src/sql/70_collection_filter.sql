@@ -1,4 +1,8 @@
--- Milvus's filter expressions: compiled into parameterized SQL
+-- The collection room's filter compiler (src/collection/filter_*.c): Milvus's
+-- filter expressions compiled into parameterized SQL.  milvus.compile_filter
+-- is also how the collection API reaches the compiler: milvus._filter
+-- (76_collection_data.sql) calls it for query, search and delete.  The first
+-- piece to need schema milvus, so it creates it.
 
 CREATE SCHEMA milvus;
 
