@@ -1,7 +1,8 @@
 /*
  * hnsw.h
  *		What the rest of the extension needs of the milvus_hnsw index: its
- *		session settings and their limits.
+ *		session settings and their limits, and its growing segment (what the
+ *		data coordinator of src/workers/ seals and compacts).
  *
  * Everything else of the access method is private to src/index/hnsw/.
  */
@@ -9,6 +10,8 @@
 #define MILVUS_HNSW_H
 
 #include <limits.h>
+
+#include "utils/relcache.h"
 
 /* milvus.hnsw_ef_search: candidate list length of a search */
 #define MV_HNSW_MIN_EF_SEARCH			1
@@ -24,8 +27,56 @@
 #define MV_HNSW_MIN_LEVEL_SEED			(-1)
 #define MV_HNSW_MAX_LEVEL_SEED			INT_MAX
 
+extern PGDLLIMPORT bool MvHnswGrowingSegment;
 extern PGDLLIMPORT int MvHnswEfSearch;
 extern PGDLLIMPORT int MvHnswLevelSeed;
 extern PGDLLIMPORT int MvHnswMaxScanTuples;
+
+/*
+ * The growing segment.  An insert appends its row to a chain of growing
+ * pages beside the graph; a seal links the rows of the chain into the graph
+ * and empties the pages it sealed.  A compaction repairs the links around
+ * the tombstones a vacuum left and frees their slots.
+ */
+typedef struct MvHnswSegmentInfo
+{
+	int64		growingRows;	/* rows appended and not yet sealed */
+	int64		growingDead;	/* of them, rows a vacuum found dead */
+	int64		growingBytes;	/* bytes of the growing pages in use */
+	int64		sealedRows;		/* live graph elements */
+	int64		deletedElements;	/* tombstones and free slots */
+	int64		pendingTombstones;	/* tombstones waiting for a compaction */
+} MvHnswSegmentInfo;
+
+/* Phases of a seal, as reported */
+typedef enum MvHnswSealPhase
+{
+	MV_HNSW_SEAL_FREEZE = 1,	/* closing the chain to new rows */
+	MV_HNSW_SEAL_LINK,			/* linking the closed rows into the graph */
+	MV_HNSW_SEAL_RELEASE,		/* emptying the sealed pages */
+	MV_HNSW_COMPACT				/* a compaction */
+} MvHnswSealPhase;
+
+typedef void (*MvHnswSealReport) (void *arg, MvHnswSealPhase phase, int64 done, int64 total);
+
+/* Whether rel is a milvus_hnsw index */
+extern bool MvHnswIsIndex(Relation rel);
+extern void MvHnswGetSegmentInfo(Relation index, MvHnswSegmentInfo *info);
+
+/*
+ * Seal the index's growing segment: rows sealed, or -1 when wait is false and
+ * another seal or a vacuum holds the index.  The caller holds at least
+ * RowExclusiveLock on the index's table.
+ */
+extern int64 MvHnswSeal(Relation index, bool wait, MvHnswSealReport report, void *arg);
+
+/* Compact: tombstones freed, or -1 as for MvHnswSeal */
+extern int64 MvHnswCompact(Relation index, bool wait, MvHnswSealReport report, void *arg);
+
+/*
+ * Set by src/workers/: whether a data coordinator serves this database.  An
+ * insert into an index with none warns once per session.
+ */
+extern bool (*MvHnswCoordinatorRunning) (void);
 
 #endif							/* MILVUS_HNSW_H */
