@@ -27,6 +27,8 @@ static const char *const pause_names[] = {
 	[MV_PAUSE_HNSW_BUILD_WRITE] = "hnsw_build_write",
 	[MV_PAUSE_HNSW_VACUUM_REPAIR] = "hnsw_vacuum_repair",
 	[MV_PAUSE_HNSW_VACUUM_FREE] = "hnsw_vacuum_free",
+	[MV_PAUSE_HNSW_SEAL_LINK] = "hnsw_seal_link",
+	[MV_PAUSE_HNSW_SEAL_RELEASE] = "hnsw_seal_release",
 };
 
 int			MvPausePoints = 0;

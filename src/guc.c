@@ -135,6 +135,17 @@ MvDefineSettings(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("milvus.hnsw_growing_segment",
+							 "Inserts into milvus_hnsw indexes go to their growing segment.",
+							 "On, the default, an insert appends its row to the index's growing "
+							 "segment, searched exactly until a seal links it into the graph. "
+							 "Off, it links the row into the graph at once, as a seal would.",
+							 &MvHnswGrowingSegment,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomIntVariable("milvus.hnsw_level_seed",
 							"Seeds the levels milvus_hnsw gives new graph elements; for tests.",
 							"-1, the default, draws each level at random.  A seed of 0 or more "

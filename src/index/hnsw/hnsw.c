@@ -39,6 +39,7 @@
 #include "hnsw.h"
 
 /* milvus.* settings of the index, defined in src/guc.c */
+bool		MvHnswGrowingSegment = true;
 int			MvHnswEfSearch = MV_HNSW_DEFAULT_EF_SEARCH;
 int			MvHnswMaxScanTuples = MV_HNSW_DEFAULT_MAX_SCAN_TUPLES;
 int			MvHnswLevelSeed = MV_HNSW_MIN_LEVEL_SEED;

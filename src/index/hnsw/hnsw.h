@@ -17,9 +17,17 @@
  * page read); an insert splits only a vector that does not fit a page.
  * Chunks are written once and never change; a tombstone keeps its chunks.
  * Indexes written before chunks existed (version 1) have 0 in the flags
- * (then unused), so they read as before.  The metapage reserves room for the
- * head and tail of a growing segment, an append-only page chain beside the
- * graph that a later version fills.
+ * (then unused), so they read as before.
+ *
+ * The growing segment (hnswgrowing.c).  An insert appends a growing tuple
+ * (heap TID, flags, the vector) to the tail of a chain of growing pages, from
+ * the metapage's growingHead to its growingTail, and touches no graph page;
+ * scans measure every growing row exactly and merge them with the graph's
+ * stream.  A seal (hnswseal.c) closes the chain to new rows, links each row
+ * into the graph as an insert would, flagging it sealed, and then hands the
+ * sealed pages to the free list (growingFree) that later tails are taken
+ * from.  A vector too large for a growing page goes straight into the graph.
+ * Version 2 indexes have the growing fields Invalid/0 and read as before.
  *
  * In memory.  One MvHnswElement per graph node, whether it belongs to the
  * graph a build holds in its arena (neighbour lists follow the element, links
@@ -28,6 +36,13 @@
  * vacuum (neighbours are read from the neighbour tuple each time; loaded
  * elements are cached per operation by TID).  The vector is found through an
  * offset from the element itself in both.  One search routine serves both.
+ *
+ * Growing locks.  An append locks only the tail page (and the metapage,
+ * then the tail, when it adds a page); it checks under the tail's lock that
+ * the page is still the tail (nextblkno Invalid).  Scans read the chain under
+ * MV_HNSW_GROWING_LOCK shared; a seal empties pages only under it exclusively,
+ * so no reader is ever on a page that is being reused.  One seal, compaction
+ * or vacuum at a time per index: MV_HNSW_SEAL_LOCK, taken before any other.
  *
  * Locking.  A build graph shared by parallel workers: an element's LWLock
  * guards its heap TIDs and neighbour lists (readers copy a list under it in
@@ -79,11 +94,12 @@
 #define MV_HNSW_MAGIC				0x4D564853	/* "MVHS" */
 /*
  * Version 2 indexes may hold chunked elements, which version 1 libraries
- * would misread: they refuse version 2.  Version 1 indexes (every vector
+ * would misread: they refuse version 2.  Version 3 indexes may hold a
+ * growing segment, which version 2 libraries would not search.  Version 1 indexes (every vector
  * whole in its element, the flags zero) read as they are, and stay so:
  * their columns are too narrow for an insert to need chunks.
  */
-#define MV_HNSW_VERSION				2
+#define MV_HNSW_VERSION				3
 #define MV_HNSW_MIN_VERSION			1	/* the oldest still read */
 #define MV_HNSW_PAGE_ID				0xFF9A
 #define MV_HNSW_METAPAGE_BLKNO		0
@@ -104,6 +120,8 @@
 
 /* Heavyweight page locks on block numbers no page has */
 #define MV_HNSW_UPDATE_LOCK			0xFFFFFFFE
+#define MV_HNSW_GROWING_LOCK		0xFFFFFFFD	/* readers of the growing chain */
+#define MV_HNSW_SEAL_LOCK			0xFFFFFFFC	/* a seal, compaction or vacuum */
 
 /* Build sub-phases shown in pg_stat_progress_create_index */
 #define MV_HNSW_PHASE_LOAD			2
@@ -113,7 +131,7 @@
 /* Page kinds, in the special space */
 #define MV_HNSW_PAGE_META			0x0001
 #define MV_HNSW_PAGE_GRAPH			0x0002
-#define MV_HNSW_PAGE_GROWING		0x0004	/* reserved: growing segment */
+#define MV_HNSW_PAGE_GROWING		0x0004	/* growing segment, or its free list */
 
 typedef struct MvHnswPageOpaqueData
 {
@@ -140,13 +158,15 @@ typedef struct MvHnswMetaPageData
 	uint64		elements;		/* element tuples written, tombstones included */
 	uint64		deleted;		/* tombstones and free slots (low after a crash
 								 * in vacuum's pass 1; nothing reads it) */
-	/* growing segment: reserved, InvalidBlockNumber / 0 until it exists */
+	/* growing segment: InvalidBlockNumber / 0 while it has no page */
 	BlockNumber growingHead;
 	BlockNumber growingTail;
-	uint64		growingTuples;
+	uint64		growingTuples;	/* tuples on the chain's pages before the tail */
 	uint64		reused;			/* free slots inserts have reused, ever */
 	BlockNumber freeBlkno;		/* lowest page that may hold free slots; 0: none */
-	uint32		reserved[5];
+	BlockNumber growingFree;	/* first emptied growing page; 0 or Invalid: none */
+	uint32		pendingTombstones;	/* left by a vacuum for a compaction */
+	uint32		reserved[3];
 } MvHnswMetaPageData;
 
 typedef MvHnswMetaPageData *MvHnswMetaPage;
@@ -201,6 +221,28 @@ typedef struct MvHnswChunkTupleData
 } MvHnswChunkTupleData;
 
 typedef MvHnswChunkTupleData *MvHnswChunkTuple;
+
+/* A row of the growing segment */
+#define MV_HNSW_GROWING_TUPLE		4
+
+typedef struct MvHnswGrowingTupleData
+{
+	uint8		type;			/* MV_HNSW_GROWING_TUPLE */
+	uint8		flags;			/* MV_HNSW_GROWING_SEALED or _DEAD, else 0 */
+	uint16		unused;
+	ItemPointerData heaptid;
+	uint16		unused2;
+	uint32		unused3;		/* the vector starts 8-byte aligned */
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* the vector, a 4-byte-header varlena */
+} MvHnswGrowingTupleData;
+
+typedef MvHnswGrowingTupleData *MvHnswGrowingTuple;
+
+#define MV_HNSW_GROWING_SEALED		0x01	/* in the graph now */
+#define MV_HNSW_GROWING_DEAD		0x02	/* a vacuum found its row dead */
+
+#define MV_HNSW_GROWING_TUPLE_SIZE(valsize) \
+	MAXALIGN(offsetof(MvHnswGrowingTupleData, data) + (valsize))
 
 typedef struct MvHnswNeighborTupleData
 {
@@ -440,6 +482,31 @@ extern void MvHnswCacheInsert(MvHnswCache *cache, ItemPointer tid, struct MvHnsw
 extern Buffer MvHnswReadBuffer(Relation index, BlockNumber blkno);
 extern void MvHnswPrefetchItem(Relation index, ItemPointer tid);
 
+/* A row and its distance to a query */
+typedef struct MvHnswRow
+{
+	float		distance;
+	ItemPointerData heaptid;
+} MvHnswRow;
+
+/* hnswgrowing.c */
+extern bool MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid);
+extern int	MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query,
+							  MvHnswRow **rows);
+extern void MvHnswRowHeapify(MvHnswRow *rows, int n);
+extern MvHnswRow MvHnswRowPop(MvHnswRow *rows, int *n);
+extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta,
+										Buffer *buf, Page *page);
+extern void MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off,
+								 uint8 flag);
+extern void MvHnswGrowingMarkDead(Relation index, IndexBulkDeleteCallback callback,
+								  void *callback_state, IndexBulkDeleteResult *stats);
+
+/* hnswseal.c */
+extern int64 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback,
+							  void *callback_state, IndexBulkDeleteResult *stats,
+							  MvHnswSealReport report, void *arg);
+
 /* hnswgraph.c */
 typedef void (*MvHnswWriteProgress) (int64 written, void *arg);
 
@@ -559,6 +626,9 @@ extern void MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heapti
 
 /* hnswvacuum.c */
 extern void MvHnswLinkUnreached(Relation index, bool building);
+extern int64 MvHnswVacuumGraph(Relation index, IndexBulkDeleteCallback callback,
+							   void *callback_state, IndexBulkDeleteResult *stats,
+							   bool repair);
 
 /* AM callbacks */
 extern IndexBuildResult *mvhnsw_build(Relation heap, Relation index, IndexInfo *indexInfo);

@@ -1,6 +1,10 @@
 /*
  * hnswinsert.c
- *		Insert into a milvus_hnsw index: one new graph node per row, on disk.
+ *		Insert into a milvus_hnsw index's graph: one new node per row, on disk.
+ *
+ * aminsert appends to the growing segment (hnswgrowing.c); the graph insert
+ * here serves seals, rows too large for a growing page, and sessions with
+ * milvus.hnsw_growing_segment off.
  *
  * An insert (1) draws a level, (2) takes the update lock (exclusively if it
  * may become the entry point), (3) searches the graph for its neighbours as
@@ -44,6 +48,13 @@ add_duplicate(MvHnswGraph *g, MvHnswElement *e, ItemPointer heaptid, bool buildi
 	{
 		for (int i = 0; i < MV_HNSW_HEAPTIDS; i++)
 		{
+			/* a seal that crashed after linking the row: it is there already */
+			if (ItemPointerEquals(&etup->heaptids[i], heaptid))
+			{
+				GenericXLogAbort(edit.state);
+				UnlockReleaseBuffer(buf);
+				return true;
+			}
 			if (!ItemPointerIsValid(&etup->heaptids[i]))
 			{
 				etup->heaptids[i] = *heaptid;
@@ -854,14 +865,20 @@ done:
 	MemoryContextDelete(ctx);
 }
 
-/* aminsert: index one row */
+/*
+ * aminsert: index one row, into the growing segment unless the session turned
+ * it off (milvus.hnsw_growing_segment) or the vector is too large for it
+ */
 bool
 mvhnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 			  Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
 			  IndexInfo *indexInfo)
 {
+	static bool warned = false;	/* once per session */
 	MemoryContext ctx;
 	MemoryContext oldctx;
+	Pointer		value;
+	bool		growing = false;
 
 	if (isnull[0])
 		return false;
@@ -869,7 +886,27 @@ mvhnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw insert value",
 								ALLOCSET_SMALL_SIZES);
 	oldctx = MemoryContextSwitchTo(ctx);
-	MvHnswInsertOnDisk(index, MvHnswDetoastCopy(values[0]), heap_tid, false);
+	value = MvHnswDetoastCopy(values[0]);
+	if (MvHnswGrowingSegment)
+	{
+		MvHnswMetaPageData meta;
+
+		MvHnswReadMeta(index, &meta);
+		MvHnswCheckValueDims(index, &meta, value);
+		growing = MvHnswGrowingAppend(index, value, heap_tid);
+	}
+	if (!growing)
+		MvHnswInsertOnDisk(index, value, heap_tid, false);
+	else if (!warned &&
+			 (MvHnswCoordinatorRunning == NULL || !MvHnswCoordinatorRunning()))
+	{
+		warned = true;
+		ereport(WARNING,
+				(errmsg("no data coordinator seals the growing segment of milvus_hnsw index \"%s\"",
+						RelationGetRelationName(index)),
+				 errdetail("New rows are searched exactly until they are sealed into the graph."),
+				 errhint("Add milvus to shared_preload_libraries, or run VACUUM or milvus.seal() on the index.")));
+	}
 	MemoryContextSwitchTo(oldctx);
 	MemoryContextDelete(ctx);
 	return false;

@@ -39,6 +39,9 @@ typedef struct MvHnswScanOpaqueData
 	MemoryContext ctx;			/* everything of the current scan */
 	bool		started;
 	bool		finished;
+	bool		graphDone;		/* the graph has no row left to hand out */
+	MvHnswRow  *growing;		/* the growing segment's rows: a min-heap */
+	int			ngrowing;
 	MvHnswGraph *graph;
 	MvHnswHeap	discarded;
 	MvHnswCandidate *results;	/* current batch, nearest first */
@@ -51,17 +54,10 @@ typedef struct MvHnswScanOpaqueData
 	/* the exact pass, once the walk has reached its bound or run dry */
 	bool		exact;
 	bool		exactMore;		/* the last pass kept only the nearest part */
-	struct MvHnswExactItem *exactItems;	/* sorted, nearest first */
+	MvHnswRow  *exactItems;		/* sorted, nearest first */
 	int			nexact;
 	int			exactPos;
 } MvHnswScanOpaqueData;
-
-/* A row the exact pass found */
-typedef struct MvHnswExactItem
-{
-	float		distance;
-	ItemPointerData heaptid;
-} MvHnswExactItem;
 
 typedef MvHnswScanOpaqueData *MvHnswScanOpaque;
 
@@ -87,6 +83,9 @@ mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	MemoryContextReset(so->ctx);
 	so->started = false;
 	so->finished = false;
+	so->graphDone = false;
+	so->growing = NULL;
+	so->ngrowing = 0;
 	so->graph = NULL;
 	so->results = NULL;
 	so->nresults = 0;
@@ -152,13 +151,26 @@ start_scan(IndexScanDesc scan)
 		elog(ERROR, "cannot scan milvus_hnsw index without order");
 
 	MvHnswReadMeta(index, &meta);
-	if (!BlockNumberIsValid(meta.entryBlkno))
+	g = MvHnswGraphCreate(index, true, so->ctx, false, meta.m, 0);
+	if (!(scan->orderByData[0].sk_flags & SK_ISNULL))
 	{
-		so->finished = true;
-		return;
+		g->query = MvHnswDetoastCopy(scan->orderByData[0].sk_argument);
+		MvHnswCheckValueDims(index, &meta, g->query);
 	}
 
-	g = MvHnswGraphCreate(index, true, so->ctx, false, meta.m, 0);
+	/*
+	 * The growing segment before the graph: a row a seal links meanwhile is
+	 * then in the graph when the walk gets there (and handed out once).
+	 */
+	so->ngrowing = MvHnswGrowingRead(index, &g->dist, g->query, &so->growing);
+	MvHnswRowHeapify(so->growing, so->ngrowing);
+
+	MvHnswReadMeta(index, &meta);
+	if (!BlockNumberIsValid(meta.entryBlkno))
+	{
+		so->graphDone = true;
+		return;
+	}
 	so->graph = g;
 	ItemPointerSet(&entrytid, meta.entryBlkno, meta.entryOffno);
 
@@ -172,11 +184,7 @@ start_scan(IndexScanDesc scan)
 		ep.element->qdist = 0;
 	}
 	else
-	{
-		g->query = MvHnswDetoastCopy(scan->orderByData[0].sk_argument);
-		MvHnswCheckValueDims(index, &meta, g->query);
 		ep.element = MvHnswGetElement(g, &entrytid);
-	}
 	ep.distance = ep.element->qdist;
 	entry = ep.element;
 
@@ -240,8 +248,8 @@ resume_scan(IndexScanDesc scan)
 static int
 exact_item_cmp(const void *a, const void *b)
 {
-	float		da = ((const MvHnswExactItem *) a)->distance;
-	float		db = ((const MvHnswExactItem *) b)->distance;
+	float		da = ((const MvHnswRow *) a)->distance;
+	float		db = ((const MvHnswRow *) b)->distance;
 
 	return (da > db) - (da < db);
 }
@@ -249,7 +257,7 @@ exact_item_cmp(const void *a, const void *b)
 /* The rows of one pass so far: at most 2 * cap, trimmed to the nearest cap */
 typedef struct MvHnswExactPass
 {
-	MvHnswExactItem *items;
+	MvHnswRow *items;
 	int			nitems;
 	int			cap;
 	float		limit;			/* farther than the cap-th kept: not needed */
@@ -276,7 +284,7 @@ exact_offer(MvHnswScanOpaque so, MvHnswExactPass *pass, float distance,
 		if (++pass->nitems == 2 * pass->cap)
 		{
 			/* keep the nearest cap; what is farther can wait for a later pass */
-			qsort(pass->items, pass->nitems, sizeof(MvHnswExactItem), exact_item_cmp);
+			qsort(pass->items, pass->nitems, sizeof(MvHnswRow), exact_item_cmp);
 			pass->nitems = pass->cap;
 			pass->limit = pass->items[pass->cap - 1].distance;
 			so->exactMore = true;
@@ -304,9 +312,9 @@ exact_pass(IndexScanDesc scan)
 	MvHnswGraph *lg = MvHnswGraphCreate(index, true, CurrentMemoryContext, false, g->m, 0);
 	OffsetNumber *split = palloc(sizeof(OffsetNumber) * MaxOffsetNumber);
 
-	pass.cap = Max(1024, (int) Min((Size) work_mem * 1024 / sizeof(MvHnswExactItem),
-								   (Size) MaxAllocSize / sizeof(MvHnswExactItem) / 2));
-	pass.items = palloc(sizeof(MvHnswExactItem) * 2 * pass.cap);
+	pass.cap = Max(1024, (int) Min((Size) work_mem * 1024 / sizeof(MvHnswRow),
+								   (Size) MaxAllocSize / sizeof(MvHnswRow) / 2));
+	pass.items = palloc(sizeof(MvHnswRow) * 2 * pass.cap);
 	/* split vectors are loaded into loadctx, emptied after each page */
 	lg->ctx = loadctx;
 	lg->query = g->query;
@@ -362,7 +370,7 @@ exact_pass(IndexScanDesc scan)
 	MemoryContextDelete(loadctx);
 	pfree(split);
 
-	qsort(pass.items, pass.nitems, sizeof(MvHnswExactItem), exact_item_cmp);
+	qsort(pass.items, pass.nitems, sizeof(MvHnswRow), exact_item_cmp);
 	if (pass.nitems > pass.cap)
 	{
 		pass.nitems = pass.cap;
@@ -376,9 +384,12 @@ exact_pass(IndexScanDesc scan)
 	return pass.nitems > 0;
 }
 
-/* The next row of the exact pass (passes again while rows were left out) */
+/*
+ * The next row of the exact pass (passes again while rows were left out),
+ * left in place for exact_consume
+ */
 static bool
-exact_next(IndexScanDesc scan)
+exact_peek(IndexScanDesc scan, MvHnswRow **row)
 {
 	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
 
@@ -386,15 +397,15 @@ exact_next(IndexScanDesc scan)
 	{
 		while (so->exactPos < so->nexact)
 		{
-			MvHnswExactItem *item = &so->exactItems[so->exactPos++];
+			MvHnswRow  *item = &so->exactItems[so->exactPos];
 
 			/* a row the walk returned may sit in the list of a later pass */
 			if (MvHnswCacheLookup(so->returned, &item->heaptid) != NULL)
+			{
+				so->exactPos++;
 				continue;
-			/* any non-NULL pointer marks a returned row; the walk stores the element */
-			MvHnswCacheInsert(so->returned, &item->heaptid, (struct MvHnswElement *) so);
-			scan->xs_heaptid = item->heaptid;
-			so->lastDistance = item->distance;
+			}
+			*row = item;
 			return true;
 		}
 		if (so->exactItems != NULL && !so->exactMore)
@@ -404,19 +415,32 @@ exact_next(IndexScanDesc scan)
 	}
 }
 
-/* amgettuple */
-bool
-mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
+/*
+ * The graph's next row, its distance and heap TID, left in place for
+ * graph_consume; false when the graph has no more.  Walks on, then finishes
+ * with the exact pass, as the header says.
+ */
+static bool
+graph_peek(IndexScanDesc scan, float *distance, ItemPointer heaptid)
 {
 	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
-	MemoryContext oldctx = MemoryContextSwitchTo(so->ctx);
 
-	if (!so->started)
-		start_scan(scan);
-
-	while (!so->finished)
+	while (!so->graphDone)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (so->exact)
+		{
+			MvHnswRow  *row;
+
+			if (exact_peek(scan, &row))
+			{
+				*distance = row->distance;
+				*heaptid = row->heaptid;
+				return true;
+			}
+			so->graphDone = true;
+			break;
+		}
 		while (so->pos < so->nresults)
 		{
 			MvHnswCandidate *c = &so->results[so->pos];
@@ -435,25 +459,53 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 				so->tidpos = 0;
 				continue;
 			}
-			scan->xs_heaptid = e->heaptids[so->tidpos++];
-			scan->xs_recheck = false;
-			scan->xs_recheckorderby = false;
-			so->lastDistance = c->distance;
-			MvHnswCacheInsert(so->returned, &scan->xs_heaptid, e);
-			MemoryContextSwitchTo(oldctx);
+			*distance = c->distance;
+			*heaptid = e->heaptids[so->tidpos];
 			return true;
 		}
-		if (!so->exact && resume_scan(scan))
+		if (resume_scan(scan))
 			continue;
 		/* the walk is over: what it did not return comes from an exact pass */
 		so->exact = true;
-		if (so->graph != NULL && exact_next(scan))
+	}
+	return false;
+}
+
+static void
+graph_consume(MvHnswScanOpaque so)
+{
+	if (so->exact)
+		so->exactPos++;
+	else
+		so->tidpos++;
+}
+
+/* amgettuple: the graph's rows and the growing segment's, merged by distance */
+bool
+mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+	MemoryContext oldctx = MemoryContextSwitchTo(so->ctx);
+
+	if (!so->started)
+		start_scan(scan);
+
+	while (!so->finished)
+	{
+		float		distance = 0;
+		ItemPointerData heaptid;
+		bool		fromGraph = graph_peek(scan, &distance, &heaptid);
+
+		if (so->ngrowing > 0 && (!fromGraph || so->growing[0].distance <= distance))
 		{
-			scan->xs_recheck = false;
-			scan->xs_recheckorderby = false;
-			MemoryContextSwitchTo(oldctx);
-			return true;
+			MvHnswRow	row = MvHnswRowPop(so->growing, &so->ngrowing);
+
+			distance = row.distance;
+			heaptid = row.heaptid;
 		}
+		else if (fromGraph)
+			graph_consume(so);
+		else
 		{
 			so->finished = true;
 			if (so->skipped > 0)
@@ -462,7 +514,20 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 								RelationGetRelationName(scan->indexRelation), so->skipped),
 						 errdetail("Returning them would have broken the ORDER BY; the query may return fewer rows than it asked for."),
 						 errhint("Raise milvus.hnsw_ef_search.")));
+			break;
 		}
+
+		/* a row a seal moved into the graph during the scan: once only */
+		if (MvHnswCacheLookup(so->returned, &heaptid) != NULL)
+			continue;
+		/* any non-NULL pointer marks a returned row */
+		MvHnswCacheInsert(so->returned, &heaptid, (struct MvHnswElement *) so);
+		scan->xs_heaptid = heaptid;
+		scan->xs_recheck = false;
+		scan->xs_recheckorderby = false;
+		so->lastDistance = distance;
+		MemoryContextSwitchTo(oldctx);
+		return true;
 	}
 
 	MemoryContextSwitchTo(oldctx);

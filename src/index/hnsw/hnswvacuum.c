@@ -26,6 +26,7 @@
 #include <math.h>
 
 #include "access/genam.h"
+#include "access/xlog.h"
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -55,6 +56,7 @@ typedef struct MvHnswVacuumState
 	int			m;
 	MemoryContext ctx;
 	bool		building;		/* called by a build: no WAL, no vacuum delay */
+	bool		repair;			/* passes 2 to 4 too, else leave them to a compaction */
 } MvHnswVacuumState;
 
 /* vacuum_delay_point, but not while a build uses this file's passes */
@@ -202,6 +204,8 @@ repair_entry_point(MvHnswVacuumState *vs)
 		}
 	}
 	m->deleted += vs->ndeleted;
+	/* what a compaction has to repair; a repairing vacuum clears it when done */
+	m->pendingTombstones = (uint32) Min(hash_get_num_entries(vs->deleted), PG_UINT32_MAX);
 	MvHnswEditFinish(&edit);
 	UnlockReleaseBuffer(metabuf);
 	UnlockPage(vs->index, MV_HNSW_UPDATE_LOCK, ExclusiveLock);
@@ -884,27 +888,45 @@ MvHnswLinkUnreached(Relation index, bool building)
 	MemoryContextDelete(vs.ctx);
 }
 
-/* ambulkdelete */
-IndexBulkDeleteResult *
-mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-				  IndexBulkDeleteCallback callback, void *callback_state)
+/* Clear the metapage's count of tombstones waiting, after a repair */
+static void
+clear_pending(Relation index)
+{
+	Buffer		metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	MvHnswPageEdit edit;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, false);
+	MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false))->pendingTombstones = 0;
+	MvHnswEditFinish(&edit);
+	UnlockReleaseBuffer(metabuf);
+}
+
+/*
+ * Drop the dead heap TIDs of the graph (pass 1) and, with repair, repair and
+ * free the tombstones (passes 2 to 4), those left by earlier vacuums
+ * included.  Returns the tombstones it repaired.  The caller holds
+ * MV_HNSW_SEAL_LOCK.
+ */
+int64
+MvHnswVacuumGraph(Relation index, IndexBulkDeleteCallback callback, void *callback_state,
+				  IndexBulkDeleteResult *stats, bool repair)
 {
 	MvHnswVacuumState vs;
 	MvHnswMetaPageData meta;
 	HASHCTL		ctl;
 	BlockNumber nblocks;
+	int64		repaired = 0;
 
-	if (stats == NULL)
-		stats = palloc0(sizeof(IndexBulkDeleteResult));
-
-	MvHnswReadMeta(info->index, &meta);
+	MvHnswReadMeta(index, &meta);
 	memset(&vs, 0, sizeof(vs));
-	vs.index = info->index;
+	vs.index = index;
 	vs.stats = stats;
 	vs.callback = callback;
 	vs.callback_state = callback_state;
 	vs.bas = GetAccessStrategy(BAS_BULKREAD);
 	vs.m = meta.m;
+	vs.repair = repair;
 	vs.bestLevel = -1;
 	ItemPointerSetInvalid(&vs.best);
 	vs.ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw vacuum",
@@ -916,8 +938,7 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	/* pages added after this point hold only rows inserted during the vacuum */
-	nblocks = RelationGetNumberOfBlocks(info->index);
-	stats->num_index_tuples = 0;
+	nblocks = RelationGetNumberOfBlocks(index);
 	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
 		vacuum_delay_point();
@@ -926,14 +947,17 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 	MvPause(MV_PAUSE_HNSW_VACUUM_REPAIR);
 	repair_entry_point(&vs);
+	if (!repair)
+		goto done;
 
 	/*
 	 * Every insert that could link to a new tombstone has finished (the entry
 	 * point repair waited for them), some on pages added since: repair those
 	 * too.
 	 */
-	nblocks = RelationGetNumberOfBlocks(info->index);
-	if (hash_get_num_entries(vs.deleted) > 0)
+	nblocks = RelationGetNumberOfBlocks(index);
+	repaired = hash_get_num_entries(vs.deleted);
+	if (repaired > 0)
 	{
 		for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 		{
@@ -941,23 +965,63 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			repair_page(&vs, blkno);
 		}
 	}
-	link_unreached_elements(&vs, RelationGetNumberOfBlocks(info->index));
+	link_unreached_elements(&vs, RelationGetNumberOfBlocks(index));
 	MvPause(MV_PAUSE_HNSW_VACUUM_FREE);
 	mark_free(&vs);
+	clear_pending(index);
 
+done:
 	hash_destroy(vs.deleted);
 	MemoryContextDelete(vs.ctx);
 	FreeAccessStrategy(vs.bas);
 	stats->num_pages = nblocks;
+	return repaired;
+}
+
+/* Whether a data coordinator will seal and compact this index */
+static bool
+coordinator_running(void)
+{
+	return MvHnswCoordinatorRunning != NULL && MvHnswCoordinatorRunning();
+}
+
+/*
+ * ambulkdelete: the growing segment first (flag its dead rows when a data
+ * coordinator seals it, else seal it here, dropping them), then the graph
+ * (with the coordinator, its tombstones are left for its compaction).
+ */
+IndexBulkDeleteResult *
+mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+				  IndexBulkDeleteCallback callback, void *callback_state)
+{
+	bool		coordinator = coordinator_running();
+
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+	stats->num_index_tuples = 0;
+
+	LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
+	if (coordinator)
+		MvHnswGrowingMarkDead(info->index, callback, callback_state, stats);
+	else
+		MvHnswSealLocked(info->index, callback, callback_state, stats, NULL, NULL);
+	MvHnswVacuumGraph(info->index, callback, callback_state, stats, !coordinator);
+	UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return stats;
 }
 
-/* amvacuumcleanup */
+/* amvacuumcleanup: with no data coordinator, vacuum seals what is growing */
 IndexBulkDeleteResult *
 mvhnsw_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
 	if (info->analyze_only)
 		return stats;
+	if (!coordinator_running() && !RecoveryInProgress())
+	{
+		LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
+		MvHnswSealLocked(info->index, NULL, NULL, NULL, NULL, NULL);
+		UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
+	}
 	if (stats == NULL)
 	{
 		stats = palloc0(sizeof(IndexBulkDeleteResult));

@@ -97,6 +97,47 @@ problem(VerifyState *vs, const char *fmt,...)
 
 #define TID_ARGS(t) ItemPointerGetBlockNumberNoCheck(t), ItemPointerGetOffsetNumberNoCheck(t)
 
+/*
+ * The growing chain runs from the metapage's head to its tail, the free list
+ * from growingFree to its end, both over growing pages only, and every
+ * growing page is on one of them.
+ */
+static void
+check_growing_chain(VerifyState *vs, const MvHnswMetaPageData *meta, BlockNumber *nexts,
+					bool *growing, BlockNumber nblocks)
+{
+	BlockNumber last = InvalidBlockNumber;
+	BlockNumber blkno;
+	BlockNumber freeblk = meta->growingFree == 0 ? InvalidBlockNumber : meta->growingFree;
+
+	for (blkno = meta->growingHead; BlockNumberIsValid(blkno); blkno = nexts[blkno])
+	{
+		if (blkno >= nblocks || !growing[blkno])
+		{
+			problem(vs, "growing chain reaches page %u, which is not a growing page", blkno);
+			return;
+		}
+		growing[blkno] = false;
+		last = blkno;
+	}
+	if (last != meta->growingTail)
+		problem(vs, "metapage growing tail is %u, the growing chain ends at %u",
+				meta->growingTail, last);
+	for (blkno = freeblk; BlockNumberIsValid(blkno); blkno = nexts[blkno])
+	{
+		if (blkno >= nblocks || !growing[blkno])
+		{
+			problem(vs, "growing free list reaches page %u, which is not a free growing page",
+					blkno);
+			return;
+		}
+		growing[blkno] = false;
+	}
+	for (blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+		if (growing[blkno])
+			problem(vs, "growing page %u is neither in the growing chain nor free", blkno);
+}
+
 static VerifyItem *
 lookup(HTAB *items, ItemPointer tid)
 {
@@ -133,6 +174,23 @@ read_page(VerifyState *vs, Relation index, BlockNumber blkno, HTAB *items,
 	}
 	*next = opaque->nextblkno;
 	*flags = opaque->flags;
+	if (opaque->flags == MV_HNSW_PAGE_GROWING)
+	{
+		/* the growing chain or its free list: rows, each with a heap TID */
+		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+			 off = OffsetNumberNext(off))
+		{
+			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+
+			if (gtup->type != MV_HNSW_GROWING_TUPLE)
+				problem(vs, "growing page %u holds a tuple of type %u at %u", blkno,
+						gtup->type, off);
+			else if (!ItemPointerIsValid(&gtup->heaptid))
+				problem(vs, "growing tuple (%u,%u) has no heap TID", blkno, off);
+		}
+		UnlockReleaseBuffer(buf);
+		return;
+	}
 	if (opaque->flags != MV_HNSW_PAGE_GRAPH)
 	{
 		problem(vs, "page %u has flags 0x%04x, expected a graph page", blkno, opaque->flags);
@@ -432,6 +490,7 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 	VerifyItem *vi;
 	BlockNumber *nexts;
 	bool	   *inchain;
+	bool	   *growing;
 	BlockNumber head;
 	BlockNumber last;
 	int64		elements = 0;
@@ -493,6 +552,7 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 
 	nexts = palloc(sizeof(BlockNumber) * nblocks);
 	inchain = palloc0(sizeof(bool) * nblocks);
+	growing = palloc0(sizeof(bool) * nblocks);
 	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 	{
 		uint16		flags;
@@ -500,6 +560,7 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		read_page(&vs, index, blkno, items, &nexts[blkno], &flags);
 		inchain[blkno] = (flags == MV_HNSW_PAGE_GRAPH);
+		growing[blkno] = (flags == MV_HNSW_PAGE_GROWING);
 	}
 	if (meta.freeBlkno != 0 &&
 		(meta.freeBlkno >= nblocks || meta.freeBlkno == MV_HNSW_METAPAGE_BLKNO ||
@@ -531,6 +592,7 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 		if (inchain[blkno])
 			problem(&vs, "graph page %u is not in the page chain", blkno);
+	check_growing_chain(&vs, &meta, nexts, growing, nblocks);
 	if (meta.insertPage != last)
 		problem(&vs, "metapage insert page is %u, the page chain ends at %u",
 				meta.insertPage, last);

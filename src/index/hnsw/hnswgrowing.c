@@ -1,0 +1,342 @@
+/*
+ * hnswgrowing.c
+ *		The growing segment of a milvus_hnsw index: the page chain inserts
+ *		append to, and the exact scan of it that searches merge with the graph.
+ *
+ * An append writes one growing tuple to the tail page under that page's lock
+ * alone, as one small GenericXLog record; only when the tail is full does it
+ * lock the metapage and add a page (from the free list of emptied pages, else
+ * a new one), in one record with the old tail and the metapage.  Readers take
+ * MV_HNSW_GROWING_LOCK shared for the whole walk of the chain; hnswseal.c
+ * takes it exclusively to hand pages to the free list, so a reader never
+ * follows a link out of a page that is being reused.  Rows flagged sealed
+ * are in the graph now and rows flagged dead are gone; both are skipped.
+ */
+#include "postgres.h"
+
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+
+#include "hnsw.h"
+
+StaticAssertDecl(offsetof(MvHnswGrowingTupleData, data) % 8 == 0,
+				 "growing tuple vectors must start 8-byte aligned");
+
+/* Whether a page is the live tail of the chain with room for size bytes */
+static bool
+tail_takes(Page page, Size size)
+{
+	MvHnswPageOpaque opaque;
+
+	if (PageIsNew(page))
+		return false;
+	opaque = MvHnswPageGetOpaque(page);
+	return (opaque->flags & MV_HNSW_PAGE_GROWING) &&
+		!BlockNumberIsValid(opaque->nextblkno) &&
+		PageGetFreeSpace(page) >= size;
+}
+
+/* Add the tuple to a page registered in an edit */
+static void
+add_tuple(Relation index, Page page, MvHnswGrowingTuple gtup, Size size)
+{
+	if (PageAddItem(page, (Item) gtup, size, InvalidOffsetNumber, false, false) ==
+		InvalidOffsetNumber)
+		elog(ERROR, "milvus_hnsw: failed to add growing tuple to \"%s\"",
+			 RelationGetRelationName(index));
+}
+
+/*
+ * A page to become the chain's new tail, registered in the edit (which holds
+ * the metapage): the first of the free list, else a new one.  Returns its
+ * block; the caller links it after the old tail.
+ */
+BlockNumber
+MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta, Buffer *buf, Page *page)
+{
+	BlockNumber freeblk = meta->growingFree;
+
+	if (freeblk != 0 && BlockNumberIsValid(freeblk))
+	{
+		*buf = ReadBuffer(edit->index, freeblk);
+		LockBuffer(*buf, BUFFER_LOCK_EXCLUSIVE);
+		meta->growingFree = MvHnswPageGetOpaque(BufferGetPage(*buf))->nextblkno;
+		if (!BlockNumberIsValid(meta->growingFree))
+			meta->growingFree = 0;
+	}
+	else
+		*buf = MvHnswNewBuffer(edit->index, false);
+	*page = MvHnswEditRegister(edit, *buf, true);
+	MvHnswInitPage(*page, MV_HNSW_PAGE_GROWING);
+	return BufferGetBlockNumber(*buf);
+}
+
+/*
+ * Append a row to the growing segment; false (nothing written) when its
+ * vector is too large for a growing page, for the caller to insert it into
+ * the graph instead.
+ */
+bool
+MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
+{
+	Size		size = MV_HNSW_GROWING_TUPLE_SIZE(VARSIZE(value));
+	MvHnswGrowingTuple gtup;
+	Buffer		metabuf;
+	MvHnswMetaPage meta;
+	MvHnswPageEdit edit;
+	BlockNumber tail;
+	Buffer		buf = InvalidBuffer;
+	Page		page;
+	Buffer		newbuf;
+	Page		newpage;
+
+	if (size > MV_HNSW_MAX_TUPLE_SIZE)
+		return false;
+	gtup = palloc0(size);
+	gtup->type = MV_HNSW_GROWING_TUPLE;
+	gtup->heaptid = *heaptid;
+	memcpy(gtup->data, value, VARSIZE(value));
+
+	/* the usual case: the tail has room, and only it is locked */
+	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	meta = MvHnswPageGetMeta(BufferGetPage(metabuf));
+	tail = meta->growingTail;
+	UnlockReleaseBuffer(metabuf);
+	if (BlockNumberIsValid(tail))
+	{
+		buf = ReadBuffer(index, tail);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		if (tail_takes(BufferGetPage(buf), size))
+		{
+			MvHnswEditStart(&edit, index, false);
+			page = MvHnswEditRegister(&edit, buf, false);
+			add_tuple(index, page, gtup, size);
+			MvHnswEditFinish(&edit);
+			UnlockReleaseBuffer(buf);
+			pfree(gtup);
+			return true;
+		}
+		UnlockReleaseBuffer(buf);
+		buf = InvalidBuffer;
+	}
+
+	/* the tail is full, or moved: metapage first, then the tail, then a page */
+	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, false);
+	meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+	tail = meta->growingTail;
+	page = NULL;
+	if (BlockNumberIsValid(tail))
+	{
+		buf = ReadBuffer(index, tail);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		if (tail_takes(BufferGetPage(buf), size))
+		{
+			/* another insert added this page since: no metapage change */
+			GenericXLogAbort(edit.state);
+			MvHnswEditStart(&edit, index, false);
+			page = MvHnswEditRegister(&edit, buf, false);
+			add_tuple(index, page, gtup, size);
+			MvHnswEditFinish(&edit);
+			UnlockReleaseBuffer(buf);
+			UnlockReleaseBuffer(metabuf);
+			pfree(gtup);
+			return true;
+		}
+		page = MvHnswEditRegister(&edit, buf, false);
+	}
+	MvHnswGrowingNewPage(&edit, meta, &newbuf, &newpage);
+	add_tuple(index, newpage, gtup, size);
+	if (page != NULL)
+	{
+		MvHnswPageGetOpaque(page)->nextblkno = BufferGetBlockNumber(newbuf);
+		meta->growingTuples += PageGetMaxOffsetNumber(page);
+	}
+	else
+		meta->growingHead = BufferGetBlockNumber(newbuf);
+	meta->growingTail = BufferGetBlockNumber(newbuf);
+	MvHnswEditFinish(&edit);
+	UnlockReleaseBuffer(newbuf);
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+	UnlockReleaseBuffer(metabuf);
+	pfree(gtup);
+	return true;
+}
+
+/* Set a flag on one growing tuple, as its own record */
+void
+MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off, uint8 flag)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	MvHnswPageEdit edit;
+	Page		page;
+	MvHnswGrowingTuple gtup;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, false);
+	page = MvHnswEditRegister(&edit, buf, false);
+	gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+	Assert(gtup->type == MV_HNSW_GROWING_TUPLE);
+	gtup->flags |= flag;
+	MvHnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Flag dead the growing rows the callback names, a record per page that has
+ * any.  The caller holds MV_HNSW_SEAL_LOCK, so no seal links a row meanwhile.
+ */
+void
+MvHnswGrowingMarkDead(Relation index, IndexBulkDeleteCallback callback,
+					  void *callback_state, IndexBulkDeleteResult *stats)
+{
+	MvHnswMetaPageData meta;
+	BlockNumber blkno;
+
+	MvHnswReadMeta(index, &meta);
+	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	blkno = meta.growingHead;
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+		Page		page;
+		MvHnswPageEdit edit;
+		bool		editing = false;
+
+		vacuum_delay_point();
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+			 off = OffsetNumberNext(off))
+		{
+			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+
+			if (gtup->flags != 0)
+				continue;
+			if (!callback(&gtup->heaptid, callback_state))
+			{
+				stats->num_index_tuples++;
+				continue;
+			}
+			if (!editing)
+			{
+				MvHnswEditStart(&edit, index, false);
+				page = MvHnswEditRegister(&edit, buf, false);
+				editing = true;
+				gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+			}
+			gtup->flags |= MV_HNSW_GROWING_DEAD;
+			stats->tuples_removed++;
+		}
+		if (editing)
+			MvHnswEditFinish(&edit);
+		blkno = MvHnswPageGetOpaque(BufferGetPage(buf))->nextblkno;
+		UnlockReleaseBuffer(buf);
+	}
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+}
+
+/*
+ * Every live row of the growing segment with its distance to the query (0
+ * for all when query is NULL), unordered; returns how many.
+ */
+int
+MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query, MvHnswRow **rows)
+{
+	MvHnswMetaPageData meta;
+	BlockNumber blkno;
+	int			n = 0;
+	int			cap = 64;
+
+	MvHnswReadMeta(index, &meta);
+	*rows = NULL;
+	if (!BlockNumberIsValid(meta.growingHead))
+		return 0;
+	*rows = palloc(sizeof(MvHnswRow) * cap);
+
+	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	/* the head may have moved before the lock: read it again under it */
+	MvHnswReadMeta(index, &meta);
+	blkno = meta.growingHead;
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf = MvHnswReadBuffer(index, blkno);
+		Page		page;
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		if (n + maxoff > cap)
+		{
+			cap = Max(cap * 2, n + maxoff);
+			*rows = repalloc_huge(*rows, sizeof(MvHnswRow) * cap);
+		}
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+		{
+			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+
+			if (gtup->flags != 0)
+				continue;
+			(*rows)[n].distance = query ? MvHnswDistance(dist, query, gtup->data) : 0;
+			(*rows)[n].heaptid = gtup->heaptid;
+			n++;
+		}
+		blkno = MvHnswPageGetOpaque(page)->nextblkno;
+		UnlockReleaseBuffer(buf);
+	}
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	return n;
+}
+
+/* A min-heap of rows by distance, so a scan sorts only what it hands out */
+static inline bool
+row_before(const MvHnswRow *a, const MvHnswRow *b)
+{
+	return a->distance < b->distance;
+}
+
+static void
+sift_down(MvHnswRow *rows, int n, int i)
+{
+	MvHnswRow	x = rows[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && row_before(&rows[c + 1], &rows[c]))
+			c++;
+		if (!row_before(&rows[c], &x))
+			break;
+		rows[i] = rows[c];
+		i = c;
+	}
+	rows[i] = x;
+}
+
+void
+MvHnswRowHeapify(MvHnswRow *rows, int n)
+{
+	for (int i = n / 2 - 1; i >= 0; i--)
+		sift_down(rows, n, i);
+}
+
+/* The nearest row; n must be positive */
+MvHnswRow
+MvHnswRowPop(MvHnswRow *rows, int *n)
+{
+	MvHnswRow	top = rows[0];
+
+	rows[0] = rows[--(*n)];
+	if (*n > 0)
+		sift_down(rows, *n, 0);
+	return top;
+}

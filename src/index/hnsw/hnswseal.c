@@ -1,0 +1,331 @@
+/*
+ * hnswseal.c
+ *		Seal a milvus_hnsw index's growing segment into its graph, compact
+ *		its tombstones, and report what the segments hold.
+ *
+ * A seal runs in three steps, under MV_HNSW_SEAL_LOCK (one seal, compaction
+ * or vacuum per index at a time):
+ *
+ *   freeze   the tail page, if it holds rows, is closed: a fresh tail is
+ *            linked after it (one record: metapage, old tail, new tail).
+ *            Inserts go on appending to the new tail; the pages from the
+ *            head up to it no longer change but for flags.
+ *   link     each frozen row not flagged goes into the graph as an insert
+ *            puts it (hnswinsert.c), then is flagged sealed in a record of
+ *            its own; a row the vacuum callback names dead is flagged dead
+ *            instead.  A scan that read the row before its flag finds it in
+ *            both parts and hands it out once (hnswscan.c keeps the TIDs it
+ *            returned).
+ *   release  under MV_HNSW_GROWING_LOCK exclusively (no reader on the chain),
+ *            the head moves to the first page not frozen and the frozen
+ *            pages go to the front of the free list (one record: metapage,
+ *            last frozen page).
+ *
+ * A crash anywhere leaves rows either in the growing segment, flagged or
+ * not, or in both parts: the next seal takes up the frozen pages again and
+ * skips flagged rows, and a row whose element was written but not yet
+ * flagged joins its own element (an insert that meets an equal vector with
+ * its heap TID adds nothing), unless that element is not linked yet; then
+ * the graph holds it twice, which scans hide and vacuum removes alike.
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+
+#include "hnsw.h"
+#include "milvus/guc.h"
+
+bool		(*MvHnswCoordinatorRunning) (void) = NULL;
+
+/* Whether rel is a milvus_hnsw index */
+bool
+MvHnswIsIndex(Relation rel)
+{
+	return rel->rd_rel->relkind == RELKIND_INDEX && rel->rd_indam != NULL &&
+		rel->rd_indam->ambuild == mvhnsw_build;
+}
+
+static void
+report_progress(MvHnswSealReport report, void *arg, MvHnswSealPhase phase, int64 done,
+				int64 total)
+{
+	if (report)
+		report(arg, phase, done, total);
+}
+
+/*
+ * Close the chain to new rows.  Returns the first page not frozen (Invalid
+ * when there is nothing to seal) and sets *head to the chain's head.
+ */
+static BlockNumber
+freeze(Relation index, BlockNumber *head)
+{
+	Buffer		metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	MvHnswMetaPage meta;
+	Buffer		tailbuf;
+	Page		tailpage;
+	BlockNumber stop;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = MvHnswPageGetMeta(BufferGetPage(metabuf));
+	*head = meta->growingHead;
+	if (!BlockNumberIsValid(*head))
+	{
+		UnlockReleaseBuffer(metabuf);
+		return InvalidBlockNumber;
+	}
+	stop = meta->growingTail;
+	tailbuf = ReadBuffer(index, stop);
+	LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
+	tailpage = BufferGetPage(tailbuf);
+	if (PageGetMaxOffsetNumber(tailpage) > 0)
+	{
+		MvHnswPageEdit edit;
+		Buffer		newbuf;
+		Page		newpage;
+
+		MvHnswEditStart(&edit, index, false);
+		meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+		tailpage = MvHnswEditRegister(&edit, tailbuf, false);
+		stop = MvHnswGrowingNewPage(&edit, meta, &newbuf, &newpage);
+		MvHnswPageGetOpaque(tailpage)->nextblkno = stop;
+		meta->growingTuples += PageGetMaxOffsetNumber(tailpage);
+		meta->growingTail = stop;
+		MvHnswEditFinish(&edit);
+		UnlockReleaseBuffer(newbuf);
+	}
+	else if (stop == *head)
+		stop = InvalidBlockNumber;	/* one empty page: nothing to seal */
+	UnlockReleaseBuffer(tailbuf);
+	UnlockReleaseBuffer(metabuf);
+	return stop;
+}
+
+/* Link the rows of one frozen page (a copy) into the graph; returns how many */
+static int64
+link_page(Relation index, BlockNumber blkno, Page copy, IndexBulkDeleteCallback callback,
+		  void *callback_state, IndexBulkDeleteResult *stats, MvHnswSealReport report,
+		  void *arg, int64 *done, int64 total)
+{
+	int64		linked = 0;
+
+	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(copy);
+		 off = OffsetNumberNext(off))
+	{
+		MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(copy, PageGetItemId(copy, off));
+
+		CHECK_FOR_INTERRUPTS();
+		if (gtup->flags == 0)
+		{
+			if (callback != NULL && callback(&gtup->heaptid, callback_state))
+			{
+				MvHnswGrowingSetFlag(index, blkno, off, MV_HNSW_GROWING_DEAD);
+				if (stats)
+					stats->tuples_removed++;
+			}
+			else
+			{
+				MvHnswInsertOnDisk(index, gtup->data, &gtup->heaptid, false);
+				MvHnswGrowingSetFlag(index, blkno, off, MV_HNSW_GROWING_SEALED);
+				linked++;
+			}
+		}
+		(*done)++;
+		report_progress(report, arg, MV_HNSW_SEAL_LINK, *done, total);
+	}
+	return linked;
+}
+
+/* Hand the frozen pages, head up to last, to the free list */
+static void
+release(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop, int64 ntuples)
+{
+	Buffer		metabuf;
+	Buffer		lastbuf;
+	MvHnswMetaPage meta;
+	MvHnswPageEdit edit;
+	Page		lastpage;
+	BlockNumber oldfree;
+
+	LockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
+	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	lastbuf = ReadBuffer(index, last);
+	LockBuffer(lastbuf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, false);
+	meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+	lastpage = MvHnswEditRegister(&edit, lastbuf, false);
+	Assert(meta->growingHead == head);
+	oldfree = meta->growingFree;
+	MvHnswPageGetOpaque(lastpage)->nextblkno =
+		(oldfree == 0) ? InvalidBlockNumber : oldfree;
+	meta->growingFree = head;
+	meta->growingHead = stop;
+	meta->growingTuples = (meta->growingTuples > (uint64) ntuples) ?
+		meta->growingTuples - ntuples : 0;
+	MvHnswEditFinish(&edit);
+	UnlockReleaseBuffer(lastbuf);
+	UnlockReleaseBuffer(metabuf);
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
+}
+
+/*
+ * Seal, the caller holding MV_HNSW_SEAL_LOCK; rows a non-NULL callback names
+ * are dropped.  Returns the rows linked into the graph.
+ */
+int64
+MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callback_state,
+				 IndexBulkDeleteResult *stats, MvHnswSealReport report, void *arg)
+{
+	BlockNumber head;
+	BlockNumber stop;
+	BlockNumber blkno;
+	BlockNumber last = InvalidBlockNumber;
+	MvHnswMetaPageData meta;
+	int64		total;
+	int64		done = 0;
+	int64		ntuples = 0;
+	int64		linked = 0;
+	Page		copy = palloc(BLCKSZ);
+
+	report_progress(report, arg, MV_HNSW_SEAL_FREEZE, 0, 0);
+	stop = freeze(index, &head);
+	if (!BlockNumberIsValid(stop))
+	{
+		pfree(copy);
+		return 0;
+	}
+	MvHnswReadMeta(index, &meta);
+	total = (int64) meta.growingTuples;
+
+	MvPause(MV_PAUSE_HNSW_SEAL_LINK);
+	report_progress(report, arg, MV_HNSW_SEAL_LINK, 0, total);
+	for (blkno = head; blkno != stop; blkno = MvHnswPageGetOpaque(copy)->nextblkno)
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+		int64		before;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		memcpy(copy, BufferGetPage(buf), BLCKSZ);
+		UnlockReleaseBuffer(buf);
+		if (!(MvHnswPageGetOpaque(copy)->flags & MV_HNSW_PAGE_GROWING))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("milvus_hnsw index \"%s\" has a broken growing chain at block %u",
+							RelationGetRelationName(index), blkno),
+					 errhint("REINDEX it.")));
+		before = done;
+		linked += link_page(index, blkno, copy, callback, callback_state, stats, report,
+							arg, &done, total);
+		ntuples += done - before;
+		last = blkno;
+	}
+	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
+	report_progress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
+	release(index, head, last, stop, ntuples);
+	pfree(copy);
+	return linked;
+}
+
+static void
+check_writable(Relation index, const char *what)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s milvus_hnsw index \"%s\" during recovery",
+						what, RelationGetRelationName(index))));
+}
+
+/* Take the seal lock; false when !wait and it is held */
+static bool
+lock_for_seal(Relation index, bool wait)
+{
+	if (wait)
+	{
+		LockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
+		return true;
+	}
+	return ConditionalLockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
+}
+
+int64
+MvHnswSeal(Relation index, bool wait, MvHnswSealReport report, void *arg)
+{
+	int64		n;
+
+	check_writable(index, "seal");
+	if (!lock_for_seal(index, wait))
+		return -1;
+	n = MvHnswSealLocked(index, NULL, NULL, NULL, report, arg);
+	UnlockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
+	return n;
+}
+
+static bool
+nothing_dead(ItemPointer itemptr, void *state)
+{
+	return false;
+}
+
+int64
+MvHnswCompact(Relation index, bool wait, MvHnswSealReport report, void *arg)
+{
+	IndexBulkDeleteResult stats;
+	int64		n;
+
+	check_writable(index, "compact");
+	if (!lock_for_seal(index, wait))
+		return -1;
+	memset(&stats, 0, sizeof(stats));
+	report_progress(report, arg, MV_HNSW_COMPACT, 0, 0);
+	n = MvHnswVacuumGraph(index, nothing_dead, NULL, &stats, true);
+	report_progress(report, arg, MV_HNSW_COMPACT, n, n);
+	UnlockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
+	return n;
+}
+
+/* What the two parts hold: the chain is walked under the growing lock */
+void
+MvHnswGetSegmentInfo(Relation index, MvHnswSegmentInfo *info)
+{
+	MvHnswMetaPageData meta;
+	BlockNumber blkno;
+
+	memset(info, 0, sizeof(*info));
+	MvHnswReadMeta(index, &meta);
+	info->sealedRows = (int64) (meta.elements - Min(meta.deleted, meta.elements));
+	info->deletedElements = (int64) meta.deleted;
+	info->pendingTombstones = meta.pendingTombstones;
+	if (!BlockNumberIsValid(meta.growingHead))
+		return;
+
+	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	MvHnswReadMeta(index, &meta);
+	blkno = meta.growingHead;
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf = MvHnswReadBuffer(index, blkno);
+		Page		page;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		info->growingBytes += BLCKSZ - PageGetExactFreeSpace(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+			 off = OffsetNumberNext(off))
+		{
+			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+
+			if (gtup->flags == 0)
+				info->growingRows++;
+			else if (gtup->flags & MV_HNSW_GROWING_DEAD)
+				info->growingDead++;
+		}
+		blkno = MvHnswPageGetOpaque(page)->nextblkno;
+		UnlockReleaseBuffer(buf);
+	}
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+}
