@@ -499,8 +499,6 @@ extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage met
 										Buffer *buf, Page *page);
 extern void MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off,
 								 uint8 flag);
-extern void MvHnswGrowingMarkDead(Relation index, IndexBulkDeleteCallback callback,
-								  void *callback_state, IndexBulkDeleteResult *stats);
 
 /* hnswseal.c */
 extern int64 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback,

@@ -14,7 +14,6 @@
  */
 #include "postgres.h"
 
-#include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 
@@ -184,60 +183,6 @@ MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off, uint8 
 	gtup->flags |= flag;
 	MvHnswEditFinish(&edit);
 	UnlockReleaseBuffer(buf);
-}
-
-/*
- * Flag dead the growing rows the callback names, a record per page that has
- * any.  The caller holds MV_HNSW_SEAL_LOCK, so no seal links a row meanwhile.
- */
-void
-MvHnswGrowingMarkDead(Relation index, IndexBulkDeleteCallback callback,
-					  void *callback_state, IndexBulkDeleteResult *stats)
-{
-	MvHnswMetaPageData meta;
-	BlockNumber blkno;
-
-	MvHnswReadMeta(index, &meta);
-	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
-	blkno = meta.growingHead;
-	while (BlockNumberIsValid(blkno))
-	{
-		Buffer		buf = ReadBuffer(index, blkno);
-		Page		page;
-		MvHnswPageEdit edit;
-		bool		editing = false;
-
-		vacuum_delay_point();
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
-		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
-			 off = OffsetNumberNext(off))
-		{
-			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
-
-			if (gtup->flags != 0)
-				continue;
-			if (!callback(&gtup->heaptid, callback_state))
-			{
-				stats->num_index_tuples++;
-				continue;
-			}
-			if (!editing)
-			{
-				MvHnswEditStart(&edit, index, false);
-				page = MvHnswEditRegister(&edit, buf, false);
-				editing = true;
-				gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
-			}
-			gtup->flags |= MV_HNSW_GROWING_DEAD;
-			stats->tuples_removed++;
-		}
-		if (editing)
-			MvHnswEditFinish(&edit);
-		blkno = MvHnswPageGetOpaque(BufferGetPage(buf))->nextblkno;
-		UnlockReleaseBuffer(buf);
-	}
-	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
 }
 
 /*

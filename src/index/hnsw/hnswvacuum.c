@@ -986,9 +986,9 @@ coordinator_running(void)
 }
 
 /*
- * ambulkdelete: the growing segment first (flag its dead rows when a data
- * coordinator seals it, else seal it here, dropping them), then the graph
- * (with the coordinator, its tombstones are left for its compaction).
+ * ambulkdelete: seal the growing segment, dropping its dead rows, then drop
+ * the graph's; with a data coordinator, the tombstones wait for its
+ * compaction.
  */
 IndexBulkDeleteResult *
 mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
@@ -1001,22 +1001,19 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	stats->num_index_tuples = 0;
 
 	LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
-	if (coordinator)
-		MvHnswGrowingMarkDead(info->index, callback, callback_state, stats);
-	else
-		MvHnswSealLocked(info->index, callback, callback_state, stats, NULL, NULL);
+	MvHnswSealLocked(info->index, callback, callback_state, stats, NULL, NULL);
 	MvHnswVacuumGraph(info->index, callback, callback_state, stats, !coordinator);
 	UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return stats;
 }
 
-/* amvacuumcleanup: with no data coordinator, vacuum seals what is growing */
+/* amvacuumcleanup: seal what is growing, also when no row was dead */
 IndexBulkDeleteResult *
 mvhnsw_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
 	if (info->analyze_only)
 		return stats;
-	if (!coordinator_running() && !RecoveryInProgress())
+	if (!RecoveryInProgress())
 	{
 		LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 		MvHnswSealLocked(info->index, NULL, NULL, NULL, NULL, NULL);
