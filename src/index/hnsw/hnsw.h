@@ -361,6 +361,7 @@ typedef struct MvHnswElement
 	ItemPointerData heaptids[MV_HNSW_HEAPTIDS];
 	int64		valueoff;		/* the vector, from the element; 0 when not kept */
 	float		qdist;			/* distance to the operation's query */
+	uint64		qstamp;			/* on disk: the query qdist was measured to */
 	uint64		visited;		/* on disk: stamp of the last search that saw it */
 	int32		indegree;		/* build graph: links to it at layer 0 */
 	bool		relinked;		/* build graph: linked to make it reachable */
@@ -430,6 +431,7 @@ typedef struct MvHnswGraph
 	uint64		stamp;			/* current search */
 	bool		keepValues;		/* copy vectors of loaded elements */
 	Pointer		query;			/* the vector distances are measured to */
+	uint64		queryStamp;		/* bumped when query changes (a seal's inserts) */
 	int64		loaded;			/* elements read from disk */
 	/* build graph */
 	char	   *base;			/* the arena, where this process maps it */
@@ -621,6 +623,9 @@ extern PGDLLEXPORT void mvhnsw_parallel_build_main(dsm_segment *seg, shm_toc *to
 /* hnswinsert.c */
 extern void MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid,
 							   bool building);
+extern MvHnswGraph *MvHnswInsertGraph(Relation index, MemoryContext ctx);
+extern void MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid,
+							 bool building);
 
 /* hnswvacuum.c */
 extern void MvHnswLinkUnreached(Relation index, bool building);

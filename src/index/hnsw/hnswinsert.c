@@ -779,6 +779,20 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 }
 
 /*
+ * A graph for inserts to share: the elements they load stay cached in ctx
+ * (with their vectors), so that a seal's rows, inserted one after another,
+ * read each element once.  Links are read from disk every time.
+ */
+MvHnswGraph *
+MvHnswInsertGraph(Relation index, MemoryContext ctx)
+{
+	MvHnswMetaPageData meta;
+
+	MvHnswReadMeta(index, &meta);
+	return MvHnswGraphCreate(index, true, ctx, true, meta.m, MvHnswGetEfConstruction(index));
+}
+
+/*
  * Insert one vector (a detoasted copy) for one heap TID.  While building, no
  * WAL is written: the build logs every page at its end.
  */
@@ -788,8 +802,21 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 	MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw insert",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldctx = MemoryContextSwitchTo(ctx);
+
+	MvHnswInsertWith(MvHnswInsertGraph(index, ctx), value, heaptid, building);
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextDelete(ctx);
+}
+
+/*
+ * Insert through a graph of MvHnswInsertGraph; what is not cached goes into
+ * the current memory context, which the caller may reset after each row.
+ */
+void
+MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid, bool building)
+{
+	Relation	index = g->index;
 	MvHnswMetaPageData meta;
-	MvHnswGraph *g;
 	LOCKMODE	lockmode = ShareLock;
 	int			level;
 	MvHnswCandidate *layers[MV_HNSW_MAX_LEVEL + 1];
@@ -814,8 +841,8 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 		lockmode = ExclusiveLock;
 	}
 
-	g = MvHnswGraphCreate(index, true, ctx, true, meta.m, MvHnswGetEfConstruction(index));
 	g->query = value;
+	g->queryStamp++;
 	for (int lc = 0; lc <= level; lc++)
 		counts[lc] = 0;
 
@@ -838,8 +865,12 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 	newElement->level = level;
 	MvHnswSetElementValue(newElement, value);
 	newElement->tid = append_element(index, g, value, level, heaptid, layers, counts, building);
-	/* read back for its detours; not from the cache, which may hold a reused slot's old element */
+	/*
+	 * Read back for its detours; not from the cache, which may hold a reused
+	 * slot's old element, and which takes it for later inserts.
+	 */
 	detours.element = MvHnswLoadElement(g, &newElement->tid);
+	MvHnswCacheInsert(g->cache, &newElement->tid, detours.element);
 	detours.chosen = layers[0];
 	detours.nchosen = counts[0];
 	detours.kept = palloc0(sizeof(bool) * Max(counts[0], 1));
@@ -861,8 +892,6 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 
 done:
 	UnlockPage(index, MV_HNSW_UPDATE_LOCK, lockmode);
-	MemoryContextSwitchTo(oldctx);
-	MemoryContextDelete(ctx);
 }
 
 /*

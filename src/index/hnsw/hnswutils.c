@@ -640,6 +640,7 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 		read_chunks(g, ref.next, value, ref.len);
 		if (g->query != NULL)
 			e->qdist = MvHnswDistance(&g->dist, g->query, value);
+		e->qstamp = g->queryStamp;
 		if (g->keepValues)
 			MvHnswSetElementValue(e, value);
 		else
@@ -649,6 +650,7 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 	}
 	if (g->query != NULL)
 		e->qdist = MvHnswDistance(&g->dist, g->query, etup->data);
+	e->qstamp = g->queryStamp;
 	if (g->keepValues)
 	{
 		Pointer		value = MemoryContextAlloc(g->ctx, VARSIZE(etup->data));
@@ -810,7 +812,20 @@ float
 MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
 {
 	if (g->ondisk)
+	{
+		/* loaded for an earlier query of the same graph (a seal): measure again */
+		if (unlikely(e->qstamp != g->queryStamp))
+		{
+			Pointer		value = MvHnswElementValue(e);
+
+			if (value == NULL)
+				elog(ERROR, "milvus_hnsw: element (%u,%u) has no vector to measure",
+					 ItemPointerGetBlockNumber(&e->tid), ItemPointerGetOffsetNumber(&e->tid));
+			e->qdist = MvHnswDistance(&g->dist, g->query, value);
+			e->qstamp = g->queryStamp;
+		}
 		return e->qdist;
+	}
 	return MvHnswDistance(&g->dist, g->query, MvHnswElementValue(e));
 }
 

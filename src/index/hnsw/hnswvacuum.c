@@ -20,6 +20,13 @@
  * left unfreed (it stopped) go through passes 2 and 4 of the next one.  Every
  * page change is one GenericXLog record.  Chunk tuples of freed vectors are
  * not reused; every page scan here passes over them.
+ *
+ * Before pass 1, ambulkdelete seals the growing segment (hnswseal.c), dropping
+ * the rows the callback names, and amvacuumcleanup seals it too, so a VACUUM
+ * leaves every row in the graph.  While a data coordinator runs, passes 2 to 4
+ * are left to its compaction (MvHnswCompact: the same passes with nothing
+ * dead), and the metapage counts the tombstones waiting for it.  A seal, a
+ * compaction and a vacuum of one index never run at once (MV_HNSW_SEAL_LOCK).
  */
 #include "postgres.h"
 
