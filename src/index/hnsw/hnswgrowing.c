@@ -180,6 +180,8 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	else
 		meta->growingHead = BufferGetBlockNumber(newbuf);
 	meta->growingTail = BufferGetBlockNumber(newbuf);
+	/* an index of an older version holds a growing segment now */
+	meta->version = MV_HNSW_VERSION;
 	MvHnswEditFinish(&edit);
 	UnlockReleaseBuffer(newbuf);
 	if (BufferIsValid(buf))
