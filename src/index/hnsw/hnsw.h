@@ -540,6 +540,16 @@ extern void MvHnswReadMeta(Relation index, MvHnswMetaPageData *meta);
 extern void MvHnswEditStart(MvHnswPageEdit *edit, Relation index, bool building);
 extern Page MvHnswEditRegister(MvHnswPageEdit *edit, Buffer buffer, bool isNew);
 extern void MvHnswEditFinish(MvHnswPageEdit *edit);
+
+/* A byte range of a page that a change wrote */
+typedef struct MvHnswRange
+{
+	uint16		offset;
+	uint16		length;
+} MvHnswRange;
+
+extern void MvHnswLogRanges(Relation index, Buffer buffer, const MvHnswRange *ranges,
+							int nranges);
 extern Buffer MvHnswNewBuffer(Relation index, bool building);
 
 extern void MvHnswHeapInit(MvHnswHeap *heap, int capacity, bool maxheap);

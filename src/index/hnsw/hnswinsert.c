@@ -904,26 +904,16 @@ mvhnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 			  IndexInfo *indexInfo)
 {
 	static bool warned = false;	/* once per session */
-	MemoryContext ctx;
-	MemoryContext oldctx;
 	Pointer		value;
 	bool		growing = false;
 
 	if (isnull[0])
 		return false;
 
-	ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw insert value",
-								ALLOCSET_SMALL_SIZES);
-	oldctx = MemoryContextSwitchTo(ctx);
-	value = MvHnswDetoastCopy(values[0]);
+	/* read only during this call: no copy unless it was toasted */
+	value = (Pointer) PG_DETOAST_DATUM(values[0]);
 	if (MvHnswGrowingSegment)
-	{
-		MvHnswMetaPageData meta;
-
-		MvHnswReadMeta(index, &meta);
-		MvHnswCheckValueDims(index, &meta, value);
 		growing = MvHnswGrowingAppend(index, value, heap_tid);
-	}
 	if (!growing)
 		MvHnswInsertOnDisk(index, value, heap_tid, false);
 	else if (!warned &&
@@ -936,7 +926,7 @@ mvhnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 				 errdetail("New rows are searched exactly until they are sealed into the graph."),
 				 errhint("Add milvus to shared_preload_libraries, or run VACUUM or milvus.seal() on the index.")));
 	}
-	MemoryContextSwitchTo(oldctx);
-	MemoryContextDelete(ctx);
+	if (value != DatumGetPointer(values[0]))
+		pfree(value);
 	return false;
 }
