@@ -342,6 +342,11 @@ bench_seal_measure(PGconn *conn, const BenchDataset *ds, const BenchTable *table
 		snprintf(sql, sizeof(sql), "VACUUM %s", table->name);
 	free(have_seal);
 	before = graph_tids(conn, table);
+	if (before > (int64_t) seal->build_rows)
+		bench_log("seal: warning: the graph holds %lld rows, more than the %zu built: something "
+				  "sealed the growing rows before the timed seal (a data coordinator: run the "
+				  "server with milvus.data_coordinator = off)",
+				  (long long) before, seal->build_rows);
 	atomic_store(&sh.phase, PHASE_SEAL);
 	start = bench_now();
 	res = PQexec(conn, sql);
