@@ -122,7 +122,7 @@ coordinate_index(Oid indexid, MvWatch *watch, char *name)
 
 	index = index_open(indexid, NoLock);
 	strlcpy(name, RelationGetRelationName(index), NAMEDATALEN);
-	if (!MvHnswIsIndex(index))
+	if (!MvHnswIndexReadable(index))
 	{
 		index_close(index, NoLock);
 		return;

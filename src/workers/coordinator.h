@@ -11,6 +11,7 @@
 #include "nodes/pg_list.h"
 #include "milvus/hnsw.h"
 #include "postmaster/bgworker.h"
+#include "utils/relcache.h"
 
 /*
  * Fixed limits of the shared state: databases past the first
@@ -79,6 +80,7 @@ extern bool MvIndexGetState(Oid indexid, MvIndexState *state);
 
 /* The OIDs of this database's milvus_hnsw indexes, in cxt; in a transaction (segments.c) */
 extern List *MvHnswIndexes(MemoryContext cxt);
+extern bool MvHnswIndexReadable(Relation index);
 
 /* Whether DROP DATABASE holds the database (state.c) */
 extern bool MvDatabaseBeingDropped(Oid dbid);

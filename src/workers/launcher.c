@@ -62,6 +62,18 @@ coordinator_running(void)
 	return MvDataCoordinator && MvLauncherRunning();
 }
 
+/* What the launcher and the database workers share: milvus's function, a database connection */
+static void
+worker_init(BackgroundWorker *worker, const char *function, int restart_time)
+{
+	memset(worker, 0, sizeof(BackgroundWorker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = restart_time;
+	strlcpy(worker->bgw_library_name, "milvus", BGW_MAXLEN);
+	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
+}
+
 /* Register the launcher and the shared memory when preloaded */
 void
 MvWorkersInit(void)
@@ -74,12 +86,7 @@ MvWorkersInit(void)
 	MvStateInit();
 	MvHnswCoordinatorRunning = coordinator_running;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = MV_COORDINATOR_RESTART_SECONDS;
-	strlcpy(worker.bgw_library_name, "milvus", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "MvLauncherMain", BGW_MAXLEN);
+	worker_init(&worker, "MvLauncherMain", MV_COORDINATOR_RESTART_SECONDS);
 	strlcpy(worker.bgw_name, "milvus data coordinator launcher", BGW_MAXLEN);
 	strlcpy(worker.bgw_type, "milvus data coordinator launcher", BGW_MAXLEN);
 	RegisterBackgroundWorker(&worker);
@@ -159,12 +166,7 @@ start_worker(MvLaunched *entry, const MvDatabase *db)
 	MemoryContext old;
 	bool		started;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "milvus", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "MvCoordinatorMain", BGW_MAXLEN);
+	worker_init(&worker, "MvCoordinatorMain", BGW_NEVER_RESTART);
 	snprintf(worker.bgw_name, BGW_MAXLEN, "milvus data coordinator for database %s",
 			 NameStr(db->name));
 	strlcpy(worker.bgw_type, "milvus data coordinator", BGW_MAXLEN);

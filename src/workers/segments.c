@@ -15,11 +15,13 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/index.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -34,7 +36,11 @@
 PG_FUNCTION_INFO_V1(milvus_seal);
 PG_FUNCTION_INFO_V1(milvus_segments);
 
-/* The OIDs of this database's milvus_hnsw indexes, in cxt; in a transaction */
+/*
+ * The OIDs of this database's milvus_hnsw indexes, in cxt; in a transaction.
+ * Other sessions' temporary indexes are left out: their pages are not ours
+ * to read.
+ */
 List *
 MvHnswIndexes(MemoryContext cxt)
 {
@@ -52,7 +58,9 @@ MvHnswIndexes(MemoryContext cxt)
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
 
-		if (form->relkind == RELKIND_INDEX && form->relam == am)
+		if (form->relkind == RELKIND_INDEX && form->relam == am &&
+			(form->relpersistence != RELPERSISTENCE_TEMP ||
+			 isTempOrTempToastNamespace(form->relnamespace)))
 		{
 			MemoryContext old = MemoryContextSwitchTo(cxt);
 
@@ -150,7 +158,18 @@ phase_name(MvHnswSealPhase phase)
 	return NULL;
 }
 
-/* One row of milvus.segments; false when the index is gone or not ours */
+/*
+ * Whether an open index has a segment to read: a milvus_hnsw index whose
+ * build has written its metapage (CREATE INDEX CONCURRENTLY leaves it empty
+ * for a while)
+ */
+bool
+MvHnswIndexReadable(Relation index)
+{
+	return MvHnswIsIndex(index) && RelationGetNumberOfBlocks(index) > 0;
+}
+
+/* One row of milvus.segments; false when the index is gone or unreadable */
 static bool
 segment_row(Oid indexid, Datum *values, bool *nulls)
 {
@@ -161,7 +180,7 @@ segment_row(Oid indexid, Datum *values, bool *nulls)
 
 	if (index == NULL)
 		return false;
-	if (index->rd_rel->relkind != RELKIND_INDEX || !MvHnswIsIndex(index))
+	if (!MvHnswIndexReadable(index))
 	{
 		relation_close(index, AccessShareLock);
 		return false;

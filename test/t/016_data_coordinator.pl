@@ -119,6 +119,20 @@ is( $node->safe_psql(
     't',
     'the idle seal waited for milvus.seal_idle_time');
 
+# Another session's temporary index is not the worker's to read: left alone
+my $temp_log = -s $node->logfile;
+is( $node->safe_psql(
+        'postgres', q{
+        CREATE TEMP TABLE tt (id int, emb floatvector(8));
+        CREATE INDEX tt_emb ON tt USING milvus_hnsw (emb floatvector_l2_ops);
+        INSERT INTO tt SELECT i, vec(i) FROM generate_series(1, 10) i;
+        DO $$ BEGIN PERFORM pg_sleep(3.5); END $$;
+        SELECT growing_rows FROM milvus.segments WHERE index_name = 'tt_emb'::regclass}),
+    '10',
+    'a temporary index stays growing, and its session sees it in milvus.segments');
+ok(slurp_file($node->logfile, $temp_log) !~ /WARNING|ERROR/,
+    'the worker did not try to seal another session\'s temporary index');
+
 # A terminated worker is replaced, and the new one seals
 my $old_pid = worker_pid('postgres');
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($old_pid)");
