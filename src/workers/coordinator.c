@@ -10,7 +10,8 @@
  * milvus.seal_rows rows or has not changed for milvus.seal_idle_time, and
  * compacts when vacuum left tombstones.  Seal and compaction do not wait for
  * a seal or vacuum under way either; the next round tries again.  An error
- * is logged as a WARNING and that index is left alone for a minute.
+ * is logged as a WARNING and that index is left alone for
+ * MV_COORDINATOR_RETRY_ROUNDS rounds.
  *
  * The worker leaves when its database has no milvus_hnsw index (the
  * launcher comes back later), when milvus.data_coordinator is turned off,
@@ -48,8 +49,8 @@
 
 #include "coordinator.h"
 
-/* An index whose round failed is left alone this long */
-#define MV_COORDINATOR_RETRY_MS		60000
+/* An index whose round failed is left alone for this many rounds (a minute by default) */
+#define MV_COORDINATOR_RETRY_ROUNDS	60
 
 /* What the worker remembers of an index between rounds */
 typedef struct MvWatch
@@ -58,6 +59,7 @@ typedef struct MvWatch
 	int64		growingRows;	/* as last seen */
 	TimestampTz changedAt;		/* when growingRows last changed or a seal ran */
 	TimestampTz retryAt;		/* after an error, nothing before this */
+	bool		sealFailed;		/* the last seal failed: seal again, rows or not */
 	bool		seen;			/* in this round's list */
 } MvWatch;
 
@@ -134,7 +136,8 @@ coordinate_index(Oid indexid, MvWatch *watch, char *name)
 		watch->growingRows = info.growingRows;
 		watch->changedAt = now;
 	}
-	due = info.growingRows >= MvSealRows ||
+	/* a failed seal may have left its rows linked and its pages unreleased */
+	due = watch->sealFailed || info.growingRows >= MvSealRows ||
 		(info.growingRows > 0 &&
 		 TimestampDifferenceExceeds(watch->changedAt, now, MvSealIdleTime * 1000));
 	if (due)
@@ -143,6 +146,7 @@ coordinate_index(Oid indexid, MvWatch *watch, char *name)
 
 		if (sealed >= 0)
 		{
+			watch->sealFailed = false;
 			watch->changedAt = GetCurrentTimestamp();
 			ereport(DEBUG1,
 					(errmsg_internal("milvus data coordinator sealed " INT64_FORMAT " rows of index \"%s\"",
@@ -181,6 +185,7 @@ coordinate_index_xact(Oid indexid, MemoryContext cxt)
 		watch->growingRows = -1;
 		watch->changedAt = 0;
 		watch->retryAt = 0;
+		watch->sealFailed = false;
 	}
 	watch->seen = true;
 	if (watch->retryAt > GetCurrentTimestamp())
@@ -206,17 +211,21 @@ coordinate_index_xact(Oid indexid, MemoryContext cxt)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
+		AbortOutOfAnyTransaction();
 		if (in_job)
 		{
 			in_job = false;
 			MvJobEnd(&current_job, -1);
+			if (current_job.kind == MV_JOB_SEAL)
+				watch->sealFailed = true;
 		}
-		AbortOutOfAnyTransaction();
 		pgstat_report_activity(STATE_IDLE, NULL);
 		edata->elevel = WARNING;
 		ThrowErrorData(edata);
 		FreeErrorData(edata);
-		watch->retryAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), MV_COORDINATOR_RETRY_MS);
+		watch->retryAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 (int64) MV_COORDINATOR_RETRY_ROUNDS *
+													 MvDataCoordinatorNaptime);
 		RESUME_INTERRUPTS();
 	}
 	PG_END_TRY();

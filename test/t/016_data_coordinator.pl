@@ -144,14 +144,52 @@ ok( $node->poll_query_until(
 insert('postgres', 1011, 1020);
 wait_sealed('postgres', 1020, 'the new worker seals');
 
+# A seal held at a pause point shows in milvus.segments; a cancel makes an
+# error the worker logs and outlives, and it seals the index again later
+$node->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.debug_pause_at = 'hnsw_seal_release'; SELECT pg_reload_conf()");
+my $pause_key = 1835625590;
+my $holder = $node->background_psql('postgres');
+$holder->query_safe("SELECT pg_advisory_lock($pause_key, 6)");    # hnsw_seal_release
+my $pid = worker_pid('postgres');
+my $cancel_log = -s $node->logfile;
+my $last_seal = $node->safe_psql('postgres',
+    "SELECT last_seal FROM milvus.segments WHERE index_name = 't_emb'::regclass");
+insert('postgres', 1021, 1020 + $seal_rows);
+ok( $node->poll_query_until(
+        'postgres', qq{
+        SELECT running = 'seal' AND worker_pid = $pid AND phase = 'linking'
+               AND rows_done = $seal_rows AND rows_total = $seal_rows
+          FROM milvus.segments WHERE index_name = 't_emb'::regclass}),
+    'milvus.segments shows the seal under way: worker, phase, rows');
+$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+ok( $node->poll_query_until(
+        'postgres', "SELECT running IS NULL FROM milvus.segments WHERE index_name = 't_emb'::regclass"),
+    'a cancelled seal no longer shows as running');
+like(
+    slurp_file($node->logfile, $cancel_log),
+    qr/WARNING:  canceling statement due to user request\n.*CONTEXT:  milvus data coordinator working on index "t_emb"/,
+    'the worker logs the error as a WARNING, naming the index');
+is(worker_pid('postgres'), $pid, 'the worker outlives the error');
+$holder->query_safe("SELECT pg_advisory_unlock($pause_key, 6)");
+$holder->quit;
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET milvus.debug_pause_at; SELECT pg_reload_conf()');
+ok( $node->poll_query_until(
+        'postgres',
+        "SELECT last_seal > '$last_seal' FROM milvus.segments WHERE index_name = 't_emb'::regclass"),
+    'the worker seals the index again after its pause');
+is(segment('postgres'), '0/' . (1020 + $seal_rows), 'and every row is sealed');
+is($node->safe_psql('postgres', "SELECT count(*) FROM milvus_hnsw_verify('t_emb', true)"),
+    '0', 'the index verifies clean after the interrupted seal');
+
 # Two databases, both served
 $node->safe_psql('postgres', 'CREATE DATABASE db2');
 $node->safe_psql('db2', $setup);
 wait_for_worker('db2');
 insert('db2', 1, $seal_rows + 100);
-insert('postgres', 1021, 1030);
+insert('postgres', 2021, 2030);
 wait_sealed('db2', $seal_rows + 100, 'the second database is sealed');
-wait_sealed('postgres', 1030, 'the first database is sealed meanwhile');
+wait_sealed('postgres', 2030, 'the first database is sealed meanwhile');
 
 # DROP DATABASE while its worker runs: the worker leaves in time, within
 # the 5 seconds DROP DATABASE waits, even when its naptime is longer
@@ -190,12 +228,12 @@ ok( $node->poll_query_until(
         'postgres',
         "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'milvus data coordinator'"),
     'milvus.data_coordinator = off: the workers leave');
-$err = insert('postgres', 1031, 1031 + $seal_rows);
+$err = insert('postgres', 2031, 2031 + $seal_rows);
 like($err, qr/no data coordinator seals the growing segment/, 'an insert warns when no coordinator runs');
 usleep(20 * $naptime * 1000);
-is(segment('postgres'), ($seal_rows + 1) . '/1030', 'nothing is sealed while off');
+is(segment('postgres'), ($seal_rows + 1) . '/2030', 'nothing is sealed while off');
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET milvus.data_coordinator; SELECT pg_reload_conf()');
-wait_sealed('postgres', 1031 + $seal_rows, 'turned on again, the segment is sealed');
+wait_sealed('postgres', 2031 + $seal_rows, 'turned on again, the segment is sealed');
 
 # A fast shutdown stops the workers cleanly
 $log_offset = -s $node->logfile;
