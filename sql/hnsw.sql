@@ -6,6 +6,9 @@
 -- except on hand-made data; hnsw_quality tests recall at realistic settings.
 -- Levels are seeded, so the graphs are the same on every run.
 --
+-- inserts link rows into the graph at once (the path seals take): see
+-- hnsw_streaming for the growing segment
+SET milvus.hnsw_growing_segment = off;
 SET milvus.hnsw_level_seed = 1;
 
 -- Fixed pseudo-random data: 400 rows of 16 dimensions in [-1, 1]

@@ -5,6 +5,9 @@
 -- integers make every distance exact, so the graphs (levels seeded) are the
 -- same on every CPU and the counts below are stable.
 --
+-- inserts link rows into the graph at once (the path seals take): see
+-- hnsw_streaming for the growing segment
+SET milvus.hnsw_growing_segment = off;
 SET milvus.hnsw_level_seed = 5;
 CREATE TABLE hm (id int PRIMARY KEY, v floatvector(8));
 INSERT INTO hm SELECT i, test_ints(8, i / 10000.0)::floatvector FROM generate_series(1, 2000) i;

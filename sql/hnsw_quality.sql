@@ -9,6 +9,9 @@
 -- each floor sits just below what it measured (recall 0.97 to 0.99 at
 -- ef_search 10, 1.0 at 40).
 --
+-- inserts link rows into the graph at once (the path seals take): see
+-- hnsw_streaming for the growing segment
+SET milvus.hnsw_growing_segment = off;
 SET milvus.hnsw_level_seed = 7;
 
 -- 40 centres in [-1, 1]^32; a row is a centre plus uniform noise in [-1, 1]
@@ -147,6 +150,7 @@ DELETE FROM hq_reach WHERE id % 7 = 0;
 SELECT count(*) AS unreachable FROM milvus_hnsw_verify('hq_reach_idx', true);
 DROP TABLE hq_reach;
 
-DROP TABLE hq, hq_q, hq_centre;
-DROP FUNCTION hq_quality, hq_point, hq_pages;
+-- hq_point, hq_centre, hq_q and hq_quality serve hnsw_streaming too
+DROP TABLE hq;
+DROP FUNCTION hq_pages;
 DROP EXTENSION pageinspect;

@@ -4,6 +4,9 @@
 -- delete half, VACUUM, insert as many: the index stays near its first size,
 -- verifies clean, and answers as exact search does.
 --
+-- inserts link rows into the graph at once (the path seals take): see
+-- hnsw_streaming for the growing segment
+SET milvus.hnsw_growing_segment = off;
 SET milvus.hnsw_level_seed = 2;
 SELECT setseed(0.5);
 CREATE TABLE hr (id int PRIMARY KEY, v floatvector(16));

@@ -8,6 +8,8 @@
 # go on in chunk tuples (written by inserts in records of their own).  From
 # round 2 on, inserts reuse the slots the previous round's VACUUM freed, so
 # the records that overwrite a slot in place are replayed and checked too.
+# Inserts go to the growing segment and VACUUM seals it; rounds 4 and 5 also
+# compare answers while rows are still growing.
 use strict;
 use warnings;
 
@@ -129,6 +131,22 @@ for my $round (1 .. 3)
         VACUUM big;
     });
     check_round("round $round");
+}
+
+# Rows in the growing segment, unsealed (no VACUUM yet): the standby's scans
+# merge them with the graph as the primary's do; then sealed by VACUUM, and
+# the emptied growing pages taken again by the next inserts.
+for my $round (4 .. 5)
+{
+    my $base = 6000 + 500 * ($round - 1);
+    $primary->safe_psql(
+        'postgres', qq{
+        INSERT INTO t SELECT i, vec(i) FROM generate_series($base + 1, $base + 500) i;
+        DELETE FROM t WHERE id % 7 = $round;
+    });
+    check_round("round $round, growing");
+    $primary->safe_psql('postgres', 'VACUUM t');
+    check_round("round $round, sealed");
 }
 
 for my $index ('t_mem', 't_spill')

@@ -1,5 +1,6 @@
-# kill -9 (an immediate stop) after and during inserts, during CREATE INDEX
-# and during VACUUM leaves a milvus_hnsw index that verifies clean and finds
+# kill -9 (an immediate stop) after and during inserts (into the growing
+# segment, and into the graph), during CREATE INDEX, during VACUUM and
+# during a seal of the growing segment leaves a milvus_hnsw index that verifies clean and finds
 # every committed row; an unlogged table's index comes back empty and usable.
 # Inserts of vectors larger than a page (chunks first, the element last, in
 # separate WAL records) are crashed too, and so are inserts that reuse the
@@ -93,9 +94,14 @@ my $h;
 
 sub crash_while_inserting
 {
-    my ($tab, $fn, $from, $enough, $what) = @_;
+    my ($tab, $fn, $from, $enough, $what, $growing) = @_;
+    $growing //= 'on';
     $h = IPC::Run::start(
-        [ 'psql', '-X', '-d', $node->connstr('postgres'), '-c', "CALL ins('$tab', '$fn', $from, $from + 1000000)" ],
+        [
+            'psql', '-X', '-d', $node->connstr('postgres'),
+            '-c', "SET milvus.hnsw_growing_segment = $growing",
+            '-c', "CALL ins('$tab', '$fn', $from, $from + 1000000)"
+        ],
         '>', \$out, '2>', \$err);
     $node->poll_query_until('postgres', "SELECT count(*) > $enough FROM $tab WHERE id >= $from")
       or die 'inserts did not start';
@@ -117,7 +123,12 @@ for my $spec ([ 't', 'vec', 300 ], [ 'w', 'widevec', 60 ])
 # A backend at a point named in milvus.debug_pause_at waits while a session
 # holds the point's advisory lock (doc/indexes.md, settings for testing).
 my $pause_key = 1835625590;
-my %pause_point = (hnsw_build_write => 2, hnsw_vacuum_repair => 3, hnsw_vacuum_free => 4);
+my %pause_point = (
+    hnsw_build_write => 2,
+    hnsw_vacuum_repair => 3,
+    hnsw_vacuum_free => 4,
+    hnsw_seal_link => 5,
+    hnsw_seal_release => 6);
 
 # Run $sql in the background with a backend held at $point; returns once it
 # waits there, with the session holding the lock.
@@ -197,11 +208,45 @@ for my $round ([ 'hnsw_vacuum_repair', 'id % 3 = 0' ], [ 'hnsw_vacuum_free', 'id
     check("crash during VACUUM at $point");
 }
 
+# Crash during a seal of the growing segment (VACUUM seals it), held after
+# it has linked its first row into the graph and before the rest, then held
+# after linking them all and before it empties their growing pages: no row
+# is lost or found twice, and the next seal finishes the job.
+for my $round ([ 'hnsw_seal_link', 5001, 5400 ], [ 'hnsw_seal_release', 5401, 5800 ])
+{
+    my ($point, $from, $to) = @$round;
+    $node->safe_psql('postgres', "CALL ins('t', 'vec', $from, $to)");
+    my $before = $node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('t_idx')");
+    $holder = start_held($point, 'VACUUM t');
+    $node->safe_psql('postgres', 'INSERT INTO wal_flush VALUES (1)');
+    crash($holder);
+    my $after = $node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('t_idx')");
+    if ($point eq 'hnsw_seal_link')
+    {
+        ok($after > $before && $after < $before + 400,
+            "$point: the crash came after the seal linked a row and before it linked all ($before, $after)");
+    }
+    else
+    {
+        is($after, $before + 400, "$point: the crash came after the seal linked all 400 rows");
+    }
+    is( $node->safe_psql(
+            'postgres', qq{
+            SET enable_seqscan = off;
+            SET milvus.hnsw_ef_search = 1000;
+            SELECT count(*) || ' ' || count(DISTINCT id)
+            FROM (SELECT id FROM t ORDER BY emb <-> vec(7) LIMIT 100000) s}),
+        $node->safe_psql('postgres', "SELECT count(*) || ' ' || count(*) FROM t"),
+        "$point: an index scan returns every row, each once");
+    check("crash during a seal at $point");
+}
+
 # Crash while a session inserts into the slots that VACUUM just freed.
 my $reused = $node->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('t_idx')");
 ok($node->safe_psql('postgres', "SELECT free_slots > 300 FROM milvus_hnsw_stats('t_idx')") eq 't',
     'VACUUM left free slots');
-crash_while_inserting('t', 'vec', 2000001, 200, 'reuse');
+# (straight into the graph: the growing segment would only reuse them at its seal)
+crash_while_inserting('t', 'vec', 2000001, 200, 'reuse', 'off');
 ok($node->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('t_idx')") > $reused + 200,
     'reuse: the inserts took free slots');
 check('crash during inserts that reuse slots');

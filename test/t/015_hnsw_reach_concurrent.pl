@@ -14,7 +14,9 @@ use Test::More;
 my $node = PostgreSQL::Test::Cluster->new('reach');
 $node->init;
 $node->append_conf('postgresql.conf',
-    "shared_preload_libraries = 'milvus'\nautovacuum = off\nmilvus.hnsw_level_seed = 15");
+    "shared_preload_libraries = 'milvus'\nautovacuum = off\nmilvus.hnsw_level_seed = 15\n"
+      # graph inserts, concurrent: what seals do, here from six sessions
+      . "milvus.hnsw_growing_segment = off");
 $node->start;
 
 $node->safe_psql(

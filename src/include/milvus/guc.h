@@ -28,7 +28,7 @@ typedef enum MvPausePoint
 	MV_PAUSE_HNSW_BUILD_WRITE,	/* the graph in memory, before its pages are written */
 	MV_PAUSE_HNSW_VACUUM_REPAIR,	/* elements tombstoned, before links are repaired */
 	MV_PAUSE_HNSW_VACUUM_FREE,	/* links repaired, before tombstones are freed */
-	MV_PAUSE_HNSW_SEAL_LINK,	/* a seal froze the chain, before it links rows */
+	MV_PAUSE_HNSW_SEAL_LINK,	/* a seal linked its first row, before the rest */
 	MV_PAUSE_HNSW_SEAL_RELEASE,	/* a seal linked its rows, before it frees pages */
 } MvPausePoint;
 

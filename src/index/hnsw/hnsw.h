@@ -361,6 +361,7 @@ typedef struct MvHnswElement
 	ItemPointerData heaptids[MV_HNSW_HEAPTIDS];
 	int64		valueoff;		/* the vector, from the element; 0 when not kept */
 	float		qdist;			/* distance to the operation's query */
+	uint64		qstamp;			/* on disk: the query qdist was measured to */
 	uint64		visited;		/* on disk: stamp of the last search that saw it */
 	int32		indegree;		/* build graph: links to it at layer 0 */
 	bool		relinked;		/* build graph: linked to make it reachable */
@@ -430,6 +431,7 @@ typedef struct MvHnswGraph
 	uint64		stamp;			/* current search */
 	bool		keepValues;		/* copy vectors of loaded elements */
 	Pointer		query;			/* the vector distances are measured to */
+	uint64		queryStamp;		/* bumped when query changes (a seal's inserts) */
 	int64		loaded;			/* elements read from disk */
 	/* build graph */
 	char	   *base;			/* the arena, where this process maps it */
@@ -499,8 +501,6 @@ extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage met
 										Buffer *buf, Page *page);
 extern void MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off,
 								 uint8 flag);
-extern void MvHnswGrowingMarkDead(Relation index, IndexBulkDeleteCallback callback,
-								  void *callback_state, IndexBulkDeleteResult *stats);
 
 /* hnswseal.c */
 extern int64 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback,
@@ -540,6 +540,16 @@ extern void MvHnswReadMeta(Relation index, MvHnswMetaPageData *meta);
 extern void MvHnswEditStart(MvHnswPageEdit *edit, Relation index, bool building);
 extern Page MvHnswEditRegister(MvHnswPageEdit *edit, Buffer buffer, bool isNew);
 extern void MvHnswEditFinish(MvHnswPageEdit *edit);
+
+/* A byte range of a page that a change wrote */
+typedef struct MvHnswRange
+{
+	uint16		offset;
+	uint16		length;
+} MvHnswRange;
+
+extern void MvHnswLogRanges(Relation index, Buffer buffer, const MvHnswRange *ranges,
+							int nranges);
 extern Buffer MvHnswNewBuffer(Relation index, bool building);
 
 extern void MvHnswHeapInit(MvHnswHeap *heap, int capacity, bool maxheap);
@@ -623,6 +633,9 @@ extern PGDLLEXPORT void mvhnsw_parallel_build_main(dsm_segment *seg, shm_toc *to
 /* hnswinsert.c */
 extern void MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid,
 							   bool building);
+extern MvHnswGraph *MvHnswInsertGraph(Relation index, MemoryContext ctx);
+extern void MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid,
+							 bool building);
 
 /* hnswvacuum.c */
 extern void MvHnswLinkUnreached(Relation index, bool building);

@@ -4,7 +4,8 @@
  *		append to, and the exact scan of it that searches merge with the graph.
  *
  * An append writes one growing tuple to the tail page under that page's lock
- * alone, as one small GenericXLog record; only when the tail is full does it
+ * alone, as one small generic WAL record (MvHnswLogRanges: the page header
+ * and line pointers, and the tuple); only when the tail is full does it
  * lock the metapage and add a page (from the free list of emptied pages, else
  * a new one), in one record with the old tail and the metapage.  Readers take
  * MV_HNSW_GROWING_LOCK shared for the whole walk of the chain; hnswseal.c
@@ -14,7 +15,6 @@
  */
 #include "postgres.h"
 
-#include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 
@@ -35,6 +35,30 @@ tail_takes(Page page, Size size)
 	return (opaque->flags & MV_HNSW_PAGE_GROWING) &&
 		!BlockNumberIsValid(opaque->nextblkno) &&
 		PageGetFreeSpace(page) >= size;
+}
+
+/*
+ * Append the tuple to the tail page, locked exclusively, and log it: the
+ * page header with the line pointers, and the tuple.
+ */
+static void
+append_logged(Relation index, Buffer buf, MvHnswGrowingTuple gtup, Size size)
+{
+	Page		page = BufferGetPage(buf);
+	OffsetNumber off;
+	MvHnswRange ranges[2];
+
+	START_CRIT_SECTION();
+	off = PageAddItem(page, (Item) gtup, size, InvalidOffsetNumber, false, false);
+	if (off == InvalidOffsetNumber)
+		elog(PANIC, "milvus_hnsw: failed to add growing tuple to \"%s\"",
+			 RelationGetRelationName(index));
+	ranges[0].offset = 0;
+	ranges[0].length = ((PageHeader) page)->pd_lower;
+	ranges[1].offset = ItemIdGetOffset(PageGetItemId(page, off));
+	ranges[1].length = size;
+	MvHnswLogRanges(index, buf, ranges, 2);
+	END_CRIT_SECTION();
 }
 
 /* Add the tuple to a page registered in an edit */
@@ -83,6 +107,7 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	Size		size = MV_HNSW_GROWING_TUPLE_SIZE(VARSIZE(value));
 	MvHnswGrowingTuple gtup;
 	Buffer		metabuf;
+	MvHnswMetaPageData metacopy;
 	MvHnswMetaPage meta;
 	MvHnswPageEdit edit;
 	BlockNumber tail;
@@ -101,19 +126,19 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	/* the usual case: the tail has room, and only it is locked */
 	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
-	meta = MvHnswPageGetMeta(BufferGetPage(metabuf));
-	tail = meta->growingTail;
+	memcpy(&metacopy, MvHnswPageGetMeta(BufferGetPage(metabuf)), sizeof(metacopy));
 	UnlockReleaseBuffer(metabuf);
+	if (metacopy.magic != MV_HNSW_MAGIC || metacopy.version != MV_HNSW_VERSION)
+		MvHnswReadMeta(index, &metacopy);	/* says what is wrong, or reads it */
+	MvHnswCheckValueDims(index, &metacopy, value);
+	tail = metacopy.growingTail;
 	if (BlockNumberIsValid(tail))
 	{
 		buf = ReadBuffer(index, tail);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		if (tail_takes(BufferGetPage(buf), size))
 		{
-			MvHnswEditStart(&edit, index, false);
-			page = MvHnswEditRegister(&edit, buf, false);
-			add_tuple(index, page, gtup, size);
-			MvHnswEditFinish(&edit);
+			append_logged(index, buf, gtup, size);
 			UnlockReleaseBuffer(buf);
 			pfree(gtup);
 			return true;
@@ -137,10 +162,7 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 		{
 			/* another insert added this page since: no metapage change */
 			GenericXLogAbort(edit.state);
-			MvHnswEditStart(&edit, index, false);
-			page = MvHnswEditRegister(&edit, buf, false);
-			add_tuple(index, page, gtup, size);
-			MvHnswEditFinish(&edit);
+			append_logged(index, buf, gtup, size);
 			UnlockReleaseBuffer(buf);
 			UnlockReleaseBuffer(metabuf);
 			pfree(gtup);
@@ -158,6 +180,8 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	else
 		meta->growingHead = BufferGetBlockNumber(newbuf);
 	meta->growingTail = BufferGetBlockNumber(newbuf);
+	/* an index of an older version holds a growing segment now */
+	meta->version = MV_HNSW_VERSION;
 	MvHnswEditFinish(&edit);
 	UnlockReleaseBuffer(newbuf);
 	if (BufferIsValid(buf))
@@ -172,72 +196,23 @@ void
 MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off, uint8 flag)
 {
 	Buffer		buf = ReadBuffer(index, blkno);
-	MvHnswPageEdit edit;
 	Page		page;
 	MvHnswGrowingTuple gtup;
+	MvHnswRange range;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	MvHnswEditStart(&edit, index, false);
-	page = MvHnswEditRegister(&edit, buf, false);
+	page = BufferGetPage(buf);
 	gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
-	Assert(gtup->type == MV_HNSW_GROWING_TUPLE);
+	if (gtup->type != MV_HNSW_GROWING_TUPLE)
+		elog(ERROR, "milvus_hnsw: (%u,%u) of \"%s\" is not a growing tuple",
+			 blkno, off, RelationGetRelationName(index));
+	START_CRIT_SECTION();
 	gtup->flags |= flag;
-	MvHnswEditFinish(&edit);
+	range.offset = (char *) &gtup->flags - (char *) page;
+	range.length = sizeof(gtup->flags);
+	MvHnswLogRanges(index, buf, &range, 1);
+	END_CRIT_SECTION();
 	UnlockReleaseBuffer(buf);
-}
-
-/*
- * Flag dead the growing rows the callback names, a record per page that has
- * any.  The caller holds MV_HNSW_SEAL_LOCK, so no seal links a row meanwhile.
- */
-void
-MvHnswGrowingMarkDead(Relation index, IndexBulkDeleteCallback callback,
-					  void *callback_state, IndexBulkDeleteResult *stats)
-{
-	MvHnswMetaPageData meta;
-	BlockNumber blkno;
-
-	MvHnswReadMeta(index, &meta);
-	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
-	blkno = meta.growingHead;
-	while (BlockNumberIsValid(blkno))
-	{
-		Buffer		buf = ReadBuffer(index, blkno);
-		Page		page;
-		MvHnswPageEdit edit;
-		bool		editing = false;
-
-		vacuum_delay_point();
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
-		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
-			 off = OffsetNumberNext(off))
-		{
-			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
-
-			if (gtup->flags != 0)
-				continue;
-			if (!callback(&gtup->heaptid, callback_state))
-			{
-				stats->num_index_tuples++;
-				continue;
-			}
-			if (!editing)
-			{
-				MvHnswEditStart(&edit, index, false);
-				page = MvHnswEditRegister(&edit, buf, false);
-				editing = true;
-				gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
-			}
-			gtup->flags |= MV_HNSW_GROWING_DEAD;
-			stats->tuples_removed++;
-		}
-		if (editing)
-			MvHnswEditFinish(&edit);
-		blkno = MvHnswPageGetOpaque(BufferGetPage(buf))->nextblkno;
-		UnlockReleaseBuffer(buf);
-	}
-	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
 }
 
 /*

@@ -779,6 +779,20 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 }
 
 /*
+ * A graph for inserts to share: the elements they load stay cached in ctx
+ * (with their vectors), so that a seal's rows, inserted one after another,
+ * read each element once.  Links are read from disk every time.
+ */
+MvHnswGraph *
+MvHnswInsertGraph(Relation index, MemoryContext ctx)
+{
+	MvHnswMetaPageData meta;
+
+	MvHnswReadMeta(index, &meta);
+	return MvHnswGraphCreate(index, true, ctx, true, meta.m, MvHnswGetEfConstruction(index));
+}
+
+/*
  * Insert one vector (a detoasted copy) for one heap TID.  While building, no
  * WAL is written: the build logs every page at its end.
  */
@@ -788,8 +802,21 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 	MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw insert",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldctx = MemoryContextSwitchTo(ctx);
+
+	MvHnswInsertWith(MvHnswInsertGraph(index, ctx), value, heaptid, building);
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextDelete(ctx);
+}
+
+/*
+ * Insert through a graph of MvHnswInsertGraph; what is not cached goes into
+ * the current memory context, which the caller may reset after each row.
+ */
+void
+MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid, bool building)
+{
+	Relation	index = g->index;
 	MvHnswMetaPageData meta;
-	MvHnswGraph *g;
 	LOCKMODE	lockmode = ShareLock;
 	int			level;
 	MvHnswCandidate *layers[MV_HNSW_MAX_LEVEL + 1];
@@ -814,8 +841,8 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 		lockmode = ExclusiveLock;
 	}
 
-	g = MvHnswGraphCreate(index, true, ctx, true, meta.m, MvHnswGetEfConstruction(index));
 	g->query = value;
+	g->queryStamp++;
 	for (int lc = 0; lc <= level; lc++)
 		counts[lc] = 0;
 
@@ -838,8 +865,12 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 	newElement->level = level;
 	MvHnswSetElementValue(newElement, value);
 	newElement->tid = append_element(index, g, value, level, heaptid, layers, counts, building);
-	/* read back for its detours; not from the cache, which may hold a reused slot's old element */
+	/*
+	 * Read back for its detours; not from the cache, which may hold a reused
+	 * slot's old element, and which takes it for later inserts.
+	 */
 	detours.element = MvHnswLoadElement(g, &newElement->tid);
+	MvHnswCacheInsert(g->cache, &newElement->tid, detours.element);
 	detours.chosen = layers[0];
 	detours.nchosen = counts[0];
 	detours.kept = palloc0(sizeof(bool) * Max(counts[0], 1));
@@ -861,8 +892,6 @@ MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heaptid, bool buil
 
 done:
 	UnlockPage(index, MV_HNSW_UPDATE_LOCK, lockmode);
-	MemoryContextSwitchTo(oldctx);
-	MemoryContextDelete(ctx);
 }
 
 /*
@@ -875,26 +904,16 @@ mvhnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 			  IndexInfo *indexInfo)
 {
 	static bool warned = false;	/* once per session */
-	MemoryContext ctx;
-	MemoryContext oldctx;
 	Pointer		value;
 	bool		growing = false;
 
 	if (isnull[0])
 		return false;
 
-	ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw insert value",
-								ALLOCSET_SMALL_SIZES);
-	oldctx = MemoryContextSwitchTo(ctx);
-	value = MvHnswDetoastCopy(values[0]);
+	/* read only during this call: no copy unless it was toasted */
+	value = (Pointer) PG_DETOAST_DATUM(values[0]);
 	if (MvHnswGrowingSegment)
-	{
-		MvHnswMetaPageData meta;
-
-		MvHnswReadMeta(index, &meta);
-		MvHnswCheckValueDims(index, &meta, value);
 		growing = MvHnswGrowingAppend(index, value, heap_tid);
-	}
 	if (!growing)
 		MvHnswInsertOnDisk(index, value, heap_tid, false);
 	else if (!warned &&
@@ -907,7 +926,7 @@ mvhnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 				 errdetail("New rows are searched exactly until they are sealed into the graph."),
 				 errhint("Add milvus to shared_preload_libraries, or run VACUUM or milvus.seal() on the index.")));
 	}
-	MemoryContextSwitchTo(oldctx);
-	MemoryContextDelete(ctx);
+	if (value != DatumGetPointer(values[0]))
+		pfree(value);
 	return false;
 }

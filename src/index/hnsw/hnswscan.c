@@ -23,6 +23,13 @@
  * filter, in order; a NOTICE says the bound was reached.  The pass keeps at
  * most work_mem worth of rows and reads the index again when the executor
  * wants more than that.  A NOTICE also counts the rows skipped for order.
+ *
+ * The growing segment (hnswgrowing.c) is read first, whole: every row
+ * measured exactly, kept in a min-heap.  Each call hands out whichever is
+ * nearer, the heap's top or the graph's next row, so the two parts come out
+ * merged in distance order.  A seal may link a row into the graph after the
+ * scan read it as growing: every heap TID handed out is remembered, and a
+ * row met again is passed over.
  */
 #include "postgres.h"
 

@@ -33,6 +33,7 @@
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/memutils.h"
 
 #include "hnsw.h"
 #include "milvus/guc.h"
@@ -103,12 +104,45 @@ freeze(Relation index, BlockNumber *head)
 	return stop;
 }
 
+/*
+ * The graph a seal inserts through, kept from row to row so that each
+ * element is read once, and started afresh when its cache outgrows
+ * maintenance_work_mem; rowctx is reset after each row.
+ */
+typedef struct MvHnswSealGraph
+{
+	Relation	index;
+	MemoryContext graphctx;
+	MemoryContext rowctx;
+	MvHnswGraph *graph;
+} MvHnswSealGraph;
+
+static void
+insert_row(MvHnswSealGraph *sg, Pointer value, ItemPointer heaptid)
+{
+	MemoryContext oldctx;
+
+	if (sg->graph != NULL &&
+		MemoryContextMemAllocated(sg->graphctx, true) > (Size) maintenance_work_mem * 1024)
+	{
+		MemoryContextReset(sg->graphctx);
+		sg->graph = NULL;
+	}
+	if (sg->graph == NULL)
+		sg->graph = MvHnswInsertGraph(sg->index, sg->graphctx);
+	oldctx = MemoryContextSwitchTo(sg->rowctx);
+	MvHnswInsertWith(sg->graph, value, heaptid, false);
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextReset(sg->rowctx);
+}
+
 /* Link the rows of one frozen page (a copy) into the graph; returns how many */
 static int64
-link_page(Relation index, BlockNumber blkno, Page copy, IndexBulkDeleteCallback callback,
+link_page(MvHnswSealGraph *sg, BlockNumber blkno, Page copy, IndexBulkDeleteCallback callback,
 		  void *callback_state, IndexBulkDeleteResult *stats, MvHnswSealReport report,
 		  void *arg, int64 *done, int64 total)
 {
+	Relation	index = sg->index;
 	int64		linked = 0;
 
 	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(copy);
@@ -127,9 +161,11 @@ link_page(Relation index, BlockNumber blkno, Page copy, IndexBulkDeleteCallback 
 			}
 			else
 			{
-				MvHnswInsertOnDisk(index, gtup->data, &gtup->heaptid, false);
+				insert_row(sg, gtup->data, &gtup->heaptid);
 				MvHnswGrowingSetFlag(index, blkno, off, MV_HNSW_GROWING_SEALED);
-				linked++;
+				/* tests hold a seal with one row linked and the rest not */
+				if (linked++ == 0)
+					MvPause(MV_PAUSE_HNSW_SEAL_LINK);
 			}
 		}
 		(*done)++;
@@ -189,6 +225,7 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	int64		ntuples = 0;
 	int64		linked = 0;
 	Page		copy = palloc(BLCKSZ);
+	MvHnswSealGraph sg;
 
 	report_progress(report, arg, MV_HNSW_SEAL_FREEZE, 0, 0);
 	stop = freeze(index, &head);
@@ -200,8 +237,13 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	MvHnswReadMeta(index, &meta);
 	total = (int64) meta.growingTuples;
 
-	MvPause(MV_PAUSE_HNSW_SEAL_LINK);
 	report_progress(report, arg, MV_HNSW_SEAL_LINK, 0, total);
+	sg.index = index;
+	sg.graph = NULL;
+	sg.graphctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw seal graph",
+										ALLOCSET_DEFAULT_SIZES);
+	sg.rowctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw seal row",
+									  ALLOCSET_DEFAULT_SIZES);
 	for (blkno = head; blkno != stop; blkno = MvHnswPageGetOpaque(copy)->nextblkno)
 	{
 		Buffer		buf = ReadBuffer(index, blkno);
@@ -217,11 +259,13 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 							RelationGetRelationName(index), blkno),
 					 errhint("REINDEX it.")));
 		before = done;
-		linked += link_page(index, blkno, copy, callback, callback_state, stats, report,
+		linked += link_page(&sg, blkno, copy, callback, callback_state, stats, report,
 							arg, &done, total);
 		ntuples += done - before;
 		last = blkno;
 	}
+	MemoryContextDelete(sg.rowctx);
+	MemoryContextDelete(sg.graphctx);
 	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
 	report_progress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
 	release(index, head, last, stop, ntuples);

@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "access/relation.h"
+#include "access/xloginsert.h"
 #include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
@@ -378,6 +379,48 @@ MvHnswEditFinish(MvHnswPageEdit *edit)
 		GenericXLogFinish(edit->state);
 }
 
+/*
+ * Log a change already made in place to one page (the caller is in a
+ * critical section with the buffer locked exclusively) as the generic WAL
+ * record GenericXLogFinish would write for it: the listed byte ranges as
+ * fragments (offset, length, bytes), replayed by PostgreSQL's generic_redo,
+ * which also zeroes the page's hole, as it is here.  For the small, known
+ * changes of the growing segment (an appended row: the header and line
+ * pointers, and the tuple; a flag byte), without GenericXLog's two page
+ * copies and byte-by-byte comparison.  Sets the page's LSN and dirties it.
+ */
+void
+MvHnswLogRanges(Relation index, Buffer buffer, const MvHnswRange *ranges, int nranges)
+{
+	static char delta[BLCKSZ + 8 * sizeof(MvHnswRange)];
+	Page		page = BufferGetPage(buffer);
+	Size		len = 0;
+	XLogRecPtr	lsn;
+
+	MarkBufferDirty(buffer);
+	if (!RelationNeedsWAL(index))
+		return;
+	Assert(nranges <= 8);
+	for (int i = 0; i < nranges; i++)
+	{
+		OffsetNumber offset = ranges[i].offset;
+		OffsetNumber length = ranges[i].length;
+
+		Assert(len + sizeof(offset) + sizeof(length) + length <= sizeof(delta));
+		memcpy(delta + len, &offset, sizeof(offset));
+		len += sizeof(offset);
+		memcpy(delta + len, &length, sizeof(length));
+		len += sizeof(length);
+		memcpy(delta + len, page + offset, length);
+		len += length;
+	}
+	XLogBeginInsert();
+	XLogRegisterBuffer(0, buffer, REGBUF_STANDARD);
+	XLogRegisterBufData(0, delta, len);
+	lsn = XLogInsert(RM_GENERIC_ID, 0);
+	PageSetLSN(page, lsn);
+}
+
 /* A new page at the end of the index, locked exclusively */
 Buffer
 MvHnswNewBuffer(Relation index, bool building)
@@ -640,6 +683,7 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 		read_chunks(g, ref.next, value, ref.len);
 		if (g->query != NULL)
 			e->qdist = MvHnswDistance(&g->dist, g->query, value);
+		e->qstamp = g->queryStamp;
 		if (g->keepValues)
 			MvHnswSetElementValue(e, value);
 		else
@@ -649,6 +693,7 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 	}
 	if (g->query != NULL)
 		e->qdist = MvHnswDistance(&g->dist, g->query, etup->data);
+	e->qstamp = g->queryStamp;
 	if (g->keepValues)
 	{
 		Pointer		value = MemoryContextAlloc(g->ctx, VARSIZE(etup->data));
@@ -810,7 +855,20 @@ float
 MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
 {
 	if (g->ondisk)
+	{
+		/* loaded for an earlier query of the same graph (a seal): measure again */
+		if (unlikely(e->qstamp != g->queryStamp))
+		{
+			Pointer		value = MvHnswElementValue(e);
+
+			if (value == NULL)
+				elog(ERROR, "milvus_hnsw: element (%u,%u) has no vector to measure",
+					 ItemPointerGetBlockNumber(&e->tid), ItemPointerGetOffsetNumber(&e->tid));
+			e->qdist = MvHnswDistance(&g->dist, g->query, value);
+			e->qstamp = g->queryStamp;
+		}
 		return e->qdist;
+	}
 	return MvHnswDistance(&g->dist, g->query, MvHnswElementValue(e));
 }
 

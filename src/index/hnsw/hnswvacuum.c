@@ -20,6 +20,13 @@
  * left unfreed (it stopped) go through passes 2 and 4 of the next one.  Every
  * page change is one GenericXLog record.  Chunk tuples of freed vectors are
  * not reused; every page scan here passes over them.
+ *
+ * Before pass 1, ambulkdelete seals the growing segment (hnswseal.c), dropping
+ * the rows the callback names, and amvacuumcleanup seals it too, so a VACUUM
+ * leaves every row in the graph.  While a data coordinator runs, passes 2 to 4
+ * are left to its compaction (MvHnswCompact: the same passes with nothing
+ * dead), and the metapage counts the tombstones waiting for it.  A seal, a
+ * compaction and a vacuum of one index never run at once (MV_HNSW_SEAL_LOCK).
  */
 #include "postgres.h"
 
@@ -986,9 +993,9 @@ coordinator_running(void)
 }
 
 /*
- * ambulkdelete: the growing segment first (flag its dead rows when a data
- * coordinator seals it, else seal it here, dropping them), then the graph
- * (with the coordinator, its tombstones are left for its compaction).
+ * ambulkdelete: seal the growing segment, dropping its dead rows, then drop
+ * the graph's; with a data coordinator, the tombstones wait for its
+ * compaction.
  */
 IndexBulkDeleteResult *
 mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
@@ -1001,22 +1008,19 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	stats->num_index_tuples = 0;
 
 	LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
-	if (coordinator)
-		MvHnswGrowingMarkDead(info->index, callback, callback_state, stats);
-	else
-		MvHnswSealLocked(info->index, callback, callback_state, stats, NULL, NULL);
+	MvHnswSealLocked(info->index, callback, callback_state, stats, NULL, NULL);
 	MvHnswVacuumGraph(info->index, callback, callback_state, stats, !coordinator);
 	UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return stats;
 }
 
-/* amvacuumcleanup: with no data coordinator, vacuum seals what is growing */
+/* amvacuumcleanup: seal what is growing, also when no row was dead */
 IndexBulkDeleteResult *
 mvhnsw_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
 	if (info->analyze_only)
 		return stats;
-	if (!coordinator_running() && !RecoveryInProgress())
+	if (!RecoveryInProgress())
 	{
 		LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 		MvHnswSealLocked(info->index, NULL, NULL, NULL, NULL, NULL);

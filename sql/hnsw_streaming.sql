@@ -1,0 +1,104 @@
+--
+-- milvus_hnsw growing segment: inserts append to it and touch no graph page;
+-- scans merge its rows, measured exactly, with the graph's; VACUUM seals it
+-- (links its rows into the graph, drops its dead ones) and its pages are
+-- reused.  While a test holds SHARE lock on the table, no data coordinator
+-- can seal it (the worker takes its lock conditionally), so what is growing
+-- stays growing until the transaction ends.  Reuses hq_point, hq_q and
+-- hq_quality of hnsw_quality.
+--
+SET milvus.hnsw_level_seed = 11;
+
+SELECT setseed(0.75);
+CREATE TABLE hs (id int PRIMARY KEY, label int, v floatvector(32)) WITH (autovacuum_enabled = off);
+INSERT INTO hs SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(1, 2000) i;
+CREATE INDEX hs_idx ON hs USING milvus_hnsw (v floatvector_l2_ops);
+
+-- 2,000 more rows, growing: the graph keeps its 2,000; searches see 4,000
+BEGIN;
+LOCK TABLE hs IN SHARE MODE;
+INSERT INTO hs SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(2001, 4000) i;
+SELECT elements, heap_tids FROM milvus_hnsw_stats('hs_idx');
+SELECT * FROM hq_quality('hs_idx', 0.95, 0.98);
+SET LOCAL milvus.hnsw_ef_search = 40;
+-- filters with rows in both parts, only in the growing one, only in the graph
+SELECT at_least(hnsw_recall('hs_idx', 'SELECT v FROM hq_q ORDER BY q', 10, 'id % 10 = 3'), 0.96) AS ten_percent,
+       at_least(hnsw_recall('hs_idx', 'SELECT v FROM hq_q ORDER BY q', 10, 'id > 2000'), 0.98) AS growing_only,
+       at_least(hnsw_recall('hs_idx', 'SELECT v FROM hq_q ORDER BY q', 10, 'id <= 2000'), 0.98) AS graph_only;
+-- always k, and every row once: a scan that reads every row
+SELECT force_vector_index();
+SELECT count(*) AS rows, count(DISTINCT id) AS distinct_rows
+FROM (SELECT id FROM hs ORDER BY v <-> (SELECT v::floatvector FROM hq_q WHERE q = 5) LIMIT 5000) s;
+SELECT count(*) AS k FROM (SELECT id FROM hs WHERE id % 100 = 42 ORDER BY v <-> (SELECT v::floatvector FROM hq_q WHERE q = 9) LIMIT 10) s;
+-- a row is found the moment it is inserted (here: in this transaction)
+INSERT INTO hs VALUES (5000, 0, array_fill(9::real, ARRAY[32])::floatvector);
+SELECT id FROM hs ORDER BY v <-> array_fill(9::real, ARRAY[32])::floatvector LIMIT 1;
+COMMIT;
+
+-- deleted rows never come back, in either part
+DELETE FROM hs WHERE id % 4 = 0;
+BEGIN;
+SELECT force_vector_index();
+SELECT count(*) AS rows, count(*) FILTER (WHERE id % 4 = 0) AS deleted
+FROM (SELECT id FROM hs ORDER BY v <-> (SELECT v::floatvector FROM hq_q WHERE q = 5) LIMIT 5000) s;
+COMMIT;
+
+-- VACUUM seals: every live row is in the graph, once, and recall holds
+VACUUM hs;
+SELECT heap_tids = (SELECT count(*) FROM hs) AS all_sealed FROM milvus_hnsw_stats('hs_idx');
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_idx', true);
+SELECT * FROM hq_quality('hs_idx', 0.95, 0.98);
+
+-- rounds of insert and VACUUM: the growing pages a seal empties are reused,
+-- so the index grows by the graph's share only
+INSERT INTO hs SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(6001, 7000) i;
+VACUUM hs;
+CREATE TABLE hs_size AS SELECT pg_relation_size('hs_idx') AS before,
+                              (SELECT pages FROM milvus_hnsw_stats('hs_idx')) AS pages;
+DELETE FROM hs WHERE id BETWEEN 6001 AND 7000;
+VACUUM hs;
+INSERT INTO hs SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(7001, 8000) i;
+VACUUM hs;
+-- the second round's rows took free graph slots and the same growing pages
+SELECT pg_relation_size('hs_idx') <= (SELECT before FROM hs_size) * 1.05 AS size_kept
+FROM hs_size;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_idx', true);
+SELECT heap_tids = (SELECT count(*) FROM hs) AS all_sealed FROM milvus_hnsw_stats('hs_idx');
+
+-- an index built empty: every row growing, then a graph made by the seal
+CREATE TABLE hs_empty (id int, v floatvector(4)) WITH (autovacuum_enabled = off);
+CREATE INDEX hs_empty_idx ON hs_empty USING milvus_hnsw (v floatvector_l2_ops);
+BEGIN;
+LOCK TABLE hs_empty IN SHARE MODE;
+INSERT INTO hs_empty SELECT i, ARRAY[i, 0, 0, 0]::real[]::floatvector FROM generate_series(1, 300) i;
+-- three rows with one vector: each is returned
+INSERT INTO hs_empty SELECT 1000 + i, '[150.2,0,0,0]' FROM generate_series(1, 3) i;
+SELECT elements, entry_level FROM milvus_hnsw_stats('hs_empty_idx');
+SELECT force_vector_index();
+SELECT id FROM hs_empty ORDER BY v <-> '[150.2,0,0,0]', id LIMIT 5;
+-- a NULL query orders nothing, but still returns rows
+SELECT count(*) FROM (SELECT id FROM hs_empty ORDER BY v <-> NULL LIMIT 7) s;
+COMMIT;
+VACUUM hs_empty;
+SELECT elements > 0 AS has_graph, heap_tids FROM milvus_hnsw_stats('hs_empty_idx');
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_empty_idx', true);
+SELECT hnsw_vs_exact('hs_empty', 'v', '<->', '[77.4,0,0,0]', 5);
+
+-- a vector too large for a growing page goes straight into the graph
+CREATE TABLE hs_wide (id int, v floatvector(4000));
+CREATE INDEX hs_wide_idx ON hs_wide USING milvus_hnsw (v floatvector_l2_ops);
+INSERT INTO hs_wide SELECT i, array_fill(i::real, ARRAY[4000])::floatvector FROM generate_series(1, 3) i;
+SELECT heap_tids FROM milvus_hnsw_stats('hs_wide_idx');
+SELECT hnsw_vs_exact('hs_wide', 'v', '<->', array_fill(2.2::real, ARRAY[4000])::floatvector::text, 2);
+
+-- with milvus.hnsw_growing_segment off, an insert links its row at once
+SET milvus.hnsw_growing_segment = off;
+INSERT INTO hs_empty VALUES (2000, '[1,2,3,4]');
+SELECT heap_tids FROM milvus_hnsw_stats('hs_empty_idx');
+RESET milvus.hnsw_growing_segment;
+
+-- a dimension mismatch is refused before anything is appended
+INSERT INTO hs_empty VALUES (1, '[1,2,3]');
+
+DROP TABLE hs, hs_size, hs_empty, hs_wide, hq_q, hq_centre;
+DROP FUNCTION hq_quality, hq_point;
