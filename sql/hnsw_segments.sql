@@ -1,5 +1,6 @@
 --
--- The growing segment's SQL: milvus.seal(), milvus.flush() and the view
+-- The growing segment's SQL: milvus.seal(), milvus.compact_index(),
+-- milvus.flush() and the view
 -- milvus.segments (src/workers/).  The data coordinator may seal an index at
 -- any moment here, so the checks hold whether or not it did: growing plus
 -- sealed rows are the live rows, and a row is found before and after a seal.
@@ -41,17 +42,25 @@ VACUUM seg;
 SELECT growing_rows + sealed_rows AS live, growing_dead <= 5 AS dead_ok FROM milvus.segments
  WHERE index_name = 'seg_v'::regclass;
 SELECT id FROM seg ORDER BY v <-> '[212,2,3]' LIMIT 1;
+-- VACUUM left tombstones for a compaction, by the coordinator or now
+SELECT milvus.compact_index('seg_v') BETWEEN 0 AND 15 AS compacted;
+SELECT pending_tombstones, last_compaction IS NOT NULL AS has_last_compaction
+  FROM milvus.segments WHERE index_name = 'seg_v'::regclass;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('seg_v', true);
+SELECT id FROM seg ORDER BY v <-> '[212,2,3]' LIMIT 1;
 RESET enable_seqscan;
 
 -- what is not a milvus_hnsw index, and who may seal
 SELECT sqlstate_detail_of($$SELECT milvus.seal('seg')$$);
 SELECT sqlstate_detail_of($$SELECT milvus.seal('seg_pkey')$$);
+SELECT sqlstate_detail_of($$SELECT milvus.compact_index('seg_pkey')$$);
 SELECT sqlstate_detail_of($$SELECT milvus.seal(0)$$);
 SELECT sqlstate_of($$SELECT milvus.seal(NULL)$$);
 CREATE ROLE regress_seg_other;
 GRANT SELECT, INSERT ON seg TO regress_seg_other;
 SET ROLE regress_seg_other;
 SELECT sqlstate_detail_of($$SELECT milvus.seal('seg_v')$$);
+SELECT sqlstate_detail_of($$SELECT milvus.compact_index('seg_v')$$);
 SELECT count(*) FROM milvus.segments WHERE index_name = 'seg_v'::regclass;
 RESET ROLE;
 

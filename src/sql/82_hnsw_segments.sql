@@ -7,6 +7,12 @@
 CREATE FUNCTION milvus.seal(index regclass) RETURNS bigint
     AS 'MODULE_PATHNAME', 'milvus_seal' LANGUAGE C STRICT VOLATILE;
 
+-- Repair the links around the tombstones VACUUM left and free their slots
+-- now (what the data coordinator does when it sees pending tombstones);
+-- return the tombstones freed.  Owner only, as seal.
+CREATE FUNCTION milvus.compact_index(index regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'milvus_compact_index' LANGUAGE C STRICT VOLATILE;
+
 CREATE FUNCTION milvus._segments(
     OUT index_name regclass, OUT table_name regclass,
     OUT growing_rows bigint, OUT growing_dead bigint, OUT growing_bytes bigint,

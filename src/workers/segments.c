@@ -1,10 +1,10 @@
 /*
  * segments.c
  *		SQL functions of the growing segment (src/sql/82_hnsw_segments.sql):
- *		milvus.seal(), which seals one index now, and the rows of the view
- *		milvus.segments.
+ *		milvus.seal() and milvus.compact_index(), which seal or compact one
+ *		index now, and the rows of the view milvus.segments.
  *
- * Both work without preloading; then no shared state exists, the view's
+ * They work without preloading; then no shared state exists, the view's
  * columns that come from it are NULL and a seal reports its progress
  * nowhere.
  */
@@ -33,6 +33,7 @@
 
 #define MV_SEGMENTS_COLUMNS		15
 
+PG_FUNCTION_INFO_V1(milvus_compact_index);
 PG_FUNCTION_INFO_V1(milvus_seal);
 PG_FUNCTION_INFO_V1(milvus_segments);
 
@@ -87,28 +88,26 @@ not_hnsw_index(Oid relid)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a milvus_hnsw index", name),
 				 errdetail("It is a partitioned index; each partition has its own segment."),
-				 errhint("Seal the index of each partition, or call milvus.flush() on the collection.")));
+				 errhint("Name the index of a partition, or call milvus.flush() on the collection.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 			 errmsg("\"%s\" is not a milvus_hnsw index", name)));
 }
 
 /*
- * milvus.seal(index regclass): seal the index's growing segment now, waiting
- * for a seal or vacuum under way, and return the rows sealed.  As for
- * VACUUM, the caller must own the table.
+ * Seal or compact an index now, waiting for a seal, compaction or vacuum
+ * under way; the caller must own the table, as for VACUUM
  */
-Datum
-milvus_seal(PG_FUNCTION_ARGS)
+static int64
+run_now(Oid indexid, MvJobKind kind)
 {
-	Oid			indexid = PG_GETARG_OID(0);
 	Oid			heapid;
 	Relation	heap;
 	Relation	index;
 	MvJob		job;
-	volatile int64 sealed = -1;
+	volatile int64 result = -1;
 
-	PreventCommandDuringRecovery("milvus.seal()");
+	PreventCommandDuringRecovery(kind == MV_JOB_SEAL ? "milvus.seal()" : "milvus.compact_index()");
 
 	/* refuse before locking anything, as VACUUM does */
 	heapid = IndexGetRelation(indexid, true);
@@ -123,10 +122,13 @@ milvus_seal(PG_FUNCTION_ARGS)
 	if (!MvHnswIsIndex(index))
 		not_hnsw_index(indexid);
 
-	MvJobBegin(&job, indexid, MV_JOB_SEAL);
+	MvJobBegin(&job, indexid, kind);
 	PG_TRY();
 	{
-		sealed = MvHnswSeal(index, true, MvJobReport, &job);
+		if (kind == MV_JOB_SEAL)
+			result = MvHnswSeal(index, true, MvJobReport, &job);
+		else
+			result = MvHnswCompact(index, true, MvJobReport, &job);
 	}
 	PG_CATCH();
 	{
@@ -134,11 +136,25 @@ milvus_seal(PG_FUNCTION_ARGS)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	MvJobEnd(&job, sealed);
+	MvJobEnd(&job, result);
 
 	index_close(index, NoLock);
 	table_close(heap, NoLock);
-	PG_RETURN_INT64(sealed);
+	return result;
+}
+
+/* milvus.seal(index regclass): seal the growing segment now; the rows sealed */
+Datum
+milvus_seal(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(run_now(PG_GETARG_OID(0), MV_JOB_SEAL));
+}
+
+/* milvus.compact_index(index regclass): compact now; the tombstones freed */
+Datum
+milvus_compact_index(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(run_now(PG_GETARG_OID(0), MV_JOB_COMPACTION));
 }
 
 static const char *
