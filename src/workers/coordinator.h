@@ -53,7 +53,7 @@ typedef struct MvJob
 /* Shared memory (state.c) */
 extern void MvStateInit(void);
 extern bool MvStateAvailable(void);
-extern bool MvLauncherRunning(void);
+extern bool MvCoordinatorServes(void);
 extern void MvLauncherAttach(void);
 extern bool MvDatabaseAttach(Oid dbid);
 extern bool MvDatabaseWantsWorker(Oid dbid);

@@ -55,11 +55,11 @@ typedef struct MvDatabase
 
 static MvLaunched launched[MV_COORDINATOR_MAX_DATABASES];
 
-/* Whether the data coordinator serves this server: the hnsw insert path asks */
+/* Whether a data coordinator serves this database: the hnsw insert and vacuum paths ask */
 static bool
 coordinator_running(void)
 {
-	return MvDataCoordinator && MvLauncherRunning();
+	return MvDataCoordinator && MvCoordinatorServes();
 }
 
 /* What the launcher and the database workers share: milvus's function, a database connection */

@@ -17,6 +17,7 @@
 #include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -50,6 +51,7 @@ typedef struct MvCoordinatorState
 {
 	LWLock	   *lock;
 	int			launcherPid;
+	Latch	   *launcherLatch;	/* set to make the launcher look now */
 	MvDatabaseSlot databases[MV_COORDINATOR_MAX_DATABASES];
 	MvIndexSlot indexes[MV_COORDINATOR_MAX_INDEXES];
 } MvCoordinatorState;
@@ -105,18 +107,50 @@ MvStateAvailable(void)
 	return state != NULL;
 }
 
-/* Whether the launcher runs: MvHnswCoordinatorRunning and a backend's view */
-bool
-MvLauncherRunning(void)
-{
-	int			pid;
+/* The database's slot, taking a free one if create; NULL if none. Lock held. */
+static MvDatabaseSlot *database_slot(Oid dbid, bool create);
 
-	if (state == NULL)
+/*
+ * Whether a data coordinator serves this database: MvHnswCoordinatorRunning,
+ * which every insert into a growing segment asks.  The answer is read without
+ * the lock while this database's worker runs or has been asked for (a stale
+ * answer costs at most a warning or a VACUUM's repair left to the worker).
+ * When none runs, the launcher is asked, once, to start one now rather than
+ * at its next look, and the answer is yes as long as the database has a slot.
+ */
+bool
+MvCoordinatorServes(void)
+{
+	static int	cached = -1;	/* this database's slot, as last found */
+	MvDatabaseSlot *slot;
+	Latch	   *latch = NULL;
+
+	if (state == NULL || ((volatile MvCoordinatorState *) state)->launcherPid == 0)
 		return false;
-	LWLockAcquire(state->lock, LW_SHARED);
-	pid = state->launcherPid;
+	if (cached >= 0 && state->databases[cached].dbid == MyDatabaseId)
+	{
+		volatile MvDatabaseSlot *known = &state->databases[cached];
+
+		/* a worker runs, or the launcher was asked for one already */
+		if (known->pid != 0 || known->recheckAt == 0)
+			return true;
+	}
+
+	LWLockAcquire(state->lock, LW_EXCLUSIVE);
+	slot = database_slot(MyDatabaseId, true);
+	if (slot != NULL)
+	{
+		cached = slot - state->databases;
+		if (slot->pid == 0)
+		{
+			slot->recheckAt = 0;
+			latch = state->launcherLatch;
+		}
+	}
 	LWLockRelease(state->lock);
-	return pid != 0 && kill(pid, 0) == 0;
+	if (latch != NULL)
+		SetLatch(latch);
+	return slot != NULL;
 }
 
 static void
@@ -124,7 +158,10 @@ launcher_detach(int code, Datum arg)
 {
 	LWLockAcquire(state->lock, LW_EXCLUSIVE);
 	if (state->launcherPid == MyProcPid)
+	{
 		state->launcherPid = 0;
+		state->launcherLatch = NULL;
+	}
 	LWLockRelease(state->lock);
 }
 
@@ -134,11 +171,11 @@ MvLauncherAttach(void)
 {
 	LWLockAcquire(state->lock, LW_EXCLUSIVE);
 	state->launcherPid = MyProcPid;
+	state->launcherLatch = MyLatch;
 	LWLockRelease(state->lock);
 	before_shmem_exit(launcher_detach, (Datum) 0);
 }
 
-/* The database's slot, taking a free one if create; NULL if none. Lock held. */
 static MvDatabaseSlot *
 database_slot(Oid dbid, bool create)
 {
