@@ -4,8 +4,8 @@
  *		growing segments of the milvus_hnsw indexes of one database.
  *
  * Every milvus.data_coordinator_naptime it lists the database's milvus_hnsw
- * indexes and, for each, in a transaction of its own (a long seal holds no
- * snapshot over the others): takes RowExclusiveLock on the table and the
+ * indexes and, for each, in a transaction of its own that holds no snapshot
+ * while it seals (a long seal holds back no VACUUM): takes RowExclusiveLock on the table and the
  * index if it can without waiting, reads the segment, seals it when it holds
  * milvus.seal_rows rows or has not changed for milvus.seal_idle_time, and
  * compacts when vacuum left tombstones.  Seal and compaction do not wait for
@@ -130,6 +130,12 @@ coordinate_index(Oid indexid, MvWatch *watch, char *name)
 		return;
 	}
 
+	/*
+	 * A seal reads index pages only: with no snapshot left, this transaction
+	 * holds back no VACUUM, however long it takes
+	 */
+	InvalidateCatalogSnapshot();
+
 	MvHnswGetSegmentInfo(index, &info);
 	if (info.growingRows != watch->growingRows)
 	{
@@ -195,10 +201,8 @@ coordinate_index_xact(Oid indexid, MemoryContext cxt)
 	PG_TRY();
 	{
 		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "milvus data coordinator");
 		coordinate_index(indexid, watch, name);
-		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}

@@ -2,7 +2,9 @@
 # milvus_hnsw index's growing segment once it holds milvus.seal_rows rows and
 # not before, and seals a smaller one that stayed unchanged for
 # milvus.seal_idle_time; the launcher starts a new worker after
-# pg_terminate_backend of one; two databases are both served; DROP DATABASE
+# pg_terminate_backend of one; a seal in progress shows in milvus.segments,
+# holds no snapshot, and a cancel of it is logged and outlived; another
+# session's temporary index is left alone; two databases are both served; DROP DATABASE
 # of a database whose worker runs succeeds; a database without the extension
 # costs a worker start now and then, not a worker; milvus.data_coordinator =
 # off stops the workers (and inserts then warn); a fast shutdown leaves no
@@ -162,6 +164,8 @@ ok( $node->poll_query_until(
                AND rows_done = $seal_rows AND rows_total = $seal_rows
           FROM milvus.segments WHERE index_name = 't_emb'::regclass}),
     'milvus.segments shows the seal under way: worker, phase, rows');
+is($node->safe_psql('postgres', "SELECT backend_xmin IS NULL FROM pg_stat_activity WHERE pid = $pid"),
+    't', 'a seal holds no snapshot: it holds back no VACUUM');
 $node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
 ok( $node->poll_query_until(
         'postgres', "SELECT running IS NULL FROM milvus.segments WHERE index_name = 't_emb'::regclass"),
