@@ -4,11 +4,11 @@
 # milvus.seal_idle_time; the launcher starts a new worker after
 # pg_terminate_backend of one; a seal in progress shows in milvus.segments,
 # holds no snapshot, and a cancel of it is logged and outlived; another
-# session's temporary index is left alone; two databases are both served; DROP DATABASE
-# of a database whose worker runs succeeds; a database without the extension
-# costs a worker start now and then, not a worker; milvus.data_coordinator =
-# off stops the workers (and inserts then warn); a fast shutdown leaves no
-# worker error in the log.
+# session's temporary index is left alone; two databases are both served;
+# DROP DATABASE of a database whose worker runs succeeds; a database without
+# the extension costs a worker start now and then, not a worker;
+# milvus.data_coordinator = off stops the workers (and inserts then warn); a
+# fast shutdown leaves no worker error in the log.
 use strict;
 use warnings;
 
