@@ -8,8 +8,11 @@
  * per run and a recall-versus-QPS plot (report.c).  A run may add a WHERE
  * clause (filter.c); its ground truth is then the exact answer among the rows
  * that pass.  With --inserts and --copy, inserts.c and copyload.c time
- * single-row inserts and a COPY into the table, with the index and without
- * it, and the WAL they write.  What a "method" is, and
+ * single-row inserts and a COPY into the table, with the index (its growing
+ * segment on, then off) and without it, and the WAL they write.  With
+ * --unsealed, seal.c builds the index without the data set's last rows,
+ * adds them to its growing segment, and times the seal while other
+ * connections search and insert.  What a "method" is, and
  * which settings it sweeps, lives in the table in methods.c.  main.c reads
  * the command line and walks the runs.
  */
@@ -157,15 +160,50 @@ typedef struct BenchWriteResult
 	bool		checkpointed;	/* another checkpoint completed during the pass */
 } BenchWriteResult;
 
-/* The write jobs of an index method: each with the index, then without it. */
+/*
+ * The write jobs of an index method: each with the index and its growing
+ * segment (milvus.hnsw_growing_segment on), with the index and inserts
+ * linked into the graph at once (off), then without the index.
+ */
 typedef struct BenchWrites
 {
 	char		wal_compression[16];	/* the session's setting during the passes */
+	char		write_set[128];	/* "name=value" of the --write-set value, or "" */
 	BenchWriteResult insert_indexed;
+	BenchWriteResult insert_graph;
 	BenchWriteResult insert_plain;
 	BenchWriteResult copy_indexed;
+	BenchWriteResult copy_graph;
 	BenchWriteResult copy_plain;
 } BenchWrites;
+
+/* Latencies of one kind of statement over one phase of the seal measurement. */
+typedef struct BenchLatency
+{
+	int			n;
+	double		p50_ms;
+	double		p99_ms;
+	double		max_ms;
+} BenchLatency;
+
+/*
+ * A seal measured by seal.c: how long the seal of the growing segment took
+ * against the build, and what a searching and an inserting connection saw
+ * before it (quiet) and during it.
+ */
+typedef struct BenchSeal
+{
+	int			unsealed_rows;	/* --unsealed: rows added after the build */
+	char		how[32];		/* "milvus.seal" or "VACUUM" */
+	int64_t		seal_rows;		/* rows the seal linked into the graph */
+	double		seal_s;
+	double		build_s;		/* the build of the rows before them */
+	size_t		build_rows;
+	BenchLatency search_quiet;
+	BenchLatency search_seal;
+	BenchLatency insert_quiet;
+	BenchLatency insert_seal;
+} BenchSeal;
 
 /*
  * One CSV row: the run, its table, what it measured.  A method's write jobs
@@ -188,8 +226,11 @@ typedef struct BenchRecord
 	int			dim;
 	BenchTable	table;
 	double		build_s;		/* index build, NaN without an index */
-	BenchRunResult result;		/* unused in a writes row */
+	BenchRunResult result;		/* unused in a writes or seal row */
 	const BenchWrites *writes;	/* NULL for a query run */
+	const BenchSeal *seal;		/* a seal row (--unsealed); NULL otherwise */
+	int			unsealed_rows;	/* --unsealed query runs: growing rows, 0 once sealed */
+	bool		unsealed_mode;	/* whether unsealed_rows applies */
 } BenchRecord;
 
 /* util.c */
@@ -207,6 +248,11 @@ extern PGconn *bench_connect(const char *conninfo, char *errbuf, size_t errlen);
 extern PGresult *bench_exec(PGconn *conn, const char *sql, ExecStatusType expect,
 							char *errbuf, size_t errlen);
 extern void bench_exec_or_die(PGconn *conn, const char *sql);
+extern char *bench_query_value(PGconn *conn, const char *sql);
+extern bool bench_set_config(PGconn *conn, const char *name, const char *value,
+							 char *errbuf, size_t errlen);
+extern void bench_sort_doubles(double *v, int n);
+extern double bench_percentile(const double *sorted, int n, double p);
 extern const char *bench_metric_name(BenchMetric metric);
 extern const char *bench_metric_operator(BenchMetric metric);
 extern char *bench_vector_binary(const float *x, int dim, int *len);
@@ -236,12 +282,25 @@ extern size_t bench_copy_rows(PGconn *conn, const char *table, size_t n, int32_t
 
 /* inserts.c */
 #define BENCH_FIRST_NEW_ID	1000000000	/* rows the write jobs add have ids from here */
+extern void bench_insert_prepare(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
+								 const char *stmt);
+extern double bench_insert_one(PGconn *conn, const BenchDataset *ds, const char *stmt,
+							   int32_t id, int i, char *errbuf, size_t errlen);
 extern void bench_inserts(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
-						  const char *what, int n, BenchWriteResult *result);
+						  const char *what, int first, int n, BenchWriteResult *result);
 
 /* copyload.c */
 extern void bench_copy(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
-					   const char *what, int n, BenchWriteResult *result);
+					   const char *what, int first, int n, BenchWriteResult *result);
+
+/* seal.c */
+extern void bench_unsealed_prepare(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
+								   const BenchMethod *method, BenchMetric metric, int n,
+								   BenchSeal *seal);
+extern PGconn *bench_seal_guard(const char *conninfo, const BenchTable *table);
+extern void bench_seal_guard_release(PGconn *guard);
+extern void bench_seal_measure(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
+							   const BenchRunSpec *search, double quiet_s, BenchSeal *seal);
 
 /* filter.c */
 extern bool bench_filter_parse(const char *name, BenchFilter *filter);

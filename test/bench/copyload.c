@@ -15,7 +15,8 @@
  * after a for the first nbase rows, the one after that for the next nbase,
  * and so on.  So the new vectors follow the data's distribution, and none
  * equals a row of the table (an equal vector would only join an existing
- * graph node, which costs an index much less than a new one).
+ * graph node, which costs an index much less than a new one).  A pass may
+ * start at a later row (first), as the inserts may.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,9 @@ gcd(size_t a, size_t b)
 	return a;
 }
 
-/* The n new vectors of the COPY, n x dim. */
+/* The new vectors first to first + n - 1 of the COPY, n x dim. */
 static float *
-new_vectors(const BenchDataset *ds, int n)
+new_vectors(const BenchDataset *ds, int first, int n)
 {
 	float	   *out = bench_malloc((size_t) n * ds->dim * sizeof(float));
 	size_t		stride = COPY_STRIDE;
@@ -51,8 +52,8 @@ new_vectors(const BenchDataset *ds, int n)
 		stride++;
 	for (int i = 0; i < n; i++)
 	{
-		size_t		a = (size_t) i * stride % ds->nbase;
-		size_t		round = (size_t) i / ds->nbase;
+		size_t		a = (size_t) (first + i) * stride % ds->nbase;
+		size_t		round = (size_t) (first + i) / ds->nbase;
 		size_t		b = a;
 		const float *xa = ds->base + a * ds->dim;
 		const float *xb;
@@ -78,10 +79,10 @@ new_vectors(const BenchDataset *ds, int n)
  */
 void
 bench_copy(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
-		   const char *what, int n, BenchWriteResult *result)
+		   const char *what, int first, int n, BenchWriteResult *result)
 {
 	char		sql[256];
-	float	   *vectors = new_vectors(ds, n);
+	float	   *vectors = new_vectors(ds, first, n);
 	uint64_t	redo,
 				wal0,
 				wal1;

@@ -12,7 +12,9 @@
  * starts with a CHECKPOINT, so its first rows pay full-page images for every
  * page they touch first; the WAL of the first and second half is reported
  * apart, the second being closer to a steady state.  The rows are deleted
- * afterwards (their index entries stay until a VACUUM).
+ * afterwards (their index entries stay until a VACUUM).  A pass may start
+ * at a later row (first), so that repeated passes into one index (one per
+ * --write-set value) add new vectors rather than the deleted rows' again.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -23,38 +25,79 @@
 
 #define INSERT_STMT		"bench_insert"
 
-/* Insert rows [from, to) of the run; returns the seconds it took */
-static double
-insert_rows(PGconn *conn, const BenchDataset *ds, int from, int to)
+/*
+ * Prepare stmt, the single-row insert into table: $1 the id, $2 the vector
+ * in binary; label and bucket -1, outside every filter.
+ */
+void
+bench_insert_prepare(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
+					 const char *stmt)
+{
+	char		sql[512];
+	PGresult   *res;
+
+	snprintf(sql, sizeof(sql),
+			 "INSERT INTO %s (id, label, bucket, emb) VALUES ($1::int4, -1, -1, $2::floatvector(%d))",
+			 table->name, ds->dim);
+	res = PQprepare(conn, stmt, sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		bench_fatal("could not prepare the insert: %s", PQerrorMessage(conn));
+	PQclear(res);
+}
+
+/*
+ * Run stmt for the i-th new row, with the given id: the vector is query
+ * i mod nquery, one element shifted past the first round.  Returns the
+ * seconds it took, or a negative number with the error in errbuf.
+ */
+double
+bench_insert_one(PGconn *conn, const BenchDataset *ds, const char *stmt, int32_t id, int i,
+				 char *errbuf, size_t errlen)
 {
 	float	   *x = bench_malloc(sizeof(float) * ds->dim);
+	int			q = i % ds->nquery;
+	int			round = i / ds->nquery;
+	uint32_t	nid = htonl((uint32_t) id);
+	const char *values[2];
+	int			lengths[2];
+	const int	formats[2] = {1, 1};
+	char	   *vec;
+	PGresult   *res;
+	double		start,
+				secs;
+
+	memcpy(x, ds->queries + (size_t) q * ds->dim, sizeof(float) * ds->dim);
+	if (round > 0)
+		x[round % ds->dim] += (float) round;
+	vec = bench_vector_binary(x, ds->dim, &lengths[1]);
+	values[0] = (const char *) &nid;
+	lengths[0] = 4;
+	values[1] = vec;
+	start = bench_now();
+	res = PQexecPrepared(conn, stmt, 2, values, lengths, formats, 0);
+	secs = bench_now() - start;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		snprintf(errbuf, errlen, "insert %d failed: %s", i, PQerrorMessage(conn));
+		secs = -1;
+	}
+	PQclear(res);
+	free(vec);
+	free(x);
+	return secs;
+}
+
+/* Insert rows [from, to) of the run, vectors from row first on; returns the seconds */
+static double
+insert_rows(PGconn *conn, const BenchDataset *ds, int first, int from, int to)
+{
 	double		start = bench_now();
+	char		err[1024];
 
 	for (int i = from; i < to; i++)
-	{
-		int			q = i % ds->nquery;
-		int			round = i / ds->nquery;
-		uint32_t	id = htonl((uint32_t) (BENCH_FIRST_NEW_ID + i));
-		const char *values[2];
-		int			lengths[2];
-		const int	formats[2] = {1, 1};
-		char	   *vec;
-		PGresult   *res;
-
-		memcpy(x, ds->queries + (size_t) q * ds->dim, sizeof(float) * ds->dim);
-		if (round > 0)
-			x[round % ds->dim] += (float) round;
-		vec = bench_vector_binary(x, ds->dim, &lengths[1]);
-		values[0] = (const char *) &id;
-		lengths[0] = 4;
-		values[1] = vec;
-		res = PQexecPrepared(conn, INSERT_STMT, 2, values, lengths, formats, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			bench_fatal("insert %d failed: %s", i, PQerrorMessage(conn));
-		PQclear(res);
-		free(vec);
-	}
-	free(x);
+		if (bench_insert_one(conn, ds, INSERT_STMT, BENCH_FIRST_NEW_ID + i, first + i,
+							 err, sizeof(err)) < 0)
+			bench_fatal("%s", err);
 	return bench_now() - start;
 }
 
@@ -64,10 +107,9 @@ insert_rows(PGconn *conn, const BenchDataset *ds, int from, int to)
  */
 void
 bench_inserts(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
-			  const char *what, int n, BenchWriteResult *result)
+			  const char *what, int first, int n, BenchWriteResult *result)
 {
 	char		sql[512];
-	PGresult   *res;
 	uint64_t	redo,
 				wal0,
 				wal1,
@@ -76,22 +118,15 @@ bench_inserts(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
 				s2;
 	int			half = n / 2;
 
-	snprintf(sql, sizeof(sql),
-			 "INSERT INTO %s (id, label, bucket, emb) VALUES ($1::int4, -1, -1, $2::floatvector(%d))",
-			 table->name, ds->dim);
-	res = PQprepare(conn, INSERT_STMT, sql, 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		bench_fatal("could not prepare the insert: %s", PQerrorMessage(conn));
-	PQclear(res);
-
+	bench_insert_prepare(conn, ds, table, INSERT_STMT);
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id >= %d", table->name, BENCH_FIRST_NEW_ID);
 	bench_exec_or_die(conn, sql);
 	redo = bench_checkpoint(conn);
 
 	wal0 = bench_wal_position(conn);
-	s1 = insert_rows(conn, ds, 0, half);
+	s1 = insert_rows(conn, ds, first, 0, half);
 	wal1 = bench_wal_position(conn);
-	s2 = insert_rows(conn, ds, half, n);
+	s2 = insert_rows(conn, ds, first, half, n);
 	wal2 = bench_wal_position(conn);
 
 	result->rows = n;

@@ -135,23 +135,6 @@ bench_copy_rows(PGconn *conn, const char *table, size_t n, int32_t first_id,
 	return b.sent;
 }
 
-/* Run a query returning one value; exits on error.  Caller frees the result. */
-static char *
-query_value(PGconn *conn, const char *sql)
-{
-	char		err[1024];
-	PGresult   *res = bench_exec(conn, sql, PGRES_TUPLES_OK, err, sizeof(err));
-	char	   *v;
-
-	if (res == NULL)
-		bench_fatal("%s", err);
-	if (PQntuples(res) != 1 || PQnfields(res) != 1)
-		bench_fatal("query returned %d rows, expected one: %s", PQntuples(res), sql);
-	v = PQgetisnull(res, 0, 0) ? NULL : bench_strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
-
 /* "mvbench_<data set>_<storage>", only lower-case letters, digits and '_'. */
 static void
 table_name(const BenchDataset *ds, const BenchStorage *storage, char *out, size_t outlen)
@@ -187,7 +170,7 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 
 	snprintf(sql, sizeof(sql),
 			 "SELECT obj_description(to_regclass('%s'), 'pg_class')", table->name);
-	v = query_value(conn, sql);
+	v = bench_query_value(conn, sql);
 	if (reuse && v != NULL && strcmp(v, comment) == 0)
 	{
 		bench_log("table %s: reusing the loaded data set", table->name);
@@ -228,7 +211,7 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 	free(v);
 
 	snprintf(sql, sizeof(sql), "SELECT pg_table_size('%s')", table->name);
-	v = query_value(conn, sql);
+	v = bench_query_value(conn, sql);
 	table->table_bytes = strtoll(v, NULL, 10);
 	free(v);
 }
@@ -264,7 +247,7 @@ bench_index_build(PGconn *conn, const BenchTable *table, const BenchMethod *meth
 	bench_exec_or_die(conn, sql);
 	secs = bench_now() - start;
 	snprintf(sql, sizeof(sql), "SELECT pg_relation_size('%s_idx')", table->name);
-	size = query_value(conn, sql);
+	size = bench_query_value(conn, sql);
 	bench_log("%s: index built in %.2f s, %s bytes", method->name, secs, size ? size : "?");
 	free(size);
 	return secs;

@@ -9,7 +9,11 @@
  * loaded once per invocation (or reused with --reuse-tables), its index built
  * once, and every run appends a CSV row; the plot is drawn at the end.  With
  * --inserts or --copy, an index method's write jobs follow its queries, with
- * the index and then without it, and add one more CSV row.
+ * the index (its growing segment on, then off) and then without it, and add
+ * one more CSV row (one per --write-set value).  With --unsealed N, an index
+ * method's index is built without the last N rows, which are then added
+ * unsealed; its runs happen in that state, then again after a seal that
+ * seal.c times while other connections search and insert.
  */
 #include <getopt.h>
 #include <math.h>
@@ -29,6 +33,8 @@
 #define MAX_FILTERS			16
 #define MAX_INSERTS			1000000000L
 #define MAX_COPY			100000000L	/* the COPY's ids stay within int4 */
+#define MAX_RUNS			1024	/* runs of one method and filter compared by --unsealed */
+#define DEFAULT_SEAL_QUIET	10	/* seconds of searches and inserts before the seal */
 
 /* A setting and the values a sweep gives it. */
 typedef struct SweepAxis
@@ -53,6 +59,9 @@ typedef struct BenchOptions
 	int			warmup;
 	int			inserts;		/* single-row inserts per indexed method, 0 for none */
 	int			copy;			/* rows COPYed per indexed method, 0 for none */
+	SweepAxis	write_set;		/* a setting the write jobs repeat over; nvalues 0: none */
+	int			unsealed;		/* rows added unsealed after the build, 0 for none */
+	int			seal_quiet;		/* seconds before the timed seal */
 	int			connections[MAX_CONNECTIONS];
 	int			nconnections;
 	SweepAxis	sweeps[MAX_AXES];
@@ -86,13 +95,20 @@ usage(void)
 		   "  -c, --connections=LIST     comma-separated connection counts (default 1)\n"
 		   "  -s, --set=NAME=V1[,V2...]  session setting for every run, swept over its values;\n"
 		   "                             may be repeated (runs are the product of all values)\n"
-		   "  -b, --build-set=NAME=VALUE session setting for loading and index builds; may be repeated\n"
+		   "  -b, --build-set=NAME=VALUE session setting for loading, index builds, the write jobs\n"
+		   "                             and the seal of --unsealed; may be repeated\n"
 		   "  -f, --format=FORMAT        pass query vectors as binary (default) or text\n"
 		   "  -w, --warmup=N             untimed queries per connection before each run (default %d)\n"
 		   "      --inserts=N            after an index method's queries, time N single-row\n"
 		   "                             inserts and their WAL, with the index and without it\n"
 		   "      --copy=N               after an index method's queries, time a COPY of N new\n"
 		   "                             rows and its WAL, with the index and without it\n"
+		   "      --write-set=NAME=V1[,V2...]  repeat the write jobs for each value of a\n"
+		   "                             session setting (e.g. wal_compression=off,lz4)\n"
+		   "      --unsealed=N           build an index method's index without the last N rows,\n"
+		   "                             add them unsealed, run the queries, time a seal\n"
+		   "                             while searching and inserting, run them again sealed\n"
+		   "      --seal-quiet=SECONDS   searches and inserts before the timed seal (default %d)\n"
 		   "  -o, --out=DIR              output folder (default: out/ beside the program)\n"
 		   "  -n, --name=NAME            output file name stem (default DATASET-METRIC)\n"
 		   "      --reuse-tables         keep a table that already holds this data set\n"
@@ -101,7 +117,7 @@ usage(void)
 		   "      --replot=FILE.csv      draw FILE.png again from a CSV file this tool wrote\n"
 		   "      --list-methods         show the methods and exit\n"
 		   "  -h, --help                 show this help and exit\n",
-		   DEFAULT_QUERIES, BENCH_MAX_K, DEFAULT_K, DEFAULT_WARMUP);
+		   DEFAULT_QUERIES, BENCH_MAX_K, DEFAULT_K, DEFAULT_WARMUP, DEFAULT_SEAL_QUIET);
 }
 
 static void
@@ -237,7 +253,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 	enum
 	{
 		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST, OPT_INSERTS,
-		OPT_COPY
+		OPT_COPY, OPT_WRITE_SET, OPT_UNSEALED, OPT_SEAL_QUIET
 	};
 	const struct option long_options[] = {
 		{"conninfo", required_argument, NULL, 'd'},
@@ -255,6 +271,9 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 		{"warmup", required_argument, NULL, 'w'},
 		{"inserts", required_argument, NULL, OPT_INSERTS},
 		{"copy", required_argument, NULL, OPT_COPY},
+		{"write-set", required_argument, NULL, OPT_WRITE_SET},
+		{"unsealed", required_argument, NULL, OPT_UNSEALED},
+		{"seal-quiet", required_argument, NULL, OPT_SEAL_QUIET},
 		{"out", required_argument, NULL, 'o'},
 		{"name", required_argument, NULL, 'n'},
 		{"reuse-tables", no_argument, &opt->reuse_tables, 1},
@@ -275,6 +294,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 	opt->nqueries = DEFAULT_QUERIES;
 	opt->k = DEFAULT_K;
 	opt->warmup = DEFAULT_WARMUP;
+	opt->seal_quiet = DEFAULT_SEAL_QUIET;
 	opt->connections[0] = 1;
 	opt->nconnections = 1;
 	opt->binary = true;
@@ -347,6 +367,17 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 			case OPT_COPY:
 				opt->copy = int_option("--copy", optarg, 0, MAX_COPY);
 				break;
+			case OPT_WRITE_SET:
+				parse_sweep("--write-set", optarg, &opt->write_set);
+				if (opt->write_set.nvalues > MAX_AXES)
+					bad_argument("--write-set", optarg, "too many values");
+				break;
+			case OPT_UNSEALED:
+				opt->unsealed = int_option("--unsealed", optarg, 0, MAX_COPY);
+				break;
+			case OPT_SEAL_QUIET:
+				opt->seal_quiet = int_option("--seal-quiet", optarg, 0, 3600);
+				break;
 			case 'o':
 				opt->out_dir = bench_strdup(optarg);
 				break;
@@ -381,17 +412,12 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 static void
 apply_build_settings(PGconn *conn, const BenchOptions *opt)
 {
-	for (int i = 0; i < opt->nbuild_settings; i++)
-	{
-		const char *values[2] = {opt->build_settings[i].name, opt->build_settings[i].value};
-		PGresult   *res = PQexecParams(conn, "SELECT set_config($1, $2, false)",
-									   2, NULL, values, NULL, NULL, 0);
+	char		err[1024];
 
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			bench_fatal("could not set \"%s\" to \"%s\": %s",
-						values[0], values[1], PQerrorMessage(conn));
-		PQclear(res);
-	}
+	for (int i = 0; i < opt->nbuild_settings; i++)
+		if (!bench_set_config(conn, opt->build_settings[i].name, opt->build_settings[i].value,
+							  err, sizeof(err)))
+			bench_fatal("%s", err);
 }
 
 /* Make sure the extension is there; returns the control connection. */
@@ -455,21 +481,17 @@ print_record(const BenchRecord *rec)
 }
 
 /*
- * Run every combination of the sweeps for one method and filter on its
- * table, against that filter's ground truth.  Axes are
- * the --set settings and, unless --set names the same setting, the method's
- * own; the last axis is the connection count.
+ * The setting axes of a method's runs: the --set settings and, unless --set
+ * names the same setting, the method's own sweep, last.  Returns how many;
+ * *own_sweep says whether the last is the method's (the caller frees its
+ * values with bench_free_list).
  */
-static void
-run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *filter,
-		   const BenchGroundTruth *gt, const BenchMethod *method, const BenchTable *table,
-		   double build_s)
+static int
+method_axes(const BenchOptions *opt, const BenchMethod *method, SweepAxis *axes,
+			bool *own_sweep_out)
 {
-	SweepAxis	axes[MAX_AXES + 1];
 	int			naxes = 0;
-	int			pos[MAX_AXES + 1] = {0};
 	bool		own_sweep = method->sweep_setting != NULL;
-	BenchSetting settings[MAX_AXES + 1];
 
 	for (int i = 0; i < opt->nsweeps; i++)
 	{
@@ -483,6 +505,28 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *f
 		axes[naxes].nvalues = bench_split(method->sweep_values, ',', &axes[naxes].values);
 		naxes++;
 	}
+	*own_sweep_out = own_sweep;
+	return naxes;
+}
+
+/*
+ * Run every combination of the sweeps for one method and filter on its
+ * table, against that filter's ground truth; the last axis is the
+ * connection count.  With --unsealed, state ("unsealed 10000", "sealed")
+ * joins the series and unsealed_rows the records.  Returns the number of
+ * runs, their results in results when not NULL (at most MAX_RUNS).
+ */
+static int
+run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *filter,
+		   const BenchGroundTruth *gt, const BenchMethod *method, const BenchTable *table,
+		   double build_s, const char *state, int unsealed_rows, BenchRunResult *results)
+{
+	SweepAxis	axes[MAX_AXES + 1];
+	bool		own_sweep;
+	int			naxes = method_axes(opt, method, axes, &own_sweep);
+	int			pos[MAX_AXES + 1] = {0};
+	BenchSetting settings[MAX_AXES + 1];
+	int			nruns = 0;
 
 	for (;;)
 	{
@@ -491,7 +535,8 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *f
 			BenchRunSpec spec = {0};
 			BenchRecord rec = {0};
 
-			snprintf(rec.series, sizeof(rec.series), "%s", method->name);
+			snprintf(rec.series, sizeof(rec.series), "%s%s%s", method->name,
+					 state ? " " : "", state ? state : "");
 			if (opt->nfilters > 1)
 			{
 				size_t		n = strlen(rec.series);
@@ -547,8 +592,13 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *f
 			rec.dim = ds->dim;
 			rec.table = *table;
 			rec.build_s = build_s;
+			rec.unsealed_mode = state != NULL;
+			rec.unsealed_rows = unsealed_rows;
 			bench_report_add(&rec);
 			print_record(&rec);
+			if (results && nruns < MAX_RUNS)
+				results[nruns] = rec.result;
+			nruns++;
 		}
 
 		/* next combination, odometer-style */
@@ -563,6 +613,7 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *f
 	}
 	if (own_sweep)
 		bench_free_list(axes[naxes - 1].values, axes[naxes - 1].nvalues);
+	return nruns;
 }
 
 /* Log indexed against unindexed for one write job. */
@@ -578,74 +629,259 @@ log_ratio(const char *method, const char *job, const BenchWriteResult *indexed,
 			  indexed->wal_bytes_per_row, plain->wal_bytes_per_row, wal_compression);
 }
 
+/* The session's value of a setting, or "" when it does not exist. */
+static void
+show_setting(PGconn *conn, const char *name, char *out, size_t outlen)
+{
+	const char *values[1] = {name};
+	PGresult   *res = PQexecParams(conn, "SELECT current_setting($1, true)",
+								   1, NULL, values, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		bench_fatal("could not read %s: %s", name, PQerrorMessage(conn));
+	snprintf(out, outlen, "%s", PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
+static void
+set_or_die(PGconn *conn, const char *name, const char *value)
+{
+	char		err[1024];
+
+	if (!bench_set_config(conn, name, value, err, sizeof(err)))
+		bench_fatal("%s", err);
+}
+
+/*
+ * One state's passes: single-row inserts, then the COPY; growing, when not
+ * NULL, is milvus.hnsw_growing_segment's value for them.
+ */
+static void
+write_passes(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
+			 const BenchTable *table, const char *what, const char *growing, int pass,
+			 BenchWriteResult *inserts, BenchWriteResult *copy)
+{
+	if (growing)
+		set_or_die(conn, "milvus.hnsw_growing_segment", growing);
+	if (opt->inserts > 0)
+		bench_inserts(conn, ds, table, what, pass * opt->inserts, opt->inserts, inserts);
+	if (opt->copy > 0)
+		bench_copy(conn, ds, table, what, pass * opt->copy, opt->copy, copy);
+}
+
 /*
  * The write jobs of an index method, after its queries: single-row inserts
- * and a COPY into the indexed table, then the index dropped and the same rows
- * again, so both passes write to the same heap.  Autovacuum is off for the
+ * and a COPY into the indexed table, first into its growing segment, then
+ * with milvus.hnsw_growing_segment off (into the graph at once, when the
+ * extension has the setting), then the index dropped and the same rows
+ * again, so all passes write to the same heap.  With --write-set, the passes
+ * of each state repeat for each of its values, the v-th with the v-th set of
+ * new rows (the same in every state).  Autovacuum is off for the
  * table meanwhile (it would vacuum the index in the middle of a pass and add
  * its WAL); a VACUUM afterwards, without the index, clears the rows the
- * passes deleted.  Adds the method's writes row to the CSV file.
+ * passes deleted.  Adds the method's writes rows to the CSV file.
  */
 static void
 measure_writes(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
 			   const BenchMethod *method, const BenchTable *table, double build_s)
 {
-	BenchWrites w;
-	BenchRecord rec = {0};
+	BenchWrites w[MAX_AXES];
+	int			nvalues = opt->write_set.nvalues > 0 ? opt->write_set.nvalues : 1;
 	char		sql[512];
-	char		with_index[BENCH_NAME_LEN + 32];
-	char		without_index[BENCH_NAME_LEN + 32];
-	PGresult   *res;
+	char		what[BENCH_NAME_LEN + 128];
+	char		growing[16];
+	char		saved[128];
 
-	memset(&w, 0, sizeof(w));
-	res = PQexec(conn, "SHOW wal_compression");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		bench_fatal("could not read wal_compression: %s", PQerrorMessage(conn));
-	snprintf(w.wal_compression, sizeof(w.wal_compression), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	snprintf(with_index, sizeof(with_index), "%s, with the index", method->name);
-	snprintf(without_index, sizeof(without_index), "%s, index dropped", method->name);
+	memset(w, 0, sizeof(w));
+	show_setting(conn, "milvus.hnsw_growing_segment", growing, sizeof(growing));
+	if (opt->write_set.nvalues > 0)
+		show_setting(conn, opt->write_set.name, saved, sizeof(saved));
 	snprintf(sql, sizeof(sql), "ALTER TABLE %s SET (autovacuum_enabled = off)", table->name);
 	bench_exec_or_die(conn, sql);
 
-	if (opt->inserts > 0)
-		bench_inserts(conn, ds, table, with_index, opt->inserts, &w.insert_indexed);
-	if (opt->copy > 0)
-		bench_copy(conn, ds, table, with_index, opt->copy, &w.copy_indexed);
-	bench_index_drop(conn, table);
-	if (opt->inserts > 0)
-		bench_inserts(conn, ds, table, without_index, opt->inserts, &w.insert_plain);
-	if (opt->copy > 0)
-		bench_copy(conn, ds, table, without_index, opt->copy, &w.copy_plain);
+	for (int state = 0; state < 3; state++)
+	{
+		if (state == 1 && growing[0] == '\0')
+			continue;			/* no growing segment to turn off */
+		if (state == 2)
+			bench_index_drop(conn, table);
+		for (int v = 0; v < nvalues; v++)
+		{
+			BenchWrites *wv = &w[v];
+
+			if (opt->write_set.nvalues > 0)
+			{
+				set_or_die(conn, opt->write_set.name, opt->write_set.values[v]);
+				snprintf(wv->write_set, sizeof(wv->write_set), "%s=%s",
+						 opt->write_set.name, opt->write_set.values[v]);
+			}
+			show_setting(conn, "wal_compression", wv->wal_compression,
+						 sizeof(wv->wal_compression));
+			snprintf(what, sizeof(what), "%s, %s%s%s", method->name,
+					 state == 0 ? "with the index (growing segment)" :
+					 state == 1 ? "with the index (graph inserts)" : "index dropped",
+					 wv->write_set[0] ? ", " : "", wv->write_set);
+			if (state == 0)
+				write_passes(conn, opt, ds, table, what, growing[0] ? "on" : NULL, v,
+							 &wv->insert_indexed, &wv->copy_indexed);
+			else if (state == 1)
+				write_passes(conn, opt, ds, table, what, "off", v,
+							 &wv->insert_graph, &wv->copy_graph);
+			else
+				write_passes(conn, opt, ds, table, what, NULL, v,
+							 &wv->insert_plain, &wv->copy_plain);
+		}
+	}
+	if (growing[0])
+		set_or_die(conn, "milvus.hnsw_growing_segment", growing);
+	if (opt->write_set.nvalues > 0)
+		set_or_die(conn, opt->write_set.name, saved);
 
 	snprintf(sql, sizeof(sql), "ALTER TABLE %s RESET (autovacuum_enabled)", table->name);
 	bench_exec_or_die(conn, sql);
 	snprintf(sql, sizeof(sql), "VACUUM %s", table->name);
 	bench_exec_or_die(conn, sql);
 
-	if (opt->inserts > 0)
-		log_ratio(method->name, "single-row inserts", &w.insert_indexed, &w.insert_plain,
-				  w.wal_compression);
-	if (opt->copy > 0)
-		log_ratio(method->name, "COPY", &w.copy_indexed, &w.copy_plain, w.wal_compression);
+	for (int v = 0; v < nvalues; v++)
+	{
+		BenchRecord rec = {0};
+
+		if (opt->inserts > 0)
+		{
+			log_ratio(method->name, "single-row inserts, growing segment", &w[v].insert_indexed,
+					  &w[v].insert_plain, w[v].wal_compression);
+			if (w[v].insert_graph.rows > 0)
+				log_ratio(method->name, "single-row inserts, graph inserts", &w[v].insert_graph,
+						  &w[v].insert_plain, w[v].wal_compression);
+		}
+		if (opt->copy > 0)
+		{
+			log_ratio(method->name, "COPY, growing segment", &w[v].copy_indexed,
+					  &w[v].copy_plain, w[v].wal_compression);
+			if (w[v].copy_graph.rows > 0)
+				log_ratio(method->name, "COPY, graph inserts", &w[v].copy_graph,
+						  &w[v].copy_plain, w[v].wal_compression);
+		}
+
+		snprintf(rec.dataset, sizeof(rec.dataset), "%s", ds->name);
+		snprintf(rec.metric, sizeof(rec.metric), "%s", bench_metric_name(opt->metric));
+		rec.method = method;
+		for (int i = 0; i < opt->nbuild_settings; i++)
+			append_param(rec.params, sizeof(rec.params), opt->build_settings[i].name,
+						 opt->build_settings[i].value);
+		if (w[v].write_set[0])
+			append_param(rec.params, sizeof(rec.params), opt->write_set.name,
+						 opt->write_set.values[v]);
+		snprintf(rec.series, sizeof(rec.series), "%s writes", method->name);
+		rec.connections = 1;
+		rec.binary = true;
+		snprintf(rec.filter, sizeof(rec.filter), "none");
+		rec.filter_rows = ds->nbase;
+		rec.nbase = ds->nbase;
+		rec.dim = ds->dim;
+		rec.table = *table;
+		rec.build_s = build_s;
+		rec.writes = &w[v];
+		bench_report_add(&rec);
+	}
+}
+
+/* Log the sealed runs against the unsealed ones, run by run. */
+static void
+log_unsealed(const char *method, const char *filter, int n, const BenchRunResult *unsealed,
+			 const BenchRunResult *sealed, int nruns)
+{
+	for (int i = 0; i < nruns && i < MAX_RUNS; i++)
+		bench_log("%s, filter %s, run %d: %d unsealed rows / all sealed: %.3gx the QPS "
+				  "(%.1f / %.1f), recall %.4f - %.4f = %+.4f, p99 %.2f / %.2f ms",
+				  method, filter, i + 1, n, unsealed[i].qps / sealed[i].qps, unsealed[i].qps,
+				  sealed[i].qps, unsealed[i].recall, sealed[i].recall,
+				  unsealed[i].recall - sealed[i].recall, unsealed[i].p99_ms, sealed[i].p99_ms);
+}
+
+/*
+ * --unsealed: build the index without the last rows, add them, run the
+ * queries with them unsealed (a SHARE lock held meanwhile keeps any VACUUM
+ * or data coordinator from sealing them), time the seal while searching and
+ * inserting, and run the queries again.  Adds a seal row to the CSV file.
+ */
+static double
+measure_unsealed(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
+				 const BenchGroundTruth *gt, const BenchMethod *method, const BenchTable *table)
+{
+	static BenchRunResult unsealed[MAX_FILTERS][MAX_RUNS];
+	static BenchRunResult sealed[MAX_FILTERS][MAX_RUNS];
+	int			nruns[MAX_FILTERS];
+	BenchSeal	seal;
+	char		state[64];
+	PGconn	   *guard;
+	SweepAxis	axes[MAX_AXES + 1];
+	bool		own_sweep;
+	int			naxes = method_axes(opt, method, axes, &own_sweep);
+	BenchSetting settings[MAX_AXES + 1];
+	BenchRunSpec spec = {0};
+	BenchRecord rec = {0};
+
+	if ((size_t) opt->unsealed >= ds->nbase)
+		bench_fatal("--unsealed %d leaves no rows of the %zu to build the index on",
+					opt->unsealed, ds->nbase);
+	bench_unsealed_prepare(conn, ds, table, method, opt->metric, opt->unsealed, &seal);
+
+	snprintf(state, sizeof(state), "unsealed %d", opt->unsealed);
+	guard = bench_seal_guard(opt->conninfo, table);
+	for (int f = 0; f < opt->nfilters; f++)
+		nruns[f] = run_method(opt, ds, &opt->filters[f], &gt[f], method, table, seal.build_s,
+							  state, opt->unsealed, unsealed[f]);
+	bench_seal_guard_release(guard);
+
+	/* the seal's searches: the first value of every axis, one connection */
+	for (int a = 0; a < naxes; a++)
+	{
+		settings[a].name = axes[a].name;
+		settings[a].value = axes[a].values[0];
+		append_param(rec.params, sizeof(rec.params), axes[a].name, axes[a].values[0]);
+	}
+	spec.method = method;
+	spec.conninfo = opt->conninfo;
+	spec.table = table->name;
+	spec.metric = opt->metric;
+	spec.settings = settings;
+	spec.nsettings = naxes;
+	spec.connections = 1;
+	spec.nqueries = opt->nqueries;
+	spec.k = opt->k;
+	spec.binary = true;
+	bench_seal_measure(conn, ds, table, &spec, opt->seal_quiet, &seal);
 
 	snprintf(rec.dataset, sizeof(rec.dataset), "%s", ds->name);
 	snprintf(rec.metric, sizeof(rec.metric), "%s", bench_metric_name(opt->metric));
 	rec.method = method;
-	for (int i = 0; i < opt->nbuild_settings; i++)
-		append_param(rec.params, sizeof(rec.params), opt->build_settings[i].name,
-					 opt->build_settings[i].value);
-	snprintf(rec.series, sizeof(rec.series), "%s writes", method->name);
+	snprintf(rec.series, sizeof(rec.series), "%s seal", method->name);
 	rec.connections = 1;
 	rec.binary = true;
+	rec.nqueries = opt->nqueries;
+	rec.k = opt->k;
 	snprintf(rec.filter, sizeof(rec.filter), "none");
 	rec.filter_rows = ds->nbase;
 	rec.nbase = ds->nbase;
 	rec.dim = ds->dim;
 	rec.table = *table;
-	rec.build_s = build_s;
-	rec.writes = &w;
+	rec.build_s = seal.build_s;
+	rec.seal = &seal;
+	rec.unsealed_mode = true;
+	rec.unsealed_rows = opt->unsealed;
 	bench_report_add(&rec);
+
+	for (int f = 0; f < opt->nfilters; f++)
+	{
+		run_method(opt, ds, &opt->filters[f], &gt[f], method, table, seal.build_s,
+				   "sealed", 0, sealed[f]);
+		log_unsealed(method->name, opt->filters[f].name, opt->unsealed, unsealed[f],
+					 sealed[f], nruns[f]);
+	}
+	if (own_sweep)
+		bench_free_list(axes[naxes - 1].values, axes[naxes - 1].nvalues);
+	return seal.build_s;
 }
 
 int
@@ -707,12 +943,18 @@ main(int argc, char **argv)
 			bench_table_prepare(conn, &ds, storage, opt.reuse_tables, table);
 		}
 
-		if (method->index_using)
-			build_s = bench_index_build(conn, table, method, opt.metric);
+		if (method->index_using && opt.unsealed > 0)
+			build_s = measure_unsealed(conn, &opt, &ds, gt, method, table);
 		else
-			bench_index_drop(conn, table);
-		for (int f = 0; f < opt.nfilters; f++)
-			run_method(&opt, &ds, &opt.filters[f], &gt[f], method, table, build_s);
+		{
+			if (method->index_using)
+				build_s = bench_index_build(conn, table, method, opt.metric);
+			else
+				bench_index_drop(conn, table);
+			for (int f = 0; f < opt.nfilters; f++)
+				run_method(&opt, &ds, &opt.filters[f], &gt[f], method, table, build_s,
+						   NULL, 0, NULL);
+		}
 		if (method->index_using && (opt.inserts > 0 || opt.copy > 0))
 			measure_writes(conn, &opt, &ds, method, table, build_s);
 		if (method->index_using)

@@ -5,7 +5,8 @@
  * Each run adds one CSV row, written and flushed at once so an interrupted
  * sweep keeps what it measured; so do an index method's write jobs
  * (--inserts, --copy), in a row of their own ("job" = writes) whose query
- * columns are empty and which the plot leaves out.  At the end, the runs are grouped into plot
+ * columns are empty and which the plot leaves out, and so does the seal of
+ * --unsealed ("job" = seal).  At the end, the runs are grouped into plot
  * lines by their series (the method, plus the settings and connection counts
  * that vary outside the method's own sweep) and drawn as recall against QPS
  * on a log scale, the picture ANN benchmarks show.  gnuplot runs as a child
@@ -38,9 +39,15 @@ static const char *const csv_columns =
 "inserts,insert_rows_per_s,insert_wal_bytes_per_row,"
 "insert_plain_rows_per_s,insert_plain_wal_bytes_per_row,insert_rate_ratio,insert_wal_ratio,"
 "copy_rows,copy_rows_per_s,copy_wal_bytes_per_row,"
-"copy_plain_rows_per_s,copy_plain_wal_bytes_per_row,copy_rate_ratio,copy_wal_ratio";
+"copy_plain_rows_per_s,copy_plain_wal_bytes_per_row,copy_rate_ratio,copy_wal_ratio,"
+"insert_graph_rows_per_s,insert_graph_wal_bytes_per_row,insert_graph_rate_ratio,"
+"insert_graph_wal_ratio,"
+"copy_graph_rows_per_s,copy_graph_wal_bytes_per_row,copy_graph_rate_ratio,copy_graph_wal_ratio,"
+"unsealed_rows,seal_how,seal_rows,seal_s,seal_rows_per_s,seal_ms_per_row,build_ms_per_row,"
+"search_p99_quiet_ms,search_p99_seal_ms,insert_p99_quiet_ms,insert_max_quiet_ms,"
+"insert_p99_seal_ms,insert_max_seal_ms";
 
-#define CSV_FIELDS			45
+#define CSV_FIELDS			66
 #define CSV_FIELD_JOB		29
 
 void
@@ -117,15 +124,54 @@ csv_write_job(const BenchWriteResult *indexed, const BenchWriteResult *plain)
 	csv_number(ran ? indexed->wal_bytes_per_row / plain->wal_bytes_per_row : NAN, "%.3f");
 }
 
+/* A job's graph-insert pass: both rates and WAL per row, the ratios; empty when not run. */
+static void
+csv_graph_job(const BenchWriteResult *graph, const BenchWriteResult *plain)
+{
+	bool		ran = graph->rows > 0;
+
+	csv_number(ran ? graph->rows_per_s : NAN, "%.1f");
+	csv_number(ran ? graph->wal_bytes_per_row : NAN, "%.0f");
+	csv_number(ran ? graph->rows_per_s / plain->rows_per_s : NAN, "%.4f");
+	csv_number(ran ? graph->wal_bytes_per_row / plain->wal_bytes_per_row : NAN, "%.3f");
+}
+
+/* The --unsealed columns: the growing rows, and a seal row's figures. */
+static void
+csv_seal(const BenchRecord *rec)
+{
+	const BenchSeal *s = rec->seal;
+
+	csv_number(rec->unsealed_mode ? rec->unsealed_rows : NAN, "%.0f");
+	if (s == NULL)
+	{
+		fputs(",,,,,,,,,,,,", csv);
+		return;
+	}
+	csv_text(s->how, false);
+	csv_number((double) s->seal_rows, "%.0f");
+	csv_number(s->seal_s, "%.3f");
+	csv_number(s->seal_rows / s->seal_s, "%.1f");
+	csv_number(s->seal_s * 1000 / s->seal_rows, "%.4f");
+	csv_number(s->build_s * 1000 / s->build_rows, "%.4f");
+	csv_number(s->search_quiet.p99_ms, "%.3f");
+	csv_number(s->search_seal.p99_ms, "%.3f");
+	csv_number(s->insert_quiet.p99_ms, "%.3f");
+	csv_number(s->insert_quiet.max_ms, "%.3f");
+	csv_number(s->insert_seal.p99_ms, "%.3f");
+	csv_number(s->insert_seal.max_ms, "%.3f");
+}
+
 void
 bench_report_add(const BenchRecord *rec)
 {
 	const BenchRunResult *r = &rec->result;
 	const BenchWrites *w = rec->writes;
+	bool		query = w == NULL && rec->seal == NULL;
 	bool		exact = rec->method->index_using == NULL;
 	double		raw_bytes = (double) rec->filter_rows * rec->dim * sizeof(float);
 
-	if (w == NULL)
+	if (query)
 		keep_record(rec);
 	csv_text(rec->dataset, true);
 	csv_text(rec->metric, false);
@@ -139,7 +185,7 @@ bench_report_add(const BenchRecord *rec)
 		fputs(",,", csv);
 	csv_text(rec->filter, false);
 	fprintf(csv, ",%zu,%zu,%d", rec->filter_rows, rec->nbase, rec->dim);
-	if (w == NULL)
+	if (query)
 	{
 		csv_number(r->recall, "%.4f");
 		csv_number(r->avg_rows, "%.3f");
@@ -156,18 +202,21 @@ bench_report_add(const BenchRecord *rec)
 	csv_number(rec->table.load_mb_per_s, "%.1f");
 	csv_number(rec->build_s, "%.3f");
 	csv_number((double) rec->table.table_bytes, "%.0f");
-	csv_number(exact && w == NULL ? raw_bytes * r->qps : NAN, "%.0f");
-	csv_number(exact && w == NULL ? rec->table.table_bytes * r->qps : NAN, "%.0f");
-	csv_text(w == NULL ? r->plan : "", false);
+	csv_number(exact && query ? raw_bytes * r->qps : NAN, "%.0f");
+	csv_number(exact && query ? rec->table.table_bytes * r->qps : NAN, "%.0f");
+	csv_text(query ? r->plan : "", false);
 	if (w == NULL)
-		fputs(",queries,,,,,,,,,,,,,,,", csv);
+		fprintf(csv, ",%s,,,,,,,,,,,,,,,,,,,,,,,", query ? "queries" : "seal");
 	else
 	{
 		csv_text("writes", false);
 		csv_text(w->wal_compression, false);
 		csv_write_job(&w->insert_indexed, &w->insert_plain);
 		csv_write_job(&w->copy_indexed, &w->copy_plain);
+		csv_graph_job(&w->insert_graph, &w->insert_plain);
+		csv_graph_job(&w->copy_graph, &w->copy_plain);
 	}
+	csv_seal(rec);
 	fputc('\n', csv);
 	if (fflush(csv) != 0)
 		bench_fatal("could not write the CSV file: %s", strerror(errno));
@@ -357,7 +406,7 @@ bench_report_load(const char *path)
 {
 	FILE	   *f = fopen(path, "r");
 	char		line[8192];
-	char	   *fields[64];
+	char	   *fields[CSV_FIELDS + 1];
 	int			lineno = 1;
 
 	if (f == NULL)
@@ -372,7 +421,7 @@ bench_report_load(const char *path)
 
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
-		n = csv_split(line, fields, 64);
+		n = csv_split(line, fields, CSV_FIELDS + 1);
 		/*
 		 * dataset,metric,method,params,series,connections,format,queries,k,
 		 * filter,filter_rows,rows,dim,recall,avg_rows,short_queries,notices,qps
@@ -382,7 +431,7 @@ bench_report_load(const char *path)
 		if (n != CSV_FIELDS)
 			bench_fatal("file \"%s\", line %d: expected %d fields, found %d",
 						path, lineno, CSV_FIELDS, n);
-		if (strcmp(fields[CSV_FIELD_JOB], "writes") == 0)
+		if (strcmp(fields[CSV_FIELD_JOB], "queries") != 0)
 			continue;			/* a method's write jobs: not a point of the plot */
 		snprintf(rec.dataset, sizeof(rec.dataset), "%s", fields[0]);
 		snprintf(rec.metric, sizeof(rec.metric), "%s", fields[1]);

@@ -102,25 +102,15 @@ encode_text(const float *x, int dim, int *len)
 static bool
 apply_settings(PGconn *conn, const BenchRunSpec *spec, RunShared *sh, int thread)
 {
+	char		msg[768];
+
 	for (int i = 0; i < spec->nsettings; i++)
-	{
-		const char *values[2] = {spec->settings[i].name, spec->settings[i].value};
-		PGresult   *res = PQexecParams(conn, "SELECT set_config($1, $2, false)",
-									   2, NULL, values, NULL, NULL, 0);
-		bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-
-		if (!ok)
+		if (!bench_set_config(conn, spec->settings[i].name, spec->settings[i].value,
+							  msg, sizeof(msg)))
 		{
-			char		msg[768];
-
-			snprintf(msg, sizeof(msg), "could not set \"%s\" to \"%s\": %s",
-					 values[0], values[1], PQerrorMessage(conn));
 			run_fail(sh, msg, thread);
-		}
-		PQclear(res);
-		if (!ok)
 			return false;
-	}
+		}
 	return true;
 }
 
@@ -264,26 +254,6 @@ run_thread(void *arg)
 	return NULL;
 }
 
-static int
-double_cmp(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted values. */
-static double
-percentile(const double *sorted, int n, double p)
-{
-	int			rank = (int) (p * n + 0.999999);
-
-	if (rank < 1)
-		rank = 1;
-	return sorted[rank - 1];
-}
-
 /* Run spec's queries and fill result; exits on any server error. */
 void
 bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
@@ -358,12 +328,12 @@ bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 		if (sh->nids[q] < want)
 			result->short_queries++;
 	}
-	qsort(sh->latency_ms, nq, sizeof(double), double_cmp);
+	bench_sort_doubles(sh->latency_ms, nq);
 	result->recall = recall / nq;
 	result->avg_rows = rows / nq;
 	result->qps = nq / result->wall_s;
-	result->p50_ms = percentile(sh->latency_ms, nq, 0.50);
-	result->p99_ms = percentile(sh->latency_ms, nq, 0.99);
+	result->p50_ms = bench_percentile(sh->latency_ms, nq, 0.50);
+	result->p99_ms = bench_percentile(sh->latency_ms, nq, 0.99);
 	result->mean_ms = sum / nq;
 	snprintf(result->plan, sizeof(result->plan), "%s", sh->plan);
 

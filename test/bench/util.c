@@ -208,6 +208,70 @@ bench_exec(PGconn *conn, const char *sql, ExecStatusType expect,
 	return res;
 }
 
+/*
+ * Run a query returning one value (NULL for SQL NULL); exits on error.
+ * Caller frees the result.
+ */
+char *
+bench_query_value(PGconn *conn, const char *sql)
+{
+	char		err[1024];
+	PGresult   *res = bench_exec(conn, sql, PGRES_TUPLES_OK, err, sizeof(err));
+	char	   *v;
+
+	if (res == NULL)
+		bench_fatal("%s", err);
+	if (PQntuples(res) != 1 || PQnfields(res) != 1)
+		bench_fatal("query returned %d rows, expected one: %s", PQntuples(res), sql);
+	v = PQgetisnull(res, 0, 0) ? NULL : bench_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* set_config(name, value) for the session; false with the message in errbuf. */
+bool
+bench_set_config(PGconn *conn, const char *name, const char *value, char *errbuf, size_t errlen)
+{
+	const char *values[2] = {name, value};
+	PGresult   *res = PQexecParams(conn, "SELECT set_config($1, $2, false)",
+								   2, NULL, values, NULL, NULL, 0);
+	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		snprintf(errbuf, errlen, "could not set \"%s\" to \"%s\": %s",
+				 name, value, PQerrorMessage(conn));
+	PQclear(res);
+	return ok;
+}
+
+static int
+double_cmp(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+void
+bench_sort_doubles(double *v, int n)
+{
+	qsort(v, n, sizeof(double), double_cmp);
+}
+
+/* Nearest-rank percentile of n sorted values, 0 < p <= 1. */
+double
+bench_percentile(const double *sorted, int n, double p)
+{
+	int			rank = (int) (p * n + 0.999999);
+
+	if (n == 0)
+		return 0;
+	if (rank < 1)
+		rank = 1;
+	return sorted[rank - 1];
+}
+
 /* Run a statement that returns no rows; exit on error. */
 void
 bench_exec_or_die(PGconn *conn, const char *sql)
