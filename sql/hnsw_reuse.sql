@@ -34,6 +34,7 @@ $$;
 INSERT INTO hr_size VALUES (0, pg_relation_size('hr_idx'));
 DELETE FROM hr WHERE id % 2 = 0;
 VACUUM hr;
+SELECT FROM milvus.compact_index('hr_idx');
 -- vacuum freed the slots: every tombstone is a free slot
 SELECT tombstones = 500 AS tombstones, free_slots = 500 AS all_free, reused
 FROM milvus_hnsw_stats('hr_idx');
@@ -52,15 +53,19 @@ SELECT qid, hnsw_vs_exact('hr', 'v', '<->', q, 10) FROM hr_q ORDER BY qid;
 
 CALL hr_delete(1);
 VACUUM hr;
+SELECT FROM milvus.compact_index('hr_idx');
 CALL hr_insert();
 CALL hr_delete(2);
 VACUUM hr;
+SELECT FROM milvus.compact_index('hr_idx');
 CALL hr_insert();
 CALL hr_delete(3);
 VACUUM hr;
+SELECT FROM milvus.compact_index('hr_idx');
 CALL hr_insert();
 CALL hr_delete(4);
 VACUUM hr;
+SELECT FROM milvus.compact_index('hr_idx');
 CALL hr_insert();
 INSERT INTO hr_size VALUES (5, pg_relation_size('hr_idx'));
 -- four more rounds of half the rows each: the index grew by a few pages at
@@ -93,6 +98,7 @@ FROM generate_series(1, 600) i;
 CREATE INDEX hr2_idx ON hr2 USING milvus_hnsw (v floatvector_l2_ops) WITH (m = 2);
 DELETE FROM hr2 WHERE id % 3 <> 0;
 VACUUM hr2;
+SELECT FROM milvus.compact_index('hr2_idx');
 INSERT INTO hr2
 SELECT 600 + i, ARRAY(SELECT (random() * 2 - 1)::float4 FROM generate_series(1, 4) WHERE i > 0)::floatvector
 FROM generate_series(1, 400) i;

@@ -45,6 +45,7 @@ COMMIT;
 
 -- VACUUM seals: every live row is in the graph, once, and recall holds
 VACUUM hs;
+SELECT FROM milvus.compact_index('hs_idx');
 SELECT heap_tids = (SELECT count(*) FROM hs) AS all_sealed FROM milvus_hnsw_stats('hs_idx');
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_idx', true);
 SELECT * FROM hq_quality('hs_idx', 0.95, 0.98);
@@ -53,12 +54,15 @@ SELECT * FROM hq_quality('hs_idx', 0.95, 0.98);
 -- so the index grows by the graph's share only
 INSERT INTO hs SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(6001, 7000) i;
 VACUUM hs;
+SELECT FROM milvus.compact_index('hs_idx');
 CREATE TABLE hs_size AS SELECT pg_relation_size('hs_idx') AS before,
                               (SELECT pages FROM milvus_hnsw_stats('hs_idx')) AS pages;
 DELETE FROM hs WHERE id BETWEEN 6001 AND 7000;
 VACUUM hs;
+SELECT FROM milvus.compact_index('hs_idx');
 INSERT INTO hs SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(7001, 8000) i;
 VACUUM hs;
+SELECT FROM milvus.compact_index('hs_idx');
 -- the second round's rows took free graph slots and the same growing pages
 SELECT pg_relation_size('hs_idx') <= (SELECT before FROM hs_size) * 1.05 AS size_kept
 FROM hs_size;
@@ -80,6 +84,7 @@ SELECT id FROM hs_empty ORDER BY v <-> '[150.2,0,0,0]', id LIMIT 5;
 SELECT count(*) FROM (SELECT id FROM hs_empty ORDER BY v <-> NULL LIMIT 7) s;
 COMMIT;
 VACUUM hs_empty;
+SELECT FROM milvus.compact_index('hs_empty_idx');
 SELECT elements > 0 AS has_graph, heap_tids FROM milvus_hnsw_stats('hs_empty_idx');
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_empty_idx', true);
 SELECT hnsw_vs_exact('hs_empty', 'v', '<->', '[77.4,0,0,0]', 5);

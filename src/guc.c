@@ -15,6 +15,7 @@
 #include "milvus/distance.h"
 #include "milvus/guc.h"
 #include "milvus/hnsw.h"
+#include "milvus/workers.h"
 
 static char *collection_database = NULL;
 static char *debug_pause_at = NULL;
@@ -92,6 +93,28 @@ MvDefineSettings(void)
 							   0,
 							   check_collection_database, NULL, NULL);
 
+	DefineCustomBoolVariable("milvus.data_coordinator",
+							 "Runs the data coordinator, which seals and compacts milvus_hnsw indexes.",
+							 "Needs milvus in shared_preload_libraries.  Off, its workers leave and "
+							 "growing segments wait for VACUUM or milvus.seal().",
+							 &MvDataCoordinator,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.data_coordinator_naptime",
+							"Sets the time between two rounds of the data coordinator.",
+							"Each round, the launcher starts a worker in every database "
+							"that needs one, and each worker looks at every milvus_hnsw "
+							"index of its database.",
+							&MvDataCoordinatorNaptime,
+							MV_COORDINATOR_DEFAULT_NAPTIME,
+							MV_COORDINATOR_MIN_NAPTIME, MV_COORDINATOR_MAX_NAPTIME,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	DefineCustomStringVariable("milvus.debug_pause_at",
 							   "Names the points where a backend waits, for tests only.",
 							   "A backend that reaches a named point waits while another session "
@@ -168,6 +191,29 @@ MvDefineSettings(void)
 							MV_HNSW_DEFAULT_MAX_SCAN_TUPLES,
 							MV_HNSW_MIN_MAX_SCAN_TUPLES, MV_HNSW_MAX_MAX_SCAN_TUPLES,
 							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.seal_idle_time",
+							"Sets how long a growing segment stays unchanged before the "
+							"data coordinator seals it.",
+							"Milvus's dataCoord.segment.maxIdleTime.",
+							&MvSealIdleTime,
+							MV_DEFAULT_SEAL_IDLE_TIME,
+							MV_MIN_SEAL_IDLE_TIME, MV_MAX_SEAL_IDLE_TIME,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.seal_rows",
+							"Sets how many rows a growing segment holds before the data "
+							"coordinator seals it.",
+							"Milvus seals a segment by size (dataCoord.segment.maxSize "
+							"and sealProportion); rows are what a milvus_hnsw index counts.",
+							&MvSealRows,
+							MV_DEFAULT_SEAL_ROWS,
+							MV_MIN_SEAL_ROWS, MV_MAX_SEAL_ROWS,
+							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
 

@@ -14,16 +14,21 @@
 #include "milvus/distance.h"
 #include "milvus/guc.h"
 #include "milvus/planner.h"
+#include "milvus/workers.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Choose the distance kernels, define the settings, install the planner hook */
+/*
+ * Choose the distance kernels, define the settings, install the planner hook;
+ * when preloaded, register the data coordinator
+ */
 void
 _PG_init(void)
 {
 	MvKernelsInit();
 	MvDefineSettings();
 	MvParamFoldInit();
+	MvWorkersInit();
 }

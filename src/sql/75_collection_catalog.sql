@@ -1185,13 +1185,7 @@ BEGIN
 END
 $$;
 
--- Milvus seals segments on flush; here a committed row is already durable
-CREATE FUNCTION milvus.flush(collection_name text) RETURNS void
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    PERFORM milvus._collection(collection_name);
-END
-$$;
+-- milvus.flush() is in 82_hnsw_segments.sql: it seals the growing segments
 
 --
 -- Partitions

@@ -26,6 +26,8 @@ $primary->append_conf(
     'postgresql.conf', qq{
 shared_preload_libraries = 'milvus'
 wal_consistency_checking = 'generic'
+# VACUUM seals and compacts here, at known steps, not the data coordinator
+milvus.data_coordinator = off
 });
 $primary->start;
 # a slot that reserves WAL at once: a standby slowed by a busy machine must

@@ -19,7 +19,10 @@ my $dim = 16;
 
 my $node = PostgreSQL::Test::Cluster->new('crash');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'milvus'\nautovacuum = off");
+# VACUUM repairs and frees its tombstones itself (held at its pause points),
+# not a data coordinator's compaction
+$node->append_conf('postgresql.conf',
+    "shared_preload_libraries = 'milvus'\nautovacuum = off\nmilvus.data_coordinator = off");
 $node->start;
 
 # Element j of row i: a number in [-1, 1) drawn from md5("i,j").

@@ -1,5 +1,6 @@
-# Many sessions inserting, deleting, searching and vacuuming one milvus_hnsw
-# index at once leave it sound: it verifies clean, holds exactly the table's
+# Many sessions inserting, deleting, searching, vacuuming and sealing one
+# milvus_hnsw index at once, with the data coordinator sealing and compacting
+# it meanwhile, leave it sound: it verifies clean, holds exactly the table's
 # rows, and finds them.  Deletes and VACUUMs free slots that the inserts
 # reuse while searches walk through them.
 use strict;
@@ -13,7 +14,11 @@ my $dim = 16;
 
 my $node = PostgreSQL::Test::Cluster->new('concurrent');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'milvus'\nautovacuum = off");
+# the data coordinator seals every 50 rows, checking every 50 ms: its seals
+# and compactions run among the clients' inserts, searches and VACUUMs
+$node->append_conf('postgresql.conf',
+        "shared_preload_libraries = 'milvus'\nautovacuum = off\n"
+      . "milvus.seal_rows = 50\nmilvus.data_coordinator_naptime = 50");
 $node->start;
 
 $node->safe_psql(
@@ -56,13 +61,28 @@ $node->pgbench(
         '012_vacuum@1' => q{
             VACUUM t;
         },
+        '012_seal@1' => q{
+            SELECT milvus.seal('t_idx');
+        },
     });
+
+ok( $node->safe_psql('postgres',
+        "SELECT last_seal IS NOT NULL FROM milvus.segments WHERE index_name = 't_idx'::regclass") eq 't',
+    'the data coordinator sealed during the run');
 
 my $problems = "SELECT string_agg(p, E'\\n') FROM milvus_hnsw_verify('t_idx', %s) p";
 is($node->safe_psql('postgres', sprintf($problems, 'false')), '', 'index verifies clean');
 # INDEX_CLEANUP ON: with a handful of dead rows VACUUM may otherwise skip
 # the index pass altogether (PostgreSQL's bypass), leaving their TIDs behind.
+# The data coordinator compacts what the pgbench VACUUMs left, when it gets
+# to it: compact now, so that rows inserted after take the freed slots when
+# the VACUUM seals them, and again after the VACUUM for its own tombstones.
+$node->safe_psql('postgres', q{
+    SELECT FROM milvus.compact_index('t_idx');
+    INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n FROM generate_series(1, 200)) s;
+});
 $node->safe_psql('postgres', 'VACUUM (INDEX_CLEANUP ON) t');
+$node->safe_psql('postgres', "SELECT FROM milvus.compact_index('t_idx')");
 is($node->safe_psql('postgres', sprintf($problems, 'true')),
     '', 'after VACUUM every element is reachable');
 my $reused = $node->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('t_idx')");

@@ -41,7 +41,7 @@ extern PGDLLIMPORT int MvHnswMaxScanTuples;
 typedef struct MvHnswSegmentInfo
 {
 	int64		growingRows;	/* rows appended and not yet sealed */
-	int64		growingDead;	/* of them, rows a vacuum found dead */
+	int64		growingDead;	/* rows a seal found dead, their pages not yet emptied */
 	int64		growingBytes;	/* bytes of the growing pages in use */
 	int64		sealedRows;		/* live graph elements */
 	int64		deletedElements;	/* tombstones and free slots */

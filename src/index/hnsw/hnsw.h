@@ -39,7 +39,9 @@
  *
  * Growing locks.  An append locks only the tail page (and the metapage,
  * then the tail, when it adds a page); it checks under the tail's lock that
- * the page is still the tail (nextblkno Invalid).  Scans read the chain under
+ * the page is still the tail (nextblkno Invalid); a frozen page's next is
+ * the new tail, and the free list ends in block 0, so no page that is not
+ * the tail passes that check.  Scans read the chain under
  * MV_HNSW_GROWING_LOCK shared; a seal empties pages only under it exclusively,
  * so no reader is ever on a page that is being reused.  One seal, compaction
  * or vacuum at a time per index: MV_HNSW_SEAL_LOCK, taken before any other.

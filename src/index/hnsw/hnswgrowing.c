@@ -85,9 +85,10 @@ MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta, Buffer *buf, Pag
 	{
 		*buf = ReadBuffer(edit->index, freeblk);
 		LockBuffer(*buf, BUFFER_LOCK_EXCLUSIVE);
+		/* the list ends in block 0 (hnswseal.c), or Invalid in older indexes */
 		meta->growingFree = MvHnswPageGetOpaque(BufferGetPage(*buf))->nextblkno;
 		if (!BlockNumberIsValid(meta->growingFree))
-			meta->growingFree = 0;
+			meta->growingFree = MV_HNSW_METAPAGE_BLKNO;
 	}
 	else
 		*buf = MvHnswNewBuffer(edit->index, false);

@@ -194,9 +194,14 @@ release(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop, in
 	meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
 	lastpage = MvHnswEditRegister(&edit, lastbuf, false);
 	Assert(meta->growingHead == head);
+	/*
+	 * The free list ends in block 0, never in Invalid: an append that read
+	 * this page as the tail before the seal froze it checks, under the page's
+	 * lock, that its next is Invalid, and must not take a free page for it.
+	 */
 	oldfree = meta->growingFree;
 	MvHnswPageGetOpaque(lastpage)->nextblkno =
-		(oldfree == 0) ? InvalidBlockNumber : oldfree;
+		BlockNumberIsValid(oldfree) ? oldfree : MV_HNSW_METAPAGE_BLKNO;
 	meta->growingFree = head;
 	meta->growingHead = stop;
 	meta->growingTuples = (meta->growingTuples > (uint64) ntuples) ?

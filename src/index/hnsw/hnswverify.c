@@ -123,7 +123,8 @@ check_growing_chain(VerifyState *vs, const MvHnswMetaPageData *meta, BlockNumber
 	if (last != meta->growingTail)
 		problem(vs, "metapage growing tail is %u, the growing chain ends at %u",
 				meta->growingTail, last);
-	for (blkno = freeblk; BlockNumberIsValid(blkno); blkno = nexts[blkno])
+	for (blkno = freeblk; BlockNumberIsValid(blkno) && blkno != MV_HNSW_METAPAGE_BLKNO;
+		 blkno = nexts[blkno])
 	{
 		if (blkno >= nblocks || !growing[blkno])
 		{

@@ -1,0 +1,39 @@
+/*
+ * workers.h
+ *		The data coordinator (src/workers/): background workers that seal and
+ *		compact the growing segments of milvus_hnsw indexes, and its settings.
+ *
+ * A launcher, started by the postmaster when the library is preloaded,
+ * starts one worker per database; that worker seals an index's growing
+ * segment when it is large or has gone idle, and compacts what vacuum left.
+ * See doc/indexes.md, "Growing segment and the data coordinator".
+ */
+#ifndef MILVUS_WORKERS_H
+#define MILVUS_WORKERS_H
+
+#include <limits.h>
+
+/* milvus.data_coordinator_naptime: milliseconds between two rounds */
+#define MV_COORDINATOR_MIN_NAPTIME		10
+#define MV_COORDINATOR_DEFAULT_NAPTIME	1000
+#define MV_COORDINATOR_MAX_NAPTIME		3600000
+
+/* milvus.seal_rows: growing rows that make a seal due */
+#define MV_MIN_SEAL_ROWS				1
+#define MV_DEFAULT_SEAL_ROWS			10000
+#define MV_MAX_SEAL_ROWS				INT_MAX
+
+/* milvus.seal_idle_time: seconds a growing segment stays unchanged before a seal */
+#define MV_MIN_SEAL_IDLE_TIME			1
+#define MV_DEFAULT_SEAL_IDLE_TIME		10
+#define MV_MAX_SEAL_IDLE_TIME			(INT_MAX / 1000)
+
+extern PGDLLIMPORT bool MvDataCoordinator;
+extern PGDLLIMPORT int MvDataCoordinatorNaptime;
+extern PGDLLIMPORT int MvSealRows;
+extern PGDLLIMPORT int MvSealIdleTime;
+
+/* Register the launcher and the shared memory; _PG_init calls it */
+extern void MvWorkersInit(void);
+
+#endif							/* MILVUS_WORKERS_H */
