@@ -482,7 +482,18 @@ extern void MvHnswCacheInsert(MvHnswCache *cache, ItemPointer tid, struct MvHnsw
 #define mv_prefetch(addr)	((void) 0)
 #endif
 
-/* hnswbuffer.c */
+/*
+ * hnswbuffer.c.  An append's hint: the index's dimensions and the last tail
+ * page it saw, which may no longer be the tail (appends check, under the
+ * page's lock).
+ */
+typedef struct MvHnswAppendHint
+{
+	uint32		dims;			/* 0: not read yet */
+	BlockNumber tail;
+} MvHnswAppendHint;
+
+extern MvHnswAppendHint *MvHnswGetAppendHint(Relation index);
 extern Buffer MvHnswReadBuffer(Relation index, BlockNumber blkno);
 extern void MvHnswPrefetchItem(Relation index, ItemPointer tid);
 
@@ -499,6 +510,8 @@ extern int	MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer que
 							  MvHnswRow **rows);
 extern void MvHnswRowHeapify(MvHnswRow *rows, int n);
 extern MvHnswRow MvHnswRowPop(MvHnswRow *rows, int *n);
+extern Buffer MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta,
+									BlockNumber *nextfree);
 extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta,
 										Buffer *buf, Page *page);
 extern void MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off,
@@ -550,6 +563,18 @@ typedef struct MvHnswRange
 	uint16		length;
 } MvHnswRange;
 
+#define MV_HNSW_LOG_RANGES			4
+
+/* One page of MvHnswLogPages: a full image, or the ranges it changed */
+typedef struct MvHnswPageLog
+{
+	Buffer		buffer;
+	bool		image;
+	int			nranges;
+	MvHnswRange ranges[MV_HNSW_LOG_RANGES];
+} MvHnswPageLog;
+
+extern void MvHnswLogPages(Relation index, MvHnswPageLog *pages, int npages);
 extern void MvHnswLogRanges(Relation index, Buffer buffer, const MvHnswRange *ranges,
 							int nranges);
 extern Buffer MvHnswNewBuffer(Relation index, bool building);

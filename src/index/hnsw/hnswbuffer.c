@@ -34,6 +34,7 @@
 
 typedef struct MvHnswRecentBuffers
 {
+	MvHnswAppendHint hint;		/* for appends to the growing segment */
 	BlockNumber nblocks;		/* entries in buffers */
 	Buffer		buffers[FLEXIBLE_ARRAY_MEMBER];	/* InvalidBuffer if unknown */
 } MvHnswRecentBuffers;
@@ -57,6 +58,7 @@ recent_buffers(Relation index, BlockNumber blkno)
 	grown->nblocks = nblocks;
 	if (map != NULL)
 	{
+		grown->hint = map->hint;
 		memcpy(grown->buffers, map->buffers, sizeof(Buffer) * map->nblocks);
 		pfree(map);
 	}
@@ -113,4 +115,15 @@ MvHnswPrefetchItem(Relation index, ItemPointer tid)
 	mv_prefetch(page);
 	if (off >= FirstOffsetNumber && off <= MaxOffsetNumber)
 		mv_prefetch(PageGetItemId(page, off));
+}
+
+/*
+ * What appends to this index remember between rows (dims 0 until known):
+ * kept with the buffer map, so that a relcache flush (TRUNCATE, REINDEX)
+ * forgets both.
+ */
+MvHnswAppendHint *
+MvHnswGetAppendHint(Relation index)
+{
+	return &recent_buffers(index, 0)->hint;
 }

@@ -61,37 +61,41 @@ append_logged(Relation index, Buffer buf, MvHnswGrowingTuple gtup, Size size)
 	END_CRIT_SECTION();
 }
 
-/* Add the tuple to a page registered in an edit */
-static void
-add_tuple(Relation index, Page page, MvHnswGrowingTuple gtup, Size size)
+/*
+ * A page to become the chain's new tail, locked exclusively and not changed
+ * yet: the first of the free list (*nextfree: what the metapage's free list
+ * becomes), else a new one (*nextfree: the list as it is).  The caller holds
+ * the metapage exclusively.
+ */
+Buffer
+MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta, BlockNumber *nextfree)
 {
-	if (PageAddItem(page, (Item) gtup, size, InvalidOffsetNumber, false, false) ==
-		InvalidOffsetNumber)
-		elog(ERROR, "milvus_hnsw: failed to add growing tuple to \"%s\"",
-			 RelationGetRelationName(index));
+	BlockNumber freeblk = meta->growingFree;
+	Buffer		buf;
+
+	*nextfree = freeblk;
+	if (freeblk != 0 && BlockNumberIsValid(freeblk))
+	{
+		buf = ReadBuffer(index, freeblk);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		/* the list ends in block 0 (hnswseal.c), or Invalid in older indexes */
+		*nextfree = MvHnswPageGetOpaque(BufferGetPage(buf))->nextblkno;
+		if (!BlockNumberIsValid(*nextfree))
+			*nextfree = MV_HNSW_METAPAGE_BLKNO;
+	}
+	else
+		buf = MvHnswNewBuffer(index, false);
+	return buf;
 }
 
-/*
- * A page to become the chain's new tail, registered in the edit (which holds
- * the metapage): the first of the free list, else a new one.  Returns its
- * block; the caller links it after the old tail.
- */
+/* The same, for a seal's freeze: registered in its edit (metapage included) */
 BlockNumber
 MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta, Buffer *buf, Page *page)
 {
-	BlockNumber freeblk = meta->growingFree;
+	BlockNumber nextfree;
 
-	if (freeblk != 0 && BlockNumberIsValid(freeblk))
-	{
-		*buf = ReadBuffer(edit->index, freeblk);
-		LockBuffer(*buf, BUFFER_LOCK_EXCLUSIVE);
-		/* the list ends in block 0 (hnswseal.c), or Invalid in older indexes */
-		meta->growingFree = MvHnswPageGetOpaque(BufferGetPage(*buf))->nextblkno;
-		if (!BlockNumberIsValid(meta->growingFree))
-			meta->growingFree = MV_HNSW_METAPAGE_BLKNO;
-	}
-	else
-		*buf = MvHnswNewBuffer(edit->index, false);
+	*buf = MvHnswGrowingTakePage(edit->index, meta, &nextfree);
+	meta->growingFree = nextfree;
 	*page = MvHnswEditRegister(edit, *buf, true);
 	MvHnswInitPage(*page, MV_HNSW_PAGE_GROWING);
 	return BufferGetBlockNumber(*buf);
@@ -109,13 +113,17 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	MvHnswGrowingTuple gtup;
 	Buffer		metabuf;
 	MvHnswMetaPageData metacopy;
+	MvHnswAppendHint *hint;
 	MvHnswMetaPage meta;
-	MvHnswPageEdit edit;
 	BlockNumber tail;
 	Buffer		buf = InvalidBuffer;
 	Page		page;
 	Buffer		newbuf;
 	Page		newpage;
+	BlockNumber newblk;
+	BlockNumber nextfree;
+	MvHnswPageLog pages[3];
+	int			npages;
 
 	if (size > MV_HNSW_MAX_TUPLE_SIZE)
 		return false;
@@ -124,18 +132,24 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	gtup->heaptid = *heaptid;
 	memcpy(gtup->data, value, VARSIZE(value));
 
-	/* the usual case: the tail has room, and only it is locked */
-	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
-	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
-	memcpy(&metacopy, MvHnswPageGetMeta(BufferGetPage(metabuf)), sizeof(metacopy));
-	UnlockReleaseBuffer(metabuf);
-	if (metacopy.magic != MV_HNSW_MAGIC || metacopy.version != MV_HNSW_VERSION)
-		MvHnswReadMeta(index, &metacopy);	/* says what is wrong, or reads it */
+	/*
+	 * The usual case: the tail this backend last saw has room, and only it is
+	 * locked.  The metapage is read once per relcache entry, for the
+	 * dimensions and a first tail.
+	 */
+	hint = MvHnswGetAppendHint(index);
+	if (hint->dims == 0)
+	{
+		MvHnswReadMeta(index, &metacopy);
+		hint->dims = metacopy.dimensions;
+		hint->tail = metacopy.growingTail;
+	}
+	metacopy.dimensions = hint->dims;
 	MvHnswCheckValueDims(index, &metacopy, value);
-	tail = metacopy.growingTail;
+	tail = hint->tail;
 	if (BlockNumberIsValid(tail))
 	{
-		buf = ReadBuffer(index, tail);
+		buf = MvHnswReadBuffer(index, tail);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		if (tail_takes(BufferGetPage(buf), size))
 		{
@@ -151,10 +165,8 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	/* the tail is full, or moved: metapage first, then the tail, then a page */
 	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	MvHnswEditStart(&edit, index, false);
-	meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+	meta = MvHnswPageGetMeta(BufferGetPage(metabuf));
 	tail = meta->growingTail;
-	page = NULL;
 	if (BlockNumberIsValid(tail))
 	{
 		buf = ReadBuffer(index, tail);
@@ -162,28 +174,58 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 		if (tail_takes(BufferGetPage(buf), size))
 		{
 			/* another insert added this page since: no metapage change */
-			GenericXLogAbort(edit.state);
 			append_logged(index, buf, gtup, size);
+			hint->tail = tail;
 			UnlockReleaseBuffer(buf);
 			UnlockReleaseBuffer(metabuf);
 			pfree(gtup);
 			return true;
 		}
-		page = MvHnswEditRegister(&edit, buf, false);
 	}
-	MvHnswGrowingNewPage(&edit, meta, &newbuf, &newpage);
-	add_tuple(index, newpage, gtup, size);
-	if (page != NULL)
+	newbuf = MvHnswGrowingTakePage(index, meta, &nextfree);
+	newblk = BufferGetBlockNumber(newbuf);
+
+	/* one record: the metapage's fields, the old tail's link, the new page whole */
+	START_CRIT_SECTION();
+	newpage = BufferGetPage(newbuf);
+	MvHnswInitPage(newpage, MV_HNSW_PAGE_GROWING);
+	if (PageAddItem(newpage, (Item) gtup, size, InvalidOffsetNumber, false, false) ==
+		InvalidOffsetNumber)
+		elog(PANIC, "milvus_hnsw: failed to add growing tuple to \"%s\"",
+			 RelationGetRelationName(index));
+	npages = 0;
+	pages[npages].buffer = metabuf;
+	pages[npages].image = false;
+	pages[npages].nranges = 1;
+	pages[npages].ranges[0].offset = (char *) meta - (char *) BufferGetPage(metabuf);
+	pages[npages].ranges[0].length = sizeof(MvHnswMetaPageData);
+	npages++;
+	if (BufferIsValid(buf))
 	{
-		MvHnswPageGetOpaque(page)->nextblkno = BufferGetBlockNumber(newbuf);
+		page = BufferGetPage(buf);
+		MvHnswPageGetOpaque(page)->nextblkno = newblk;
 		meta->growingTuples += PageGetMaxOffsetNumber(page);
+		pages[npages].buffer = buf;
+		pages[npages].image = false;
+		pages[npages].nranges = 1;
+		pages[npages].ranges[0].offset = ((PageHeader) page)->pd_special;
+		pages[npages].ranges[0].length = sizeof(MvHnswPageOpaqueData);
+		npages++;
 	}
 	else
-		meta->growingHead = BufferGetBlockNumber(newbuf);
-	meta->growingTail = BufferGetBlockNumber(newbuf);
+		meta->growingHead = newblk;
+	meta->growingFree = nextfree;
+	meta->growingTail = newblk;
 	/* an index of an older version holds a growing segment now */
 	meta->version = MV_HNSW_VERSION;
-	MvHnswEditFinish(&edit);
+	pages[npages].buffer = newbuf;
+	pages[npages].image = true;
+	pages[npages].nranges = 0;
+	npages++;
+	MvHnswLogPages(index, pages, npages);
+	END_CRIT_SECTION();
+
+	hint->tail = newblk;
 	UnlockReleaseBuffer(newbuf);
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);

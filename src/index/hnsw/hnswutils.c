@@ -380,45 +380,72 @@ MvHnswEditFinish(MvHnswPageEdit *edit)
 }
 
 /*
- * Log a change already made in place to one page (the caller is in a
- * critical section with the buffer locked exclusively) as the generic WAL
- * record GenericXLogFinish would write for it: the listed byte ranges as
- * fragments (offset, length, bytes), replayed by PostgreSQL's generic_redo,
- * which also zeroes the page's hole, as it is here.  For the small, known
- * changes of the growing segment (an appended row: the header and line
- * pointers, and the tuple; a flag byte), without GenericXLog's two page
- * copies and byte-by-byte comparison.  Sets the page's LSN and dirties it.
+ * Log changes already made in place to up to MAX_GENERIC_XLOG_PAGES pages
+ * (the caller is in a critical section with the buffers locked exclusively)
+ * as the generic WAL record GenericXLogFinish would write for them: a page
+ * flagged image as a full-page image, any other as its listed byte ranges,
+ * fragments (offset, length, bytes) that PostgreSQL's generic_redo replays,
+ * zeroing the page's hole as it is here.  For the small, known changes of
+ * the growing segment (an appended row: the header and line pointers, and
+ * the tuple; a flag byte; a new tail), without GenericXLog's page copies and
+ * byte-by-byte comparison.  Sets the pages' LSN and dirties them.
  */
+void
+MvHnswLogPages(Relation index, MvHnswPageLog *pages, int npages)
+{
+	static char delta[MAX_GENERIC_XLOG_PAGES][BLCKSZ + MV_HNSW_LOG_RANGES * sizeof(MvHnswRange)];
+	XLogRecPtr	lsn;
+
+	Assert(npages <= MAX_GENERIC_XLOG_PAGES);
+	for (int p = 0; p < npages; p++)
+		MarkBufferDirty(pages[p].buffer);
+	if (!RelationNeedsWAL(index))
+		return;
+
+	XLogBeginInsert();
+	for (int p = 0; p < npages; p++)
+	{
+		Page		page = BufferGetPage(pages[p].buffer);
+		Size		len = 0;
+
+		if (pages[p].image)
+		{
+			XLogRegisterBuffer(p, pages[p].buffer, REGBUF_FORCE_IMAGE | REGBUF_STANDARD);
+			continue;
+		}
+		Assert(pages[p].nranges <= MV_HNSW_LOG_RANGES);
+		for (int i = 0; i < pages[p].nranges; i++)
+		{
+			OffsetNumber offset = pages[p].ranges[i].offset;
+			OffsetNumber length = pages[p].ranges[i].length;
+
+			Assert(len + sizeof(offset) + sizeof(length) + length <= sizeof(delta[p]));
+			memcpy(delta[p] + len, &offset, sizeof(offset));
+			len += sizeof(offset);
+			memcpy(delta[p] + len, &length, sizeof(length));
+			len += sizeof(length);
+			memcpy(delta[p] + len, page + offset, length);
+			len += length;
+		}
+		XLogRegisterBuffer(p, pages[p].buffer, REGBUF_STANDARD);
+		XLogRegisterBufData(p, delta[p], len);
+	}
+	lsn = XLogInsert(RM_GENERIC_ID, 0);
+	for (int p = 0; p < npages; p++)
+		PageSetLSN(BufferGetPage(pages[p].buffer), lsn);
+}
+
+/* The same for one page's byte ranges */
 void
 MvHnswLogRanges(Relation index, Buffer buffer, const MvHnswRange *ranges, int nranges)
 {
-	static char delta[BLCKSZ + 8 * sizeof(MvHnswRange)];
-	Page		page = BufferGetPage(buffer);
-	Size		len = 0;
-	XLogRecPtr	lsn;
+	MvHnswPageLog page;
 
-	MarkBufferDirty(buffer);
-	if (!RelationNeedsWAL(index))
-		return;
-	Assert(nranges <= 8);
-	for (int i = 0; i < nranges; i++)
-	{
-		OffsetNumber offset = ranges[i].offset;
-		OffsetNumber length = ranges[i].length;
-
-		Assert(len + sizeof(offset) + sizeof(length) + length <= sizeof(delta));
-		memcpy(delta + len, &offset, sizeof(offset));
-		len += sizeof(offset);
-		memcpy(delta + len, &length, sizeof(length));
-		len += sizeof(length);
-		memcpy(delta + len, page + offset, length);
-		len += length;
-	}
-	XLogBeginInsert();
-	XLogRegisterBuffer(0, buffer, REGBUF_STANDARD);
-	XLogRegisterBufData(0, delta, len);
-	lsn = XLogInsert(RM_GENERIC_ID, 0);
-	PageSetLSN(page, lsn);
+	page.buffer = buffer;
+	page.image = false;
+	page.nranges = nranges;
+	memcpy(page.ranges, ranges, sizeof(MvHnswRange) * nranges);
+	MvHnswLogPages(index, &page, 1);
 }
 
 /* A new page at the end of the index, locked exclusively */
