@@ -10,7 +10,8 @@
  * may become the entry point), (3) searches the graph for its neighbours as
  * HNSW's INSERT does, (4) appends its element and neighbour tuples and, if
  * need be, the new entry point in one WAL record, then (5) adds a link back
- * from each neighbour, one WAL record each: into a free slot, else in place of
+ * from each neighbour, one WAL record each (a generic record of the slot's
+ * bytes, written directly): into a free slot, else in place of
  * the neighbour the heuristic would drop (a tombstone first).  At layer 0 a
  * dropped neighbour must stay reachable: under its tuple lock (so that two
  * inserts never each count on the link the other removes) it goes only if the
@@ -474,6 +475,26 @@ choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float
 }
 
 /*
+ * An element's neighbour tuple on its page, locked exclusively in *buf, or
+ * NULL (the buffer still locked) if it is no longer the element's.
+ */
+static MvHnswNeighborTuple
+lock_neighbors(MvHnswGraph *g, MvHnswElement *e, Buffer *buf)
+{
+	Page		page;
+	MvHnswNeighborTuple ntup;
+
+	*buf = ReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
+	LockBuffer(*buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(*buf);
+	ntup = (MvHnswNeighborTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&e->neighbortid)));
+	if (ntup->type != MV_HNSW_NEIGHBOR_TUPLE || ntup->version != e->version ||
+		ntup->count != (e->level + 2) * g->m)
+		return NULL;
+	return ntup;
+}
+
+/*
  * Lock the page of element e's neighbour tuple exclusively and start an edit
  * of it (*buf pinned and locked, edit started, either way); the tuple, or
  * NULL if it is no longer e's (the slot was reused since e was read).
@@ -712,7 +733,6 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	ItemPointerData victim;
 	Buffer		buf;
 	MvHnswNeighborTuple ntup;
-	MvHnswPageEdit edit;
 	int			slot = -1;
 	bool		linked = false;
 	bool		locked = false;
@@ -739,8 +759,12 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 		}
 	}
 
-	/* the list may have changed since it was read: decide again on the page */
-	ntup = edit_neighbors(g, n, building, &buf, &edit);
+	/*
+	 * The list may have changed since it was read: decide again on the page,
+	 * in place under the buffer lock; the one slot written is its own WAL
+	 * record (a generic record of those bytes, MvHnswLogRanges).
+	 */
+	ntup = lock_neighbors(g, n, &buf);
 	if (ntup != NULL)
 	{
 		for (int i = 0; i < lm; i++)
@@ -766,12 +790,23 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	}
 	if (slot >= 0)
 	{
-		ntup->indextids[start + slot] = newElement->tid;
-		MvHnswEditFinish(&edit);
+		ItemPointer t = &ntup->indextids[start + slot];
+
+		START_CRIT_SECTION();
+		*t = newElement->tid;
+		if (building)
+			MarkBufferDirty(buf);
+		else
+		{
+			MvHnswRange range;
+
+			range.offset = (char *) t - (char *) BufferGetPage(buf);
+			range.length = sizeof(ItemPointerData);
+			MvHnswLogRanges(g->index, buf, &range, 1);
+		}
+		END_CRIT_SECTION();
 		linked = true;
 	}
-	else if (!building)
-		GenericXLogAbort(edit.state);
 	UnlockReleaseBuffer(buf);
 	if (locked)
 		UnlockTuple(g->index, &victim, ExclusiveLock);
