@@ -506,6 +506,8 @@ typedef struct MvHnswRow
 
 /* hnswgrowing.c */
 extern bool MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid);
+typedef void (*MvHnswGrowingVisit) (Page page, void *arg);
+extern void MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg);
 extern int	MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query,
 							  MvHnswRow **rows);
 extern void MvHnswRowHeapify(MvHnswRow *rows, int n);

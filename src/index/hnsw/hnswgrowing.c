@@ -259,22 +259,19 @@ MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off, uint8 
 }
 
 /*
- * Every live row of the growing segment with its distance to the query (0
- * for all when query is NULL), unordered; returns how many.
+ * Call visit on each page of the growing chain, in order, share-locked,
+ * under MV_HNSW_GROWING_LOCK (no seal empties a page meanwhile).  Nothing is
+ * locked when the index has no growing page.
  */
-int
-MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query, MvHnswRow **rows)
+void
+MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg)
 {
 	MvHnswMetaPageData meta;
 	BlockNumber blkno;
-	int			n = 0;
-	int			cap = 64;
 
 	MvHnswReadMeta(index, &meta);
-	*rows = NULL;
 	if (!BlockNumberIsValid(meta.growingHead))
-		return 0;
-	*rows = palloc(sizeof(MvHnswRow) * cap);
+		return;
 
 	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
 	/* the head may have moved before the lock: read it again under it */
@@ -284,32 +281,62 @@ MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query, MvHnswR
 	{
 		Buffer		buf = MvHnswReadBuffer(index, blkno);
 		Page		page;
-		OffsetNumber maxoff;
 
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		maxoff = PageGetMaxOffsetNumber(page);
-		if (n + maxoff > cap)
-		{
-			cap = Max(cap * 2, n + maxoff);
-			*rows = repalloc_huge(*rows, sizeof(MvHnswRow) * cap);
-		}
-		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
-		{
-			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
-
-			if (gtup->flags != 0)
-				continue;
-			(*rows)[n].distance = query ? MvHnswDistance(dist, query, gtup->data) : 0;
-			(*rows)[n].heaptid = gtup->heaptid;
-			n++;
-		}
+		visit(page, arg);
 		blkno = MvHnswPageGetOpaque(page)->nextblkno;
 		UnlockReleaseBuffer(buf);
 	}
 	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
-	return n;
+}
+
+typedef struct GrowingReadState
+{
+	const MvHnswDist *dist;
+	Pointer		query;
+	MvHnswRow  *rows;
+	int			n;
+	int			cap;
+} GrowingReadState;
+
+static void
+read_page(Page page, void *arg)
+{
+	GrowingReadState *rs = (GrowingReadState *) arg;
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+
+	if (rs->n + maxoff > rs->cap)
+	{
+		rs->cap = Max(rs->cap * 2, rs->n + maxoff);
+		rs->rows = rs->rows ? repalloc_huge(rs->rows, sizeof(MvHnswRow) * rs->cap)
+			: palloc(sizeof(MvHnswRow) * rs->cap);
+	}
+	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+	{
+		MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+
+		if (gtup->flags != 0)
+			continue;
+		rs->rows[rs->n].distance = rs->query ? MvHnswDistance(rs->dist, rs->query, gtup->data) : 0;
+		rs->rows[rs->n].heaptid = gtup->heaptid;
+		rs->n++;
+	}
+}
+
+/*
+ * Every live row of the growing segment with its distance to the query (0
+ * for all when query is NULL), unordered; returns how many.
+ */
+int
+MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query, MvHnswRow **rows)
+{
+	GrowingReadState rs = {dist, query, NULL, 0, 0};
+
+	MvHnswGrowingWalk(index, read_page, &rs);
+	*rows = rs.rows;
+	return rs.n;
 }
 
 /* A min-heap of rows by distance, so a scan sorts only what it hands out */

@@ -336,45 +336,35 @@ MvHnswCompact(Relation index, bool wait, MvHnswSealReport report, void *arg)
 	return n;
 }
 
-/* What the two parts hold: the chain is walked under the growing lock */
+/* Count one growing page into an MvHnswSegmentInfo */
+static void
+count_page(Page page, void *arg)
+{
+	MvHnswSegmentInfo *info = (MvHnswSegmentInfo *) arg;
+
+	info->growingBytes += BLCKSZ - PageGetExactFreeSpace(page);
+	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
+		 off = OffsetNumberNext(off))
+	{
+		MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+
+		if (gtup->flags == 0)
+			info->growingRows++;
+		else if (gtup->flags & MV_HNSW_GROWING_DEAD)
+			info->growingDead++;
+	}
+}
+
+/* What the two parts hold: the graph's counters, and a walk of the chain */
 void
 MvHnswGetSegmentInfo(Relation index, MvHnswSegmentInfo *info)
 {
 	MvHnswMetaPageData meta;
-	BlockNumber blkno;
 
 	memset(info, 0, sizeof(*info));
 	MvHnswReadMeta(index, &meta);
 	info->sealedRows = (int64) (meta.elements - Min(meta.deleted, meta.elements));
 	info->deletedElements = (int64) meta.deleted;
 	info->pendingTombstones = meta.pendingTombstones;
-	if (!BlockNumberIsValid(meta.growingHead))
-		return;
-
-	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
-	MvHnswReadMeta(index, &meta);
-	blkno = meta.growingHead;
-	while (BlockNumberIsValid(blkno))
-	{
-		Buffer		buf = MvHnswReadBuffer(index, blkno);
-		Page		page;
-
-		CHECK_FOR_INTERRUPTS();
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		info->growingBytes += BLCKSZ - PageGetExactFreeSpace(page);
-		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
-			 off = OffsetNumberNext(off))
-		{
-			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
-
-			if (gtup->flags == 0)
-				info->growingRows++;
-			else if (gtup->flags & MV_HNSW_GROWING_DEAD)
-				info->growingDead++;
-		}
-		blkno = MvHnswPageGetOpaque(page)->nextblkno;
-		UnlockReleaseBuffer(buf);
-	}
-	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	MvHnswGrowingWalk(index, count_page, info);
 }
