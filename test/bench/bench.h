@@ -13,7 +13,9 @@
  * --unsealed, seal.c builds the index without the data set's last rows,
  * adds them to its growing segment, and times the seal while other
  * connections search and insert.  What a "method" is, and
- * which settings it sweeps, lives in the table in methods.c.  main.c reads
+ * which settings it sweeps, lives in the table in methods.c; a method's
+ * table layout also says which vector type holds the vectors: milvus's
+ * floatvector or, to compare with, pgvector's vector.  main.c reads
  * the command line and walks the runs.
  */
 #ifndef MILVUS_BENCH_H
@@ -28,6 +30,8 @@
 #define BENCH_GT_K			100 /* neighbours kept per query in the ground truth */
 #define BENCH_MAX_K			BENCH_GT_K
 #define BENCH_NAME_LEN		64
+
+#define lengthof(a)			(sizeof(a) / sizeof((a)[0]))
 
 typedef enum BenchMetric
 {
@@ -46,6 +50,7 @@ typedef struct BenchDataset
 	float	   *base;			/* nbase x dim, row-major */
 	float	   *queries;		/* nquery x dim */
 	int32_t    *labels;			/* nbase class labels (cluster for synthetic data) */
+	int32_t    *query_labels;	/* nquery class labels of the queries, the same way */
 	uint64_t	fingerprint;	/* hash of the base vectors, checks cached files */
 } BenchDataset;
 
@@ -54,15 +59,18 @@ typedef enum BenchFilterKind
 {
 	BENCH_FILTER_NONE,			/* every row */
 	BENCH_FILTER_PCT,			/* bucket < value, bucket = id % 100 */
-	BENCH_FILTER_LABEL			/* label = value */
+	BENCH_FILTER_LABEL,			/* label = value */
+	BENCH_FILTER_OWNLABEL,		/* label = the query's own label, sent as $2 */
+	BENCH_FILTER_BUCKET,		/* bucket = value */
+	BENCH_FILTER_PERMILLE		/* id % 1000 = value */
 } BenchFilterKind;
 
 /* A filter: its name on the command line and in results, and its SQL. */
 typedef struct BenchFilter
 {
-	char		name[BENCH_NAME_LEN];	/* "none", "pct10", "label0" */
+	char		name[BENCH_NAME_LEN];	/* "none", "pct10", "label0", "ownlabel", ... */
 	BenchFilterKind kind;
-	int			value;
+	int			value;			/* unused by ownlabel: its value is the query's */
 	char		where[64];		/* the WHERE condition, "" for none */
 } BenchFilter;
 
@@ -73,7 +81,8 @@ typedef struct BenchFilter
 typedef struct BenchGroundTruth
 {
 	int			nquery;
-	size_t		npass;			/* rows passing the filter */
+	size_t		npass;			/* rows passing the filter (ownlabel: the mean per query) */
+	size_t	   *npass_query;	/* per query, for a filter whose rows depend on the query */
 	int32_t    *ids;			/* nquery x BENCH_GT_K, nearest first */
 	float	   *dists;			/* their distances, in the metric's own units */
 } BenchGroundTruth;
@@ -85,18 +94,31 @@ typedef struct BenchGroundTruth
 typedef struct BenchMethod
 {
 	const char *name;			/* as given to --method and shown in results */
-	const char *storage;		/* "inline" or "toast": the table layout */
+	const char *storage;		/* "inline", "toast" or "pgvector": the table layout */
 	const char *index_using;	/* CREATE INDEX ... ON table <this>, or NULL */
 	const char *sweep_setting;	/* session setting swept across runs, or NULL */
 	const char *sweep_values;	/* its values, comma-separated */
+	const char *filtered_setting;	/* "NAME=VALUE" for runs with a filter, or NULL */
 	const char *description;
 } BenchMethod;
+
+/*
+ * The type of the vector column.  Both spell the metrics' operators alike
+ * (<->, <#>, <=>) and name their operator classes <type>_<metric>_ops, so
+ * only the type name and the binary form differ.
+ */
+typedef enum BenchVectorType
+{
+	BENCH_FLOATVECTOR,			/* milvus: int32 dim, then dim float4 */
+	BENCH_PGVECTOR				/* pgvector's vector: int16 dim, int16 0, dim float4 */
+} BenchVectorType;
 
 /* A table layout: storage parameters for CREATE TABLE ... WITH (...). */
 typedef struct BenchStorage
 {
 	const char *name;
 	const char *table_options;	/* NULL for PostgreSQL's defaults */
+	BenchVectorType vector_type;
 } BenchStorage;
 
 /* A session setting applied on every connection of a run. */
@@ -116,6 +138,7 @@ typedef struct BenchTable
 	double		load_rows_per_s;
 	double		load_mb_per_s;
 	int64_t		table_bytes;	/* pg_table_size: heap, TOAST, FSM and VM */
+	bool		filter_indexes; /* the B-tree indexes filters may use are there */
 } BenchTable;
 
 /* What one run is: everything the runner needs besides the data. */
@@ -124,6 +147,7 @@ typedef struct BenchRunSpec
 	const BenchMethod *method;
 	const char *conninfo;
 	const char *table;
+	BenchVectorType vector_type;
 	const BenchFilter *filter;
 	BenchMetric metric;
 	BenchSetting *settings;
@@ -222,6 +246,7 @@ typedef struct BenchRecord
 	int			k;
 	char		filter[BENCH_NAME_LEN];
 	size_t		filter_rows;	/* rows passing the filter */
+	char		column[256];	/* the run's column in the summary table: series less the filter */
 	size_t		nbase;
 	int			dim;
 	BenchTable	table;
@@ -255,7 +280,8 @@ extern void bench_sort_doubles(double *v, int n);
 extern double bench_percentile(const double *sorted, int n, double p);
 extern const char *bench_metric_name(BenchMetric metric);
 extern const char *bench_metric_operator(BenchMetric metric);
-extern char *bench_vector_binary(const float *x, int dim, int *len);
+extern const char *bench_vector_type_name(BenchVectorType type);
+extern char *bench_vector_binary(BenchVectorType type, const float *x, int dim, int *len);
 extern uint64_t bench_wal_position(PGconn *conn);
 extern uint64_t bench_checkpoint(PGconn *conn);
 extern bool bench_checkpoint_moved(PGconn *conn, uint64_t redo);
@@ -277,8 +303,10 @@ extern void bench_table_prepare(PGconn *conn, const BenchDataset *ds,
 extern double bench_index_build(PGconn *conn, const BenchTable *table,
 								const BenchMethod *method, BenchMetric metric);
 extern void bench_index_drop(PGconn *conn, const BenchTable *table);
-extern size_t bench_copy_rows(PGconn *conn, const char *table, size_t n, int32_t first_id,
-							  const int32_t *labels, const float *vectors, int dim);
+extern void bench_filter_indexes(PGconn *conn, BenchTable *table, bool want);
+extern size_t bench_copy_rows(PGconn *conn, const char *table, BenchVectorType type, size_t n,
+							  int32_t first_id, const int32_t *labels, const float *vectors,
+							  int dim);
 
 /* inserts.c */
 #define BENCH_FIRST_NEW_ID	1000000000	/* rows the write jobs add have ids from here */
@@ -305,13 +333,17 @@ extern void bench_seal_measure(PGconn *conn, const BenchDataset *ds, const Bench
 /* filter.c */
 extern bool bench_filter_parse(const char *name, BenchFilter *filter);
 extern int32_t bench_filter_bucket(size_t id);
-extern bool bench_filter_accepts(const BenchFilter *filter, const BenchDataset *ds, size_t id);
+extern bool bench_filter_per_query(const BenchFilter *filter);
+extern int32_t bench_filter_value(const BenchFilter *filter, const BenchDataset *ds, int query);
+extern bool bench_filter_accepts(const BenchFilter *filter, const BenchDataset *ds, int query,
+								 size_t id);
 
 /* groundtruth.c */
 extern void bench_gt_get(const BenchDataset *ds, BenchMetric metric,
 						 const BenchFilter *filter, int nquery,
 						 const char *cache_dir, BenchGroundTruth *gt);
 extern void bench_gt_free(BenchGroundTruth *gt);
+extern int	bench_gt_want(const BenchGroundTruth *gt, int query, int k);
 extern double bench_gt_distance(const float *a, const float *b, int dim,
 								BenchMetric metric);
 extern double bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt,
@@ -328,5 +360,6 @@ extern void bench_report_add(const BenchRecord *rec);
 extern void bench_report_close(void);
 extern void bench_report_load(const char *path);
 extern void bench_report_plot(const char *stem);
+extern void bench_report_summary(void);
 
 #endif							/* MILVUS_BENCH_H */

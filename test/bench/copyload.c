@@ -95,7 +95,8 @@ bench_copy(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
 
 	wal0 = bench_wal_position(conn);
 	start = bench_now();
-	bytes = bench_copy_rows(conn, table->name, n, COPY_FIRST_ID, NULL, vectors, ds->dim);
+	bytes = bench_copy_rows(conn, table->name, table->storage->vector_type, n, COPY_FIRST_ID,
+							NULL, vectors, ds->dim);
 	result->seconds = bench_now() - start;
 	wal1 = bench_wal_position(conn);
 

@@ -5,12 +5,14 @@
  * "fashion-mnist" reads the IDX files of Debian's dataset-fashion-mnist
  * package with zlib: the 60,000 training images are the base vectors, the
  * 10,000 test images the queries, each image 28 x 28 grey levels (0..255)
- * kept as they are, as ANN-benchmarks does.
+ * kept as they are, as ANN-benchmarks does; the classes of both (the train
+ * and t10k label files) are the labels of the rows and of the queries.
  *
  * "synthetic:N:DIM[:CLUSTERS]" draws N base vectors and the queries from the
  * same mixture of Gaussian clusters with a fixed seed, so a given spec always
  * gives the same vectors; queries come from their own random stream, so the
- * first q queries do not depend on how many are asked for.
+ * first q queries do not depend on how many are asked for.  A point's label
+ * is its cluster.
  */
 #include <errno.h>
 #include <math.h>
@@ -164,6 +166,7 @@ load_fashion_mnist(const char *dir, int nquery, BenchDataset *ds)
 	ds->base = idx_read_images(dir, "train-images-idx3-ubyte.gz", ds->nbase);
 	ds->labels = idx_read_labels(dir, "train-labels-idx1-ubyte.gz", ds->nbase);
 	ds->queries = idx_read_images(dir, "t10k-images-idx3-ubyte.gz", nquery);
+	ds->query_labels = idx_read_labels(dir, "t10k-labels-idx1-ubyte.gz", nquery);
 }
 
 /* xoshiro256**, seeded through splitmix64: fast, and the same everywhere. */
@@ -288,6 +291,7 @@ load_synthetic(const char *spec, int nquery, BenchDataset *ds)
 	ds->base = bench_malloc(ds->nbase * dim * sizeof(float));
 	ds->labels = bench_malloc(ds->nbase * sizeof(int32_t));
 	ds->queries = bench_malloc((size_t) nquery * dim * sizeof(float));
+	ds->query_labels = bench_malloc((size_t) nquery * sizeof(int32_t));
 	centres = bench_malloc((size_t) nclusters * dim * sizeof(float));
 
 	rng_seed(&rng, SYNTH_SEED);
@@ -295,7 +299,7 @@ load_synthetic(const char *spec, int nquery, BenchDataset *ds)
 		centres[i] = (float) rng_normal(&rng);
 	synth_points(&rng, centres, nclusters, ds->dim, ds->nbase, ds->base, ds->labels);
 	rng_seed(&rng, SYNTH_SEED + 1);
-	synth_points(&rng, centres, nclusters, ds->dim, nquery, ds->queries, NULL);
+	synth_points(&rng, centres, nclusters, ds->dim, nquery, ds->queries, ds->query_labels);
 	free(centres);
 }
 
@@ -341,5 +345,6 @@ bench_dataset_free(BenchDataset *ds)
 	free(ds->base);
 	free(ds->queries);
 	free(ds->labels);
+	free(ds->query_labels);
 	memset(ds, 0, sizeof(*ds));
 }

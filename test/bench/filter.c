@@ -7,11 +7,19 @@
  * client, as a test of a row number, so the ground truth can be restricted
  * to the rows the server may return:
  *
- *	none	no WHERE clause
- *	pctN	bucket < N, where bucket = id % 100 at load: N % of the rows
- *			(1 <= N <= 100), spread evenly and independent of the vectors
- *	labelN	label = N: one class of the data set (Fashion-MNIST: 10 % each,
- *			and close in space, unlike pctN; synthetic data: one cluster)
+ *	none		no WHERE clause
+ *	pctN		bucket < N, where bucket = id % 100 at load: N % of the rows
+ *				(1 <= N <= 100), spread evenly and independent of the vectors
+ *	bucketN		bucket = N (0 <= N <= 99): 1 % of the rows, spread the same way
+ *	permilleN	id % 1000 = N (0 <= N <= 999): 0.1 % of the rows
+ *	labelN		label = N: one class of the data set (Fashion-MNIST: 10 % each,
+ *				and close in space, unlike pctN; synthetic data: one cluster)
+ *	ownlabel	label = $2, the query's own class (cluster): most of its
+ *				nearest neighbours pass, as in a search within one category
+ *
+ * The values of the fixed filters are literals in the statement, so its text
+ * stays the same for every query (one prepared statement, generic plans
+ * possible); ownlabel sends the query's label as a second parameter, int4.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +27,7 @@
 #include "bench.h"
 
 #define FILTER_BUCKETS		100		/* bucket = id % FILTER_BUCKETS */
+#define FILTER_PERMILLE		1000	/* permilleN: id % FILTER_PERMILLE = N */
 
 /* Parse one filter name; false if it is not one. */
 bool
@@ -44,6 +53,27 @@ bench_filter_parse(const char *name, BenchFilter *filter)
 		filter->value = (int) v;
 		snprintf(filter->where, sizeof(filter->where), "label = %d", filter->value);
 	}
+	else if (strcmp(name, "ownlabel") == 0)
+	{
+		filter->kind = BENCH_FILTER_OWNLABEL;
+		snprintf(filter->where, sizeof(filter->where), "label = $2");
+	}
+	else if (strncmp(name, "bucket", 6) == 0 &&
+			 bench_parse_int(name + 6, 0, FILTER_BUCKETS - 1, &v))
+	{
+		filter->kind = BENCH_FILTER_BUCKET;
+		filter->value = (int) v;
+		snprintf(filter->where, sizeof(filter->where), "bucket = %d", filter->value);
+	}
+	else if (strncmp(name, "permille", 8) == 0 &&
+			 bench_parse_int(name + 8, 0, FILTER_PERMILLE - 1, &v))
+	{
+		filter->kind = BENCH_FILTER_PERMILLE;
+		filter->value = (int) v;
+		/* the expression of the index load.c builds, so the planner can use it */
+		snprintf(filter->where, sizeof(filter->where), "id %% %d = %d",
+				 FILTER_PERMILLE, filter->value);
+	}
 	else
 		return false;
 	return true;
@@ -56,9 +86,25 @@ bench_filter_bucket(size_t id)
 	return (int32_t) (id % FILTER_BUCKETS);
 }
 
-/* Whether row id of the data set passes the filter. */
+/* Whether the rows that pass depend on the query (its value is a parameter). */
 bool
-bench_filter_accepts(const BenchFilter *filter, const BenchDataset *ds, size_t id)
+bench_filter_per_query(const BenchFilter *filter)
+{
+	return filter->kind == BENCH_FILTER_OWNLABEL;
+}
+
+/* The filter's value for a query: the query's label for ownlabel. */
+int32_t
+bench_filter_value(const BenchFilter *filter, const BenchDataset *ds, int query)
+{
+	if (filter->kind == BENCH_FILTER_OWNLABEL)
+		return ds->query_labels[query];
+	return filter->value;
+}
+
+/* Whether row id of the data set passes the filter, for the given query. */
+bool
+bench_filter_accepts(const BenchFilter *filter, const BenchDataset *ds, int query, size_t id)
 {
 	switch (filter->kind)
 	{
@@ -68,6 +114,12 @@ bench_filter_accepts(const BenchFilter *filter, const BenchDataset *ds, size_t i
 			return bench_filter_bucket(id) < filter->value;
 		case BENCH_FILTER_LABEL:
 			return ds->labels[id] == filter->value;
+		case BENCH_FILTER_OWNLABEL:
+			return ds->labels[id] == ds->query_labels[query];
+		case BENCH_FILTER_BUCKET:
+			return bench_filter_bucket(id) == filter->value;
+		case BENCH_FILTER_PERMILLE:
+			return (int32_t) (id % FILTER_PERMILLE) == filter->value;
 	}
 	return false;
 }

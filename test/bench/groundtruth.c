@@ -10,7 +10,9 @@
  * kept candidates are then re-measured in double precision and re-sorted.
  *
  * Under a filter, only the rows that pass it are offered to the heaps, so the
- * answer is the exact top-k of what the filtered query may return.
+ * answer is the exact top-k of what the filtered query may return.  Where
+ * the rows passing depend on the query (ownlabel), each query gets the rows
+ * of its own value; the sets of the values met are kept (PassSets).
  *
  * The result is cached in <cache dir>/gt-<data set>-<metric>[-<filter>].bin
  * with the data set's fingerprint; a cache holding at least the queries asked for is used
@@ -28,6 +30,7 @@
 #define GT_MAGIC			"MVBGT001"
 #define GT_BLOCK_BYTES		((size_t) 256 * 1024 * 1024)	/* for one block of Q B^T */
 #define RECALL_EPSILON		1e-3	/* as ANN-benchmarks' "k-nn" recall */
+#define GT_PASS_SETS		64		/* filter values whose rows are kept at a time */
 
 typedef struct GtHeader
 {
@@ -143,6 +146,57 @@ row_norms(const float *x, size_t n, int dim)
 	return norms;
 }
 
+/*
+ * The rows passing a filter, per filter value: one set for a fixed filter,
+ * one per value met for a per-query filter (the least recently made one
+ * replaced past GT_PASS_SETS values).
+ */
+typedef struct PassSets
+{
+	const BenchDataset *ds;
+	const BenchFilter *filter;
+	int			nsets;
+	int			next;			/* the set to replace when all are taken */
+	int32_t		value[GT_PASS_SETS];
+	size_t		npass[GT_PASS_SETS];
+	bool	   *pass[GT_PASS_SETS];	/* nbase each */
+} PassSets;
+
+/* The rows that pass the filter for query q; *npass gets their count. */
+static const bool *
+pass_for_query(PassSets *ps, int q, size_t *npass)
+{
+	int32_t		value = bench_filter_value(ps->filter, ps->ds, q);
+	int			s;
+
+	for (s = 0; s < ps->nsets; s++)
+		if (ps->value[s] == value)
+			break;
+	if (s == ps->nsets)
+	{
+		if (ps->nsets < GT_PASS_SETS)
+			ps->pass[ps->nsets++] = bench_malloc(ps->ds->nbase * sizeof(bool));
+		else
+		{
+			s = ps->next;
+			ps->next = (ps->next + 1) % GT_PASS_SETS;
+		}
+		ps->value[s] = value;
+		ps->npass[s] = 0;
+		for (size_t i = 0; i < ps->ds->nbase; i++)
+			ps->npass[s] += ps->pass[s][i] = bench_filter_accepts(ps->filter, ps->ds, q, i);
+	}
+	*npass = ps->npass[s];
+	return ps->pass[s];
+}
+
+static void
+pass_sets_free(PassSets *ps)
+{
+	for (int s = 0; s < ps->nsets; s++)
+		free(ps->pass[s]);
+}
+
 typedef struct GtPair
 {
 	double		d;
@@ -163,14 +217,13 @@ pair_cmp(const void *a, const void *b)
 	return x->id - y->id;
 }
 
-/* Compute the ground truth of the first nquery queries among the rows pass[]. */
+/* Compute the ground truth of the first nquery queries among the rows passing the filter. */
 static void
-gt_compute(const BenchDataset *ds, BenchMetric metric, const bool *pass, size_t npass,
-		   int nquery, BenchGroundTruth *gt)
+gt_compute(const BenchDataset *ds, BenchMetric metric, PassSets *ps, int nquery,
+		   BenchGroundTruth *gt)
 {
 	size_t		n = ds->nbase;
 	int			dim = ds->dim;
-	int			k = npass < BENCH_GT_K ? (int) npass : BENCH_GT_K;
 	size_t		block = GT_BLOCK_BYTES / (n * sizeof(float));
 	float	   *bnorm = row_norms(ds->base, n, dim);
 	float	   *qnorm = row_norms(ds->queries, nquery, dim);
@@ -203,6 +256,9 @@ gt_compute(const BenchDataset *ds, BenchMetric metric, const bool *pass, size_t 
 			const float *row = dots + qi * n;
 			float		qn = qnorm[q];
 			float		qinv = qn > 0 ? 1.0f / sqrtf(qn) : 0.0f;
+			size_t		npass;
+			const bool *pass = pass_for_query(ps, (int) q, &npass);
+			int			k = npass < BENCH_GT_K ? (int) npass : BENCH_GT_K;
 
 			heap->n = 0;
 			for (size_t i = 0; i < n; i++)
@@ -243,8 +299,9 @@ gt_compute(const BenchDataset *ds, BenchMetric metric, const bool *pass, size_t 
 			}
 		}
 	}
-	bench_log("ground truth: %d queries x %zu of %zu base vectors, %s, in %.1f s",
-			  nquery, npass, n, bench_metric_name(metric), bench_now() - start);
+	bench_log("ground truth: %d queries x %zu of %zu base vectors%s, %s, in %.1f s",
+			  nquery, gt->npass, n, gt->npass_query ? " (mean)" : "",
+			  bench_metric_name(metric), bench_now() - start);
 	free(dots);
 	free(heap);
 	free(bnorm);
@@ -301,7 +358,12 @@ gt_read(const char *path, const BenchDataset *ds, BenchMetric metric, int nquery
 					ok = false;
 		}
 		if (!ok)
-			bench_gt_free(gt);
+		{
+			free(gt->ids);
+			free(gt->dists);
+			gt->ids = NULL;
+			gt->dists = NULL;
+		}
 	}
 	fclose(f);
 	if (!ok)
@@ -342,28 +404,38 @@ bench_gt_get(const BenchDataset *ds, BenchMetric metric, const BenchFilter *filt
 			 int nquery, const char *cache_dir, BenchGroundTruth *gt)
 {
 	char		path[1024];
-	bool	   *pass = bench_malloc(ds->nbase * sizeof(bool));
-	size_t		npass = 0;
+	PassSets	ps = {.ds = ds, .filter = filter};
+	size_t		npass,
+				total = 0;
+	bool		per_query = bench_filter_per_query(filter);
 
-	for (size_t i = 0; i < ds->nbase; i++)
-		npass += pass[i] = bench_filter_accepts(filter, ds, i);
-	if (npass == 0)
-		bench_fatal("no row of the data set passes filter \"%s\"", filter->name);
+	memset(gt, 0, sizeof(*gt));
+	if (per_query)
+		gt->npass_query = bench_malloc(nquery * sizeof(size_t));
+	for (int q = 0; q < (per_query ? nquery : 1); q++)
+	{
+		pass_for_query(&ps, q, &npass);
+		if (npass == 0)
+			bench_fatal("no row of the data set passes filter \"%s\"%s", filter->name,
+						per_query ? " for one of the queries" : "");
+		if (per_query)
+			gt->npass_query[q] = npass;
+		total += npass;
+	}
+	gt->npass = per_query ? (total + nquery / 2) / nquery : total;
 
 	bench_mkdirs(cache_dir);
 	snprintf(path, sizeof(path), "%s/gt-%s-%s%s%s.bin", cache_dir, ds->name,
 			 bench_metric_name(metric), filter->kind == BENCH_FILTER_NONE ? "" : "-",
 			 filter->kind == BENCH_FILTER_NONE ? "" : filter->name);
-	memset(gt, 0, sizeof(*gt));
 	if (gt_read(path, ds, metric, nquery, gt))
 		bench_log("ground truth: read from cache \"%s\"", path);
 	else
 	{
-		gt_compute(ds, metric, pass, npass, nquery, gt);
+		gt_compute(ds, metric, &ps, nquery, gt);
 		gt_write(path, ds, metric, gt);
 	}
-	gt->npass = npass;
-	free(pass);
+	pass_sets_free(&ps);
 }
 
 void
@@ -371,8 +443,19 @@ bench_gt_free(BenchGroundTruth *gt)
 {
 	free(gt->ids);
 	free(gt->dists);
+	free(gt->npass_query);
 	gt->ids = NULL;
 	gt->dists = NULL;
+	gt->npass_query = NULL;
+}
+
+/* The rows a query should return: k, or all that pass its filter when fewer. */
+int
+bench_gt_want(const BenchGroundTruth *gt, int query, int k)
+{
+	size_t		npass = gt->npass_query ? gt->npass_query[query] : gt->npass;
+
+	return npass < (size_t) k ? (int) npass : k;
 }
 
 /*
@@ -388,7 +471,7 @@ bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt, BenchMetric 
 				const BenchFilter *filter, int query, const int32_t *ids, int nids, int k)
 {
 	const float *q = ds->queries + (size_t) query * ds->dim;
-	int			want = gt->npass < (size_t) k ? (int) gt->npass : k;
+	int			want = bench_gt_want(gt, query, k);
 	double		kth = gt->dists[(size_t) query * BENCH_GT_K + want - 1];
 	double		threshold = kth + RECALL_EPSILON * fabs(kth) + 1e-9;
 	int			hits = 0;
@@ -399,7 +482,7 @@ bench_gt_recall(const BenchDataset *ds, const BenchGroundTruth *gt, BenchMetric 
 		double		d;
 
 		if (ids[i] < 0 || (size_t) ids[i] >= ds->nbase ||
-			!bench_filter_accepts(filter, ds, ids[i]))
+			!bench_filter_accepts(filter, ds, query, ids[i]))
 			continue;
 		for (int j = 0; j < i && !dup; j++)
 			dup = ids[j] == ids[i];

@@ -69,7 +69,7 @@ bench_insert_one(PGconn *conn, const BenchDataset *ds, const char *stmt, int32_t
 	memcpy(x, ds->queries + (size_t) q * ds->dim, sizeof(float) * ds->dim);
 	if (round > 0)
 		x[round % ds->dim] += (float) round;
-	vec = bench_vector_binary(x, ds->dim, &lengths[1]);
+	vec = bench_vector_binary(BENCH_FLOATVECTOR, x, ds->dim, &lengths[1]);
 	values[0] = (const char *) &nid;
 	lengths[0] = 4;
 	values[1] = vec;

@@ -4,12 +4,14 @@
  *
  * The table is (id int4, label int4, bucket int4, emb floatvector(dim)), id
  * being the row number in the data set, so results compare with the ground
- * truth directly, and label and bucket (id % 100) the columns filters test.
- * COPY's binary form sends each vector as its type's send/recv form: int32
- * dim, then dim float4, all in network byte order.  A table comment records
- * the data set's fingerprint and the column set, so --reuse-tables can tell a
- * complete table from a stale, half-loaded or older-layout one.  The COPY
- * (bench_copy_rows) also serves --copy (copyload.c).
+ * truth directly, and label and bucket (id % 100) the columns filters test;
+ * the pgvector layout has emb vector(dim) instead.  COPY's binary form sends
+ * each vector as its type's send/recv form (bench_vector_binary).  A table
+ * comment records the data set's fingerprint and the column set, so
+ * --reuse-tables can tell a complete table from a stale, half-loaded or
+ * older-layout one.  The COPY (bench_copy_rows) also serves --copy
+ * (copyload.c).  bench_filter_indexes adds or drops the B-tree indexes the
+ * filters may use, apart from the load, so they change no load time.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -21,6 +23,17 @@
 #include "bench.h"
 
 #define COPY_CHUNK			(1024 * 1024)
+
+/* The B-tree indexes of bench_filter_indexes: <table>_<suffix>_idx ON <table> (<key>). */
+static const struct
+{
+	const char *suffix;
+	const char *key;
+} filter_indexes[] = {
+	{"label", "label"},			/* labelN, ownlabel */
+	{"bucket", "bucket"},		/* pctN, bucketN */
+	{"permille", "(id % 1000)"},	/* permilleN; the filter's expression to the letter */
+};
 
 /* The bytes COPY BINARY sends before the first row. */
 static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
@@ -72,7 +85,8 @@ copy_put_int32(CopyBuf *b, int32_t v)
 
 /* Append one row: four fields, each a length word and its value. */
 static void
-copy_put_row(CopyBuf *b, int32_t id, int32_t label, int32_t bucket, const float *x, int dim)
+copy_put_row(CopyBuf *b, BenchVectorType type, int32_t id, int32_t label, int32_t bucket,
+			 const float *x, int dim)
 {
 	copy_put_int16(b, 4);
 	copy_put_int32(b, 4);
@@ -82,7 +96,13 @@ copy_put_row(CopyBuf *b, int32_t id, int32_t label, int32_t bucket, const float 
 	copy_put_int32(b, 4);
 	copy_put_int32(b, bucket);
 	copy_put_int32(b, 4 + 4 * dim);
-	copy_put_int32(b, dim);
+	if (type == BENCH_PGVECTOR)
+	{
+		copy_put_int16(b, (int16_t) dim);
+		copy_put_int16(b, 0);
+	}
+	else
+		copy_put_int32(b, dim);
 	for (int j = 0; j < dim; j++)
 	{
 		uint32_t	bits;
@@ -99,8 +119,8 @@ copy_put_row(CopyBuf *b, int32_t id, int32_t label, int32_t bucket, const float 
  * sent.
  */
 size_t
-bench_copy_rows(PGconn *conn, const char *table, size_t n, int32_t first_id,
-				const int32_t *labels, const float *vectors, int dim)
+bench_copy_rows(PGconn *conn, const char *table, BenchVectorType type, size_t n,
+				int32_t first_id, const int32_t *labels, const float *vectors, int dim)
 {
 	char		sql[256];
 	CopyBuf		b = {conn, bench_malloc(COPY_CHUNK), 0, 0};
@@ -117,8 +137,8 @@ bench_copy_rows(PGconn *conn, const char *table, size_t n, int32_t first_id,
 	{
 		int32_t		id = first_id + (int32_t) i;
 
-		copy_put_row(&b, id, labels ? labels[i] : -1, labels ? bench_filter_bucket(id) : -1,
-					 vectors + i * dim, dim);
+		copy_put_row(&b, type, id, labels ? labels[i] : -1,
+					 labels ? bench_filter_bucket(id) : -1, vectors + i * dim, dim);
 	}
 	copy_put_int16(&b, -1);
 	copy_flush(&b);
@@ -161,12 +181,15 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 	char	   *v;
 	double		start;
 	size_t		bytes;
+	size_t		nfound = 0;
 
 	memset(table, 0, sizeof(*table));
 	table_name(ds, storage, table->name, sizeof(table->name));
 	table->storage = storage;
-	snprintf(comment, sizeof(comment), "milvus_bench %016llx %zu x %d, id label bucket emb",
-			 (unsigned long long) ds->fingerprint, ds->nbase, ds->dim);
+	/* the floatvector layouts' comment is that of the tool's earlier versions */
+	snprintf(comment, sizeof(comment), "milvus_bench %016llx %zu x %d, id label bucket emb%s",
+			 (unsigned long long) ds->fingerprint, ds->nbase, ds->dim,
+			 storage->vector_type == BENCH_FLOATVECTOR ? "" : " vector");
 
 	snprintf(sql, sizeof(sql),
 			 "SELECT obj_description(to_regclass('%s'), 'pg_class')", table->name);
@@ -182,8 +205,8 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", table->name);
 		bench_exec_or_die(conn, sql);
 		snprintf(sql, sizeof(sql),
-				 "CREATE TABLE %s (id int4, label int4, bucket int4, emb floatvector(%d))%s%s%s",
-				 table->name, ds->dim,
+				 "CREATE TABLE %s (id int4, label int4, bucket int4, emb %s(%d))%s%s%s",
+				 table->name, bench_vector_type_name(storage->vector_type), ds->dim,
 				 storage->table_options ? " WITH (" : "",
 				 storage->table_options ? storage->table_options : "",
 				 storage->table_options ? ")" : "");
@@ -191,7 +214,8 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 
 		bench_log("table %s: loading %zu rows with COPY BINARY", table->name, ds->nbase);
 		start = bench_now();
-		bytes = bench_copy_rows(conn, table->name, ds->nbase, 0, ds->labels, ds->base, ds->dim);
+		bytes = bench_copy_rows(conn, table->name, storage->vector_type, ds->nbase, 0, ds->labels,
+								ds->base, ds->dim);
 		table->load_s = bench_now() - start;
 		table->loaded_now = true;
 		table->load_rows_per_s = ds->nbase / table->load_s;
@@ -214,6 +238,19 @@ bench_table_prepare(PGconn *conn, const BenchDataset *ds, const BenchStorage *st
 	v = bench_query_value(conn, sql);
 	table->table_bytes = strtoll(v, NULL, 10);
 	free(v);
+
+	/* a reused table may hold the filter indexes of an earlier run; a part of them is dropped */
+	for (size_t i = 0; i < lengthof(filter_indexes); i++)
+	{
+		snprintf(sql, sizeof(sql), "SELECT to_regclass('%s_%s_idx') IS NOT NULL",
+				 table->name, filter_indexes[i].suffix);
+		v = bench_query_value(conn, sql);
+		nfound += v != NULL && strcmp(v, "t") == 0;
+		free(v);
+	}
+	table->filter_indexes = nfound > 0;
+	if (nfound > 0 && nfound < lengthof(filter_indexes))
+		bench_filter_indexes(conn, table, false);
 }
 
 /* Build method's index on the table; returns the seconds it took. */
@@ -260,4 +297,38 @@ bench_index_drop(PGconn *conn, const BenchTable *table)
 
 	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s_idx", table->name);
 	bench_exec_or_die(conn, sql);
+}
+
+/*
+ * Make the B-tree indexes on the filter columns exist (want) or not, then,
+ * when they were created, ANALYZE the table: the expression index gets its
+ * statistics that way.  Without a change, nothing is done.
+ */
+void
+bench_filter_indexes(PGconn *conn, BenchTable *table, bool want)
+{
+	char		sql[512];
+	double		start;
+
+	if (table->filter_indexes == want)
+		return;
+	start = bench_now();
+	for (size_t i = 0; i < lengthof(filter_indexes); i++)
+	{
+		if (want)
+			snprintf(sql, sizeof(sql), "CREATE INDEX IF NOT EXISTS %s_%s_idx ON %s (%s)",
+					 table->name, filter_indexes[i].suffix, table->name, filter_indexes[i].key);
+		else
+			snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s_%s_idx",
+					 table->name, filter_indexes[i].suffix);
+		bench_exec_or_die(conn, sql);
+	}
+	if (want)
+	{
+		snprintf(sql, sizeof(sql), "ANALYZE %s", table->name);
+		bench_exec_or_die(conn, sql);
+	}
+	table->filter_indexes = want;
+	bench_log("table %s: B-tree indexes on label, bucket and (id %% 1000) %s in %.2f s",
+			  table->name, want ? "created, table analyzed," : "dropped", bench_now() - start);
 }

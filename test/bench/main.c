@@ -6,17 +6,22 @@
  * The runs of an invocation are the product of: the methods asked for, the
  * filters, the values of every --set setting, the values of each method's own
  * swept setting (methods.c), and the connection counts.  Each method's table is
- * loaded once per invocation (or reused with --reuse-tables), its index built
- * once, and every run appends a CSV row; the plot is drawn at the end.  With
- * --inserts or --copy, an index method's write jobs follow its queries, with
- * the index (its growing segment on, then off) and then without it, and add
- * one more CSV row (one per --write-set value).  With --unsealed N, an index
- * method's index is built without the last N rows, which are then added
- * unsealed; its runs happen in that state, then again after a seal that
- * seal.c times while other connections search and insert.
+ * loaded once per invocation (or reused with --reuse-tables), with B-tree
+ * indexes on the filter columns when a filter is asked for (unless
+ * --filter-indexes off), its index built once, and every run appends a CSV
+ * row; a table of recall and QPS per filter and method, and the plot, come
+ * at the end.  A pgvector method is skipped when the server has no pgvector.
+ * With --inserts or --copy, a milvus index method's write jobs follow its
+ * queries, with the index (its growing segment on, then off) and then
+ * without it, and add one more CSV row (one per --write-set value).  With
+ * --unsealed N, a milvus index method's index is built without the last N
+ * rows, which are then added unsealed; its runs happen in that state, then
+ * again after a seal that seal.c times while other connections search and
+ * insert.
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +59,7 @@ typedef struct BenchOptions
 	BenchMetric metric;
 	BenchFilter filters[MAX_FILTERS];
 	int			nfilters;
+	bool		filter_indexes; /* B-tree indexes on the filter columns, when filtering */
 	int			nqueries;
 	int			k;
 	int			warmup;
@@ -89,7 +95,11 @@ usage(void)
 		   "  -m, --method=LIST          comma-separated methods (default flat; see --list-methods)\n"
 		   "      --metric=METRIC        l2 (default), ip or cosine\n"
 		   "      --filter=LIST          comma-separated filters (default none): none; pctN,\n"
-		   "                             N%% of the rows (bucket < N); labelN, label = N\n"
+		   "                             N%% of the rows (bucket < N); bucketN, 1%% (bucket = N);\n"
+		   "                             permilleN, 0.1%% (id %% 1000 = N); labelN, label = N;\n"
+		   "                             ownlabel, label = the query's own label\n"
+		   "      --filter-indexes=on|off  B-tree indexes on label, bucket and id %% 1000 for\n"
+		   "                             the filtered runs (default on)\n"
 		   "  -q, --queries=N            queries per run (default %d)\n"
 		   "  -k, --k=N                  neighbours per query, 1..%d (default %d)\n"
 		   "  -c, --connections=LIST     comma-separated connection counts (default 1)\n"
@@ -215,7 +225,8 @@ parse_filters(const char *arg, BenchOptions *opt)
 	for (int i = 0; i < n; i++)
 		if (!bench_filter_parse(names[i], &opt->filters[i]))
 			bad_argument("--filter", names[i],
-						 "expected none, pctN (1 <= N <= 100) or labelN");
+						 "expected none, pctN (1 <= N <= 100), bucketN (0 <= N <= 99), "
+						 "permilleN (0 <= N <= 999), labelN or ownlabel");
 	opt->nfilters = n;
 	bench_free_list(names, n);
 }
@@ -253,7 +264,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 	enum
 	{
 		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST, OPT_INSERTS,
-		OPT_COPY, OPT_WRITE_SET, OPT_UNSEALED, OPT_SEAL_QUIET
+		OPT_COPY, OPT_WRITE_SET, OPT_UNSEALED, OPT_SEAL_QUIET, OPT_FILTER_INDEXES
 	};
 	const struct option long_options[] = {
 		{"conninfo", required_argument, NULL, 'd'},
@@ -262,6 +273,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 		{"method", required_argument, NULL, 'm'},
 		{"metric", required_argument, NULL, OPT_METRIC},
 		{"filter", required_argument, NULL, OPT_FILTER},
+		{"filter-indexes", required_argument, NULL, OPT_FILTER_INDEXES},
 		{"queries", required_argument, NULL, 'q'},
 		{"k", required_argument, NULL, 'k'},
 		{"connections", required_argument, NULL, 'c'},
@@ -298,6 +310,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 	opt->connections[0] = 1;
 	opt->nconnections = 1;
 	opt->binary = true;
+	opt->filter_indexes = true;
 	parse_methods("flat", opt);
 	parse_filters("none", opt);
 
@@ -324,6 +337,10 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 				break;
 			case OPT_FILTER:
 				parse_filters(optarg, opt);
+				break;
+			case OPT_FILTER_INDEXES:
+				opt->filter_indexes = keyword_option("--filter-indexes", optarg,
+													 (const char *[]) {"off", "on", NULL}) == 1;
 				break;
 			case 'q':
 				opt->nqueries = int_option("--queries", optarg, 1, 100000000L);
@@ -452,8 +469,8 @@ append_param(char *buf, size_t len, const char *name, const char *value)
 static void
 print_heading(void)
 {
-	printf("%-12s %-8s %-48s %5s %7s %8s %9s %9s %9s %9s  %s\n",
-		   "method", "filter", "settings", "conns", "recall", "avg_rows", "qps",
+	printf("%-14s %-11s %-4s %-48s %5s %7s %8s %9s %9s %9s %9s  %s\n",
+		   "method", "filter", "fidx", "settings", "conns", "recall", "avg_rows", "qps",
 		   "p50_ms", "p99_ms", "MB/s_raw", "plan");
 }
 
@@ -463,8 +480,9 @@ print_record(const BenchRecord *rec)
 	const BenchRunResult *r = &rec->result;
 	double		raw = (double) rec->filter_rows * rec->dim * sizeof(float) * r->qps / 1e6;
 
-	printf("%-12s %-8s %-48s %5d %7.4f %8.3f %9.2f %9.3f %9.3f ",
-		   rec->method->name, rec->filter, rec->params[0] ? rec->params : "-",
+	printf("%-14s %-11s %-4s %-48s %5d %7.4f %8.3f %9.2f %9.3f %9.3f ",
+		   rec->method->name, rec->filter, rec->table.filter_indexes ? "on" : "off",
+		   rec->params[0] ? rec->params : "-",
 		   rec->connections, r->recall, r->avg_rows, r->qps, r->p50_ms, r->p99_ms);
 	if (rec->method->index_using == NULL)
 		printf("%9.1f", raw);
@@ -509,24 +527,50 @@ method_axes(const BenchOptions *opt, const BenchMethod *method, SweepAxis *axes,
 	return naxes;
 }
 
+/* Append formatted text to a string held in a buffer of len bytes. */
+static void __attribute__((format(printf, 3, 4)))
+append_text(char *buf, size_t len, const char *fmt,...)
+{
+	size_t		n = strlen(buf);
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * Run every combination of the sweeps for one method and filter on its
  * table, against that filter's ground truth; the last axis is the
- * connection count.  With --unsealed, state ("unsealed 10000", "sealed")
+ * connection count.  A filtered run also gets filtered_setting
+ * ("NAME=VALUE", the method's, when the server has it), NULL for none.
+ * With --unsealed, state ("unsealed 10000", "sealed")
  * joins the series and unsealed_rows the records.  Returns the number of
  * runs, their results in results when not NULL (at most MAX_RUNS).
  */
 static int
 run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *filter,
 		   const BenchGroundTruth *gt, const BenchMethod *method, const BenchTable *table,
-		   double build_s, const char *state, int unsealed_rows, BenchRunResult *results)
+		   const char *filtered_setting, double build_s, const char *state, int unsealed_rows,
+		   BenchRunResult *results)
 {
 	SweepAxis	axes[MAX_AXES + 1];
 	bool		own_sweep;
 	int			naxes = method_axes(opt, method, axes, &own_sweep);
 	int			pos[MAX_AXES + 1] = {0};
-	BenchSetting settings[MAX_AXES + 1];
+	BenchSetting settings[MAX_AXES + 2];
+	int			nsettings = naxes;
+	char		extra[256];
 	int			nruns = 0;
+
+	if (filtered_setting && filter->kind != BENCH_FILTER_NONE)
+	{
+		snprintf(extra, sizeof(extra), "%s", filtered_setting);
+		settings[nsettings].name = extra;
+		settings[nsettings].value = strchr(extra, '=') + 1;
+		settings[nsettings].value[-1] = '\0';
+		nsettings++;
+	}
 
 	for (;;)
 	{
@@ -537,12 +581,9 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *f
 
 			snprintf(rec.series, sizeof(rec.series), "%s%s%s", method->name,
 					 state ? " " : "", state ? state : "");
+			snprintf(rec.column, sizeof(rec.column), "%s", rec.series);
 			if (opt->nfilters > 1)
-			{
-				size_t		n = strlen(rec.series);
-
-				snprintf(rec.series + n, sizeof(rec.series) - n, " filter=%s", filter->name);
-			}
+				append_text(rec.series, sizeof(rec.series), " filter=%s", filter->name);
 			for (int a = 0; a < naxes; a++)
 			{
 				settings[a].name = axes[a].name;
@@ -550,28 +591,30 @@ run_method(const BenchOptions *opt, const BenchDataset *ds, const BenchFilter *f
 				append_param(rec.params, sizeof(rec.params), axes[a].name, settings[a].value);
 				/* the method's own sweep draws the line; other varying settings split it */
 				if (axes[a].nvalues > 1 && !(own_sweep && a == naxes - 1))
-				{
-					size_t		n = strlen(rec.series);
-
-					snprintf(rec.series + n, sizeof(rec.series) - n, " %s=%s",
-							 axes[a].name, settings[a].value);
-				}
+					append_text(rec.series, sizeof(rec.series), " %s=%s",
+								axes[a].name, settings[a].value);
+				/* a summary column per value of every varying setting */
+				if (axes[a].nvalues > 1)
+					append_text(rec.column, sizeof(rec.column), " %s=%s",
+								axes[a].name, settings[a].value);
 			}
+			for (int a = naxes; a < nsettings; a++)
+				append_param(rec.params, sizeof(rec.params), settings[a].name,
+							 settings[a].value);
 			if (opt->nconnections > 1)
 			{
-				size_t		n = strlen(rec.series);
-
-				snprintf(rec.series + n, sizeof(rec.series) - n, " conns=%d",
-						 opt->connections[ci]);
+				append_text(rec.series, sizeof(rec.series), " conns=%d", opt->connections[ci]);
+				append_text(rec.column, sizeof(rec.column), " conns=%d", opt->connections[ci]);
 			}
 
 			spec.method = method;
 			spec.conninfo = opt->conninfo;
 			spec.table = table->name;
+			spec.vector_type = table->storage->vector_type;
 			spec.filter = filter;
 			spec.metric = opt->metric;
 			spec.settings = settings;
-			spec.nsettings = naxes;
+			spec.nsettings = nsettings;
 			spec.connections = opt->connections[ci];
 			spec.nqueries = opt->nqueries;
 			spec.k = opt->k;
@@ -807,7 +850,8 @@ log_unsealed(const char *method, const char *filter, int n, const BenchRunResult
  */
 static double
 measure_unsealed(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
-				 const BenchGroundTruth *gt, const BenchMethod *method, const BenchTable *table)
+				 const BenchGroundTruth *gt, const BenchMethod *method, const BenchTable *table,
+				 const char *filtered_setting)
 {
 	static BenchRunResult unsealed[MAX_FILTERS][MAX_RUNS];
 	static BenchRunResult sealed[MAX_FILTERS][MAX_RUNS];
@@ -830,8 +874,8 @@ measure_unsealed(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
 	snprintf(state, sizeof(state), "unsealed %d", opt->unsealed);
 	guard = bench_seal_guard(opt->conninfo, table);
 	for (int f = 0; f < opt->nfilters; f++)
-		nruns[f] = run_method(opt, ds, &opt->filters[f], &gt[f], method, table, seal.build_s,
-							  state, opt->unsealed, unsealed[f]);
+		nruns[f] = run_method(opt, ds, &opt->filters[f], &gt[f], method, table,
+							  filtered_setting, seal.build_s, state, opt->unsealed, unsealed[f]);
 	bench_seal_guard_release(guard);
 
 	/* the seal's searches: the first value of every axis, one connection */
@@ -844,6 +888,7 @@ measure_unsealed(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
 	spec.method = method;
 	spec.conninfo = opt->conninfo;
 	spec.table = table->name;
+	spec.vector_type = table->storage->vector_type;
 	spec.metric = opt->metric;
 	spec.settings = settings;
 	spec.nsettings = naxes;
@@ -874,14 +919,77 @@ measure_unsealed(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
 
 	for (int f = 0; f < opt->nfilters; f++)
 	{
-		run_method(opt, ds, &opt->filters[f], &gt[f], method, table, seal.build_s,
-				   "sealed", 0, sealed[f]);
+		run_method(opt, ds, &opt->filters[f], &gt[f], method, table, filtered_setting,
+				   seal.build_s, "sealed", 0, sealed[f]);
 		log_unsealed(method->name, opt->filters[f].name, opt->unsealed, unsealed[f],
 					 sealed[f], nruns[f]);
 	}
 	if (own_sweep)
 		bench_free_list(axes[naxes - 1].values, axes[naxes - 1].nvalues);
 	return seal.build_s;
+}
+
+/*
+ * Whether the extension of a layout's vector type is there: connect_control
+ * has created milvus; pgvector's "vector" is created here when the server
+ * has it.  When it has not, say in one line that the method is skipped and
+ * return false.
+ */
+static bool
+method_ready(PGconn *conn, const BenchMethod *method, BenchVectorType type)
+{
+	static int	pgvector = -1;	/* not looked for yet; absent (0); created (1) */
+
+	if (type == BENCH_FLOATVECTOR)
+		return true;
+	if (pgvector < 0)
+	{
+		char	   *v = bench_query_value(conn, "SELECT count(*) FROM pg_available_extensions "
+										  "WHERE name = 'vector'");
+
+		pgvector = strcmp(v, "0") != 0;
+		free(v);
+		if (pgvector)
+		{
+			bench_exec_or_die(conn, "CREATE EXTENSION IF NOT EXISTS vector");
+			v = bench_query_value(conn, "SELECT extversion FROM pg_extension "
+								  "WHERE extname = 'vector'");
+			bench_log("pgvector %s", v ? v : "?");
+			free(v);
+		}
+	}
+	if (!pgvector)
+		bench_log("%s: skipped: the server has no pgvector (extension \"vector\" is not installed)",
+				  method->name);
+	return pgvector == 1;
+}
+
+/*
+ * The method's setting for its filtered runs, or NULL when it has none or the
+ * server lacks it (hnsw.iterative_scan came with pgvector 0.8.0).
+ */
+static const char *
+method_filtered_setting(PGconn *conn, const BenchMethod *method, BenchVectorType type)
+{
+	char		sql[128];
+	char		name[128];
+	char		value[128];
+
+	if (method->filtered_setting == NULL)
+		return NULL;
+	/* the type's input function loads its library, which defines the settings */
+	snprintf(sql, sizeof(sql), "SELECT '[1]'::%s::text", bench_vector_type_name(type));
+	free(bench_query_value(conn, sql));
+	snprintf(name, sizeof(name), "%.*s", (int) strcspn(method->filtered_setting, "="),
+			 method->filtered_setting);
+	show_setting(conn, name, value, sizeof(value));
+	if (value[0] == '\0')
+	{
+		bench_log("%s: the server has no setting %s: the filtered runs go without %s",
+				  method->name, name, method->filtered_setting);
+		return NULL;
+	}
+	return method->filtered_setting;
 }
 
 int
@@ -896,8 +1004,11 @@ main(int argc, char **argv)
 	char		path[1024];
 	const char *name;
 	char		default_name[BENCH_NAME_LEN + 16];
+	bool		filtering = false;
 
 	parse_options(argc, argv, &opt);
+	for (int f = 0; f < opt.nfilters; f++)
+		filtering |= opt.filters[f].kind != BENCH_FILTER_NONE;
 	if (opt.replot)
 	{
 		size_t		len = strlen(opt.replot);
@@ -933,7 +1044,14 @@ main(int argc, char **argv)
 		const BenchStorage *storage = bench_storage_find(method->storage);
 		BenchTable *table = NULL;
 		double		build_s = NAN;
+		const char *filtered_setting;
 
+		/* the write jobs and the seal are milvus_hnsw's: its type, its settings */
+		bool		milvus_index = method->index_using &&
+			storage->vector_type == BENCH_FLOATVECTOR;
+
+		if (!method_ready(conn, method, storage->vector_type))
+			continue;
 		for (int t = 0; t < ntables && table == NULL; t++)
 			if (tables[t].storage == storage)
 				table = &tables[t];
@@ -942,9 +1060,18 @@ main(int argc, char **argv)
 			table = &tables[ntables++];
 			bench_table_prepare(conn, &ds, storage, opt.reuse_tables, table);
 		}
+		/* made when a filter runs; with off, dropped even when none runs */
+		if (filtering || !opt.filter_indexes)
+			bench_filter_indexes(conn, table, filtering && opt.filter_indexes);
+		filtered_setting = filtering ?
+			method_filtered_setting(conn, method, storage->vector_type) : NULL;
+		if (method->index_using && !milvus_index &&
+			(opt.unsealed > 0 || opt.inserts > 0 || opt.copy > 0))
+			bench_log("%s: --unsealed, --inserts and --copy measure milvus_hnsw only: "
+					  "not run for this method", method->name);
 
-		if (method->index_using && opt.unsealed > 0)
-			build_s = measure_unsealed(conn, &opt, &ds, gt, method, table);
+		if (milvus_index && opt.unsealed > 0)
+			build_s = measure_unsealed(conn, &opt, &ds, gt, method, table, filtered_setting);
 		else
 		{
 			if (method->index_using)
@@ -952,17 +1079,22 @@ main(int argc, char **argv)
 			else
 				bench_index_drop(conn, table);
 			for (int f = 0; f < opt.nfilters; f++)
-				run_method(&opt, &ds, &opt.filters[f], &gt[f], method, table, build_s,
-						   NULL, 0, NULL);
+				run_method(&opt, &ds, &opt.filters[f], &gt[f], method, table, filtered_setting,
+						   build_s, NULL, 0, NULL);
 		}
-		if (method->index_using && (opt.inserts > 0 || opt.copy > 0))
+		if (milvus_index && (opt.inserts > 0 || opt.copy > 0))
+		{
+			/* measured against the table without any other index, as before */
+			bench_filter_indexes(conn, table, false);
 			measure_writes(conn, &opt, &ds, method, table, build_s);
+		}
 		if (method->index_using)
 			bench_index_drop(conn, table);
 	}
 	PQfinish(conn);
 	bench_report_close();
 	bench_log("results: %s", path);
+	bench_report_summary();
 
 	if (!opt.no_plot)
 	{

@@ -10,7 +10,9 @@
  * lines by their series (the method, plus the settings and connection counts
  * that vary outside the method's own sweep) and drawn as recall against QPS
  * on a log scale, the picture ANN benchmarks show.  gnuplot runs as a child
- * process; without it the data and script are still written.
+ * process; without it the data and script are still written.  A summary
+ * table, a row per filter and a column pair (recall, QPS) per method, goes
+ * to stdout.
  */
 #include <errno.h>
 #include <math.h>
@@ -45,9 +47,9 @@ static const char *const csv_columns =
 "copy_graph_rows_per_s,copy_graph_wal_bytes_per_row,copy_graph_rate_ratio,copy_graph_wal_ratio,"
 "unsealed_rows,seal_how,seal_rows,seal_s,seal_rows_per_s,seal_ms_per_row,build_ms_per_row,"
 "search_p99_quiet_ms,search_p99_seal_ms,insert_p99_quiet_ms,insert_max_quiet_ms,"
-"insert_p99_seal_ms,insert_max_seal_ms";
+"insert_p99_seal_ms,insert_max_seal_ms,filter_indexes";
 
-#define CSV_FIELDS			66
+#define CSV_FIELDS			67
 #define CSV_FIELD_JOB		29
 
 void
@@ -217,6 +219,7 @@ bench_report_add(const BenchRecord *rec)
 		csv_graph_job(&w->copy_graph, &w->copy_plain);
 	}
 	csv_seal(rec);
+	csv_text(rec->table.filter_indexes ? "on" : "off", false);
 	fputc('\n', csv);
 	if (fflush(csv) != 0)
 		bench_fatal("could not write the CSV file: %s", strerror(errno));
@@ -452,4 +455,101 @@ bench_report_load(const char *path)
 	fclose(f);
 	if (nrecords == 0)
 		bench_fatal("file \"%s\" holds no runs", path);
+}
+
+/* The position of s among the n strings, or -1. */
+static int
+find_string(const char *const *list, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Print the query runs as one Markdown table: a row per filter, a recall and
+ * QPS column pair per method (and per value of any setting that varies), so
+ * that milvus's methods and pgvector's stand side by side.  A filter's cell
+ * holds its last run.  Nothing for a single run.
+ */
+void
+bench_report_summary(void)
+{
+	const char **columns = bench_malloc(nrecords * sizeof(char *));
+	const char **filters = bench_malloc(nrecords * sizeof(char *));
+	const BenchRecord **first_of_filter = bench_malloc(nrecords * sizeof(BenchRecord *));
+	int			ncolumns = 0,
+				nfilters = 0,
+				indexed = 0,
+				unindexed = 0;
+	bool		one_count = true;	/* all runs had the same number of connections */
+
+	for (int i = 0; i < nrecords; i++)
+	{
+		const BenchRecord *r = &records[i];
+
+		if (find_string(columns, ncolumns, r->column) < 0)
+			columns[ncolumns++] = r->column;
+		if (find_string(filters, nfilters, r->filter) < 0)
+		{
+			first_of_filter[nfilters] = r;
+			filters[nfilters++] = r->filter;
+		}
+		if (strcmp(r->filter, "none") != 0 && r->table.filter_indexes)
+			indexed++;
+		else if (strcmp(r->filter, "none") != 0)
+			unindexed++;
+		one_count &= r->connections == records[0].connections;
+	}
+	if (ncolumns * nfilters > 1)
+	{
+		char		conns[32] = "";
+
+		if (one_count)
+			snprintf(conns, sizeof(conns), ", %d connection%s", records[0].connections,
+					 records[0].connections > 1 ? "s" : "");
+		printf("\nRecall@%d and QPS: %s (%zu x %d), %s, %d queries%s%s\n\n",
+			   records[0].k, records[0].dataset, records[0].nbase, records[0].dim,
+			   records[0].metric, records[0].nqueries, conns,
+			   indexed + unindexed == 0 ? "" :
+			   unindexed == 0 ? ", B-tree indexes on the filter columns" :
+			   indexed == 0 ? ", no indexes on the filter columns" :
+			   ", filter columns indexed for some runs");
+		printf("| filter | WHERE | rows passing |");
+		for (int c = 0; c < ncolumns; c++)
+			printf(" %s recall@%d | %s QPS |", columns[c], records[0].k, columns[c]);
+		printf("\n|---|---|---:|");
+		for (int c = 0; c < ncolumns; c++)
+			printf("---:|---:|");
+		printf("\n");
+		for (int f = 0; f < nfilters; f++)
+		{
+			BenchFilter filter;
+			bool		per_query = bench_filter_parse(filters[f], &filter) &&
+				bench_filter_per_query(&filter);
+
+			printf("| %s | %s%s | %zu%s |", filters[f], filter.where,
+				   per_query ? " (the query's own)" : "",
+				   first_of_filter[f]->filter_rows, per_query ? " (mean)" : "");
+			for (int c = 0; c < ncolumns; c++)
+			{
+				const BenchRecord *last = NULL;
+
+				for (int i = 0; i < nrecords; i++)
+					if (strcmp(records[i].filter, filters[f]) == 0 &&
+						strcmp(records[i].column, columns[c]) == 0)
+						last = &records[i];
+				if (last)
+					printf(" %.4f | %.1f |", last->result.recall, last->result.qps);
+				else
+					printf(" | |");
+			}
+			printf("\n");
+		}
+		fflush(stdout);
+	}
+	free(columns);
+	free(filters);
+	free(first_of_filter);
 }

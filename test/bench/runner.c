@@ -4,9 +4,9 @@
  *
  * Each connection is a thread with its own PGconn.  A thread connects, applies
  * the run's session settings, prepares "SELECT id FROM <table> [WHERE
- * <filter>] ORDER BY emb <op> $1::floatvector LIMIT k", runs a few warm-up
- * queries, then waits at a
- * barrier; the clock starts when all have arrived.  Threads then take query
+ * <filter>] ORDER BY emb <op> $1::<vector type> LIMIT k" (a filter on the
+ * query's own label adds $2, int4), runs a few warm-up queries, then waits
+ * at a barrier; the clock starts when all have arrived.  Threads then take query
  * numbers from a shared counter until none are left, so every query runs
  * exactly once whatever the number of connections, and QPS is the number of
  * queries over the wall time.  Latency is per query, from sending it to
@@ -24,6 +24,7 @@
 #include "bench.h"
 
 #define STMT_NAME			"mvbench_q"
+#define INT4OID				23		/* pg_type.oid of int4, for the filter's $2 */
 
 /* What all threads of a run share. */
 typedef struct RunShared
@@ -33,6 +34,7 @@ typedef struct RunShared
 	char		sql[512];
 	char	  **params;			/* encoded query vectors */
 	int		   *param_len;
+	uint32_t   *filter_values;	/* per query, $2 in network order, or NULL without one */
 	char	   *explain_sql;	/* EXPLAIN of the first query, run by thread 0 */
 	pthread_barrier_t start;
 	atomic_int	next;			/* next query number to take */
@@ -160,13 +162,20 @@ static bool
 run_query(PGconn *conn, RunShared *sh, int thread, int q, bool store)
 {
 	const BenchRunSpec *spec = sh->spec;
-	int			format = spec->binary ? 1 : 0;
-	double		start = bench_now();
-	PGresult   *res = PQexecPrepared(conn, STMT_NAME, 1,
-									 (const char *const *) &sh->params[q],
-									 &sh->param_len[q], &format, 0);
-	double		elapsed = bench_now() - start;
+	const char *values[2] = {sh->params[q], NULL};
+	int			lengths[2] = {sh->param_len[q], 4};
+	const int	formats[2] = {spec->binary ? 1 : 0, 1};
+	double		start;
+	PGresult   *res;
+	double		elapsed;
 	int			n;
+
+	if (sh->filter_values)
+		values[1] = (const char *) &sh->filter_values[q];
+	start = bench_now();
+	res = PQexecPrepared(conn, STMT_NAME, sh->filter_values ? 2 : 1, values, lengths,
+						 formats, 0);
+	elapsed = bench_now() - start;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
@@ -208,7 +217,9 @@ run_thread(void *arg)
 	ok = ok && apply_settings(conn, spec, sh, t->index);
 	if (ok)
 	{
-		res = PQprepare(conn, STMT_NAME, sh->sql, 0, NULL);
+		const Oid	types[2] = {0, INT4OID};	/* $1's type comes from its cast */
+
+		res = PQprepare(conn, STMT_NAME, sh->sql, sh->filter_values ? 2 : 1, types);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		{
 			snprintf(err, sizeof(err), "could not prepare \"%s\": %s",
@@ -268,25 +279,37 @@ bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 				recall = 0,
 				sum = 0,
 				rows = 0;
-	int			want = gt->npass < (size_t) spec->k ? (int) gt->npass : spec->k;
 	size_t		explain_len;
+	char		explain_value[32] = "";
 
 	sh->ds = ds;
 	sh->spec = spec;
+	/* the operators are the same for both vector types: see BenchVectorType */
 	snprintf(sh->sql, sizeof(sh->sql),
-			 "SELECT id FROM %s%s%s ORDER BY emb %s $1::floatvector LIMIT %d",
+			 "SELECT id FROM %s%s%s ORDER BY emb %s $1::%s LIMIT %d",
 			 spec->table, spec->filter->where[0] ? " WHERE " : "", spec->filter->where,
-			 bench_metric_operator(spec->metric), spec->k);
+			 bench_metric_operator(spec->metric), bench_vector_type_name(spec->vector_type),
+			 spec->k);
 	sh->params = bench_malloc(nq * sizeof(char *));
 	sh->param_len = bench_malloc(nq * sizeof(int));
 	for (int q = 0; q < nq; q++)
 		sh->params[q] = spec->binary ?
-			bench_vector_binary(ds->queries + (size_t) q * ds->dim, ds->dim, &sh->param_len[q]) :
+			bench_vector_binary(spec->vector_type, ds->queries + (size_t) q * ds->dim, ds->dim,
+								&sh->param_len[q]) :
 			encode_text(ds->queries + (size_t) q * ds->dim, ds->dim, &sh->param_len[q]);
+	if (bench_filter_per_query(spec->filter))
+	{
+		sh->filter_values = bench_malloc(nq * sizeof(uint32_t));
+		for (int q = 0; q < nq; q++)
+			sh->filter_values[q] = htonl((uint32_t) bench_filter_value(spec->filter, ds, q));
+		snprintf(explain_value, sizeof(explain_value), ", %d",
+				 (int) bench_filter_value(spec->filter, ds, 0));
+	}
 	first = encode_text(ds->queries, ds->dim, &first_len);
-	explain_len = first_len + 64;
+	explain_len = first_len + 96;
 	sh->explain_sql = bench_malloc(explain_len);
-	snprintf(sh->explain_sql, explain_len, "EXPLAIN (COSTS OFF) EXECUTE %s('%s')", STMT_NAME, first);
+	snprintf(sh->explain_sql, explain_len, "EXPLAIN (COSTS OFF) EXECUTE %s('%s'%s)", STMT_NAME,
+			 first, explain_value);
 	free(first);
 	sh->latency_ms = bench_calloc(nq, sizeof(double));
 	sh->ids = bench_malloc((size_t) nq * spec->k * sizeof(int32_t));
@@ -325,7 +348,7 @@ bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 								  sh->ids + (size_t) q * spec->k, sh->nids[q], spec->k);
 		sum += sh->latency_ms[q];
 		rows += sh->nids[q];
-		if (sh->nids[q] < want)
+		if (sh->nids[q] < bench_gt_want(gt, q, spec->k))
 			result->short_queries++;
 	}
 	bench_sort_doubles(sh->latency_ms, nq);
@@ -343,6 +366,7 @@ bench_run(const BenchDataset *ds, const BenchGroundTruth *gt,
 		free(sh->params[q]);
 	free(sh->params);
 	free(sh->param_len);
+	free(sh->filter_values);
 	free(sh->explain_sql);
 	free(sh->latency_ms);
 	free(sh->ids);

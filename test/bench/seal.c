@@ -190,7 +190,8 @@ seal_thread(void *arg)
 	{
 		ok = prepare_search(conn, sh, err, sizeof(err));
 		for (int q = 0; q < nq; q++)
-			vecs[q] = bench_vector_binary(ds->queries + (size_t) q * ds->dim, ds->dim, &lens[q]);
+			vecs[q] = bench_vector_binary(BENCH_FLOATVECTOR, ds->queries + (size_t) q * ds->dim,
+										 ds->dim, &lens[q]);
 	}
 	if (!ok)
 		seal_fail(sh, err);
@@ -268,8 +269,8 @@ bench_unsealed_prepare(PGconn *conn, const BenchDataset *ds, const BenchTable *t
 	seal->build_s = bench_index_build(conn, table, method, metric);
 
 	start = bench_now();
-	bench_copy_rows(conn, table->name, n, (int32_t) first, ds->labels + first,
-					ds->base + first * ds->dim, ds->dim);
+	bench_copy_rows(conn, table->name, table->storage->vector_type, n, (int32_t) first,
+					ds->labels + first, ds->base + first * ds->dim, ds->dim);
 	secs = bench_now() - start;
 	bench_log("%s: the last %d rows COPYed back in %.2f s (%.0f rows/s); the graph holds %lld rows",
 			  method->name, n, secs, n / secs, (long long) graph_tids(conn, table));

@@ -314,13 +314,26 @@ bench_metric_operator(BenchMetric metric)
 	return "?";
 }
 
-/* A vector's binary (send/recv) form: int32 dim, then dim float4, network order. */
+const char *
+bench_vector_type_name(BenchVectorType type)
+{
+	return type == BENCH_PGVECTOR ? "vector" : "floatvector";
+}
+
+/*
+ * A vector's binary (send/recv) form, all in network order: a 4-byte header,
+ * then dim float4.  floatvector's header is int32 dim; pgvector's vector's is
+ * int16 dim and an int16 that must be 0.
+ */
 char *
-bench_vector_binary(const float *x, int dim, int *len)
+bench_vector_binary(BenchVectorType type, const float *x, int dim, int *len)
 {
 	uint32_t   *w = bench_malloc(4 + 4 * (size_t) dim);
 
-	w[0] = htonl((uint32_t) dim);
+	if (type == BENCH_PGVECTOR)
+		w[0] = htonl((uint32_t) dim << 16);
+	else
+		w[0] = htonl((uint32_t) dim);
 	for (int j = 0; j < dim; j++)
 	{
 		uint32_t	bits;
