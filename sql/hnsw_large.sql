@@ -20,6 +20,8 @@ $$;
 
 SET milvus.hnsw_ef_search = 1000;
 SET milvus.hnsw_level_seed = 3;
+-- filtered queries here test the index scan itself, not the hybrid search
+SET milvus.enable_hybrid_search = off;
 
 --
 -- floatvector(4096): two pages a vector

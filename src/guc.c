@@ -15,6 +15,7 @@
 #include "milvus/distance.h"
 #include "milvus/guc.h"
 #include "milvus/hnsw.h"
+#include "milvus/hybrid.h"
 #include "milvus/workers.h"
 
 static char *collection_database = NULL;
@@ -27,6 +28,13 @@ static int	search_max_topk = MV_SEARCH_MAX_TOPK_DEFAULT;
 /* every kernel set there is, and the names milvus.distance_kernels accepts */
 static MvKernelSetInfo kernel_sets[MV_MAX_KERNEL_SETS];
 static struct config_enum_entry kernel_set_options[MV_MAX_KERNEL_SETS + 1];
+
+static const struct config_enum_entry hybrid_strategy_options[] = {
+	{"auto", MV_HYBRID_AUTO, false},
+	{"exact", MV_HYBRID_EXACT, false},
+	{"graph", MV_HYBRID_GRAPH, false},
+	{NULL, 0, false}
+};
 
 /* Accept a Milvus name (milvus/collection.h) */
 static bool
@@ -146,6 +154,40 @@ MvDefineSettings(void)
 							 PGC_SUSET,
 							 GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							 check_distance_kernels, assign_distance_kernels, NULL);
+
+	DefineCustomBoolVariable("milvus.enable_hybrid_search",
+							 "Enables the planner's use of the hybrid search.",
+							 "A filtered (or index-less) ORDER BY <vector> <distance> <query> "
+							 "LIMIT k may then run as a Milvus Hybrid Search custom scan: the "
+							 "filter as a bitmap first, then an exact search of the rows that "
+							 "pass or a graph walk that tests elements against the bitmap.",
+							 &MvHybridEnabled,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("milvus.hybrid_strategy",
+							 "Sets how a hybrid search answers once it has its filter's bitmap.",
+							 "auto, the default, chooses by the bitmap's actual row count: exact "
+							 "for few rows, the graph walk for many.  exact and graph force one "
+							 "(graph needs a milvus_hnsw index and a bitmap; it then has no budget).",
+							 &MvHybridStrategySetting,
+							 MV_HYBRID_AUTO,
+							 hybrid_strategy_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("milvus.hybrid_walk_budget",
+							 "Sets how much a hybrid search's graph walk may cost, as a multiple of the exact search.",
+							 "A walk that goes over (a filter whose rows lie far from the query) "
+							 "stops, and the exact search of the filter's rows finishes the query.",
+							 &MvHybridWalkBudget,
+							 1.0, 0.01, 1000.0,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("milvus.hnsw_ef_search",
 							"Sets the candidate list length of milvus_hnsw index searches.",

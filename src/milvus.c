@@ -13,6 +13,7 @@
 
 #include "milvus/distance.h"
 #include "milvus/guc.h"
+#include "milvus/hybrid.h"
 #include "milvus/planner.h"
 #include "milvus/workers.h"
 
@@ -21,7 +22,8 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 
 /*
- * Choose the distance kernels, define the settings, install the planner hook;
+ * Choose the distance kernels, define the settings, install the planner hooks
+ * and the hybrid search's custom scan;
  * when preloaded, register the data coordinator
  */
 void
@@ -30,5 +32,6 @@ _PG_init(void)
 	MvKernelsInit();
 	MvDefineSettings();
 	MvParamFoldInit();
+	MvHybridInit();
 	MvWorkersInit();
 }

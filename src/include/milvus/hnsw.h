@@ -11,7 +11,10 @@
 
 #include <limits.h>
 
+#include "storage/itemptr.h"
 #include "utils/relcache.h"
+
+struct IndexScanDescData;
 
 /* milvus.hnsw_ef_search: candidate list length of a search */
 #define MV_HNSW_MIN_EF_SEARCH			1
@@ -59,6 +62,9 @@ typedef enum MvHnswSealPhase
 
 typedef void (*MvHnswSealReport) (void *arg, MvHnswSealPhase phase, int64 done, int64 total);
 
+/* The index's m (its links per element and layer) */
+extern int	MvHnswGetM(Relation index);
+
 /* Whether rel is a milvus_hnsw index */
 extern bool MvHnswIsIndex(Relation rel);
 extern void MvHnswGetSegmentInfo(Relation index, MvHnswSegmentInfo *info);
@@ -72,6 +78,26 @@ extern int64 MvHnswSeal(Relation index, bool wait, MvHnswSealReport report, void
 
 /* Compact: tombstones freed, or -1 as for MvHnswSeal */
 extern int64 MvHnswCompact(Relation index, bool wait, MvHnswSealReport report, void *arg);
+
+/*
+ * A filtered scan (the hybrid search of src/hybrid/): the walk goes through
+ * every element but hands out only heap TIDs the filter passes, and gives up
+ * once it has visited more than budget elements (0: never), so the caller can
+ * answer exactly instead.  Set after index_beginscan, before the first row.
+ */
+typedef bool (*MvHnswTidFilter) (void *arg, ItemPointer heaptid);
+
+typedef struct MvHnswScanCounters
+{
+	int64		visited;		/* graph elements read */
+	int64		growing;		/* growing-segment rows measured */
+	int64		rejected;		/* heap TIDs the filter failed */
+	bool		overBudget;		/* the walk gave up: the scan ended early */
+} MvHnswScanCounters;
+
+extern void MvHnswScanSetFilter(struct IndexScanDescData *scan, MvHnswTidFilter filter,
+								void *arg, int64 budget);
+extern void MvHnswScanGetCounters(struct IndexScanDescData *scan, MvHnswScanCounters *counters);
 
 /*
  * Set by src/workers/: whether a data coordinator serves this database.  An

@@ -435,6 +435,11 @@ typedef struct MvHnswGraph
 	Pointer		query;			/* the vector distances are measured to */
 	uint64		queryStamp;		/* bumped when query changes (a seal's inserts) */
 	int64		loaded;			/* elements read from disk */
+	/* a filtered scan: only elements with a heap TID that passes are results */
+	MvHnswTidFilter filter;
+	void	   *filterArg;
+	int64		budget;			/* loaded beyond it: the search gives up (0: never) */
+	bool		overBudget;
 	/* build graph */
 	char	   *base;			/* the arena, where this process maps it */
 	MvHnswArena *arena;
@@ -467,7 +472,6 @@ typedef struct MvHnswPageEdit
 } MvHnswPageEdit;
 
 /* hnsw.c */
-extern int	MvHnswGetM(Relation index);
 extern int	MvHnswGetEfConstruction(Relation index);
 
 /* hnswcache.c */

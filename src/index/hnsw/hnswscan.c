@@ -30,6 +30,13 @@
  * merged in distance order.  A seal may link a row into the graph after the
  * scan read it as growing: every heap TID handed out is remembered, and a
  * row met again is passed over.
+ *
+ * A filtered scan (MvHnswScanSetFilter, for the hybrid search) hands out only
+ * heap TIDs its filter passes: the layer-0 walk keeps going through elements
+ * that fail (MvHnswSearchLayer), growing rows that fail are dropped, and the
+ * exact pass skips them.  With a budget, the scan ends, with no more rows,
+ * once the walk has read more elements than that; the caller then knows
+ * (MvHnswScanGetCounters) that it should answer some other way.
  */
 #include "postgres.h"
 
@@ -64,6 +71,13 @@ typedef struct MvHnswScanOpaqueData
 	MvHnswRow  *exactItems;		/* sorted, nearest first */
 	int			nexact;
 	int			exactPos;
+	/* a filtered scan; these outlive rescans */
+	MvHnswTidFilter filter;
+	void	   *filterArg;
+	int64		budget;
+	int64		rejected;
+	int64		measured;		/* growing rows */
+	bool		overBudget;
 } MvHnswScanOpaqueData;
 
 typedef MvHnswScanOpaqueData *MvHnswScanOpaque;
@@ -106,6 +120,9 @@ mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->exactItems = NULL;
 	so->nexact = 0;
 	so->exactPos = 0;
+	so->rejected = 0;
+	so->measured = 0;
+	so->overBudget = false;
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -135,6 +152,19 @@ set_batch(MvHnswScanOpaque so, MvHnswCandidate *results, int n, int maxemit)
 	so->nresults = keep;
 	so->pos = 0;
 	so->tidpos = 0;
+}
+
+/* Whether a filtered walk gave up (then the scan hands out nothing more) */
+static bool
+g_over_budget(MvHnswScanOpaque so)
+{
+	if (so->graph != NULL && so->graph->overBudget)
+	{
+		so->overBudget = true;
+		so->graphDone = true;
+		so->ngrowing = 0;
+	}
+	return so->overBudget;
 }
 
 /* The first batch: descend from the entry point, then search layer 0 */
@@ -170,6 +200,17 @@ start_scan(IndexScanDesc scan)
 	 * then in the graph when the walk gets there (and handed out once).
 	 */
 	so->ngrowing = MvHnswGrowingRead(index, &g->dist, g->query, &so->growing);
+	so->measured = so->ngrowing;
+	if (so->filter)
+	{
+		int			kept = 0;
+
+		for (int i = 0; i < so->ngrowing; i++)
+			if (so->filter(so->filterArg, &so->growing[i].heaptid))
+				so->growing[kept++] = so->growing[i];
+		so->rejected += so->ngrowing - kept;
+		so->ngrowing = kept;
+	}
 	MvHnswRowHeapify(so->growing, so->ngrowing);
 
 	MvHnswReadMeta(index, &meta);
@@ -179,6 +220,9 @@ start_scan(IndexScanDesc scan)
 		return;
 	}
 	so->graph = g;
+	g->filter = so->filter;
+	g->filterArg = so->filterArg;
+	g->budget = so->budget;
 	ItemPointerSet(&entrytid, meta.entryBlkno, meta.entryOffno);
 
 	if (scan->orderByData[0].sk_flags & SK_ISNULL)
@@ -217,6 +261,7 @@ start_scan(IndexScanDesc scan)
 	MvHnswHeapInit(&so->discarded, MvHnswEfSearch * 4, false);
 	n = MvHnswSearchLayer(g, seeds, nseeds, MvHnswEfSearch, 0, true, &so->discarded, &w);
 	set_batch(so, w, n, n);
+	g_over_budget(so);
 }
 
 /* The next batch from the best discarded candidates; false when there is none */
@@ -232,7 +277,8 @@ resume_scan(IndexScanDesc scan)
 
 	if (so->discarded.length == 0)
 		return false;
-	if (g->loaded >= MvHnswMaxScanTuples)
+	/* a budget, when given, bounds the walk instead */
+	if (so->budget == 0 && g->loaded >= MvHnswMaxScanTuples)
 	{
 		ereport(NOTICE,
 				(errmsg("milvus_hnsw index scan of \"%s\" reached milvus.hnsw_max_scan_tuples (%d) and finishes with an exact pass",
@@ -280,6 +326,8 @@ exact_offer(MvHnswScanOpaque so, MvHnswExactPass *pass, float distance,
 	for (int t = 0; t < nheaptids && ItemPointerIsValid(&heaptids[t]); t++)
 	{
 		if (MvHnswCacheLookup(so->returned, &heaptids[t]) != NULL)
+			continue;
+		if (so->filter && !so->filter(so->filterArg, &heaptids[t]))
 			continue;
 		if (distance < so->lastDistance)
 		{
@@ -466,12 +514,22 @@ graph_peek(IndexScanDesc scan, float *distance, ItemPointer heaptid)
 				so->tidpos = 0;
 				continue;
 			}
+			if (so->filter && !so->filter(so->filterArg, &e->heaptids[so->tidpos]))
+			{
+				so->rejected++;
+				so->tidpos++;
+				continue;
+			}
 			*distance = c->distance;
 			*heaptid = e->heaptids[so->tidpos];
 			return true;
 		}
+		if (g_over_budget(so))
+			break;
 		if (resume_scan(scan))
 			continue;
+		if (g_over_budget(so))
+			break;
 		/* the walk is over: what it did not return comes from an exact pass */
 		so->exact = true;
 	}
@@ -515,7 +573,7 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 		else
 		{
 			so->finished = true;
-			if (so->skipped > 0)
+			if (so->skipped > 0 && !so->overBudget)
 				ereport(NOTICE,
 						(errmsg("milvus_hnsw index scan of \"%s\" skipped " INT64_FORMAT " rows found after farther rows",
 								RelationGetRelationName(scan->indexRelation), so->skipped),
@@ -539,6 +597,32 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 
 	MemoryContextSwitchTo(oldctx);
 	return false;
+}
+
+/*
+ * Make the scan a filtered one (see the header); before its first row.
+ * budget 0: the walk is bounded by milvus.hnsw_max_scan_tuples as usual.
+ */
+void
+MvHnswScanSetFilter(IndexScanDesc scan, MvHnswTidFilter filter, void *arg, int64 budget)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+
+	so->filter = filter;
+	so->filterArg = arg;
+	so->budget = Max(budget, 0);
+}
+
+/* What the scan has done so far */
+void
+MvHnswScanGetCounters(IndexScanDesc scan, MvHnswScanCounters *counters)
+{
+	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
+
+	counters->visited = so->graph ? so->graph->loaded : 0;
+	counters->growing = so->measured;
+	counters->rejected = so->rejected;
+	counters->overBudget = so->overBudget;
 }
 
 /* amendscan */

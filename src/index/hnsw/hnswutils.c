@@ -915,6 +915,18 @@ MvHnswNewSearch(MvHnswGraph *g)
 	}
 }
 
+/* Whether a filtered search may return e: live, with a heap TID that passes */
+static bool
+element_passes(MvHnswGraph *g, MvHnswElement *e)
+{
+	if (e->deleted)
+		return false;
+	for (int i = 0; i < e->nheaptids; i++)
+		if (g->filter(g->filterArg, &e->heaptids[i]))
+			return true;
+	return false;
+}
+
 /*
  * SEARCH-LAYER: the ef nearest elements to g->query reachable at layer lc
  * from the entries (whose distances are set), sorted nearest first into
@@ -922,6 +934,13 @@ MvHnswNewSearch(MvHnswGraph *g)
  * previous search's visits still count (the entries must have been visited).
  * With discarded, every visited candidate that leaves or never enters the
  * result list is pushed there.
+ *
+ * With g->filter, layer 0 is searched as filtered HNSW searches are (hnswlib,
+ * Milvus): only elements that pass enter the result list, but every element
+ * nearer than the list's farthest (or any, while the list is short) is
+ * expanded, so the walk goes on through rows the filter rejects until it has
+ * ef that pass.  It gives up, setting g->overBudget, once more than g->budget
+ * elements have been read.
  */
 int
 MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef,
@@ -932,6 +951,7 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 	ItemPointerData *tids = NULL;
 	MvHnswElement **loaded = NULL;
 	MvHnswCandidate *out;
+	bool		filtered = g->filter != NULL && lc == 0;
 
 	if (newSearch)
 		MvHnswNewSearch(g);
@@ -945,6 +965,8 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 	{
 		MvHnswVisit(g, entries[i].element);
 		MvHnswHeapPush(&C, entries[i]);
+		if (filtered && !element_passes(g, entries[i].element))
+			continue;
 		MvHnswHeapPush(&W, entries[i]);
 		if (W.length > ef)
 		{
@@ -963,8 +985,23 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 
 		CHECK_FOR_INTERRUPTS();
 
-		if (c.distance > MvHnswHeapTop(&W)->distance)
+		if (!filtered)
+		{
+			if (c.distance > MvHnswHeapTop(&W)->distance)
+				break;
+		}
+		else if (W.length >= ef && c.distance > MvHnswHeapTop(&W)->distance)
+		{
+			/* one that passes is in W or discarded already */
+			if (discarded && !element_passes(g, c.element))
+				MvHnswHeapPush(discarded, c);
 			break;
+		}
+		else if (g->budget > 0 && g->loaded > g->budget)
+		{
+			g->overBudget = true;
+			break;
+		}
 
 		/* the unvisited neighbours, in list order */
 		nfresh = 0;
@@ -1015,6 +1052,8 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 			if (W.length < ef || e.distance < MvHnswHeapTop(&W)->distance)
 			{
 				MvHnswHeapPush(&C, e);
+				if (filtered && !element_passes(g, e.element))
+					continue;
 				MvHnswHeapPush(&W, e);
 				if (W.length > ef)
 				{
@@ -1028,6 +1067,12 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 				MvHnswHeapPush(discarded, e);
 		}
 	}
+
+	/* what was left to expand and is in neither list, for a later batch */
+	if (filtered && discarded && !g->overBudget)
+		for (int i = 0; i < C.length; i++)
+			if (!element_passes(g, C.items[i].element))
+				MvHnswHeapPush(discarded, C.items[i]);
 
 	out = palloc(sizeof(MvHnswCandidate) * Max(W.length, 1));
 	memcpy(out, W.items, sizeof(MvHnswCandidate) * W.length);
