@@ -167,28 +167,6 @@ MvDefineSettings(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomEnumVariable("milvus.hybrid_strategy",
-							 "Sets how a hybrid search answers once it has its filter's bitmap.",
-							 "auto, the default, chooses by the bitmap's actual row count: exact "
-							 "for few rows, the graph walk for many.  exact and graph force one "
-							 "(graph needs a milvus_hnsw index and a bitmap; it then has no budget).",
-							 &MvHybridStrategySetting,
-							 MV_HYBRID_AUTO,
-							 hybrid_strategy_options,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
-
-	DefineCustomRealVariable("milvus.hybrid_walk_budget",
-							 "Sets how much a hybrid search's graph walk may cost, as a multiple of the exact search.",
-							 "A walk that goes over (a filter whose rows lie far from the query) "
-							 "stops, and the exact search of the filter's rows finishes the query.",
-							 &MvHybridWalkBudget,
-							 1.0, 0.01, 1000.0,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
-
 	DefineCustomIntVariable("milvus.hnsw_ef_search",
 							"Sets the candidate list length of milvus_hnsw index searches.",
 							"Larger finds more of the true nearest neighbours, more slowly. "
@@ -235,6 +213,28 @@ MvDefineSettings(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("milvus.hybrid_strategy",
+							 "Sets how a hybrid search answers once it has its filter's bitmap.",
+							 "auto, the default, chooses by the bitmap's actual row count: exact "
+							 "for few rows, the graph walk for many.  exact and graph force one "
+							 "(graph needs a milvus_hnsw index and a bitmap; it then has no budget).",
+							 &MvHybridStrategySetting,
+							 MV_HYBRID_AUTO,
+							 hybrid_strategy_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("milvus.hybrid_walk_budget",
+							 "Sets how much a hybrid search's graph walk may cost, as a multiple of the exact search.",
+							 "A walk that goes over (a filter whose rows lie far from the query) "
+							 "stops, and the exact search of the filter's rows finishes the query.",
+							 &MvHybridWalkBudget,
+							 1.0, 0.01, 1000.0,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("milvus.seal_idle_time",
 							"Sets how long a growing segment stays unchanged before the "

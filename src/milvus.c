@@ -23,8 +23,8 @@ void		_PG_init(void);
 
 /*
  * Choose the distance kernels, define the settings, install the planner hooks
- * and the hybrid search's custom scan;
- * when preloaded, register the data coordinator
+ * and the hybrid search's custom scan; when preloaded, register the data
+ * coordinator
  */
 void
 _PG_init(void)

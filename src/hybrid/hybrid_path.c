@@ -330,7 +330,9 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	cpath->path.pathtarget = rel->reltarget;
 	cpath->path.param_info = NULL;
 	cpath->path.parallel_aware = false;
-	cpath->path.parallel_safe = false;
+	/* not parallel-aware, but it may run inside a parallel worker */
+	cpath->path.parallel_safe = rel->consider_parallel &&
+		is_parallel_safe(root, (Node *) target.query);
 	cpath->path.parallel_workers = 0;
 	cpath->path.rows = rel->rows;
 	/* every row's work is done before the first comes out */
@@ -338,7 +340,15 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	/* a strategy forced (for tests and comparisons) forces the path too */
 	if (MvHybridStrategySetting != MV_HYBRID_AUTO)
 		cpath->path.startup_cost = 0;
-	cpath->path.total_cost = cpath->path.startup_cost + rel->rows * cpu_tuple_cost;
+	/*
+	 * The ORDER BY's distance is part of the query's target, whose cost the
+	 * planner adds per row on top of this path, as it does under a sort: it
+	 * is paid for here already (the search measured every row), so it is
+	 * taken off the rows, and the path competes with "sort the filtered
+	 * rows" on what it really saves.
+	 */
+	cpath->path.total_cost = cpath->path.startup_cost +
+		rel->rows * (cpu_tuple_cost - distcost.per_tuple);
 	cpath->path.pathkeys = list_make1(linitial(root->query_pathkeys));
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	cpath->custom_paths = bpath ? list_make1(bpath) : NIL;

@@ -74,7 +74,11 @@ typedef struct HybridScanState
 	bool		started;
 	int			strategy;
 	bool		fallback;		/* the walk went over budget: exact from there */
+	/* the filter's bitmap: kept across rescans that change none of its parameters */
+	MemoryContext bitmapCtx;
 	TIDBitmap  *tbm;
+	double		bitmapCount;	/* its rows, lossy pages estimated */
+	MvTidSet   *set;			/* the bitmap, for the walk */
 	MvExactSearch es;
 	MvExactRow *rows;			/* the exact search's current top rows */
 	int			nrows;
@@ -82,7 +86,6 @@ typedef struct HybridScanState
 	int			kcur;			/* rows that search was asked for */
 	Relation	index;
 	IndexScanDesc iscan;
-	MvTidSet   *set;			/* the bitmap, for the walk */
 	MvTidSet   *emitted;		/* rows the walk handed out */
 	double		lastDistance;
 	/* for EXPLAIN ANALYZE, summed over executions */
@@ -181,6 +184,8 @@ hybrid_begin(CustomScanState *node, EState *estate, int eflags)
 		hs->index = index_open(hs->indexoid, AccessShareLock);
 	hs->ctx = AllocSetContextCreate(estate->es_query_cxt, "milvus hybrid search",
 									ALLOCSET_DEFAULT_SIZES);
+	hs->bitmapCtx = AllocSetContextCreate(estate->es_query_cxt, "milvus hybrid search bitmap",
+										  ALLOCSET_DEFAULT_SIZES);
 
 	hs->es.rel = rel;
 	hs->es.snapshot = estate->es_snapshot;
@@ -243,20 +248,24 @@ start(HybridScanState *hs)
 	}
 	hs->es.query = query;
 
-	if (hs->bitmapPlan)
+	if (hs->bitmapPlan && hs->tbm == NULL)
 	{
 		int64		exact;
 		int64		lossy;
 		BlockNumber pages = RelationGetNumberOfBlocks(hs->es.rel);
 
+		MemoryContextSwitchTo(hs->bitmapCtx);
 		hs->tbm = (TIDBitmap *) MultiExecProcNode(hs->bitmapPlan);
+		MemoryContextSwitchTo(hs->ctx);
 		if (hs->tbm == NULL || !IsA(hs->tbm, TIDBitmap))
 			elog(ERROR, "milvus hybrid search: unrecognized result from the bitmap plan");
 		MvTidBitmapCount(hs->tbm, &exact, &lossy);
 		hs->lossyPages += lossy;
-		count = exact + lossy * (pages > 0 ? Max(hs->tuples / pages, 1.0) : 1.0);
 		hs->filterRows += exact;
+		hs->bitmapCount = exact + lossy * (pages > 0 ? Max(hs->tuples / pages, 1.0) : 1.0);
 	}
+	if (hs->bitmapPlan)
+		count = hs->bitmapCount;
 
 	/* exact: every row that passes; graph: ef_search * m / selectivity elements */
 	exactCost = count * hs->rowCost;
@@ -278,7 +287,12 @@ start(HybridScanState *hs)
 		int64		budget;
 
 		hs->graphLoops++;
-		hs->set = MvTidSetFromBitmap(hs->tbm);
+		if (hs->set == NULL)
+		{
+			MemoryContextSwitchTo(hs->bitmapCtx);
+			hs->set = MvTidSetFromBitmap(hs->tbm);
+			MemoryContextSwitchTo(hs->ctx);
+		}
 		hs->emitted = MvTidSetCreate(hs->k);
 		hs->lastDistance = -INFINITY;
 		/* the walk may cost hybrid_walk_budget times the exact search */
@@ -417,7 +431,16 @@ hybrid_exec(CustomScanState *node)
 	return ExecScan(&node->ss, hybrid_next, hybrid_recheck);
 }
 
-/* Forget the execution (its bitmap, walk and rows); keep the totals */
+/* Drop the filter's bitmap: the next execution computes it */
+static void
+forget_bitmap(HybridScanState *hs)
+{
+	hs->tbm = NULL;
+	hs->set = NULL;
+	MemoryContextReset(hs->bitmapCtx);
+}
+
+/* Forget the execution (its walk and rows); keep the totals and the bitmap */
 static void
 reset_execution(HybridScanState *hs)
 {
@@ -426,13 +449,9 @@ reset_execution(HybridScanState *hs)
 	hs->es.distances = 0;
 	hs->es.exclude = NULL;
 	hs->es.lastDistance = 0;
-	if (hs->tbm)
-		tbm_free(hs->tbm);
-	hs->tbm = NULL;
 	hs->rows = NULL;
 	hs->nrows = 0;
 	hs->pos = 0;
-	hs->set = NULL;
 	hs->emitted = NULL;
 	hs->started = false;
 	hs->fallback = false;
@@ -446,7 +465,13 @@ hybrid_rescan(CustomScanState *node)
 
 	reset_execution(hs);
 	if (hs->bitmapPlan)
-		ExecReScan(hs->bitmapPlan);
+	{
+		/* a parameter of the bitmap changed: compute it again, else reuse it */
+		if (node->ss.ps.chgParam != NULL)
+			UpdateChangedParamSet(hs->bitmapPlan, node->ss.ps.chgParam);
+		if (hs->bitmapPlan->chgParam != NULL)
+			forget_bitmap(hs);
+	}
 	ExecScanReScan(&node->ss);
 }
 
@@ -456,11 +481,13 @@ hybrid_end(CustomScanState *node)
 	HybridScanState *hs = (HybridScanState *) node;
 
 	reset_execution(hs);
+	forget_bitmap(hs);
 	if (hs->bitmapPlan)
 		ExecEndNode(hs->bitmapPlan);
 	if (hs->index)
 		index_close(hs->index, AccessShareLock);
 	MemoryContextDelete(hs->ctx);
+	MemoryContextDelete(hs->bitmapCtx);
 }
 
 static const char *
