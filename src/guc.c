@@ -33,6 +33,7 @@ static const struct config_enum_entry hybrid_strategy_options[] = {
 	{"auto", MV_HYBRID_AUTO, false},
 	{"exact", MV_HYBRID_EXACT, false},
 	{"graph", MV_HYBRID_GRAPH, false},
+	{"walk", MV_HYBRID_WALK, false},
 	{NULL, 0, false}
 };
 
@@ -216,9 +217,9 @@ MvDefineSettings(void)
 
 	DefineCustomEnumVariable("milvus.hybrid_strategy",
 							 "Sets how a hybrid search answers once it has its filter's bitmap.",
-							 "auto, the default, chooses by the bitmap's actual row count: exact "
-							 "for few rows, the graph walk for many.  exact and graph force one "
-							 "(graph needs a milvus_hnsw index and a bitmap; it then has no budget).",
+							 "auto, the default, chooses by cost, and on the bitmap's actual row "
+							 "count once it has one.  exact, graph and walk force one (graph and "
+							 "walk need a milvus_hnsw index; a forced walk has no budget).",
 							 &MvHybridStrategySetting,
 							 MV_HYBRID_AUTO,
 							 hybrid_strategy_options,

@@ -243,6 +243,9 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	Cost		elementCost = 0;
 	Cost		exactCost;
 	Cost		graphCost = -1;
+	Cost		walkCost = -1;
+	Cost		walkStartup = 0;
+	Cost		walkTotal = 0;
 	int			m = 0;
 	int			planned;
 
@@ -318,11 +321,40 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 		rowCost = exactCost / ntuples;
 	}
 
-	if (graphCost >= 0 && MvHybridStrategySetting != MV_HYBRID_EXACT &&
-		(MvHybridStrategySetting == MV_HYBRID_GRAPH || graphCost < exactCost))
+	/*
+	 * The walk that tests candidates on the table is the plain index scan's,
+	 * with a budget after which the bitmap and the exact search take over:
+	 * priced as that scan for the LIMIT's rows, a hair cheaper, since it is
+	 * never slower and bounds the scan's worst case (a filter whose rows
+	 * lie far from the query).
+	 */
+	if (index != NULL && bpath != NULL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, rel->pathlist)
+		{
+			IndexPath  *ipath = (IndexPath *) lfirst(lc);
+
+			if (IsA(ipath, IndexPath) && ipath->indexinfo == index &&
+				ipath->path.pathkeys != NIL && ipath->path.param_info == NULL)
+			{
+				walkStartup = ipath->path.startup_cost * 0.999;
+				walkTotal = ipath->path.total_cost * 0.999;
+				walkCost = walkStartup + (walkTotal - walkStartup) * Min(k / nrows, 1.0);
+			}
+		}
+	}
+
+	planned = MV_HYBRID_EXACT;
+	if (graphCost >= 0 && graphCost < exactCost)
 		planned = MV_HYBRID_GRAPH;
-	else
-		planned = MV_HYBRID_EXACT;
+	if (walkCost >= 0 && walkCost < (planned == MV_HYBRID_GRAPH ? graphCost : exactCost))
+		planned = MV_HYBRID_WALK;
+	if (MvHybridStrategySetting == MV_HYBRID_EXACT ||
+		(MvHybridStrategySetting == MV_HYBRID_GRAPH && graphCost >= 0) ||
+		(MvHybridStrategySetting == MV_HYBRID_WALK && index != NULL))
+		planned = MvHybridStrategySetting;
 
 	cpath = makeNode(CustomPath);
 	cpath->path.pathtype = T_CustomScan;
@@ -335,20 +367,32 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 		is_parallel_safe(root, (Node *) target.query);
 	cpath->path.parallel_workers = 0;
 	cpath->path.rows = rel->rows;
-	/* every row's work is done before the first comes out */
-	cpath->path.startup_cost = planned == MV_HYBRID_GRAPH ? graphCost : exactCost;
+	if (planned == MV_HYBRID_WALK)
+	{
+		cpath->path.startup_cost = walkStartup;
+		cpath->path.total_cost = walkTotal;
+	}
+	else
+	{
+		/* every row's work is done before the first comes out */
+		cpath->path.startup_cost = planned == MV_HYBRID_GRAPH ? graphCost : exactCost;
+
+		/*
+		 * The ORDER BY's distance is part of the query's target, whose cost
+		 * the planner adds per row on top of this path, as it does under a
+		 * sort: it is paid for here already (the search measured every row),
+		 * so it is taken off the rows, and the path competes with "sort the
+		 * filtered rows" on what it really saves.
+		 */
+		cpath->path.total_cost = cpath->path.startup_cost +
+			rel->rows * (cpu_tuple_cost - distcost.per_tuple);
+	}
 	/* a strategy forced (for tests and comparisons) forces the path too */
 	if (MvHybridStrategySetting != MV_HYBRID_AUTO)
+	{
+		cpath->path.total_cost -= cpath->path.startup_cost;
 		cpath->path.startup_cost = 0;
-	/*
-	 * The ORDER BY's distance is part of the query's target, whose cost the
-	 * planner adds per row on top of this path, as it does under a sort: it
-	 * is paid for here already (the search measured every row), so it is
-	 * taken off the rows, and the path competes with "sort the filtered
-	 * rows" on what it really saves.
-	 */
-	cpath->path.total_cost = cpath->path.startup_cost +
-		rel->rows * (cpu_tuple_cost - distcost.per_tuple);
+	}
 	cpath->path.pathkeys = list_make1(linitial(root->query_pathkeys));
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	cpath->custom_paths = bpath ? list_make1(bpath) : NIL;
@@ -362,6 +406,7 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	cpath->custom_private = lappend(cpath->custom_private, makeFloat(psprintf("%.17g", ntuples)));
 	cpath->custom_private = lappend(cpath->custom_private, makeInteger(m));
 	cpath->custom_private = lappend(cpath->custom_private, makeInteger(planned));
+	cpath->custom_private = lappend(cpath->custom_private, makeFloat(psprintf("%.17g", nrows)));
 	/* the query vector's expression, for the plan's custom_exprs */
 	cpath->custom_private = lappend(cpath->custom_private, target.query);
 	cpath->methods = &hybrid_path_methods;

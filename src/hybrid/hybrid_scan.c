@@ -4,7 +4,8 @@
  *
  * At its first row the node evaluates the query vector and, when it has a
  * bitmap child (a Bitmap Index Scan, or a BitmapAnd/BitmapOr of them), runs
- * it once into a TIDBitmap of the rows the filter's indexable clauses match.
+ * it once into a TIDBitmap of the rows the filter's indexable clauses match;
+ * the bitmap is kept across rescans that change none of its parameters.
  * Then it chooses by the bitmap's actual count (milvus.hybrid_strategy
  * "auto"), with the planner's unit costs:
  *
@@ -17,11 +18,18 @@
  *			pass from the heap as an index scan does, and test the whole
  *			filter on them.
  *
- * The graph walk has a budget: it may cost milvus.hybrid_walk_budget times
- * what the exact search was priced at.  A walk that goes over (a filter that
- * matches rows far from the query, so the walk goes through many that fail)
- * ends, and the rest of the rows come from the exact search, which passes
- * over the rows already handed out and those nearer than the last one.
+ * When the planner found the plain index scan cheapest, the node runs that
+ * scan's walk instead, testing candidates on the table, and makes no bitmap
+ * unless the walk gives up:
+ *
+ *	walk	the milvus_hnsw scan without a filter; every row it hands out is
+ *			fetched and tested against the filter.
+ *
+ * A walk (graph or walk) has a budget: it may cost milvus.hybrid_walk_budget
+ * times what the exact search was priced at.  A walk that goes over (a filter
+ * that matches rows far from the query, so the walk goes through many that
+ * fail) ends, and the rest of the rows come from the exact search, which
+ * passes over the rows already handed out and those nearer than the last one.
  *
  * The filter is always tested on the row itself, as read under the query's
  * snapshot: the bitmap only narrows the candidates (it may be lossy, cover
@@ -66,6 +74,7 @@ typedef struct HybridScanState
 	double		tuples;
 	int			m;
 	int			planned;
+	double		estRows;		/* rows the filter passes, as planned */
 	ExprState  *queryExpr;
 	ExprState  *qual;
 	PlanState  *bitmapPlan;		/* NULL: the whole table */
@@ -92,6 +101,7 @@ typedef struct HybridScanState
 	int64		loops;
 	int64		exactLoops;
 	int64		graphLoops;
+	int64		walkLoops;
 	int64		fallbacks;
 	int64		filterRows;		/* rows the bitmap matched */
 	int64		lossyPages;
@@ -151,6 +161,7 @@ hybrid_create_state(CustomScan *cscan)
 	hs->tuples = priv_float(priv, MV_HYBRID_PRIV_TUPLES);
 	hs->m = priv_int(priv, MV_HYBRID_PRIV_M);
 	hs->planned = priv_int(priv, MV_HYBRID_PRIV_PLANNED);
+	hs->estRows = priv_float(priv, MV_HYBRID_PRIV_ROWS);
 	return (Node *) hs;
 }
 
@@ -220,6 +231,25 @@ end_walk(HybridScanState *hs)
 	hs->iscan = NULL;
 }
 
+/* Run the bitmap plan (with the current context the execution's) */
+static void
+compute_bitmap(HybridScanState *hs)
+{
+	MemoryContext old = MemoryContextSwitchTo(hs->bitmapCtx);
+	int64		exact;
+	int64		lossy;
+	BlockNumber pages = RelationGetNumberOfBlocks(hs->es.rel);
+
+	hs->tbm = (TIDBitmap *) MultiExecProcNode(hs->bitmapPlan);
+	MemoryContextSwitchTo(old);
+	if (hs->tbm == NULL || !IsA(hs->tbm, TIDBitmap))
+		elog(ERROR, "milvus hybrid search: unrecognized result from the bitmap plan");
+	MvTidBitmapCount(hs->tbm, &exact, &lossy);
+	hs->lossyPages += lossy;
+	hs->filterRows += exact;
+	hs->bitmapCount = exact + lossy * (pages > 0 ? Max(hs->tuples / pages, 1.0) : 1.0);
+}
+
 /* Evaluate the query, compute the bitmap, choose the strategy */
 static void
 start(HybridScanState *hs)
@@ -230,6 +260,7 @@ start(HybridScanState *hs)
 	bool		isnull;
 	double		count = hs->tuples;
 	double		exactCost;
+	bool		walk;
 
 	hs->started = true;
 	hs->loops++;
@@ -248,29 +279,24 @@ start(HybridScanState *hs)
 	}
 	hs->es.query = query;
 
-	if (hs->bitmapPlan && hs->tbm == NULL)
-	{
-		int64		exact;
-		int64		lossy;
-		BlockNumber pages = RelationGetNumberOfBlocks(hs->es.rel);
-
-		MemoryContextSwitchTo(hs->bitmapCtx);
-		hs->tbm = (TIDBitmap *) MultiExecProcNode(hs->bitmapPlan);
-		MemoryContextSwitchTo(hs->ctx);
-		if (hs->tbm == NULL || !IsA(hs->tbm, TIDBitmap))
-			elog(ERROR, "milvus hybrid search: unrecognized result from the bitmap plan");
-		MvTidBitmapCount(hs->tbm, &exact, &lossy);
-		hs->lossyPages += lossy;
-		hs->filterRows += exact;
-		hs->bitmapCount = exact + lossy * (pages > 0 ? Max(hs->tuples / pages, 1.0) : 1.0);
-	}
+	/*
+	 * A walk that tests rows on the table starts at once; its bitmap is made
+	 * only if it gives up.  A bitmap still held from the last loop decides
+	 * on its count instead.
+	 */
+	walk = hs->index != NULL &&
+		(MvHybridStrategySetting == MV_HYBRID_WALK ||
+		 (MvHybridStrategySetting == MV_HYBRID_AUTO && hs->planned == MV_HYBRID_WALK &&
+		  hs->tbm == NULL));
+	if (hs->bitmapPlan && hs->tbm == NULL && !walk)
+		compute_bitmap(hs);
 	if (hs->bitmapPlan)
-		count = hs->bitmapCount;
+		count = hs->tbm ? hs->bitmapCount : hs->estRows;
 
 	/* exact: every row that passes; graph: ef_search * m / selectivity elements */
 	exactCost = count * hs->rowCost;
-	hs->strategy = MV_HYBRID_EXACT;
-	if (hs->index != NULL && hs->tbm != NULL && count > 0 &&
+	hs->strategy = walk ? MV_HYBRID_WALK : MV_HYBRID_EXACT;
+	if (!walk && hs->index != NULL && hs->tbm != NULL && count > 0 &&
 		MvHybridStrategySetting != MV_HYBRID_EXACT)
 	{
 		double		visited = Min(hs->tuples,
@@ -281,13 +307,17 @@ start(HybridScanState *hs)
 			hs->strategy = MV_HYBRID_GRAPH;
 	}
 
-	if (hs->strategy == MV_HYBRID_GRAPH)
+	if (hs->strategy != MV_HYBRID_EXACT)
 	{
 		ScanKeyData orderby;
 		int64		budget;
+		bool		graph = hs->strategy == MV_HYBRID_GRAPH;
 
-		hs->graphLoops++;
-		if (hs->set == NULL)
+		if (graph)
+			hs->graphLoops++;
+		else
+			hs->walkLoops++;
+		if (graph && hs->set == NULL)
 		{
 			MemoryContextSwitchTo(hs->bitmapCtx);
 			hs->set = MvTidSetFromBitmap(hs->tbm);
@@ -299,12 +329,12 @@ start(HybridScanState *hs)
 		budget = (int64) Min(exactCost * MvHybridWalkBudget / Max(hs->elementCost, 1e-9),
 							 (double) PG_INT64_MAX / 2);
 		/* forced: no budget, the walk goes on */
-		budget = MvHybridStrategySetting == MV_HYBRID_GRAPH ? 0 : Max(budget, 1);
+		budget = MvHybridStrategySetting != MV_HYBRID_AUTO ? 0 : Max(budget, 1);
 		ScanKeyEntryInitialize(&orderby, isnull ? SK_ISNULL : 0, 1, InvalidStrategy,
 							   InvalidOid, hs->collation, InvalidOid, query);
 		hs->iscan = index_beginscan(hs->es.rel, hs->index, hs->es.snapshot, 0, 1);
 		index_rescan(hs->iscan, NULL, 0, &orderby, 1);
-		MvHnswScanSetFilter(hs->iscan, in_bitmap, hs->set, budget);
+		MvHnswScanSetFilter(hs->iscan, graph ? in_bitmap : NULL, graph ? hs->set : NULL, budget);
 	}
 	else
 		hs->exactLoops++;
@@ -392,7 +422,7 @@ hybrid_next(ScanState *ss)
 
 	if (!hs->started)
 		start(hs);
-	if (hs->strategy == MV_HYBRID_GRAPH && !hs->fallback)
+	if (hs->strategy != MV_HYBRID_EXACT && !hs->fallback)
 	{
 		MvHnswScanCounters c;
 
@@ -404,6 +434,8 @@ hybrid_next(ScanState *ss)
 		if (!c.overBudget)
 			return NULL;
 		/* the walk gave up: the rest exactly, after what it handed out */
+		if (hs->bitmapPlan && hs->tbm == NULL)
+			compute_bitmap(hs);
 		hs->fallback = true;
 		hs->fallbacks++;
 		hs->es.exclude = hs->emitted;
@@ -493,7 +525,15 @@ hybrid_end(CustomScanState *node)
 static const char *
 strategy_name(int strategy)
 {
-	return strategy == MV_HYBRID_GRAPH ? "graph" : "exact";
+	switch (strategy)
+	{
+		case MV_HYBRID_GRAPH:
+			return "graph";
+		case MV_HYBRID_WALK:
+			return "walk";
+		default:
+			return "exact";
+	}
 }
 
 /* EXPLAIN: what the scan orders by, filters on, and (ANALYZE) what it did */
@@ -523,23 +563,27 @@ hybrid_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	ExplainPropertyText("Planned Strategy", strategy_name(hs->planned), es);
 	if (es->analyze && hs->loops > 0)
 	{
-		const char *used;
+		StringInfoData used;
+		int			kinds = (hs->exactLoops > 0) + (hs->graphLoops > 0) + (hs->walkLoops > 0);
 
 		/* a walk the LIMIT stopped is still open */
 		end_walk(hs);
 
-		if (hs->graphLoops > 0 && hs->exactLoops > 0)
-			used = "exact and graph";
-		else if (hs->graphLoops > 0)
-			used = hs->fallbacks > 0 ? "graph, then exact" : "graph";
-		else
-			used = "exact";
-		ExplainPropertyText("Strategy", used, es);
+		initStringInfo(&used);
+		if (hs->exactLoops > 0)
+			appendStringInfoString(&used, "exact");
+		if (hs->graphLoops > 0)
+			appendStringInfo(&used, "%sgraph", used.len > 0 ? " and " : "");
+		if (hs->walkLoops > 0)
+			appendStringInfo(&used, "%swalk", used.len > 0 ? " and " : "");
+		if (kinds == 1 && hs->fallbacks > 0)
+			appendStringInfoString(&used, ", then exact");
+		ExplainPropertyText("Strategy", used.data, es);
 		if (hs->bitmapPlan)
 			ExplainPropertyInteger("Filter Rows", NULL, hs->filterRows / hs->loops, es);
 		if (hs->lossyPages > 0)
 			ExplainPropertyInteger("Lossy Pages", NULL, hs->lossyPages / hs->loops, es);
-		if (hs->graphLoops > 0)
+		if (hs->graphLoops > 0 || hs->walkLoops > 0)
 			ExplainPropertyInteger("Elements Visited", NULL, hs->visited / hs->loops, es);
 		ExplainPropertyInteger("Distances", NULL,
 							   (hs->distances + hs->es.distances) / hs->loops, es);

@@ -11,7 +11,8 @@ typedef enum MvHybridStrategy
 {
 	MV_HYBRID_AUTO,				/* by the cost model, on the filter's actual count */
 	MV_HYBRID_EXACT,			/* always measure every row that passes */
-	MV_HYBRID_GRAPH				/* the graph walk whenever there is an index */
+	MV_HYBRID_GRAPH,			/* the walk testing the bitmap, whenever there is an index */
+	MV_HYBRID_WALK				/* the walk testing rows on the table; the bitmap only if it gives up */
 } MvHybridStrategy;
 
 extern PGDLLIMPORT bool MvHybridEnabled;

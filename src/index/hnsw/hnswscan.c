@@ -277,6 +277,11 @@ resume_scan(IndexScanDesc scan)
 
 	if (so->discarded.length == 0)
 		return false;
+	if (so->budget > 0 && g->loaded > so->budget)
+	{
+		g->overBudget = true;
+		return false;
+	}
 	/* a budget, when given, bounds the walk instead */
 	if (so->budget == 0 && g->loaded >= MvHnswMaxScanTuples)
 	{
