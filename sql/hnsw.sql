@@ -270,8 +270,9 @@ SELECT qid, hnsw_vs_exact('hnsw_unlogged', 'v', '<->', q, 5) FROM hnsw_q WHERE q
 SELECT * FROM milvus_hnsw_verify('hnsw_unlogged_idx');
 
 --
--- The planner: ORDER BY ... LIMIT uses the index on its own; a filter that
--- leaves few rows prefers the exact plan over them
+-- The planner: ORDER BY ... LIMIT uses the index on its own; with a filter
+-- and a B-tree on its column, the hybrid search (its walk of the index for a
+-- broad filter, an exact search of the few rows a narrow one leaves)
 --
 RESET milvus.hnsw_ef_search;
 CREATE TABLE hnsw_plan (id int, label int, v floatvector(64));

@@ -8,6 +8,9 @@
 -- hq_quality of hnsw_quality.
 --
 SET milvus.hnsw_level_seed = 11;
+-- the index scan's own merge of the two parts is tested here (hybrid_search
+-- tests the hybrid search)
+SET milvus.enable_hybrid_search = off;
 
 SELECT setseed(0.75);
 CREATE TABLE hs (id int PRIMARY KEY, label int, v floatvector(32)) WITH (autovacuum_enabled = off);
