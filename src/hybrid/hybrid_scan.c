@@ -103,7 +103,8 @@ typedef struct HybridScanState
 	int64		graphLoops;
 	int64		walkLoops;
 	int64		fallbacks;
-	int64		filterRows;		/* rows the bitmap matched */
+	int64		bitmaps;		/* bitmaps computed */
+	int64		filterRows;		/* rows they matched */
 	int64		lossyPages;
 	int64		visited;		/* graph elements */
 	int64		distances;		/* distances to the query computed */
@@ -245,6 +246,7 @@ compute_bitmap(HybridScanState *hs)
 	if (hs->tbm == NULL || !IsA(hs->tbm, TIDBitmap))
 		elog(ERROR, "milvus hybrid search: unrecognized result from the bitmap plan");
 	MvTidBitmapCount(hs->tbm, &exact, &lossy);
+	hs->bitmaps++;
 	hs->lossyPages += lossy;
 	hs->filterRows += exact;
 	hs->bitmapCount = exact + lossy * (pages > 0 ? Max(hs->tuples / pages, 1.0) : 1.0);
@@ -579,10 +581,11 @@ hybrid_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		if (kinds == 1 && hs->fallbacks > 0)
 			appendStringInfoString(&used, ", then exact");
 		ExplainPropertyText("Strategy", used.data, es);
-		if (hs->bitmapPlan)
-			ExplainPropertyInteger("Filter Rows", NULL, hs->filterRows / hs->loops, es);
+		/* per bitmap: a rescan that changes none of its parameters reuses it */
+		if (hs->bitmaps > 0)
+			ExplainPropertyInteger("Filter Rows", NULL, hs->filterRows / hs->bitmaps, es);
 		if (hs->lossyPages > 0)
-			ExplainPropertyInteger("Lossy Pages", NULL, hs->lossyPages / hs->loops, es);
+			ExplainPropertyInteger("Lossy Pages", NULL, hs->lossyPages / hs->bitmaps, es);
 		if (hs->graphLoops > 0 || hs->walkLoops > 0)
 			ExplainPropertyInteger("Elements Visited", NULL, hs->visited / hs->loops, es);
 		ExplainPropertyInteger("Distances", NULL,
