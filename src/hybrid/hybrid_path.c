@@ -390,8 +390,8 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	/* a strategy forced (for tests and comparisons) forces the path too */
 	if (MvHybridStrategySetting != MV_HYBRID_AUTO)
 	{
-		cpath->path.total_cost -= cpath->path.startup_cost;
 		cpath->path.startup_cost = 0;
+		cpath->path.total_cost = 0;
 	}
 	cpath->path.pathkeys = list_make1(linitial(root->query_pathkeys));
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;

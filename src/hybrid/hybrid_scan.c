@@ -84,7 +84,7 @@ typedef struct HybridScanState
 	int			strategy;
 	bool		fallback;		/* the walk went over budget: exact from there */
 	/* the filter's bitmap: kept across rescans that change none of its parameters */
-	MemoryContext bitmapCtx;
+	MemoryContext bitmapCtx;	/* the TID set made from it */
 	TIDBitmap  *tbm;
 	double		bitmapCount;	/* its rows, lossy pages estimated */
 	MvTidSet   *set;			/* the bitmap, for the walk */
@@ -232,11 +232,15 @@ end_walk(HybridScanState *hs)
 	hs->iscan = NULL;
 }
 
-/* Run the bitmap plan (with the current context the execution's) */
+/*
+ * Run the bitmap plan, in the query's context as the executor would: index
+ * AMs may keep what they allocate there across rescans, so it must not be a
+ * context of ours that is reset; the bitmap itself is freed with tbm_free.
+ */
 static void
 compute_bitmap(HybridScanState *hs)
 {
-	MemoryContext old = MemoryContextSwitchTo(hs->bitmapCtx);
+	MemoryContext old = MemoryContextSwitchTo(hs->css.ss.ps.state->es_query_cxt);
 	int64		exact;
 	int64		lossy;
 	BlockNumber pages = RelationGetNumberOfBlocks(hs->es.rel);
@@ -469,6 +473,8 @@ hybrid_exec(CustomScanState *node)
 static void
 forget_bitmap(HybridScanState *hs)
 {
+	if (hs->tbm)
+		tbm_free(hs->tbm);
 	hs->tbm = NULL;
 	hs->set = NULL;
 	MemoryContextReset(hs->bitmapCtx);

@@ -298,8 +298,14 @@ resume_scan(IndexScanDesc scan)
 	while (neps < MvHnswEfSearch && so->discarded.length > 0)
 		eps[neps++] = MvHnswHeapPop(&so->discarded);
 	n = MvHnswSearchLayer(g, eps, neps, 2 * MvHnswEfSearch, 0, false, &so->discarded, &w);
-	set_batch(so, w, n, MvHnswEfSearch);
 	pfree(eps);
+	/* cut short by the budget: not a whole round, so none of it is handed out */
+	if (g->overBudget)
+	{
+		pfree(w);
+		return false;
+	}
+	set_batch(so, w, n, MvHnswEfSearch);
 	return true;
 }
 
