@@ -60,7 +60,9 @@ sub recall
 {
     my ($filter, $ef) = @_;
     my $where = $filter eq '' ? '' : "WHERE $filter";
-    my $force = 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off;';
+    # the index scan's own recall: the hybrid search is tested in hybrid_search
+    my $force = 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; '
+      . 'SET milvus.enable_hybrid_search = off;';
     my $plan = $node->safe_psql('postgres',
         "$force EXPLAIN (COSTS OFF) SELECT id FROM t $where ORDER BY emb <-> (SELECT emb FROM q WHERE qid = 1) LIMIT 10");
     return (
@@ -131,9 +133,12 @@ sub plan_of
         "EXPLAIN (COSTS OFF) SELECT id FROM t $where ORDER BY emb <-> (SELECT emb FROM q WHERE qid = 1) LIMIT 10");
 }
 like(plan_of(''), qr/Index Scan using t_idx/, 'ORDER BY ... LIMIT uses the index');
-like(plan_of('label < 50'), qr/Index Scan using t_idx/, 'so does a filter half the rows pass');
+like(plan_of('label < 50'), qr/Index Scan using t_idx|Planned Strategy: walk/,
+    'so does a filter half the rows pass (itself, or the hybrid search\'s walk of it)');
 my $p = plan_of('label = 3');
-unlike($p, qr/t_idx/, 'a filter 1% of rows pass gets the exact plan');
+unlike($p, qr/Index Scan using t_idx|Planned Strategy: (?:walk|graph)/,
+    'a filter 1% of rows pass gets the exact plan');
+like($p, qr/Sort|Planned Strategy: exact/, 'an exact one');
 like($p, qr/t_label/, 'through the label index');
 unlike(
     $node->safe_psql('postgres',

@@ -81,7 +81,8 @@ $node->safe_psql(
     CREATE FUNCTION check_search(strategy text, filter text, n bigint, k int) RETURNS void
     LANGUAGE plpgsql AS $$
     DECLARE
-        search text := format('SELECT id FROM t WHERE %s ORDER BY emb <-> vec(%s) LIMIT %s', filter, -n, k);
+        -- ties (rows whose vectors were set equal) broken by id, as in the exact answer
+        search text := format('SELECT id FROM t WHERE %s ORDER BY emb <-> vec(%s), id LIMIT %s', filter, -n, k);
         r record;
         exact bigint[];
     BEGIN
