@@ -33,7 +33,7 @@ enum
 	MV_HYBRID_PRIV_TUPLES,		/* rows in the table, as planned */
 	MV_HYBRID_PRIV_M,			/* the index's m */
 	MV_HYBRID_PRIV_PLANNED,		/* the strategy the cost model expects */
-	MV_HYBRID_PRIV_ROWS,		/* rows the filter passes, as planned */
+	MV_HYBRID_PRIV_ROWS,		/* rows in the bitmap (else passing the filter), as planned */
 	MV_HYBRID_NPRIV
 };
 

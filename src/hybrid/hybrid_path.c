@@ -246,6 +246,7 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	Cost		walkCost = -1;
 	Cost		walkStartup = 0;
 	Cost		walkTotal = 0;
+	double		bitmapRows = 0;
 	int			m = 0;
 	int			planned;
 
@@ -292,7 +293,9 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 
 		cost_bitmap_tree_node(bpath->bitmapqual, &bitmapCost, &bitmapSel);
 		exactCost = bpath->path.total_cost + nrows * (distcost.per_tuple + topk);
-		rowCost = (exactCost - bitmapCost) / nrows;
+		/* per row of the bitmap, which is what the executor counts */
+		bitmapRows = Max(bitmapSel * ntuples, nrows);
+		rowCost = (exactCost - bitmapCost) / bitmapRows;
 		if (index != NULL)
 		{
 			double		visited;
@@ -324,7 +327,7 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	/*
 	 * The walk that tests candidates on the table is the plain index scan's,
 	 * with a budget after which the bitmap and the exact search take over:
-	 * priced as that scan for the LIMIT's rows, a hair cheaper, since it is
+	 * priced as that scan for the LIMIT's rows, 2 % cheaper, since it is
 	 * never slower and bounds the scan's worst case (a filter whose rows
 	 * lie far from the query).
 	 */
@@ -339,8 +342,9 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 			if (IsA(ipath, IndexPath) && ipath->indexinfo == index &&
 				ipath->path.pathkeys != NIL && ipath->path.param_info == NULL)
 			{
-				walkStartup = ipath->path.startup_cost * 0.999;
-				walkTotal = ipath->path.total_cost * 0.999;
+				/* beyond add_path's 1 % fuzz, which would prefer a parallel-safe scan */
+				walkStartup = ipath->path.startup_cost * 0.98;
+				walkTotal = ipath->path.total_cost * 0.98;
 				walkCost = walkStartup + (walkTotal - walkStartup) * Min(k / nrows, 1.0);
 			}
 		}
@@ -406,7 +410,8 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	cpath->custom_private = lappend(cpath->custom_private, makeFloat(psprintf("%.17g", ntuples)));
 	cpath->custom_private = lappend(cpath->custom_private, makeInteger(m));
 	cpath->custom_private = lappend(cpath->custom_private, makeInteger(planned));
-	cpath->custom_private = lappend(cpath->custom_private, makeFloat(psprintf("%.17g", nrows)));
+	cpath->custom_private = lappend(cpath->custom_private,
+									makeFloat(psprintf("%.17g", bitmapRows > 0 ? bitmapRows : nrows)));
 	/* the query vector's expression, for the plan's custom_exprs */
 	cpath->custom_private = lappend(cpath->custom_private, target.query);
 	cpath->methods = &hybrid_path_methods;

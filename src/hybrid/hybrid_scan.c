@@ -74,7 +74,7 @@ typedef struct HybridScanState
 	double		tuples;
 	int			m;
 	int			planned;
-	double		estRows;		/* rows the filter passes, as planned */
+	double		estRows;		/* rows in the bitmap, as planned */
 	ExprState  *queryExpr;
 	ExprState  *qual;
 	PlanState  *bitmapPlan;		/* NULL: the whole table */
