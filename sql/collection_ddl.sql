@@ -268,3 +268,12 @@ SELECT count(*) FROM milvus.fields;
 SELECT count(*) FROM milvus.partitions;
 SELECT count(*) FROM milvus.indexes;
 SELECT to_regclass('quick_str') IS NULL AS dropped;
+
+-- a collection's partitions keep vectors inline up to a page, for exact
+-- search (the hybrid search reads them with the row)
+SELECT milvus.create_collection('inline_check', 4);
+SELECT milvus.create_partition('inline_check', 'p2');
+SELECT p.partition_name, c.reloptions
+FROM milvus.partitions p JOIN pg_class c ON c.oid = p.relid
+WHERE p.collection_name = 'inline_check' ORDER BY 1;
+SELECT milvus.drop_collection('inline_check');

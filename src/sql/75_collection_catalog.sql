@@ -954,7 +954,9 @@ BEGIN
 END
 $$;
 
--- Add a table partition for Milvus partition p
+-- Add a table partition for Milvus partition p.  Its rows keep their vectors
+-- inline up to a page (toast_tuple_target 8160, the largest): an exact search
+-- reads them with the row instead of through TOAST (doc/collections.md).
 CREATE FUNCTION milvus._add_partition(c milvus.collections, p text, bound text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -962,7 +964,7 @@ DECLARE
     schema name := (SELECT n.nspname FROM pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n
                                        ON n.oid = r.relnamespace WHERE r.oid = c.relid);
 BEGIN
-    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s %s', schema, tbl, c.relid,
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s %s WITH (toast_tuple_target = 8160)', schema, tbl, c.relid,
                    coalesce(bound, format('FOR VALUES IN (%L)', p)));
     INSERT INTO milvus.partitions (db_name, collection_name, partition_name, relid)
     VALUES (c.db_name, c.collection_name, p, format('%I.%I', schema, tbl)::regclass);
