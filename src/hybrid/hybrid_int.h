@@ -34,6 +34,7 @@ enum
 	MV_HYBRID_PRIV_M,			/* the index's m */
 	MV_HYBRID_PRIV_PLANNED,		/* the strategy the cost model expects */
 	MV_HYBRID_PRIV_ROWS,		/* rows in the bitmap (else passing the filter), as planned */
+	MV_HYBRID_PRIV_WALK_COST,	/* the index scan's cost for the LIMIT, or -1 */
 	MV_HYBRID_NPRIV
 };
 

@@ -412,6 +412,7 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	cpath->custom_private = lappend(cpath->custom_private, makeInteger(planned));
 	cpath->custom_private = lappend(cpath->custom_private,
 									makeFloat(psprintf("%.17g", bitmapRows > 0 ? bitmapRows : nrows)));
+	cpath->custom_private = lappend(cpath->custom_private, makeFloat(psprintf("%.17g", walkCost)));
 	/* the query vector's expression, for the plan's custom_exprs */
 	cpath->custom_private = lappend(cpath->custom_private, target.query);
 	cpath->methods = &hybrid_path_methods;

@@ -20,7 +20,8 @@
  *
  * When the planner found the plain index scan cheapest, the node runs that
  * scan's walk instead, testing candidates on the table, and makes no bitmap
- * unless the walk gives up:
+ * unless the walk gives up, or a rescan shows that the loops (several query
+ * vectors) can share one bitmap, which then pays for itself:
  *
  *	walk	the milvus_hnsw scan without a filter; every row it hands out is
  *			fetched and tested against the filter.
@@ -75,6 +76,7 @@ typedef struct HybridScanState
 	int			m;
 	int			planned;
 	double		estRows;		/* rows in the bitmap, as planned */
+	double		walkCost;		/* the index scan's, for the LIMIT; -1: none */
 	ExprState  *queryExpr;
 	ExprState  *qual;
 	PlanState  *bitmapPlan;		/* NULL: the whole table */
@@ -87,6 +89,7 @@ typedef struct HybridScanState
 	MemoryContext bitmapCtx;	/* the TID set made from it */
 	TIDBitmap  *tbm;
 	double		bitmapCount;	/* its rows, lossy pages estimated */
+	bool		bitmapLasts;	/* a rescan kept it: loops share one bitmap */
 	MvTidSet   *set;			/* the bitmap, for the walk */
 	MvExactSearch es;
 	MvExactRow *rows;			/* the exact search's current top rows */
@@ -163,6 +166,7 @@ hybrid_create_state(CustomScan *cscan)
 	hs->m = priv_int(priv, MV_HYBRID_PRIV_M);
 	hs->planned = priv_int(priv, MV_HYBRID_PRIV_PLANNED);
 	hs->estRows = priv_float(priv, MV_HYBRID_PRIV_ROWS);
+	hs->walkCost = priv_float(priv, MV_HYBRID_PRIV_WALK_COST);
 	return (Node *) hs;
 }
 
@@ -293,24 +297,36 @@ start(HybridScanState *hs)
 	walk = hs->index != NULL &&
 		(MvHybridStrategySetting == MV_HYBRID_WALK ||
 		 (MvHybridStrategySetting == MV_HYBRID_AUTO && hs->planned == MV_HYBRID_WALK &&
-		  hs->tbm == NULL));
+		  hs->tbm == NULL && !hs->bitmapLasts));
 	if (hs->bitmapPlan && hs->tbm == NULL && !walk)
 		compute_bitmap(hs);
 	if (hs->bitmapPlan)
 		count = hs->tbm ? hs->bitmapCount : hs->estRows;
 
-	/* exact: every row that passes; graph: ef_search * m / selectivity elements */
+	/*
+	 * exact: every row that passes; graph: ef_search * m / selectivity
+	 * elements; walk: as the planner priced the index scan
+	 */
 	exactCost = count * hs->rowCost;
 	hs->strategy = walk ? MV_HYBRID_WALK : MV_HYBRID_EXACT;
-	if (!walk && hs->index != NULL && hs->tbm != NULL && count > 0 &&
-		MvHybridStrategySetting != MV_HYBRID_EXACT)
+	if (!walk && hs->index != NULL && MvHybridStrategySetting != MV_HYBRID_EXACT)
 	{
-		double		visited = Min(hs->tuples,
-								  MvHnswEfSearch * (double) hs->m * hs->tuples / count);
-		double		graphCost = visited * hs->elementCost + hs->k * hs->rowCost;
+		double		best = exactCost;
 
-		if (MvHybridStrategySetting == MV_HYBRID_GRAPH || graphCost < exactCost)
-			hs->strategy = MV_HYBRID_GRAPH;
+		if (hs->tbm != NULL && count > 0)
+		{
+			double		visited = Min(hs->tuples,
+									  MvHnswEfSearch * (double) hs->m * hs->tuples / count);
+			double		graphCost = visited * hs->elementCost + hs->k * hs->rowCost;
+
+			if (MvHybridStrategySetting == MV_HYBRID_GRAPH || graphCost < best)
+			{
+				hs->strategy = MV_HYBRID_GRAPH;
+				best = graphCost;
+			}
+		}
+		if (MvHybridStrategySetting == MV_HYBRID_AUTO && hs->walkCost >= 0 && hs->walkCost < best)
+			hs->strategy = MV_HYBRID_WALK;
 	}
 
 	if (hs->strategy != MV_HYBRID_EXACT)
@@ -511,6 +527,14 @@ hybrid_rescan(CustomScanState *node)
 			UpdateChangedParamSet(hs->bitmapPlan, node->ss.ps.chgParam);
 		if (hs->bitmapPlan->chgParam != NULL)
 			forget_bitmap(hs);
+		else
+		{
+			/*
+			 * The loops (query vectors) share one bitmap: making it is paid
+			 * once, so even a planned walk makes it and chooses on its count.
+			 */
+			hs->bitmapLasts = true;
+		}
 	}
 	ExecScanReScan(&node->ss);
 }
