@@ -232,7 +232,7 @@ MvDefineSettings(void)
 							 "A walk that goes over (a filter whose rows lie far from the query) "
 							 "stops, and the exact search of the filter's rows finishes the query.",
 							 &MvHybridWalkBudget,
-							 1.0, 0.01, 1000.0,
+							 0.3, 0.01, 1000.0,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);

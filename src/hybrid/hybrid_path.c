@@ -57,7 +57,7 @@
 
 bool		MvHybridEnabled = true;
 int			MvHybridStrategySetting = MV_HYBRID_AUTO;
-double		MvHybridWalkBudget = 1.0;
+double		MvHybridWalkBudget = 0.3;
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
 
