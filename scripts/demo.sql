@@ -1,6 +1,6 @@
 -- Milvus's quick start in SQL, run by scripts/run in the database demo:
 -- a collection, 3,000 rows through the API, an HNSW index, a filtered search,
--- a count, and the same search in plain SQL.  It drops the collection first,
+-- a count, the same search in plain SQL, and its plans.  It drops the collection first,
 -- so it runs again as often as you like (psql -a -f scripts/demo.sql demo).
 CREATE EXTENSION IF NOT EXISTS milvus;
 SELECT milvus.drop_collection('quick_setup');
@@ -40,3 +40,11 @@ ORDER BY vector <-> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]' LIMIT 5;
 -- ... and without a filter the HNSW index serves ORDER BY ... LIMIT
 EXPLAIN (COSTS OFF)
 SELECT id FROM quick_setup ORDER BY vector <-> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]' LIMIT 5;
+-- ... and with a filter and an index on the filter's field, the hybrid search:
+-- the filter as a bitmap first, then its rows measured exactly or the graph
+-- walked (doc/indexes.md, "Hybrid search")
+SELECT milvus.create_index('quick_setup', 'color', 'INVERTED');
+ANALYZE quick_setup;
+EXPLAIN (COSTS OFF)
+SELECT id FROM quick_setup WHERE color = 'red' AND ("$meta" ->> 'size')::int >= 5
+ORDER BY vector <-> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]' LIMIT 5;
