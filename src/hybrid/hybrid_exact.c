@@ -26,8 +26,8 @@
 #include "hybrid_int.h"
 
 /* Ascending: distance (NaN after numbers, NULL last), then TID */
-int
-MvExactRowCmp(const void *a, const void *b)
+static int
+exact_row_cmp(const void *a, const void *b)
 {
 	const MvExactRow *x = (const MvExactRow *) a;
 	const MvExactRow *y = (const MvExactRow *) b;
@@ -81,9 +81,9 @@ topk_sift_down(TopK *h, int i)
 
 		if (c >= h->n)
 			break;
-		if (c + 1 < h->n && MvExactRowCmp(&h->rows[c + 1], &h->rows[c]) > 0)
+		if (c + 1 < h->n && exact_row_cmp(&h->rows[c + 1], &h->rows[c]) > 0)
 			c++;
-		if (MvExactRowCmp(&h->rows[c], &x) <= 0)
+		if (exact_row_cmp(&h->rows[c], &x) <= 0)
 			break;
 		h->rows[i] = h->rows[c];
 		i = c;
@@ -102,14 +102,14 @@ topk_offer(TopK *h, const MvExactRow *row)
 		{
 			int			p = (i - 1) / 2;
 
-			if (MvExactRowCmp(&h->rows[p], row) >= 0)
+			if (exact_row_cmp(&h->rows[p], row) >= 0)
 				break;
 			h->rows[i] = h->rows[p];
 			i = p;
 		}
 		h->rows[i] = *row;
 	}
-	else if (MvExactRowCmp(row, &h->rows[0]) < 0)
+	else if (exact_row_cmp(row, &h->rows[0]) < 0)
 	{
 		h->rows[0] = *row;
 		topk_sift_down(h, 0);
@@ -187,7 +187,7 @@ MvExactTopK(MvExactSearch *es, TIDBitmap *tbm, int k, MvExactRow **rows)
 	table_endscan(scan);
 	ExecClearTuple(slot);
 
-	qsort(h.rows, h.n, sizeof(MvExactRow), MvExactRowCmp);
+	qsort(h.rows, h.n, sizeof(MvExactRow), exact_row_cmp);
 	*rows = h.rows;
 	return h.n;
 }

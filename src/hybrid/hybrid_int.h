@@ -84,7 +84,6 @@ typedef struct MvExactSearch
 
 extern double MvExactDistance(MvExactSearch *es, TupleTableSlot *slot, bool *isnull);
 extern int	MvExactTopK(MvExactSearch *es, TIDBitmap *tbm, int k, MvExactRow **rows);
-extern int	MvExactRowCmp(const void *a, const void *b);
 
 /* hybrid_scan.c */
 extern CustomScanMethods MvHybridScanMethods;
