@@ -220,6 +220,49 @@ filter_bitmap_path(PlannerInfo *root, RelOptInfo *rel)
 	return best;
 }
 
+/* The index's m, and the cost of one element of a walk: its share of pages, a distance */
+static Cost
+element_cost(IndexOptInfo *index, Cost distance, int *m)
+{
+	Relation	irel = index_open(index->indexoid, NoLock);
+	double		spc_random_page_cost;
+
+	*m = MvHnswGetM(irel);
+	index_close(irel, NoLock);
+	get_tablespace_page_costs(index->reltablespace, &spc_random_page_cost, NULL);
+	return distance + cpu_index_tuple_cost +
+		spc_random_page_cost * Max(index->pages, 1) / Max(index->tuples, 1.0);
+}
+
+/*
+ * The walk that tests candidates on the table is the plain index scan's,
+ * with a budget after which the bitmap and the exact search take over.  It
+ * is priced as the ordered scan of the index the planner made, 2 % cheaper
+ * (beyond add_path's 1 % fuzz, which would otherwise prefer a parallel-safe
+ * scan), since it is never slower and bounds that scan's worst case (a
+ * filter whose rows lie far from the query).  False when there is no such
+ * scan.
+ */
+static bool
+walk_costs(RelOptInfo *rel, IndexOptInfo *index, Cost *startup, Cost *total)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->pathlist)
+	{
+		IndexPath  *ipath = (IndexPath *) lfirst(lc);
+
+		if (IsA(ipath, IndexPath) && ipath->indexinfo == index &&
+			ipath->path.pathkeys != NIL && ipath->path.param_info == NULL)
+		{
+			*startup = ipath->path.startup_cost * 0.98;
+			*total = ipath->path.total_cost * 0.98;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The hook: add the hybrid search path where the query has its form */
 static void
 hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
@@ -236,7 +279,6 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	double		nrows;
 	double		k;
 	double		sel;
-	QualCost	qualcost;
 	QualCost	distcost;
 	Cost		topk;
 	Cost		rowCost;
@@ -281,7 +323,6 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 	nrows = Max(rel->rows, 1.0);
 	sel = Min(nrows / ntuples, 1.0);
 	k = root->limit_tuples > 0 ? root->limit_tuples : MV_HYBRID_DEFAULT_K;
-	cost_qual_eval(&qualcost, rel->baserestrictinfo, root);
 	cost_qual_eval_node(&distcost, (Node *) target.op, root);
 	topk = cpu_operator_cost * log2(Max(k, 2.0));
 
@@ -298,22 +339,13 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 		rowCost = (exactCost - bitmapCost) / bitmapRows;
 		if (index != NULL)
 		{
-			double		visited;
-			double		random_page_cost_;
-
-			get_tablespace_page_costs(index->reltablespace, &random_page_cost_, NULL);
-			{
-				Relation	irel = index_open(index->indexoid, NoLock);
-
-				m = MvHnswGetM(irel);
-				index_close(irel, NoLock);
-			}
 			/* a walk reads about ef_search * m elements to find ef_search that pass */
+			double		visited;
+
+			elementCost = element_cost(index, distcost.per_tuple, &m);
 			visited = Min((double) index->tuples, MvHnswEfSearch * (double) m / sel);
-			elementCost = distcost.per_tuple + cpu_index_tuple_cost +
-				random_page_cost_ * Max(index->pages, 1) / Max(index->tuples, 1.0);
 			graphCost = bitmapCost + nrows * cpu_operator_cost + visited * elementCost +
-				k * (rowCost + random_page_cost_);
+				k * (rowCost + random_page_cost);
 		}
 	}
 	else
@@ -324,31 +356,9 @@ hybrid_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblE
 		rowCost = exactCost / ntuples;
 	}
 
-	/*
-	 * The walk that tests candidates on the table is the plain index scan's,
-	 * with a budget after which the bitmap and the exact search take over:
-	 * priced as that scan for the LIMIT's rows, 2 % cheaper, since it is
-	 * never slower and bounds the scan's worst case (a filter whose rows
-	 * lie far from the query).
-	 */
-	if (index != NULL && bpath != NULL)
-	{
-		ListCell   *lc;
-
-		foreach(lc, rel->pathlist)
-		{
-			IndexPath  *ipath = (IndexPath *) lfirst(lc);
-
-			if (IsA(ipath, IndexPath) && ipath->indexinfo == index &&
-				ipath->path.pathkeys != NIL && ipath->path.param_info == NULL)
-			{
-				/* beyond add_path's 1 % fuzz, which would prefer a parallel-safe scan */
-				walkStartup = ipath->path.startup_cost * 0.98;
-				walkTotal = ipath->path.total_cost * 0.98;
-				walkCost = walkStartup + (walkTotal - walkStartup) * Min(k / nrows, 1.0);
-			}
-		}
-	}
+	if (index != NULL && bpath != NULL &&
+		walk_costs(rel, index, &walkStartup, &walkTotal))
+		walkCost = walkStartup + (walkTotal - walkStartup) * Min(k / nrows, 1.0);
 
 	planned = MV_HYBRID_EXACT;
 	if (graphCost >= 0 && graphCost < exactCost)
