@@ -439,6 +439,7 @@ typedef struct MvHnswGraph
 	MvHnswTidFilter filter;
 	void	   *filterArg;
 	int64		budget;			/* loaded beyond it: the search gives up (0: never) */
+	int64		filteredOut;	/* elements met that the filter rejected */
 	bool		overBudget;
 	/* build graph */
 	char	   *base;			/* the arena, where this process maps it */

@@ -1049,11 +1049,19 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 			e.element = loaded[i];
 			e.distance = MvHnswQueryDistance(g, e.element);
 
+			if (filtered && !element_passes(g, e.element))
+			{
+				/* walked through while nearer than the list's farthest, never a result */
+				g->filteredOut++;
+				if (W.length < ef || e.distance < MvHnswHeapTop(&W)->distance)
+					MvHnswHeapPush(&C, e);
+				else if (discarded)
+					MvHnswHeapPush(discarded, e);
+				continue;
+			}
 			if (W.length < ef || e.distance < MvHnswHeapTop(&W)->distance)
 			{
 				MvHnswHeapPush(&C, e);
-				if (filtered && !element_passes(g, e.element))
-					continue;
 				MvHnswHeapPush(&W, e);
 				if (W.length > ef)
 				{
