@@ -838,6 +838,41 @@ DROP FUNCTION hy_exact_ids(text);
 DROP FUNCTION hy_ids(text, text);
 
 --
+-- A LIMIT far above the rows there are returns every row that passes, in
+-- order, under each strategy (the scan's arrays grow with the rows, not the
+-- LIMIT)
+--
+CREATE TABLE hy_big_limit (id int, label int, emb floatvector(2));
+INSERT INTO hy_big_limit SELECT i, i % 10, ARRAY[i % 37, i % 41]::real[]::floatvector FROM generate_series(1, 3000) i;
+CREATE INDEX ON hy_big_limit USING milvus_hnsw (emb floatvector_l2_ops);
+CREATE INDEX ON hy_big_limit (label);
+ANALYZE hy_big_limit;
+SET milvus.hnsw_ef_search = 400;
+CREATE FUNCTION hy_big_limit_rows(strategy text) RETURNS TABLE (plan text, rows bigint, distinct_rows bigint, ordered boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    q text := $q$SELECT id, emb <-> '[5,5]' AS d FROM hy_big_limit WHERE label = 3
+                 ORDER BY emb <-> '[5,5]' LIMIT 100000000$q$;
+    p json;
+BEGIN
+    PERFORM set_config('milvus.hybrid_strategy', strategy, true);
+    EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, FORMAT JSON) ' || q INTO p;
+    plan := p->0->'Plan'->'Plans'->0->>'Strategy';
+    RETURN QUERY EXECUTE format($f$
+        SELECT %L, count(*), count(DISTINCT id), coalesce(bool_and(d >= prev OR prev IS NULL), true)
+        FROM (SELECT id, d, lag(d) OVER (ORDER BY o) AS prev
+              FROM (SELECT x.*, row_number() OVER () AS o FROM (%s) x) y) z$f$, plan, q);
+END $$;
+SELECT * FROM hy_big_limit_rows('exact');
+SELECT * FROM hy_big_limit_rows('graph');
+SELECT * FROM hy_big_limit_rows('walk');
+SELECT count(*) AS passing FROM hy_big_limit WHERE label = 3;
+DROP FUNCTION hy_big_limit_rows(text);
+RESET milvus.hybrid_strategy;
+RESET milvus.hnsw_ef_search;
+DROP TABLE hy_big_limit;
+
+--
 -- A GIN bitmap read from a posting tree (every row has tag 1): the GIN scan
 -- keeps memory of its own from one bitmap to the next, and to its end.
 -- Last, with nothing else left to clean up, for a server that would crash.

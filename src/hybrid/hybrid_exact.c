@@ -62,12 +62,17 @@ MvExactDistance(MvExactSearch *es, TupleTableSlot *slot, bool *isnull)
 	return DatumGetFloat8(FunctionCall2Coll(&es->distfn, es->collation, value, es->query));
 }
 
-/* A max-heap of the k nearest so far: the farthest on top */
+/*
+ * A max-heap of the k nearest so far, the farthest on top; its array grows
+ * with the rows offered, so a k far above the rows there are (LIMIT ALL, a
+ * large LIMIT) allocates no more than they need
+ */
 typedef struct TopK
 {
 	MvExactRow *rows;
 	int			n;
 	int			k;
+	int			cap;
 } TopK;
 
 static void
@@ -96,7 +101,14 @@ topk_offer(TopK *h, const MvExactRow *row)
 {
 	if (h->n < h->k)
 	{
-		int			i = h->n++;
+		int			i;
+
+		if (h->n == h->cap)
+		{
+			h->cap = (int) Min((int64) h->cap * 2, (int64) h->k);
+			h->rows = repalloc_huge(h->rows, sizeof(MvExactRow) * h->cap);
+		}
+		i = h->n++;
 
 		while (i > 0)
 		{
@@ -157,7 +169,8 @@ MvExactTopK(MvExactSearch *es, TIDBitmap *tbm, int k, MvExactRow **rows)
 
 	h.k = Max(k, 1);
 	h.n = 0;
-	h.rows = palloc_extended(sizeof(MvExactRow) * h.k, MCXT_ALLOC_HUGE);
+	h.cap = Min(h.k, 1024);
+	h.rows = palloc(sizeof(MvExactRow) * h.cap);
 
 	if (tbm != NULL)
 	{

@@ -345,7 +345,8 @@ start(HybridScanState *hs)
 			hs->set = MvTidSetFromBitmap(hs->tbm);
 			MemoryContextSwitchTo(hs->ctx);
 		}
-		hs->emitted = MvTidSetCreate(hs->k);
+		/* it grows: a LIMIT far above the rows there are costs nothing up front */
+		hs->emitted = MvTidSetCreate(Min(hs->k, 1024));
 		hs->lastDistance = -INFINITY;
 		/* the walk may cost hybrid_walk_budget times the exact search */
 		budget = (int64) Min(exactCost * MvHybridWalkBudget / Max(hs->elementCost, 1e-9),
