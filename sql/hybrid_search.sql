@@ -297,6 +297,25 @@ SELECT * FROM hy_strategies('hy', 'label = q.qid % 10');
 SET milvus.hybrid_strategy = graph;
 SELECT * FROM hy_nodes('SELECT q.qid, ARRAY(SELECT id FROM hy WHERE label = 3 ORDER BY emb <-> q.v LIMIT 10) FROM hy_q q');
 SELECT * FROM hy_nodes('SELECT q.qid, ARRAY(SELECT id FROM hy WHERE label = q.qid % 10 ORDER BY emb <-> q.v LIMIT 10) FROM hy_q q');
+-- the same, counted: bitmaps made over the loops; the graph walk skips the
+-- elements outside an exact bitmap itself, so no row it fetches fails the
+-- filter (a walk that ignored the bitmap would fetch and reject them)
+CREATE FUNCTION hy_counts(query text)
+RETURNS TABLE (loops bigint, bitmaps bigint, skips_elements boolean, rows_rejected bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    plan jsonb;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON) ' || query INTO plan;
+    RETURN QUERY
+    SELECT (n->>'Actual Loops')::bigint, (n->>'Bitmaps')::bigint,
+           (n->>'Elements Skipped')::bigint > 0, (n->>'Rows Rejected')::bigint
+    FROM jsonb_path_query(plan, 'strict $.**?(@."Custom Plan Provider" == "Milvus Hybrid Search")') n;
+END
+$$;
+SELECT * FROM hy_counts('SELECT q.qid, ARRAY(SELECT id FROM hy WHERE label = 3 ORDER BY emb <-> q.v LIMIT 10) FROM hy_q q');
+SELECT * FROM hy_counts('SELECT q.qid, ARRAY(SELECT id FROM hy WHERE label = q.qid % 10 ORDER BY emb <-> q.v LIMIT 10) FROM hy_q q');
+DROP FUNCTION hy_counts(text);
 RESET milvus.hybrid_strategy;
 -- more rows than the planned k, and an OFFSET
 SELECT * FROM hy_strategies('hy', 'zone = 1', '60');

@@ -111,7 +111,8 @@ typedef struct HybridScanState
 	int64		lossyPages;
 	int64		visited;		/* graph elements */
 	int64		distances;		/* distances to the query computed */
-	int64		rejected;		/* candidates the filter or the bitmap rejected */
+	int64		rejected;		/* rows read that failed the filter */
+	int64		skipped;		/* elements and rows the walk found outside the bitmap */
 } HybridScanState;
 
 static Node *hybrid_create_state(CustomScan *cscan);
@@ -231,7 +232,7 @@ end_walk(HybridScanState *hs)
 	MvHnswScanGetCounters(hs->iscan, &c);
 	hs->visited += c.visited;
 	hs->distances += c.visited + c.growing;
-	hs->rejected += c.rejected;
+	hs->skipped += c.skipped;
 	index_endscan(hs->iscan);
 	hs->iscan = NULL;
 }
@@ -614,13 +615,18 @@ hybrid_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Strategy", used.data, es);
 		/* per bitmap: a rescan that changes none of its parameters reuses it */
 		if (hs->bitmaps > 0)
+		{
+			ExplainPropertyInteger("Bitmaps", NULL, hs->bitmaps, es);
 			ExplainPropertyInteger("Filter Rows", NULL, hs->filterRows / hs->bitmaps, es);
+		}
 		if (hs->lossyPages > 0)
 			ExplainPropertyInteger("Lossy Pages", NULL, hs->lossyPages / hs->bitmaps, es);
 		if (hs->graphLoops > 0 || hs->walkLoops > 0)
 			ExplainPropertyInteger("Elements Visited", NULL, hs->visited / hs->loops, es);
 		ExplainPropertyInteger("Distances", NULL,
 							   (hs->distances + hs->es.distances) / hs->loops, es);
+		if (hs->graphLoops > 0)
+			ExplainPropertyInteger("Elements Skipped", NULL, hs->skipped / hs->loops, es);
 		ExplainPropertyInteger("Rows Rejected", NULL,
 							   (hs->rejected + hs->es.rowsRead - hs->es.rowsPassed) / hs->loops, es);
 		if (hs->fallbacks > 0)

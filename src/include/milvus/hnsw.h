@@ -91,7 +91,7 @@ typedef struct MvHnswScanCounters
 {
 	int64		visited;		/* graph elements read */
 	int64		growing;		/* growing-segment rows measured */
-	int64		rejected;		/* heap TIDs and elements the filter failed */
+	int64		skipped;		/* heap TIDs and elements the filter failed */
 	bool		overBudget;		/* the walk gave up: the scan ended early */
 } MvHnswScanCounters;
 

@@ -632,7 +632,7 @@ MvHnswScanGetCounters(IndexScanDesc scan, MvHnswScanCounters *counters)
 
 	counters->visited = so->graph ? so->graph->loaded : 0;
 	counters->growing = so->measured;
-	counters->rejected = so->rejected + (so->graph ? so->graph->filteredOut : 0);
+	counters->skipped = so->rejected + (so->graph ? so->graph->filteredOut : 0);
 	counters->overBudget = so->overBudget;
 }
 
