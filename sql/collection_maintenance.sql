@@ -82,7 +82,8 @@ SET allow_in_place_tablespaces = true;
 CREATE TABLESPACE regress_milvus_cold LOCATION '';
 RESET allow_in_place_tablespaces;
 
--- vectors of 1,000 dimensions are TOASTed (storage external)
+-- vectors of 1,000 dimensions, which a collection keeps inline (its
+-- toast_tuple_target)
 SELECT milvus.create_collection('loaded', schema => $${"fields": [
     {"name": "id", "type": "INT64", "is_primary": true},
     {"name": "title", "type": "VARCHAR", "max_length": 16},
@@ -98,6 +99,9 @@ UNION ALL
 SELECT (milvus.insert('loaded', (SELECT jsonb_agg(jsonb_build_object('id', g, 'title', 't' || g,
                                                                      'v', (SELECT jsonb_agg(g - j) FROM generate_series(1, 1000) j)))
                                  FROM generate_series(301, 400) g), 'p1')).insert_count;
+-- sealed now: a data coordinator sealing them later would read pages into
+-- shared buffers while the checks below count them
+SELECT milvus.flush('loaded');
 
 -- the relations a load should read: each partition, its TOAST table and
 -- every index of either

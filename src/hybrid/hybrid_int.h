@@ -48,7 +48,7 @@ typedef struct MvTidSet
 } MvTidSet;
 
 extern void MvTidBitmapCount(TIDBitmap *tbm, int64 *exact, int64 *lossyPages);
-extern MvTidSet *MvTidSetFromBitmap(TIDBitmap *tbm);
+extern MvTidSet *MvTidSetFromBitmap(TIDBitmap *tbm, int64 entries);
 extern MvTidSet *MvTidSetCreate(int64 expected);
 extern void MvTidSetAdd(MvTidSet *set, ItemPointer tid);
 extern bool MvTidSetContains(const MvTidSet *set, ItemPointer tid);

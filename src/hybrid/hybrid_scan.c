@@ -78,6 +78,8 @@ typedef struct HybridScanState
 	double		estRows;		/* rows in the bitmap, as planned */
 	double		walkCost;		/* the index scan's, for the LIMIT; -1: none */
 	ExprState  *queryExpr;
+	int16		queryTyplen;	/* the query vector's type, to copy it */
+	bool		queryTypbyval;
 	ExprState  *qual;
 	PlanState  *bitmapPlan;		/* NULL: the whole table */
 	/* one execution; reset by a rescan */
@@ -89,6 +91,7 @@ typedef struct HybridScanState
 	MemoryContext bitmapCtx;	/* the TID set made from it */
 	TIDBitmap  *tbm;
 	double		bitmapCount;	/* its rows, lossy pages estimated */
+	int64		bitmapEntries;	/* its exact TIDs and lossy pages */
 	bool		bitmapLasts;	/* a rescan kept it: loops share one bitmap */
 	MvTidSet   *set;			/* the bitmap, for the walk */
 	MvExactSearch es;
@@ -191,6 +194,7 @@ hybrid_begin(CustomScanState *node, EState *estate, int eflags)
 	node->ss.ps.scanopsset = true;
 	ExecAssignProjectionInfo(&node->ss.ps, RelationGetDescr(rel));
 	hs->queryExpr = ExecInitExpr((Expr *) linitial(cscan->custom_exprs), &node->ss.ps);
+	get_typlenbyval(exprType(linitial(cscan->custom_exprs)), &hs->queryTyplen, &hs->queryTypbyval);
 	hs->qual = ExecInitQual((List *) lsecond(cscan->custom_exprs), &node->ss.ps);
 	if (cscan->custom_plans != NIL)
 	{
@@ -248,7 +252,6 @@ compute_bitmap(HybridScanState *hs)
 	MemoryContext old = MemoryContextSwitchTo(hs->css.ss.ps.state->es_query_cxt);
 	int64		exact;
 	int64		lossy;
-	BlockNumber pages = RelationGetNumberOfBlocks(hs->es.rel);
 
 	hs->tbm = (TIDBitmap *) MultiExecProcNode(hs->bitmapPlan);
 	MemoryContextSwitchTo(old);
@@ -258,7 +261,15 @@ compute_bitmap(HybridScanState *hs)
 	hs->bitmaps++;
 	hs->lossyPages += lossy;
 	hs->filterRows += exact;
-	hs->bitmapCount = exact + lossy * (pages > 0 ? Max(hs->tuples / pages, 1.0) : 1.0);
+	hs->bitmapEntries = exact + lossy;
+	hs->bitmapCount = exact;
+	if (lossy > 0)
+	{
+		/* a lossy page holds about the table's mean rows per page */
+		BlockNumber pages = RelationGetNumberOfBlocks(hs->es.rel);
+
+		hs->bitmapCount += lossy * (pages > 0 ? Max(hs->tuples / pages, 1.0) : 1.0);
+	}
 }
 
 /* Evaluate the query, compute the bitmap, choose the strategy */
@@ -280,14 +291,7 @@ start(HybridScanState *hs)
 	hs->es.queryNull = isnull;
 	/* out of the per-tuple context, which the exact search resets */
 	if (!isnull)
-	{
-		int16		typlen;
-		bool		typbyval;
-
-		get_typlenbyval(exprType(linitial(((CustomScan *) hs->css.ss.ps.plan)->custom_exprs)),
-						&typlen, &typbyval);
-		query = datumCopy(query, typbyval, typlen);
-	}
+		query = datumCopy(query, hs->queryTypbyval, hs->queryTyplen);
 	hs->es.query = query;
 
 	/*
@@ -343,7 +347,7 @@ start(HybridScanState *hs)
 		if (graph && hs->set == NULL)
 		{
 			MemoryContextSwitchTo(hs->bitmapCtx);
-			hs->set = MvTidSetFromBitmap(hs->tbm);
+			hs->set = MvTidSetFromBitmap(hs->tbm, hs->bitmapEntries);
 			MemoryContextSwitchTo(hs->ctx);
 		}
 		/* it grows: a LIMIT far above the rows there are costs nothing up front */

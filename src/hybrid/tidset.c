@@ -81,31 +81,24 @@ MvTidBitmapCount(TIDBitmap *tbm, int64 *exact, int64 *lossyPages)
 	tbm_end_iterate(it);
 }
 
-/* The bitmap's TIDs and lossy pages as a set, in the current memory context */
+/*
+ * The bitmap's TIDs and lossy pages as a set, in the current memory context;
+ * entries is what MvTidBitmapCount counted (exact TIDs plus lossy pages)
+ */
 MvTidSet *
-MvTidSetFromBitmap(TIDBitmap *tbm)
+MvTidSetFromBitmap(TIDBitmap *tbm, int64 entries)
 {
-	MvTidSet   *set = palloc0(sizeof(MvTidSet));
-	int64		exact;
-	int64		lossy;
-	uint64		cap = 16;
-	TBMIterator *it;
+	MvTidSet   *set = MvTidSetCreate(entries);
+	TBMIterator *it = tbm_begin_iterate(tbm);
 	TBMIterateResult *res;
 
-	MvTidBitmapCount(tbm, &exact, &lossy);
-	while (cap < 2 * (uint64) (exact + lossy) + 1)
-		cap <<= 1;
-	if (cap * sizeof(uint64) > MaxAllocHugeSize)
-		elog(ERROR, "hybrid search: a filter bitmap of " INT64_FORMAT " rows is too large", exact);
-	set->keys = palloc_extended(cap * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	set->mask = (uint32) (cap - 1);
-	set->lossy = lossy > 0;
-
-	it = tbm_begin_iterate(tbm);
 	while ((res = tbm_iterate(it)) != NULL)
 	{
 		if (res->ntuples < 0)
+		{
 			set_insert(set, tid_key(res->blockno, 0));
+			set->lossy = true;
+		}
 		else
 			for (int i = 0; i < res->ntuples; i++)
 				set_insert(set, tid_key(res->blockno, res->offsets[i]));
@@ -125,7 +118,7 @@ MvTidSetContains(const MvTidSet *set, ItemPointer tid)
 	return set->lossy && set_contains(set, tid_key(blkno, 0));
 }
 
-/* An empty set to add to (the rows a scan has handed out) */
+/* An empty set with room for about expected TIDs (MvTidSetAdd grows it) */
 MvTidSet *
 MvTidSetCreate(int64 expected)
 {
@@ -134,6 +127,11 @@ MvTidSetCreate(int64 expected)
 
 	while (cap < 2 * (uint64) expected + 1)
 		cap <<= 1;
+	if (cap > ((uint64) 1 << 32))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("hybrid search: a filter of " INT64_FORMAT " rows is too large for its TID set",
+						expected)));
 	set->keys = palloc_extended(cap * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	set->mask = (uint32) (cap - 1);
 	return set;
@@ -147,6 +145,11 @@ MvTidSetAdd(MvTidSet *set, ItemPointer tid)
 	{
 		uint64	   *old = set->keys;
 		uint64		oldcap = (uint64) set->mask + 1;
+
+		if (oldcap >= ((uint64) 1 << 32))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("hybrid search: too many rows handed out for its TID set")));
 
 		set->keys = palloc_extended(2 * oldcap * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		set->mask = (uint32) (2 * oldcap - 1);
