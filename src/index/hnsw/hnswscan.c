@@ -77,7 +77,6 @@ typedef struct MvHnswScanOpaqueData
 	int64		budget;
 	int64		rejected;
 	int64		measured;		/* growing rows */
-	bool		overBudget;
 } MvHnswScanOpaqueData;
 
 typedef MvHnswScanOpaqueData *MvHnswScanOpaque;
@@ -122,7 +121,6 @@ mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->exactPos = 0;
 	so->rejected = 0;
 	so->measured = 0;
-	so->overBudget = false;
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -154,17 +152,11 @@ set_batch(MvHnswScanOpaque so, MvHnswCandidate *results, int n, int maxemit)
 	so->tidpos = 0;
 }
 
-/* Whether a filtered walk gave up (then the scan hands out nothing more) */
-static bool
-g_over_budget(MvHnswScanOpaque so)
+/* Whether the walk went over its budget: then the scan hands out nothing more */
+static inline bool
+gave_up(MvHnswScanOpaque so)
 {
-	if (so->graph != NULL && so->graph->overBudget)
-	{
-		so->overBudget = true;
-		so->graphDone = true;
-		so->ngrowing = 0;
-	}
-	return so->overBudget;
+	return so->graph != NULL && so->graph->overBudget;
 }
 
 /* The first batch: descend from the entry point, then search layer 0 */
@@ -261,7 +253,6 @@ start_scan(IndexScanDesc scan)
 	MvHnswHeapInit(&so->discarded, MvHnswEfSearch * 4, false);
 	n = MvHnswSearchLayer(g, seeds, nseeds, MvHnswEfSearch, 0, true, &so->discarded, &w);
 	set_batch(so, w, n, n);
-	g_over_budget(so);
 }
 
 /* The next batch from the best discarded candidates; false when there is none */
@@ -277,12 +268,12 @@ resume_scan(IndexScanDesc scan)
 
 	if (so->discarded.length == 0)
 		return false;
+	/* a budget, when given, bounds the walk instead: checked between rounds */
 	if (so->budget > 0 && g->loaded > so->budget)
 	{
 		g->overBudget = true;
 		return false;
 	}
-	/* a budget, when given, bounds the walk instead */
 	if (so->budget == 0 && g->loaded >= MvHnswMaxScanTuples)
 	{
 		ereport(NOTICE,
@@ -491,6 +482,9 @@ graph_peek(IndexScanDesc scan, float *distance, ItemPointer heaptid)
 {
 	MvHnswScanOpaque so = (MvHnswScanOpaque) scan->opaque;
 
+	/* a round the budget cut short is not handed out */
+	if (gave_up(so))
+		return false;
 	while (!so->graphDone)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -535,12 +529,10 @@ graph_peek(IndexScanDesc scan, float *distance, ItemPointer heaptid)
 			*heaptid = e->heaptids[so->tidpos];
 			return true;
 		}
-		if (g_over_budget(so))
-			break;
 		if (resume_scan(scan))
 			continue;
-		if (g_over_budget(so))
-			break;
+		if (gave_up(so))
+			return false;
 		/* the walk is over: what it did not return comes from an exact pass */
 		so->exact = true;
 	}
@@ -572,7 +564,8 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 		ItemPointerData heaptid;
 		bool		fromGraph = graph_peek(scan, &distance, &heaptid);
 
-		if (so->ngrowing > 0 && (!fromGraph || so->growing[0].distance <= distance))
+		if (so->ngrowing > 0 && !gave_up(so) &&
+			(!fromGraph || so->growing[0].distance <= distance))
 		{
 			MvHnswRow	row = MvHnswRowPop(so->growing, &so->ngrowing);
 
@@ -584,7 +577,7 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 		else
 		{
 			so->finished = true;
-			if (so->skipped > 0 && !so->overBudget)
+			if (so->skipped > 0 && !gave_up(so))
 				ereport(NOTICE,
 						(errmsg("milvus_hnsw index scan of \"%s\" skipped " INT64_FORMAT " rows found after farther rows",
 								RelationGetRelationName(scan->indexRelation), so->skipped),
@@ -633,7 +626,7 @@ MvHnswScanGetCounters(IndexScanDesc scan, MvHnswScanCounters *counters)
 	counters->visited = so->graph ? so->graph->loaded : 0;
 	counters->growing = so->measured;
 	counters->skipped = so->rejected + (so->graph ? so->graph->filteredOut : 0);
-	counters->overBudget = so->overBudget;
+	counters->overBudget = gave_up(so);
 }
 
 /* amendscan */

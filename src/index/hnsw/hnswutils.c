@@ -939,8 +939,11 @@ element_passes(MvHnswGraph *g, MvHnswElement *e)
  * Milvus): only elements that pass enter the result list, but every element
  * nearer than the list's farthest (or any, while the list is short) is
  * expanded, so the walk goes on through rows the filter rejects until it has
- * ef that pass.  It gives up, setting g->overBudget, once more than g->budget
- * elements have been read.
+ * ef that pass.
+ *
+ * A filtered round may go far before its list fills: with g->budget, it gives
+ * up, setting g->overBudget, once more than that many elements have been read
+ * (its result is then partial).  The caller checks the budget between rounds.
  */
 int
 MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef,
@@ -985,19 +988,17 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 
 		CHECK_FOR_INTERRUPTS();
 
-		if (!filtered)
-		{
-			if (c.distance > MvHnswHeapTop(&W)->distance)
-				break;
-		}
-		else if (W.length >= ef && c.distance > MvHnswHeapTop(&W)->distance)
+		if (!filtered && c.distance > MvHnswHeapTop(&W)->distance)
+			break;
+		if (filtered && W.length >= ef && c.distance > MvHnswHeapTop(&W)->distance)
 		{
 			/* one that passes is in W or discarded already */
 			if (discarded && !element_passes(g, c.element))
 				MvHnswHeapPush(discarded, c);
 			break;
 		}
-		else if (g->budget > 0 && g->loaded > g->budget)
+		/* a filtered round has no bound of its own: the budget is it */
+		if (filtered && g->budget > 0 && g->loaded > g->budget)
 		{
 			g->overBudget = true;
 			break;
