@@ -221,7 +221,7 @@ like(
         SET milvus.hybrid_strategy = graph;
         EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
         SELECT id FROM t WHERE grp = 3 ORDER BY emb <-> vec(-7) LIMIT 10}),
-    qr/^\s+Strategy: graph\n\s+Filter Rows: $per_group\n/m,
+    qr/^\s+Strategy: graph\n\s+Bitmaps: 1\n\s+Filter Rows: $per_group\n/m,
     'the graph strategy walks the index with a bitmap of the group');
 
 $node->stop;
