@@ -12,7 +12,9 @@
  * segment on, then off) and without it, and the WAL they write.  With
  * --unsealed, seal.c builds the index without the data set's last rows,
  * adds them to its growing segment, and times the seal while other
- * connections search and insert.  What a "method" is, and
+ * connections search and insert.  With --collection-api, collapi.c
+ * measures the collection API's data path (milvus.insert, milvus.search,
+ * milvus.bulk_insert) against plain SQL instead.  What a "method" is, and
  * which settings it sweeps, lives in the table in methods.c; a method's
  * table layout also says which vector type holds the vectors: milvus's
  * floatvector or, to compare with, pgvector's vector.  main.c reads
@@ -201,6 +203,24 @@ typedef struct BenchWrites
 	BenchWriteResult copy_plain;
 } BenchWrites;
 
+/* What --collection-api measures (collapi.c). */
+#define BENCH_MAX_REPEAT	32
+typedef struct BenchCollectionSpec
+{
+	const char *conninfo;		/* for item 4's own connection */
+	const char *csv_path;
+	int			rows;			/* --collection-rows: items 1 and 3 */
+	int			dim;			/* --collection-dim */
+	int			batch;			/* --collection-batch: rows per milvus.insert (item 1) */
+	int			inserts;		/* --collection-inserts: single-row calls per side (item 2) */
+	int			queries;		/* --queries: search calls per side (item 3) */
+	int			k;				/* --k: the searches' limit */
+	int			warmup;			/* untimed calls of each kind first */
+	int			repeat;			/* --repeat: runs of every measurement */
+	long		bulk_rows;		/* --bulk-rows: rows of item 4, 0 to skip it */
+	BenchMetric metric;
+} BenchCollectionSpec;
+
 /* Latencies of one kind of statement over one phase of the seal measurement. */
 typedef struct BenchLatency
 {
@@ -329,6 +349,9 @@ extern PGconn *bench_seal_guard(const char *conninfo, const BenchTable *table);
 extern void bench_seal_guard_release(PGconn *guard);
 extern void bench_seal_measure(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
 							   const BenchRunSpec *search, double quiet_s, BenchSeal *seal);
+
+/* collapi.c */
+extern void bench_collection_api(PGconn *conn, const BenchCollectionSpec *spec);
 
 /* filter.c */
 extern bool bench_filter_parse(const char *name, BenchFilter *filter);

@@ -17,7 +17,7 @@
  * --unsealed N, a milvus index method's index is built without the last N
  * rows, which are then added unsealed; its runs happen in that state, then
  * again after a seal that seal.c times while other connections search and
- * insert.
+ * insert.  --collection-api runs collapi.c's measurements instead of all this.
  */
 #include <getopt.h>
 #include <math.h>
@@ -40,6 +40,12 @@
 #define MAX_COPY			100000000L	/* the COPY's ids stay within int4 */
 #define MAX_RUNS			1024	/* runs of one method and filter compared by --unsealed */
 #define DEFAULT_SEAL_QUIET	10	/* seconds of searches and inserts before the seal */
+#define DEFAULT_COLLECTION_ROWS	20000
+#define DEFAULT_COLLECTION_DIM	128
+#define DEFAULT_COLLECTION_BATCH 1000
+#define DEFAULT_COLLECTION_INSERTS 1000
+#define DEFAULT_REPEAT		3
+#define DEFAULT_BULK_ROWS	1000000
 
 /* A setting and the values a sweep gives it. */
 typedef struct SweepAxis
@@ -68,6 +74,8 @@ typedef struct BenchOptions
 	SweepAxis	write_set;		/* a setting the write jobs repeat over; nvalues 0: none */
 	int			unsealed;		/* rows added unsealed after the build, 0 for none */
 	int			seal_quiet;		/* seconds before the timed seal */
+	int			collection_api; /* run collapi.c's measurements instead */
+	BenchCollectionSpec collection; /* their sizes */
 	int			connections[MAX_CONNECTIONS];
 	int			nconnections;
 	SweepAxis	sweeps[MAX_AXES];
@@ -119,6 +127,15 @@ usage(void)
 		   "                             add them unsealed, run the queries, time a seal\n"
 		   "                             while searching and inserting, run them again sealed\n"
 		   "      --seal-quiet=SECONDS   searches and inserts before the timed seal (default %d)\n"
+		   "      --collection-api       instead of the runs: the collection API (milvus.insert,\n"
+		   "                             milvus.search, milvus.bulk_insert) against plain SQL\n"
+		   "      --collection-rows=N    rows of its inserts and searched collection (default %d)\n"
+		   "      --collection-dim=D     their dimensions (default %d)\n"
+		   "      --collection-batch=N   rows per milvus.insert call (default %d)\n"
+		   "      --collection-inserts=N single-row inserts per side and run (default %d)\n"
+		   "      --repeat=R             runs of each collection API measurement (default %d)\n"
+		   "      --bulk-rows=N          rows of the milvus.bulk_insert measurement, 0 to skip\n"
+		   "                             (default %d)\n"
 		   "  -o, --out=DIR              output folder (default: out/ beside the program)\n"
 		   "  -n, --name=NAME            output file name stem (default DATASET-METRIC)\n"
 		   "      --reuse-tables         keep a table that already holds this data set\n"
@@ -127,7 +144,9 @@ usage(void)
 		   "      --replot=FILE.csv      draw FILE.png again from a CSV file this tool wrote\n"
 		   "      --list-methods         show the methods and exit\n"
 		   "  -h, --help                 show this help and exit\n",
-		   DEFAULT_QUERIES, BENCH_MAX_K, DEFAULT_K, DEFAULT_WARMUP, DEFAULT_SEAL_QUIET);
+		   DEFAULT_QUERIES, BENCH_MAX_K, DEFAULT_K, DEFAULT_WARMUP, DEFAULT_SEAL_QUIET,
+		   DEFAULT_COLLECTION_ROWS, DEFAULT_COLLECTION_DIM, DEFAULT_COLLECTION_BATCH,
+		   DEFAULT_COLLECTION_INSERTS, DEFAULT_REPEAT, DEFAULT_BULK_ROWS);
 }
 
 static void
@@ -264,7 +283,9 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 	enum
 	{
 		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST, OPT_INSERTS,
-		OPT_COPY, OPT_WRITE_SET, OPT_UNSEALED, OPT_SEAL_QUIET, OPT_FILTER_INDEXES
+		OPT_COPY, OPT_WRITE_SET, OPT_UNSEALED, OPT_SEAL_QUIET, OPT_FILTER_INDEXES,
+		OPT_COLLECTION_ROWS, OPT_COLLECTION_DIM, OPT_COLLECTION_BATCH, OPT_COLLECTION_INSERTS,
+		OPT_REPEAT, OPT_BULK_ROWS
 	};
 	const struct option long_options[] = {
 		{"conninfo", required_argument, NULL, 'd'},
@@ -286,6 +307,13 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 		{"write-set", required_argument, NULL, OPT_WRITE_SET},
 		{"unsealed", required_argument, NULL, OPT_UNSEALED},
 		{"seal-quiet", required_argument, NULL, OPT_SEAL_QUIET},
+		{"collection-api", no_argument, &opt->collection_api, 1},
+		{"collection-rows", required_argument, NULL, OPT_COLLECTION_ROWS},
+		{"collection-dim", required_argument, NULL, OPT_COLLECTION_DIM},
+		{"collection-batch", required_argument, NULL, OPT_COLLECTION_BATCH},
+		{"collection-inserts", required_argument, NULL, OPT_COLLECTION_INSERTS},
+		{"repeat", required_argument, NULL, OPT_REPEAT},
+		{"bulk-rows", required_argument, NULL, OPT_BULK_ROWS},
 		{"out", required_argument, NULL, 'o'},
 		{"name", required_argument, NULL, 'n'},
 		{"reuse-tables", no_argument, &opt->reuse_tables, 1},
@@ -311,6 +339,12 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 	opt->nconnections = 1;
 	opt->binary = true;
 	opt->filter_indexes = true;
+	opt->collection.rows = DEFAULT_COLLECTION_ROWS;
+	opt->collection.dim = DEFAULT_COLLECTION_DIM;
+	opt->collection.batch = DEFAULT_COLLECTION_BATCH;
+	opt->collection.inserts = DEFAULT_COLLECTION_INSERTS;
+	opt->collection.repeat = DEFAULT_REPEAT;
+	opt->collection.bulk_rows = DEFAULT_BULK_ROWS;
 	parse_methods("flat", opt);
 	parse_filters("none", opt);
 
@@ -394,6 +428,25 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 				break;
 			case OPT_SEAL_QUIET:
 				opt->seal_quiet = int_option("--seal-quiet", optarg, 0, 3600);
+				break;
+			case OPT_COLLECTION_ROWS:
+				opt->collection.rows = int_option("--collection-rows", optarg, 1, MAX_COPY);
+				break;
+			case OPT_COLLECTION_DIM:
+				opt->collection.dim = int_option("--collection-dim", optarg, 1, 32768);
+				break;
+			case OPT_COLLECTION_BATCH:
+				opt->collection.batch = int_option("--collection-batch", optarg, 1, 1000000L);
+				break;
+			case OPT_COLLECTION_INSERTS:
+				opt->collection.inserts = int_option("--collection-inserts", optarg, 1,
+													 MAX_COPY);
+				break;
+			case OPT_REPEAT:
+				opt->collection.repeat = int_option("--repeat", optarg, 1, BENCH_MAX_REPEAT);
+				break;
+			case OPT_BULK_ROWS:
+				opt->collection.bulk_rows = int_option("--bulk-rows", optarg, 0, MAX_COPY);
 				break;
 			case 'o':
 				opt->out_dir = bench_strdup(optarg);
@@ -992,6 +1045,29 @@ method_filtered_setting(PGconn *conn, const BenchMethod *method, BenchVectorType
 	return method->filtered_setting;
 }
 
+/* --collection-api: collapi.c's measurements, written to OUT/NAME.csv. */
+static int
+run_collection_api(BenchOptions *opt)
+{
+	BenchCollectionSpec *spec = &opt->collection;
+	char		path[1024];
+	PGconn	   *conn;
+
+	spec->conninfo = opt->conninfo;
+	spec->queries = opt->nqueries;
+	spec->k = opt->k;
+	spec->warmup = opt->warmup;
+	spec->metric = opt->metric;
+	snprintf(path, sizeof(path), "%s/%s.csv", opt->out_dir,
+			 opt->name ? opt->name : "collection-api");
+	spec->csv_path = path;
+	bench_mkdirs(opt->out_dir);
+	conn = connect_control(opt);
+	bench_collection_api(conn, spec);
+	PQfinish(conn);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1020,6 +1096,8 @@ main(int argc, char **argv)
 		bench_report_plot(path);
 		return 0;
 	}
+	if (opt.collection_api)
+		return run_collection_api(&opt);
 
 	bench_mkdirs(opt.out_dir);
 	bench_dataset_load(opt.dataset, opt.dataset_dir, opt.nqueries, &ds);
