@@ -115,6 +115,21 @@ COMMENT ON TABLE milvus.indexes IS 'Indexes of Milvus collections; FLAT has no P
 
 INSERT INTO milvus.databases VALUES ('default', 'public', '{}');
 
+-- Any change to the catalog empties the schema cache of the C data path in
+-- every backend (src/collection/schema.c)
+CREATE FUNCTION milvus._catalog_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'milvus_catalog_changed' LANGUAGE C;
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['databases', 'collections', 'fields', 'partitions', 'aliases', 'indexes'] LOOP
+        EXECUTE format('CREATE TRIGGER schema_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON milvus.%I'
+                       ' FOR EACH STATEMENT EXECUTE FUNCTION milvus._catalog_changed()', t);
+    END LOOP;
+END
+$$;
+
 -- pg_dump keeps the catalog's rows; "default" comes back with the extension
 SELECT pg_catalog.pg_extension_config_dump('milvus.databases', 'WHERE db_name <> ''default''');
 SELECT pg_catalog.pg_extension_config_dump('milvus.collections', '');

@@ -1,11 +1,13 @@
 -- Data in Milvus collections: insert, upsert, delete, get and query
 -- (doc/collections.md).
 --
--- Rows arrive as JSON objects, the way Milvus clients send them.  Each call
--- builds one INSERT ... SELECT over jsonb_array_elements whose expressions
--- check every value against the field's type in plain SQL
--- (milvus._value_sql), so a batch is one statement: a bad value anywhere
--- raises an error naming the field and the row, and nothing is inserted.
+-- Rows arrive as JSON objects, the way Milvus clients send them.  Insert and
+-- upsert are C (src/collection/write.c): they convert each value to its
+-- column's type with the checks milvus._value_sql writes in SQL (still used
+-- for default values and ids), and pass the rows to one prepared INSERT per
+-- batch through milvus._pending_rows(), so a bad value anywhere raises an
+-- error naming the field and the row, and nothing is inserted.  The errors
+-- themselves are raised by milvus._bad_value and milvus._bad_row below.
 -- Filters are compiled by milvus.compile_filter into SQL that refers only to
 -- $1, the text[] of the values the user wrote.
 
@@ -99,161 +101,23 @@ BEGIN
 END
 $$;
 
--- Serialize the API's writers of a collection with several partitions,
--- whose primary key PostgreSQL makes unique per partition only; the caller
--- then checks across partitions with milvus._check_unique.  An advisory lock
--- (keyed by the table's OID) needs no privilege beyond INSERT, as LOCK TABLE
--- would.
-CREATE FUNCTION milvus._lock_for_write(c milvus.collections) RETURNS boolean
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF (SELECT count(*) FROM milvus.partitions p
-         WHERE p.db_name = c.db_name AND p.collection_name = c.collection_name) > 1 THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('milvus.collection'), c.relid::oid::integer);
-        RETURN true;
-    END IF;
-    RETURN false;
-END
-$$;
+-- The rows a milvus.insert or milvus.upsert call staged, for its INSERT
+CREATE FUNCTION milvus._pending_rows() RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'milvus_pending_rows' LANGUAGE C VOLATILE ROWS 1000;
 
-CREATE FUNCTION milvus._check_unique(c milvus.collections, ids jsonb) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    pk milvus.fields := milvus._pk(c);
-    dup text;
-BEGIN
-    EXECUTE format('SELECT t.%1$I::text FROM %2$s t WHERE t.%1$I = ANY (ARRAY(SELECT e #>> ''{}'' FROM jsonb_array_elements($1) e)::%3$s[])'
-                   ' GROUP BY t.%1$I HAVING count(*) > 1 LIMIT 1',
-                   pk.field_name, milvus._qualified(c.relid), milvus._sql_type(pk.data_type, pk.params))
-       INTO dup USING ids;
-    IF dup IS NOT NULL THEN
-        RAISE EXCEPTION 'duplicate primary key % in collection "%"', dup, c.collection_name
-            USING ERRCODE = 'unique_violation',
-                  DETAIL = format('Another partition holds a row with %s = %s.', pk.field_name, dup);
-    END IF;
-END
-$$;
-
--- The pieces of the SELECT that turns $1 (the rows) into the table's
--- columns; for upsert the primary key is always taken from the rows
-CREATE FUNCTION milvus._rows_sql(c milvus.collections, for_upsert boolean,
-                                 OUT columns text, OUT select_list text, OUT from_list text,
-                                 OUT pk_expr text)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    f milvus.fields;
-    cols text[] := '{}';
-    exprs text[] := '{}';
-    extract text[] := '{}';
-    names text[] := '{}';
-    checks text[] := '{}';
-    pk milvus.fields := milvus._pk(c);
-    i int := 0;
-BEGIN
-    FOR f IN SELECT * FROM milvus._fields(c) LOOP
-        names := names || f.field_name;
-        IF f.auto_id AND NOT for_upsert THEN
-            CONTINUE;
-        END IF;
-        i := i + 1;
-        cols := cols || format('%I', f.field_name);
-        extract := extract || format('NULLIF(o."$o" -> %L, ''null'')', f.field_name);
-        exprs := exprs || milvus._value_sql(f, format('v."$%s"', i), 'r."$n" - 1');
-        IF f.is_primary THEN
-            pk_expr := exprs[cardinality(exprs)];
-        END IF;
-    END LOOP;
-    -- the primary field first: errors and upsert's DELETE use names[1]
-    names := pk.field_name || array_remove(names, pk.field_name);
-    IF c.enable_dynamic_field THEN
-        cols := cols || '"$meta"'::text;
-        exprs := exprs || format('o."$o" - %L::text[]', names);
-    ELSE
-        checks := checks || format('((o."$o" - %1$L::text[]) = ''{}''::jsonb'
-                                   ' OR milvus._bad_row(''extra'', r."$n" - 1, o."$o", %1$L, %2$L))',
-                                   names, c.collection_name);
-    END IF;
-    IF pk.auto_id AND NOT for_upsert THEN
-        checks := checks || format('(NOT o."$o" ? %1$L OR milvus._bad_row(''auto_id'', r."$n" - 1, o."$o", %2$L, %3$L))',
-                                   pk.field_name, names, c.collection_name);
-    END IF;
-    IF c.partition_key IS NULL THEN
-        cols := cols || '"$partition"'::text;
-        exprs := exprs || '$2'::text;
-    END IF;
-    columns := array_to_string(cols, ', ');
-    select_list := array_to_string(exprs, ', ');
-    from_list := format('jsonb_array_elements($1) WITH ORDINALITY AS r("$row", "$n"),'
-                        ' LATERAL (SELECT CASE WHEN jsonb_typeof(r."$row") = ''object'' THEN r."$row"'
-                        ' ELSE milvus._bad_row(''object'', r."$n" - 1, r."$row", NULL, NULL)::text::jsonb END) o("$o"),'
-                        ' LATERAL (SELECT %s) v(%s)',
-                        array_to_string(extract, ', '),
-                        (SELECT string_agg(format('"$%s"', k), ', ') FROM generate_series(1, i) k))
-                 || CASE WHEN cardinality(checks) > 0 THEN ' WHERE ' || array_to_string(checks, ' AND ') ELSE '' END;
-END
-$$;
-
--- Insert rows; return how many and their primary keys
-CREATE FUNCTION milvus._write(c milvus.collections, data jsonb, partition_name text, for_upsert boolean,
-                              OUT n bigint, OUT ids jsonb)
-LANGUAGE plpgsql AS $$
-DECLARE
-    pk milvus.fields := milvus._pk(c);
-    part text := milvus._write_partition(c, partition_name);
-    rows jsonb := milvus._rows(data);
-    s record := milvus._rows_sql(c, for_upsert);
-    locked boolean;
-    msg text;
-BEGIN
-    IF jsonb_array_length(rows) = 0 THEN
-        n := 0;
-        ids := '[]';
-        RETURN;
-    END IF;
-    locked := milvus._lock_for_write(c);
-    BEGIN
-        IF for_upsert THEN
-            -- Milvus's upsert: delete by primary key in any partition, then insert
-            EXECUTE format('DELETE FROM %s t WHERE t.%I IN (SELECT %s FROM %s)',
-                           milvus._qualified(c.relid), pk.field_name, s.pk_expr, s.from_list)
-                USING rows, part;
-        END IF;
-        EXECUTE format('WITH ins AS (INSERT INTO %s (%s) SELECT %s FROM %s RETURNING %I)'
-                       ' SELECT count(*), coalesce(jsonb_agg(to_jsonb(ins.%I)), ''[]'') FROM ins',
-                       milvus._qualified(c.relid), s.columns, s.select_list, s.from_list,
-                       pk.field_name, pk.field_name)
-            INTO n, ids USING rows, part;
-    EXCEPTION WHEN unique_violation THEN
-        GET STACKED DIAGNOSTICS msg = PG_EXCEPTION_DETAIL;
-        RAISE EXCEPTION 'duplicate primary key in collection "%"', c.collection_name
-            USING ERRCODE = 'unique_violation',
-                  DETAIL = msg,
-                  HINT = CASE WHEN for_upsert THEN 'Each primary key may appear once in a batch.'
-                              ELSE 'milvus.upsert() replaces rows that exist.' END;
-    END;
-    IF locked THEN
-        PERFORM milvus._check_unique(c, ids);
-    END IF;
-END
-$$;
-
+-- Insert rows; return how many and their primary keys.  A collection with
+-- several partitions, whose primary key PostgreSQL makes unique per
+-- partition only, serialises the API's writers with an advisory lock on its
+-- table (no privilege beyond INSERT is needed, as LOCK TABLE would) and
+-- checks the keys written across partitions.
 CREATE FUNCTION milvus.insert(collection_name text, data jsonb, partition_name text DEFAULT NULL)
 RETURNS TABLE (insert_count bigint, ids jsonb)
-LANGUAGE plpgsql AS $$
-BEGIN
-    SELECT * INTO insert_count, ids FROM milvus._write(milvus._collection(collection_name), data, partition_name, false);
-    RETURN NEXT;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'milvus_insert' LANGUAGE C VOLATILE ROWS 1;
 
+-- Milvus's upsert: delete by primary key in any partition, then insert
 CREATE FUNCTION milvus.upsert(collection_name text, data jsonb, partition_name text DEFAULT NULL)
 RETURNS TABLE (upsert_count bigint, ids jsonb)
-LANGUAGE plpgsql AS $$
-BEGIN
-    SELECT * INTO upsert_count, ids FROM milvus._write(milvus._collection(collection_name), data, partition_name, true);
-    RETURN NEXT;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'milvus_upsert' LANGUAGE C VOLATILE ROWS 1;
 
 -- The schema milvus.compile_filter checks a filter against
 CREATE FUNCTION milvus._filter_schema(c milvus.collections) RETURNS jsonb

@@ -3,12 +3,21 @@
  *		The collection room's door (src/collection/): Milvus's name rule,
  *		the filter-expression parser and compiler.
  *
- * The collection API itself is PL/pgSQL (src/sql/7*_collection_*.sql); it
- * reaches the C code here through SQL-callable functions only:
- * milvus._check_name (name.c) and milvus.compile_filter (filter_api.c), which
- * milvus._filter calls for every query, search and delete that has a filter,
- * passing the collection's schema as Milvus's JSON form.  load.c's
- * milvus._prewarm needs nothing from this header.
+ * The collection DDL and the read side of the API are PL/pgSQL
+ * (src/sql/7*_collection_*.sql); they reach the C code here through
+ * SQL-callable functions: milvus._check_name (name.c) and
+ * milvus.compile_filter (filter_api.c), which milvus._filter calls for every
+ * query, search and delete that has a filter, passing the collection's schema
+ * as Milvus's JSON form.  load.c's milvus._prewarm needs nothing from this
+ * header.
+ *
+ * The write side is C: milvus.insert and milvus.upsert (write.c) find the
+ * collection in a per-backend schema cache (schema.c), turn the JSON rows
+ * into the columns' Datums (values.c) and hand them, a batch at a time, to a
+ * prepared INSERT that reads them from milvus._pending_rows(), so the
+ * executor routes rows to partitions and applies constraints, triggers and
+ * row-level security.  milvus.bulk_insert (import.c) feeds the same batches
+ * from server files.
  *
  * Filters go through two layers.  The parser (filter_parse.c) is free of
  * server calls: it allocates through a caller-supplied function, never raises
@@ -24,6 +33,7 @@
 #ifndef MILVUS_COLLECTION_H
 #define MILVUS_COLLECTION_H
 
+#include "executor/spi.h"
 #include "utils/jsonb.h"
 
 /*
@@ -243,5 +253,109 @@ extern void MvFilterReportParseError(const char *filter,
 
 /* a palloc-based allocator in CurrentMemoryContext */
 extern const MvFilterAllocator *MvFilterPallocAllocator(void);
+
+
+/*
+ * The schema cache (schema.c)
+ *
+ * A collection's fields, partitions and table, read from the catalog once
+ * per backend and kept until the catalog or the table changes: a statement
+ * trigger on every catalog table (milvus._catalog_changed) sends a relcache
+ * invalidation for milvus.collections, which empties the cache in every
+ * backend at commit, and a change to the table itself drops its entry.
+ */
+typedef enum MvDataType
+{
+	MV_TYPE_BOOL,
+	MV_TYPE_INT8,
+	MV_TYPE_INT16,
+	MV_TYPE_INT32,
+	MV_TYPE_INT64,
+	MV_TYPE_FLOAT,
+	MV_TYPE_DOUBLE,
+	MV_TYPE_VARCHAR,
+	MV_TYPE_JSON,
+	MV_TYPE_ARRAY,
+	MV_TYPE_FLOAT_VECTOR,
+	MV_TYPE_FLOAT16_VECTOR,
+	MV_TYPE_BINARY_VECTOR,
+	MV_TYPE_SPARSE_FLOAT_VECTOR
+} MvDataType;
+
+typedef struct MvCollField
+{
+	char	   *name;			/* also the column's name */
+	MvDataType	type;
+	MvDataType	element_type;	/* MV_TYPE_ARRAY only */
+	int			dim;			/* vectors */
+	int			max_length;		/* VARCHAR, and ARRAY of VARCHAR */
+	int			max_capacity;	/* ARRAY */
+	bool		is_primary;
+	bool		auto_id;
+	bool		nullable;
+	bool		has_default;
+	Datum		default_value;	/* the column's Datum, when has_default */
+	Jsonb	   *spec;			/* what milvus._bad_value reports about it */
+	Oid			typid;			/* the column's type and typmod */
+	int32		typmod;
+	int16		typlen;
+	bool		typbyval;
+} MvCollField;
+
+#define MV_COLL_NPLANS	8
+
+typedef struct MvCollection
+{
+	char	   *db_name;
+	char	   *collection_name;	/* the name, not the alias it was found by */
+	Oid			relid;
+	char	   *qualified;		/* the table's name, schema-qualified and quoted */
+	bool		dynamic_field;	/* undeclared keys go to jsonb column "$meta" */
+	bool		has_partition_key;
+	int			npartitions;
+	int			nfields;
+	MvCollField *fields;		/* in field_id order */
+	int			pk;				/* index of the primary field */
+	Datum		row;			/* its milvus.collections row, for SQL helpers */
+	SPIPlanPtr	plans[MV_COLL_NPLANS];	/* kept statements, freed with the entry */
+	void	   *write_state;	/* write.c's, in cxt */
+	MemoryContext cxt;			/* everything above lives here */
+	int			pins;			/* calls using it now (MvCollectionUnpin) */
+	bool		dead;			/* invalidated: freed when no call uses it */
+} MvCollection;
+
+/*
+ * The collection (or alias) name stands for in the current database
+ * (milvus.collection_database); errors as milvus._collection raises them.
+ * The entry is pinned: an invalidation while it is in use (another session's
+ * commit, seen when a lock is taken) does not free it before the caller
+ * unpins it, in a PG_FINALLY.
+ */
+extern MvCollection *MvCollectionLookup(const char *name);
+extern void MvCollectionUnpin(MvCollection *c);
+
+/* a name as milvus.fields spells a data type, or -1 */
+extern int	MvDataTypeFromName(const char *name);
+
+/*
+ * JSON values as column Datums (values.c)
+ *
+ * MvJsonToDatum turns field f's value v of row n (v NULL when the row has
+ * none or it is JSON null) into the column's Datum, or raises the error
+ * milvus._bad_value gives for it; src names the rows in messages ("data").
+ */
+extern Datum MvJsonToDatum(const MvCollField *f, JsonbValue *v, int64 n, bool *isnull,
+						   const char *src);
+
+/*
+ * Call milvus.<name>(argtypes), one of the SQL functions that raise the
+ * collection API's errors, with args, some of them NULL; it must raise
+ */
+extern void MvCallRaiser(const char *name, int nargs, Oid *argtypes, Datum *args,
+						 bool *nulls) pg_attribute_noreturn();
+
+/* raise the error milvus._bad_row gives: kind "object", "extra" or "auto_id" */
+extern void MvReportBadRow(const MvCollection *c, const char *kind, int64 n,
+						   JsonbValue *row) pg_attribute_noreturn();
 
 #endif							/* MILVUS_COLLECTION_H */
