@@ -266,14 +266,12 @@ has_undeclared_key(MvCollection *c, JsonbContainer *row)
 	return JsonContainerSize(row) > declared;
 }
 
-/* Convert one row and add it to the batch; keep its primary key in *pk */
+/* Convert one row to the batch's columns */
 static void
-stage_row(MvCollection *c, BatchShape *shape, bool all, Tuplestorestate *store,
-		  JsonbValue *row, int64 n, Datum *pk, MemoryContext keepcxt)
+convert_row(MvCollection *c, BatchShape *shape, bool all, JsonbValue *row, int64 n,
+			const char *src, Datum *values, bool *nulls)
 {
 	JsonbContainer *obj;
-	Datum	   *values = palloc(sizeof(Datum) * shape->ncols);
-	bool	   *nulls = palloc(sizeof(bool) * shape->ncols);
 	MvCollField *pkf = &c->fields[c->pk];
 
 	if (row->type != jbvBinary || !JsonContainerIsObject(row->val.binary.data))
@@ -298,16 +296,8 @@ stage_row(MvCollection *c, BatchShape *shape, bool all, Tuplestorestate *store,
 		key.val.string.val = c->fields[i].name;
 		key.val.string.len = strlen(c->fields[i].name);
 		values[col] = MvJsonToDatum(&c->fields[i], findJsonbValueFromContainer(obj, JB_FOBJECT, &key),
-									n, &nulls[col], "data");
-		if (i == c->pk && pk)
-		{
-			MemoryContext old = MemoryContextSwitchTo(keepcxt);
-
-			*pk = datumCopy(values[col], pkf->typbyval, pkf->typlen);
-			MemoryContextSwitchTo(old);
-		}
+									n, &nulls[col], src);
 	}
-	tuplestore_putvalues(store, shape->desc, values, nulls);
 }
 
 /* a primary key as Milvus returns it in ids */
@@ -390,103 +380,143 @@ check_unique(MvCollection *c, Datum ids)
 	}
 }
 
-static void
-write_rows(MvCollection *c, Jsonb *data, text *partition_name, bool upsert,
-		   int64 *count, Datum *ids)
+struct MvWriter
 {
-	char	   *part = write_partition(c, partition_name);
-	JsonbContainer *root = &data->root;
+	MvCollection *c;
+	bool		upsert;
+	bool		all;			/* the batch carries auto_id fields too */
 	BatchShape *shape;
-	Tuplestorestate *store;
-	MemoryContext rowcxt,
-				old;
-	Datum	   *pks = NULL;
-	int64		nrows = 0;
-	bool		all = upsert || !c->fields[c->pk].auto_id;
-	Datum		partition = part ? CStringGetTextDatum(part) : (Datum) 0;
-	JsonbParseState *state = NULL;
-	JsonbValue *arr;
+	Datum		partition;		/* "$partition", unless a partition key routes */
+	Tuplestorestate *store;		/* the rows staged, nstaged of them */
+	int64		nstaged;
+	Datum	   *pks;			/* upsert: their primary keys */
+	int64		maxpks;
+	bool		locked;
+	bool		want_ids;
+	JsonbParseState *ids;		/* the keys written, when want_ids */
+	int64		written;
+	MemoryContext cxt;			/* the writer's, the caller's context */
+	MemoryContext rowcxt;		/* reset after each row */
+};
+
+MvWriter *
+MvWriterBegin(MvCollection *c, text *partition_name, bool upsert, bool want_ids)
+{
+	MvWriter   *w = palloc0(sizeof(MvWriter));
+	char	   *part = write_partition(c, partition_name);
+
+	w->c = c;
+	w->upsert = upsert;
+	w->all = upsert || !c->fields[c->pk].auto_id;
+	w->shape = batch_shape(c, w->all);
+	w->partition = part ? CStringGetTextDatum(part) : (Datum) 0;
+	w->want_ids = want_ids;
+	w->cxt = CurrentMemoryContext;
+	w->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "milvus row", ALLOCSET_DEFAULT_SIZES);
+	if (want_ids)
+		pushJsonbValue(&w->ids, WJB_BEGIN_ARRAY, NULL);
+	return w;
+}
+
+int
+MvWriterColumns(MvWriter *w, const int **fields)
+{
+	*fields = w->shape->field;
+	return w->shape->ncols;
+}
+
+static void
+add_pk(MvWriter *w, Datum pk)
+{
+	MvCollField *f = &w->c->fields[w->c->pk];
+
+	if (w->nstaged >= w->maxpks)
+	{
+		w->maxpks = Max(64, w->maxpks * 2);
+		w->pks = w->pks ? repalloc_huge(w->pks, sizeof(Datum) * w->maxpks)
+			: MemoryContextAllocHuge(w->cxt, sizeof(Datum) * w->maxpks);
+	}
+	w->pks[w->nstaged] = datumCopy(pk, f->typbyval, f->typlen);
+}
+
+static void
+stage(MvWriter *w, Datum *values, bool *nulls)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->cxt);
+
+	if (w->store == NULL)
+		w->store = tuplestore_begin_heap(false, false, work_mem);
+	if (w->upsert)
+		for (int col = 0; col < w->shape->ncols; col++)
+			if (w->shape->field[col] == w->c->pk)
+				add_pk(w, values[col]);
+	tuplestore_putvalues(w->store, w->shape->desc, values, nulls);
+	w->nstaged++;
+	MemoryContextSwitchTo(old);
+}
+
+void
+MvWriterAddValues(MvWriter *w, Datum *values, bool *nulls)
+{
+	stage(w, values, nulls);
+}
+
+void
+MvWriterAddJson(MvWriter *w, JsonbValue *row, int64 n, const char *src)
+{
+	MemoryContext old = MemoryContextSwitchTo(w->rowcxt);
+	Datum	   *values = palloc(sizeof(Datum) * w->shape->ncols);
+	bool	   *nulls = palloc(sizeof(bool) * w->shape->ncols);
+
+	convert_row(w->c, w->shape, w->all, row, n, src, values, nulls);
+	stage(w, values, nulls);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(w->rowcxt);
+}
+
+int64
+MvWriterStaged(MvWriter *w)
+{
+	return w->nstaged;
+}
+
+/* Write the staged rows: one INSERT (after upsert's DELETE) */
+int64
+MvWriterFlush(MvWriter *w)
+{
+	MvCollection *c = w->c;
+	Tuplestorestate *store = w->store;
+	int64		count;
 	Datum	   *got;
-	bool		locked = false;
-	MemoryContext callercxt;
+	MemoryContext old;
 
-	if (JsonContainerIsScalar(root) ||
-		!(JsonContainerIsArray(root) || JsonContainerIsObject(root)))
-	{
-		Oid			type = JSONBOID;
-		Datum		arg = JsonbPGetDatum(data);
-		bool		null = false;
-
-		MvCallRaiser("_rows", 1, &type, &arg, &null);
-	}
-	shape = batch_shape(c, all);
-	store = tuplestore_begin_heap(false, false, work_mem);
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "milvus row", ALLOCSET_DEFAULT_SIZES);
-	if (JsonContainerIsObject(root))
-	{
-		JsonbValue	row;
-
-		row.type = jbvBinary;
-		row.val.binary.data = root;
-		row.val.binary.len = VARSIZE(data) - VARHDRSZ;
-		pks = palloc(sizeof(Datum));
-		old = MemoryContextSwitchTo(rowcxt);
-		stage_row(c, shape, all, store, &row, 0, upsert ? &pks[0] : NULL, old);
-		MemoryContextSwitchTo(old);
-		nrows = 1;
-	}
-	else
-	{
-		JsonbIterator *it = JsonbIteratorInit(root);
-		JsonbValue	row;
-		JsonbIteratorToken tok;
-
-		pks = palloc(sizeof(Datum) * Max(JsonContainerSize(root), 1));
-		while ((tok = JsonbIteratorNext(&it, &row, true)) != WJB_DONE)
-		{
-			if (tok != WJB_ELEM)
-				continue;
-			CHECK_FOR_INTERRUPTS();
-			old = MemoryContextSwitchTo(rowcxt);
-			stage_row(c, shape, all, store, &row, nrows, upsert ? &pks[nrows] : NULL, old);
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
-			nrows++;
-		}
-	}
-	MemoryContextDelete(rowcxt);
-	if (nrows == 0)
-	{
-		tuplestore_end(store);
-		*count = 0;
-		*ids = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
-		return;
-	}
-
-	callercxt = CurrentMemoryContext;
+	if (w->nstaged == 0)
+		return 0;
 	SPI_connect();
-	if (c->npartitions > 1)
+	if (c->npartitions > 1 && !w->locked)
 	{
 		WriteState *ws = write_state(c);
 
 		if (ws->lock_key == (Datum) 0)
 			ws->lock_key = DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
-												  CStringGetTextDatum("milvus.collection"));
+												   CStringGetTextDatum("milvus.collection"));
 		DirectFunctionCall2(pg_advisory_xact_lock_int4, ws->lock_key, Int32GetDatum((int32) c->relid));
-		locked = true;
+		w->locked = true;
 	}
-	if (upsert)
+	if (w->upsert)
 	{
-		Datum		keys = pk_array(c, pks, nrows);
+		Datum		keys = pk_array(c, w->pks, w->nstaged);
 
 		if (SPI_execute_plan(pk_plan(c, PLAN_DELETE), &keys, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "the delete from collection \"%s\" failed", c->collection_name);
 	}
 	pending = store;
-	pending_desc = shape->desc;
+	pending_desc = w->shape->desc;
+	w->store = NULL;
+	w->nstaged = 0;
 	PG_TRY();
 	{
-		run_insert(c, upsert, insert_plan(c, all), partition);
+		run_insert(c, w->upsert, insert_plan(c, w->all), w->partition);
 	}
 	PG_FINALLY();
 	{
@@ -497,34 +527,110 @@ write_rows(MvCollection *c, Jsonb *data, text *partition_name, bool upsert,
 	}
 	PG_END_TRY();
 
-	*count = SPI_processed;
-	got = palloc(sizeof(Datum) * Max(SPI_processed, 1));
-	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	count = SPI_processed;
+	got = palloc(sizeof(Datum) * Max(count, 1));
+	for (uint64 i = 0; i < count; i++)
 	{
 		bool		isnull;
 
 		got[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-		push_id(&state, &c->fields[c->pk], got[i]);
+		if (w->want_ids)
+		{
+			old = MemoryContextSwitchTo(w->cxt);
+			push_id(&w->ids, &c->fields[c->pk], got[i]);
+			MemoryContextSwitchTo(old);
+		}
 	}
-	arr = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	if (locked)
-		check_unique(c, pk_array(c, got, *count));
-	old = MemoryContextSwitchTo(callercxt);
-	*ids = JsonbPGetDatum(JsonbValueToJsonb(arr));
-	MemoryContextSwitchTo(old);
+	if (w->locked)
+		check_unique(c, pk_array(c, got, count));
 	SPI_finish();
+	w->written += count;
+	return count;
+}
+
+/* Flush, and give the count and (when asked for) the ids of all rows written */
+int64
+MvWriterEnd(MvWriter *w, Datum *ids)
+{
+	MvWriterFlush(w);
+	if (ids)
+		*ids = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&w->ids, WJB_END_ARRAY, NULL)));
+	MemoryContextDelete(w->rowcxt);
+	return w->written;
+}
+
+static void
+write_rows(MvCollection *c, Jsonb *data, text *partition_name, bool upsert,
+		   int64 *count, Datum *ids)
+{
+	JsonbContainer *root = &data->root;
+	MvWriter   *w = MvWriterBegin(c, partition_name, upsert, true);
+
+	if (JsonContainerIsScalar(root) ||
+		!(JsonContainerIsArray(root) || JsonContainerIsObject(root)))
+	{
+		Oid			type = JSONBOID;
+		Datum		arg = JsonbPGetDatum(data);
+		bool		null = false;
+
+		MvCallRaiser("_rows", 1, &type, &arg, &null);
+	}
+	if (JsonContainerIsObject(root))
+	{
+		JsonbValue	row;
+
+		row.type = jbvBinary;
+		row.val.binary.data = root;
+		row.val.binary.len = VARSIZE(data) - VARHDRSZ;
+		MvWriterAddJson(w, &row, 0, "data");
+	}
+	else
+	{
+		JsonbIterator *it = JsonbIteratorInit(root);
+		JsonbValue	row;
+		JsonbIteratorToken tok;
+		int64		n = 0;
+
+		while ((tok = JsonbIteratorNext(&it, &row, true)) != WJB_DONE)
+		{
+			if (tok != WJB_ELEM)
+				continue;
+			CHECK_FOR_INTERRUPTS();
+			MvWriterAddJson(w, &row, n++, "data");
+		}
+	}
+	*count = MvWriterEnd(w, ids);
+}
+
+/* The work of milvus.insert and milvus.upsert, with c pinned */
+static void
+write_call_rows(FunctionCallInfo fcinfo, MvCollection *c, bool upsert)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *partition_name = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_P(2);
+	int64		count;
+	Datum		result[2];
+	bool		nulls[2] = {false, false};
+
+	if (PG_ARGISNULL(1))
+	{
+		Oid			type = JSONBOID;
+		Datum		arg = 0;
+		bool		null = true;
+
+		write_partition(c, partition_name);
+		MvCallRaiser("_rows", 1, &type, &arg, &null);
+	}
+	write_rows(c, PG_GETARG_JSONB_P(1), partition_name, upsert, &count, &result[1]);
+	result[0] = Int64GetDatum(count);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, nulls);
 }
 
 /* milvus.insert or milvus.upsert: (collection_name, data, partition_name) */
 static Datum
 write_call(FunctionCallInfo fcinfo, bool upsert)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MvCollection *c;
-	int64		count;
-	Datum		result[2];
-	bool		nulls[2] = {false, false};
 
 	if (PG_ARGISNULL(0))
 	{
@@ -539,25 +645,13 @@ write_call(FunctionCallInfo fcinfo, bool upsert)
 	c = MvCollectionLookup(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_TRY();
 	{
-		if (PG_ARGISNULL(1))
-		{
-			Oid			type = JSONBOID;
-			Datum		arg = 0;
-			bool		null = true;
-
-			write_partition(c, PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_P(2));
-			MvCallRaiser("_rows", 1, &type, &arg, &null);
-		}
-		write_rows(c, PG_GETARG_JSONB_P(1), PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_P(2), upsert,
-				   &count, &result[1]);
+		write_call_rows(fcinfo, c, upsert);
 	}
 	PG_FINALLY();
 	{
 		MvCollectionUnpin(c);
 	}
 	PG_END_TRY();
-	result[0] = Int64GetDatum(count);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, nulls);
 	return (Datum) 0;
 }
 

@@ -354,6 +354,23 @@ extern Datum MvJsonToDatum(const MvCollField *f, JsonbValue *v, int64 n, bool *i
 extern void MvCallRaiser(const char *name, int nargs, Oid *argtypes, Datum *args,
 						 bool *nulls) pg_attribute_noreturn();
 
+/*
+ * Writing rows (write.c): a writer stages rows, as JSON objects or as the
+ * batch's column Datums (MvWriterColumns: the field index of each column,
+ * -1 for the dynamic field "$meta"), and each flush writes the staged rows
+ * with one prepared INSERT.  partition_name may be NULL; the caller pins c.
+ */
+typedef struct MvWriter MvWriter;
+
+extern MvWriter *MvWriterBegin(MvCollection *c, text *partition_name, bool upsert, bool want_ids);
+extern int	MvWriterColumns(MvWriter *w, const int **fields);
+extern void MvWriterAddJson(MvWriter *w, JsonbValue *row, int64 n, const char *src);
+extern void MvWriterAddValues(MvWriter *w, Datum *values, bool *nulls);
+extern int64 MvWriterStaged(MvWriter *w);
+extern int64 MvWriterFlush(MvWriter *w);
+/* flush; the rows written in all, and their ids as a jsonb array if asked for */
+extern int64 MvWriterEnd(MvWriter *w, Datum *ids);
+
 /* raise the error milvus._bad_row gives: kind "object", "extra" or "auto_id" */
 extern void MvReportBadRow(const MvCollection *c, const char *kind, int64 n,
 						   JsonbValue *row) pg_attribute_noreturn();
