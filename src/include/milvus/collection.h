@@ -371,6 +371,28 @@ extern int64 MvWriterFlush(MvWriter *w);
 /* flush; the rows written in all, and their ids as a jsonb array if asked for */
 extern int64 MvWriterEnd(MvWriter *w, Datum *ids);
 
+/*
+ * NumPy .npy files (npy.c), for bulk import
+ */
+typedef struct MvNpyFile
+{
+	char	   *path;
+	FILE	   *fp;
+	char		kind;			/* dtype kind: b, i, u, f or U */
+	int			itemsize;		/* bytes of one element (U: 4 per character) */
+	int			ndim;			/* 1 or 2 */
+	int64		rows;
+	int64		cols;			/* 1 when ndim is 1 */
+	int64		row_bytes;
+	long		data_offset;
+} MvNpyFile;
+
+/* open a file and read its header; errors name the file and what is wrong */
+extern void MvNpyOpen(MvNpyFile *f, const char *path);
+/* read the next nrows rows into buf (nrows * row_bytes) */
+extern void MvNpyRead(MvNpyFile *f, char *buf, int64 nrows);
+extern void MvNpyClose(MvNpyFile *f);
+
 /* raise the error milvus._bad_row gives: kind "object", "extra" or "auto_id" */
 extern void MvReportBadRow(const MvCollection *c, const char *kind, int64 n,
 						   JsonbValue *row) pg_attribute_noreturn();
