@@ -20,23 +20,28 @@
 
 #include <float.h>
 #include <math.h>
+#include <sys/stat.h>
 
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
+#include "commands/progress.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
 #include "milvus/collection.h"
 #include "milvus/half.h"
 #include "milvus/vector.h"
+#include "milvus/workers.h"
 
 PG_FUNCTION_INFO_V1(milvus_bulk_insert);
 
@@ -49,7 +54,24 @@ typedef struct ImportPosition
 	const char *file;
 	int64		row;			/* 0-based, -1 before the first */
 	const char *field;
+	int64		bytes_done;		/* of the files, for the progress report */
+	int64		rows_done;
 } ImportPosition;
+
+/* Write the staged rows if there are enough, and report the progress */
+static void
+import_flush(MvWriter *w, ImportPosition *pos, bool force)
+{
+	const int	index[] = {PROGRESS_COPY_BYTES_PROCESSED, PROGRESS_COPY_TUPLES_PROCESSED};
+	int64		val[2];
+
+	if (!force && MvWriterStaged(w) < IMPORT_FLUSH_ROWS)
+		return;
+	pos->rows_done += MvWriterFlush(w);
+	val[0] = pos->bytes_done;
+	val[1] = pos->rows_done;
+	pgstat_progress_update_multi_param(2, index, val);
+}
 
 static void
 import_context(void *arg)
@@ -463,9 +485,10 @@ import_npy_group(MvCollection *c, MvWriter *w, char **paths, int npaths, ImportP
 			MvWriterAddValues(w, values, nulls);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(rowcxt);
-			if (MvWriterStaged(w) >= IMPORT_FLUSH_ROWS)
-				MvWriterFlush(w);
+			import_flush(w, pos, false);
 		}
+		for (int i = 0; i < npaths; i++)
+			pos->bytes_done += n * files[i].row_bytes;
 	}
 	for (int i = 0; i < npaths; i++)
 		MvNpyClose(&files[i]);
@@ -507,7 +530,8 @@ read_whole_file(const char *path)
 static void
 import_json(MvWriter *w, const char *path, ImportPosition *pos)
 {
-	Jsonb	   *doc = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(read_whole_file(path))));
+	char	   *text = read_whole_file(path);
+	Jsonb	   *doc = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 	JsonbContainer *rows = &doc->root;
 	JsonbValue *found = NULL;
 	JsonbIterator *it;
@@ -515,6 +539,7 @@ import_json(MvWriter *w, const char *path, ImportPosition *pos)
 	JsonbIteratorToken tok;
 	int64		n = 0;
 
+	pos->bytes_done += strlen(text);
 	if (JsonContainerIsObject(rows))
 	{
 		JsonbValue	key;
@@ -539,8 +564,7 @@ import_json(MvWriter *w, const char *path, ImportPosition *pos)
 		CHECK_FOR_INTERRUPTS();
 		pos->row = n;
 		MvWriterAddJson(w, &row, n++, path);
-		if (MvWriterStaged(w) >= IMPORT_FLUSH_ROWS)
-			MvWriterFlush(w);
+		import_flush(w, pos, false);
 	}
 }
 
@@ -639,6 +663,7 @@ import_csv(MvCollection *c, MvWriter *w, const char *path, ImportPosition *pos)
 	int			ncols;
 	int		   *field;
 	int64		n = 0;
+	int64		bytes_before = pos->bytes_done;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "milvus import row",
 												 ALLOCSET_DEFAULT_SIZES);
 
@@ -742,8 +767,12 @@ import_csv(MvCollection *c, MvWriter *w, const char *path, ImportPosition *pos)
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);
 		if (MvWriterStaged(w) >= IMPORT_FLUSH_ROWS)
-			MvWriterFlush(w);
+		{
+			pos->bytes_done = bytes_before + ftello(r.fp);
+			import_flush(w, pos, true);
+		}
 	}
+	pos->bytes_done = bytes_before + ftello(r.fp);
 	FreeFile(r.fp);
 	MemoryContextDelete(rowcxt);
 }
@@ -860,13 +889,13 @@ import_group(MvCollection *c, MvWriter *w, List *group, ImportPosition *pos)
 				 errhint("The format is chosen by the file's suffix.")));
 }
 
-/* Record the completed task; return its id */
+/* Record a task; return its id */
 static int64
-record_task(MvCollection *c, text *partition_name, Jsonb *files, int64 rows)
+record_task(MvCollection *c, text *partition_name, Jsonb *files, const char *state, int64 rows)
 {
-	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', partition_name ? ' ' : 'n', ' ', ' '};
+	Oid			types[6] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT8OID};
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', partition_name ? ' ' : 'n', ' ', ' ', ' '};
 	bool		isnull;
 	int64		id;
 
@@ -874,28 +903,57 @@ record_task(MvCollection *c, text *partition_name, Jsonb *files, int64 rows)
 	args[1] = CStringGetTextDatum(c->collection_name);
 	args[2] = PointerGetDatum(partition_name);
 	args[3] = JsonbPGetDatum(files);
-	args[4] = Int64GetDatum(rows);
+	args[4] = CStringGetTextDatum(state);
+	args[5] = Int64GetDatum(rows);
 	SPI_connect();
 	if (SPI_execute_with_args("INSERT INTO milvus.import_tasks (db_name, collection_name, partition_name,"
 							  " files, state, row_count, progress, finished_at)"
-							  " VALUES ($1, $2, $3, $4, 'Completed', $5, 100, clock_timestamp())"
-							  " RETURNING task_id", 5, types, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+							  " VALUES ($1, $2, $3, $4, $5, $6, CASE $5 WHEN 'Completed' THEN 100 ELSE 0 END,"
+							  " CASE $5 WHEN 'Completed' THEN clock_timestamp() END)"
+							  " RETURNING task_id", 6, types, args, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not record the import task");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	return id;
 }
 
+/* the total size of the files, for the progress report */
 static int64
-bulk_insert(MvCollection *c, text *partition_name, Jsonb *files)
+files_size(List *groups)
+{
+	ListCell   *lc,
+			   *lc2;
+	int64		total = 0;
+
+	foreach(lc, groups)
+		foreach(lc2, (List *) lfirst(lc))
+	{
+		struct stat st;
+
+		if (stat((char *) lfirst(lc2), &st) == 0)
+			total += st.st_size;
+	}
+	return total;
+}
+
+/* Import the files' rows into c; return how many */
+static int64
+import_files(MvCollection *c, text *partition_name, Jsonb *files)
 {
 	List	   *groups = file_groups(files);
 	MvWriter   *w = MvWriterBegin(c, partition_name, false, false);
-	ImportPosition pos = {NULL, -1, NULL};
+	ImportPosition pos = {NULL, -1, NULL, 0, 0};
 	ErrorContextCallback errcb;
 	ListCell   *lc;
 	int64		rows;
+	const int	index[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE, PROGRESS_COPY_BYTES_TOTAL};
+	int64		val[3];
 
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, c->relid);
+	val[0] = PROGRESS_COPY_COMMAND_FROM;
+	val[1] = PROGRESS_COPY_TYPE_FILE;
+	val[2] = files_size(groups);
+	pgstat_progress_update_multi_param(3, index, val);
 	errcb.callback = import_context;
 	errcb.arg = &pos;
 	errcb.previous = error_context_stack;
@@ -903,9 +961,49 @@ bulk_insert(MvCollection *c, text *partition_name, Jsonb *files)
 	foreach(lc, groups)
 		import_group(c, w, lfirst(lc), &pos);
 	pos.file = NULL;
+	import_flush(w, &pos, true);
 	rows = MvWriterEnd(w, NULL);
 	error_context_stack = errcb.previous;
-	return record_task(c, partition_name, files, rows);
+	pgstat_progress_end_command();
+	return rows;
+}
+
+static bool
+may_read_server_files(void)
+{
+	return has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
+}
+
+static void
+check_privilege(void)
+{
+	if (!may_read_server_files())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to import from files on the server"),
+				 errdetail("Only roles with privileges of the \"pg_read_server_files\" role may, as for COPY FROM a file."),
+				 errhint("milvus.insert() takes rows from the client.")));
+}
+
+/* Start or run a task for c; return its id */
+static int64
+bulk_insert(MvCollection *c, text *partition_name, Jsonb *files)
+{
+	int64		id;
+
+	/* (checked before any file is touched, and again by the worker) */
+	file_groups(files);
+	if (!MvImportInBackground)
+		return record_task(c, partition_name, files, "Completed", import_files(c, partition_name, files));
+	id = record_task(c, partition_name, files, "Pending", 0);
+	if (!MvImportWorkerStart(id, GetTopTransactionId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start an import worker"),
+				 errdetail("Every background worker slot is in use."),
+				 errhint("Raise max_worker_processes, or set milvus.import_in_background to off "
+						 "to import in this session.")));
+	return id;
 }
 
 /* milvus.bulk_insert(collection_name, files, partition_name) */
@@ -915,12 +1013,7 @@ milvus_bulk_insert(PG_FUNCTION_ARGS)
 	MvCollection *c;
 	volatile int64 id = 0;
 
-	if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to import from files on the server"),
-				 errdetail("Only roles with privileges of the \"pg_read_server_files\" role may, as for COPY FROM a file."),
-				 errhint("milvus.insert() takes rows from the client.")));
+	check_privilege();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -936,4 +1029,96 @@ milvus_bulk_insert(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	PG_RETURN_INT64(id);
+}
+
+/* The import worker's side */
+
+/* run one statement about a task; return the rows it touched */
+static uint64
+task_statement(const char *sql, int64 task_id, const char *text_arg)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		args[2] = {Int64GetDatum(task_id), text_arg ? CStringGetTextDatum(text_arg) : 0};
+	uint64		n;
+
+	SPI_connect();
+	if (SPI_execute_with_args(sql, text_arg ? 2 : 1, types, args, NULL, false, 0) < 0)
+		elog(ERROR, "could not update import task " INT64_FORMAT, task_id);
+	n = SPI_processed;
+	SPI_finish();
+	return n;
+}
+
+bool
+MvImportTaskStart(int64 task_id)
+{
+	return task_statement("UPDATE milvus.import_tasks SET state = 'Importing', worker_pid = pg_backend_pid()"
+						  " WHERE task_id = $1 AND state = 'Pending'", task_id, NULL) == 1;
+}
+
+void
+MvImportTaskFailed(int64 task_id, const char *reason)
+{
+	task_statement("UPDATE milvus.import_tasks SET state = 'Failed', reason = $2, finished_at = clock_timestamp()"
+				   " WHERE task_id = $1", task_id, reason);
+}
+
+void
+MvImportTaskRun(int64 task_id)
+{
+	Oid			type = INT8OID;
+	Datum		arg = Int64GetDatum(task_id);
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	char	   *db,
+			   *name;
+	Datum		part;
+	Jsonb	   *files;
+	MvCollection *c;
+	volatile int64 rows = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	/* the worker runs as the caller's role, so it has the caller's rights */
+	check_privilege();
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT db_name, collection_name, partition_name, files"
+							  " FROM milvus.import_tasks WHERE task_id = $1",
+							  1, &type, &arg, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "import task " INT64_FORMAT " is gone", task_id);
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		db = SPI_getvalue(tup, desc, 1);
+		name = SPI_getvalue(tup, desc, 2);
+		part = SPI_getbinval(tup, desc, 3, &isnull);
+		part = isnull ? (Datum) 0 : PointerGetDatum(DatumGetTextPCopy(part));
+		files = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 4, &isnull));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	SetConfigOption("milvus.collection_database", db, PGC_USERSET, PGC_S_SESSION);
+	c = MvCollectionLookup(name);
+	PG_TRY();
+	{
+		rows = import_files(c, part ? DatumGetTextPP(part) : NULL, files);
+	}
+	PG_FINALLY();
+	{
+		MvCollectionUnpin(c);
+	}
+	PG_END_TRY();
+	SPI_connect();
+	{
+		Oid			types[2] = {INT8OID, INT8OID};
+		Datum		args[2] = {Int64GetDatum(task_id), Int64GetDatum(rows)};
+
+		if (SPI_execute_with_args("UPDATE milvus.import_tasks SET state = 'Completed', row_count = $2,"
+								  " progress = 100, finished_at = clock_timestamp() WHERE task_id = $1",
+								  2, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not complete import task " INT64_FORMAT, task_id);
+	}
+	SPI_finish();
 }

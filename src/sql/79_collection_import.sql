@@ -12,29 +12,50 @@ CREATE TABLE milvus.import_tasks (
     row_count       bigint NOT NULL DEFAULT 0,
     progress        integer NOT NULL DEFAULT 0,
     reason          text,
+    worker_pid      integer,
     owner           name NOT NULL DEFAULT current_user,
     created_at      timestamptz NOT NULL DEFAULT now(),
     finished_at     timestamptz
 );
 COMMENT ON TABLE milvus.import_tasks IS 'Milvus bulk_insert tasks';
-GRANT SELECT, INSERT ON milvus.import_tasks TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE ON milvus.import_tasks TO PUBLIC;
 GRANT USAGE ON SEQUENCE milvus.import_tasks_task_id_seq TO PUBLIC;
 ALTER TABLE milvus.import_tasks ENABLE ROW LEVEL SECURITY;
 -- a role sees and records its own tasks
 CREATE POLICY own ON milvus.import_tasks USING (owner = current_user) WITH CHECK (owner = current_user);
 
--- Import rows from files on the server, in the caller's transaction: all of
--- them or, on an error, none; returns the task's id
+-- Import rows from files on the server; returns the task's id.  With
+-- milvus.import_in_background on (the default), an import worker runs the
+-- task once the calling transaction commits (src/workers/importer.c); off,
+-- it runs in the caller's transaction.  Either way an import is all of its
+-- rows or, on an error, none.
 CREATE FUNCTION milvus.bulk_insert(collection_name text, files jsonb, partition_name text DEFAULT NULL)
 RETURNS bigint
     AS 'MODULE_PATHNAME', 'milvus_bulk_insert' LANGUAGE C VOLATILE;
 
+-- A task as Milvus's get_bulk_insert_state describes it.  A running task's
+-- progress is its worker's in pg_stat_progress_copy (bytes of the files
+-- read); a task whose worker is gone without finishing (a server restart,
+-- pg_terminate_backend) failed, and its rows were rolled back with it.
 CREATE FUNCTION milvus._import_task_json(t milvus.import_tasks) RETURNS jsonb
 LANGUAGE sql STABLE
-RETURN jsonb_build_object('task_id', t.task_id, 'state', t.state, 'row_count', t.row_count,
-                          'progress', t.progress, 'reason', coalesce(t.reason, ''),
-                          'collection_name', t.collection_name, 'partition_name', t.partition_name,
-                          'files', t.files, 'create_ts', t.created_at, 'finish_ts', t.finished_at);
+RETURN (
+    SELECT jsonb_build_object(
+               'task_id', t.task_id,
+               'state', CASE WHEN t.state = 'Importing' AND a.pid IS NULL THEN 'Failed' ELSE t.state END,
+               'row_count', CASE WHEN t.state = 'Importing' THEN coalesce(p.tuples_processed, 0) ELSE t.row_count END,
+               'progress', CASE WHEN t.state = 'Importing'
+                                THEN coalesce(least(99, (100 * p.bytes_processed / nullif(p.bytes_total, 0))::int), 0)
+                                ELSE t.progress END,
+               'reason', CASE WHEN t.state = 'Importing' AND a.pid IS NULL
+                              THEN 'the import worker stopped before it finished; no row was imported'
+                              ELSE coalesce(t.reason, '') END,
+               'collection_name', t.collection_name, 'partition_name', t.partition_name,
+               'files', t.files, 'create_ts', t.created_at, 'finish_ts', t.finished_at)
+      FROM (SELECT) dummy
+      LEFT JOIN pg_catalog.pg_stat_activity a
+             ON t.state = 'Importing' AND a.pid = t.worker_pid AND a.backend_type = 'milvus import'
+      LEFT JOIN pg_catalog.pg_stat_progress_copy p ON p.pid = a.pid);
 
 CREATE FUNCTION milvus.get_import_state(task_id bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$

@@ -393,6 +393,15 @@ extern void MvNpyOpen(MvNpyFile *f, const char *path);
 extern void MvNpyRead(MvNpyFile *f, char *buf, int64 nrows);
 extern void MvNpyClose(MvNpyFile *f);
 
+/*
+ * Import tasks (import.c), for the import worker: take a Pending task
+ * (false if it is not one), run it with its Completed state in the current
+ * transaction, or mark it Failed
+ */
+extern bool MvImportTaskStart(int64 task_id);
+extern void MvImportTaskRun(int64 task_id);
+extern void MvImportTaskFailed(int64 task_id, const char *reason);
+
 /* raise the error milvus._bad_row gives: kind "object", "extra" or "auto_id" */
 extern void MvReportBadRow(const MvCollection *c, const char *kind, int64 n,
 						   JsonbValue *row) pg_attribute_noreturn();

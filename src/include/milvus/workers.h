@@ -36,4 +36,11 @@ extern PGDLLIMPORT int MvSealIdleTime;
 /* Register the launcher and the shared memory; _PG_init calls it */
 extern void MvWorkersInit(void);
 
+/*
+ * The import worker (importer.c): run bulk_insert task task_id once the
+ * caller's transaction xid commits; false if no worker slot is free
+ */
+extern PGDLLIMPORT bool MvImportInBackground;
+extern bool MvImportWorkerStart(int64 task_id, TransactionId xid);
+
 #endif							/* MILVUS_WORKERS_H */
