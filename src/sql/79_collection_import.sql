@@ -129,7 +129,11 @@ BEGIN
                       HINT = 'Leave it out of field_map, or map it to null.';
         END IF;
         cols := cols || format('%I', f.field_name);
-        exprs := exprs || format('(s.%I)::text::%s', col, milvus._sql_type(f.data_type, f.params, f.element_type));
+        -- (a sparse vector's text names its dimension: Milvus's have none)
+        exprs := exprs || format(CASE WHEN f.data_type = 'SPARSE_FLOAT_VECTOR'
+                                      THEN 'regexp_replace((s.%I)::text, ''/[0-9]+$'', ''/1000000000'')::%s'
+                                      ELSE '(s.%I)::text::%s' END,
+                                 col, milvus._sql_type(f.data_type, f.params, f.element_type));
     END LOOP;
     IF c.partition_key IS NULL THEN
         cols := cols || '"$partition"'::text;

@@ -1,0 +1,168 @@
+-- Bulk import (milvus.bulk_insert) of each format from the files in
+-- data/import (made by data/import/make_fixtures.py), malformed files, the
+-- task list, the background worker, privileges, and milvus.import_table.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set dir :abs_srcdir '/data/import'
+SELECT set_config('test.import_dir', :'dir', false) IS NOT NULL AS set;
+
+-- the files as JSON paths; errors with the directory left out
+CREATE FUNCTION imp_files(VARIADIC names text[]) RETURNS jsonb
+LANGUAGE sql STABLE
+RETURN (SELECT jsonb_agg(current_setting('test.import_dir') || '/' || n) FROM unnest(names) n);
+
+CREATE FUNCTION imp_error(statement text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    detail text;
+    context text;
+BEGIN
+    EXECUTE statement;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL, context = PG_EXCEPTION_CONTEXT;
+    RETURN replace(SQLSTATE || ': ' || SQLERRM || coalesce(' DETAIL: ' || nullif(detail, ''), '')
+                   || coalesce(' CONTEXT: ' || substring(context FROM 'bulk_insert file [^\n]*'), ''),
+                   current_setting('test.import_dir'), '<dir>');
+END
+$$;
+
+SET milvus.import_in_background = off;
+SELECT milvus.create_collection('imp', schema => '{"fields": [
+    {"name": "id", "type": "INT64", "is_primary": true},
+    {"name": "vector", "type": "FLOAT_VECTOR", "dim": 4},
+    {"name": "color", "type": "VARCHAR", "max_length": 40, "nullable": true}]}');
+
+-- column-based .npy files, one per field (a flat list is one group, as
+-- Milvus's do_bulk_insert takes it); version 2.0 headers and wider dtypes
+SELECT milvus.bulk_insert('imp', imp_files('ok/id.npy', 'ok/vector.npy', 'ok/color.npy')) > 0 AS task;
+SELECT milvus.bulk_insert('imp', jsonb_build_array(imp_files('v2/id.npy', 'v2/vector.npy'))) > 0 AS task;
+-- row-based JSON, {"rows": [...]} or a bare array, and CSV
+SELECT milvus.bulk_insert('imp', imp_files('rows.json')) > 0 AS task;
+SELECT milvus.bulk_insert('imp', imp_files('rows_array.json')) > 0 AS task;
+SELECT milvus.bulk_insert('imp', imp_files('rows.csv')) > 0 AS task;
+SELECT id, vector, color FROM imp ORDER BY id;
+
+-- each task is listed with its rows
+SELECT t ->> 'state' AS state, t -> 'row_count' AS row_count, t -> 'progress' AS progress,
+       jsonb_array_length(t -> 'files') AS files
+  FROM milvus.list_import_tasks('imp') t;
+SELECT milvus.get_import_state(t.task_id) ->> 'state' AS state
+  FROM milvus.import_tasks t ORDER BY t.task_id LIMIT 1;
+SELECT imp_error('SELECT milvus.get_import_state(-1)');
+
+-- malformed files fail with the file, the row and the field, and import nothing
+SELECT count(*) AS before FROM imp \gset
+SELECT imp_error(format('SELECT milvus.bulk_insert(''imp'', %L)', f)) FROM (VALUES
+    (imp_files('truncated/id.npy', 'truncated/vector.npy')),
+    (imp_files('wrong_dtype/id.npy', 'wrong_dtype/vector.npy')),
+    (imp_files('wrong_shape/id.npy', 'wrong_shape/vector.npy')),
+    (imp_files('wrong_rows/id.npy', 'wrong_rows/vector.npy')),
+    (imp_files('fortran/id.npy')),
+    (imp_files('big_endian/id.npy')),
+    (imp_files('unknown/id.npy', 'unknown/vector.npy', 'unknown/weight.npy')),
+    (imp_files('ok/id.npy')),
+    (imp_files('nan/id.npy', 'nan/vector.npy')),
+    (imp_files('not_npy.npy')),
+    (imp_files('bad.json')),
+    (imp_files('missing_field.json')),
+    (imp_files('no_rows.json')),
+    (imp_files('bad_value.csv')),
+    (imp_files('bad_header.csv')),
+    (imp_files('nothing_here.json')),
+    (jsonb_build_array(imp_files('rows.json', 'rows.csv'))),
+    (imp_files('rows.parquet')),
+    ('["relative/path.json"]'),
+    ('[]'),
+    ('{"file": "x"}'),
+    ('[[["too", "deep"]]]')) v(f);
+-- a duplicate key in the last file of a task keeps the earlier files' rows out too
+SELECT imp_error(format('SELECT milvus.bulk_insert(''imp'', %L)',
+                        jsonb_build_array(imp_files('v2/id.npy', 'v2/vector.npy')) || '[]'::jsonb));
+SELECT imp_error(format('SELECT milvus.bulk_insert(''imp'', %L)', imp_files('rows_array.json')));
+SELECT count(*) = :before AS nothing_imported FROM imp;
+SELECT count(*) AS failed_tasks_recorded FROM milvus.import_tasks WHERE state <> 'Completed';
+
+-- into a partition
+SELECT milvus.create_partition('imp', 'p1');
+SELECT milvus.create_collection('imp2', dimension => 4);
+SELECT milvus.create_partition('imp2', 'p1');
+SELECT milvus.bulk_insert('imp2', imp_files('ok/id.npy', 'ok/vector.npy'), partition_name => 'p1') > 0 AS task;
+SELECT "$partition", count(*) FROM imp2 GROUP BY 1;
+SELECT imp_error(format('SELECT milvus.bulk_insert(''imp2'', %L, ''nope'')', imp_files('rows.json')));
+
+-- reading server files needs pg_read_server_files, as COPY FROM a file does
+CREATE ROLE imp_user;
+GRANT CREATE ON SCHEMA public TO imp_user;
+SET ROLE imp_user;
+SELECT milvus.create_collection('imp_own', dimension => 4);
+SELECT imp_error(format('SELECT milvus.bulk_insert(''imp_own'', %L)', imp_files('rows.json')));
+RESET ROLE;
+GRANT pg_read_server_files TO imp_user;
+SET ROLE imp_user;
+SELECT milvus.bulk_insert('imp_own', imp_files('ok/id.npy', 'ok/vector.npy')) > 0 AS task;
+-- a role sees only its own tasks
+SELECT count(*) AS my_tasks FROM milvus.list_import_tasks();
+SELECT imp_error(format('SELECT milvus.bulk_insert(''imp'', %L)', imp_files('rows.json')));
+RESET ROLE;
+
+-- in the background: bulk_insert returns at once, a worker runs the task
+-- after the commit, get_import_state follows it
+SET milvus.import_in_background = on;
+SELECT milvus.create_collection('imp_bg', dimension => 4);
+SELECT milvus.bulk_insert('imp_bg', imp_files('ok/id.npy', 'ok/vector.npy')) AS bg_task \gset
+SELECT milvus.bulk_insert('imp_bg', imp_files('bad.json')) AS bg_bad \gset
+CREATE FUNCTION imp_wait(task bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    s jsonb;
+BEGIN
+    FOR i IN 1..600 LOOP
+        s := milvus.get_import_state(task);
+        EXIT WHEN s ->> 'state' IN ('Completed', 'Failed');
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+    RETURN s;
+END
+$$;
+SELECT s ->> 'state' AS state, s -> 'row_count' AS row_count, s -> 'progress' AS progress
+  FROM imp_wait(:bg_task) s;
+SELECT s ->> 'state' AS state, replace(s ->> 'reason', current_setting('test.import_dir'), '<dir>') AS reason
+  FROM imp_wait(:bg_bad) s;
+SELECT count(*) FROM imp_bg;
+-- a task whose transaction rolled back never runs
+BEGIN;
+SELECT milvus.bulk_insert('imp_bg', imp_files('rows.json')) AS bg_gone \gset
+ROLLBACK;
+SELECT pg_sleep(0.5);
+SELECT count(*) AS gone FROM milvus.import_tasks WHERE task_id = :bg_gone;
+SELECT count(*) FROM imp_bg;
+SET milvus.import_in_background = off;
+
+-- migration in from any table: pgvector's vector, halfvec and sparsevec by
+-- their text form
+CREATE TABLE pgv_items (item_id bigint, embedding text, half text, sparse text, label text);
+INSERT INTO pgv_items VALUES
+    (1, '[1,2,3]', '[1,0.5,0]', '{1:0.5,3:2}/5', 'a'),
+    (2, '[4,5,6]', '[0,0,1]', '{2:1}/5', NULL);
+SELECT milvus.create_collection('migrated', schema => '{"fields": [
+    {"name": "id", "type": "INT64", "is_primary": true},
+    {"name": "v", "type": "FLOAT_VECTOR", "dim": 3},
+    {"name": "h", "type": "FLOAT16_VECTOR", "dim": 3},
+    {"name": "s", "type": "SPARSE_FLOAT_VECTOR"},
+    {"name": "label", "type": "VARCHAR", "max_length": 8, "nullable": true}]}');
+SELECT milvus.import_table('migrated', 'pgv_items',
+                           '{"id": "item_id", "v": "embedding", "h": "half", "s": "sparse"}');
+SELECT id, v, h, s, label FROM migrated ORDER BY id;
+SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'')');
+SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''{"nope": "item_id"}'')');
+SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''{"id": "nope"}'')');
+SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''[1]'')');
+
+SELECT milvus.drop_collection(c) FROM unnest('{imp, imp2, imp_bg, migrated}'::text[]) c;
+SET ROLE imp_user;
+SELECT milvus.drop_collection('imp_own');
+RESET ROLE;
+DELETE FROM milvus.import_tasks;
+REVOKE CREATE ON SCHEMA public FROM imp_user;
+DROP ROLE imp_user;
+DROP TABLE pgv_items;
