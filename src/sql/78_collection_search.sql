@@ -87,21 +87,15 @@ CREATE FUNCTION milvus._search_limit("limit" integer) RETURNS integer
 LANGUAGE sql IMMUTABLE
 RETURN coalesce("limit", 10);
 
--- (without JIT, as milvus.delete)
-CREATE FUNCTION milvus.search(
-    collection_name text,
-    data anycompatible,
-    anns_field text DEFAULT NULL,
-    "limit" integer DEFAULT 10,
-    "offset" integer DEFAULT NULL,
-    filter text DEFAULT '',
-    filter_params jsonb DEFAULT NULL,
-    output_fields text[] DEFAULT NULL,
-    partition_names text[] DEFAULT NULL,
-    search_params jsonb DEFAULT NULL,
-    group_by_field text DEFAULT NULL,
-    group_size integer DEFAULT NULL,
-    strict_group_size boolean DEFAULT false)
+-- The search in PL/pgSQL.  milvus.search (C, src/collection/search.c) runs
+-- the common search itself, with the statement built here kept prepared, and
+-- hands this function every call it does not take: range search, grouping
+-- search, search_params.offset, and every call this raises an error for
+-- before its statement runs.  (Without JIT, as milvus.delete.)
+CREATE FUNCTION milvus._search_plpgsql(collection_name text, data anycompatible, anns_field text, "limit" integer,
+                                       "offset" integer, filter text, filter_params jsonb, output_fields text[],
+                                       partition_names text[], search_params jsonb, group_by_field text,
+                                       group_size integer, strict_group_size boolean)
 RETURNS TABLE (query_index integer, id text, distance double precision, entity jsonb)
 LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
@@ -258,6 +252,25 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Search: C (src/collection/search.c), which runs the statement the PL/pgSQL
+-- above builds as a kept plan, and calls the PL/pgSQL for everything else
+CREATE FUNCTION milvus.search(
+    collection_name text,
+    data anycompatible,
+    anns_field text DEFAULT NULL,
+    "limit" integer DEFAULT 10,
+    "offset" integer DEFAULT NULL,
+    filter text DEFAULT '',
+    filter_params jsonb DEFAULT NULL,
+    output_fields text[] DEFAULT NULL,
+    partition_names text[] DEFAULT NULL,
+    search_params jsonb DEFAULT NULL,
+    group_by_field text DEFAULT NULL,
+    group_size integer DEFAULT NULL,
+    strict_group_size boolean DEFAULT false)
+RETURNS TABLE (query_index integer, id text, distance double precision, entity jsonb)
+    AS 'MODULE_PATHNAME', 'milvus_search' LANGUAGE C STABLE;
 
 -- Milvus's hybrid_search: several searches (AnnSearchRequest) fused by a
 -- ranker.  RRFRanker(k) scores a hit sum(1 / (k + rank)); WeightedRanker

@@ -406,4 +406,15 @@ extern void MvImportTaskFailed(int64 task_id, const char *reason);
 extern void MvReportBadRow(const MvCollection *c, const char *kind, int64 n,
 						   JsonbValue *row) pg_attribute_noreturn();
 
+/*
+ * Search (search.c)
+ *
+ * milvus.search is C: for the common search (one anns field and its metric,
+ * a filter, partitions, output fields, limit, offset, ef) it checks the call
+ * as milvus._search_plpgsql does and runs the same statement as a plan kept
+ * with the collection's cache entry; every other call (range and grouping
+ * search, and each the PL/pgSQL rejects before its statement runs) goes to
+ * milvus._search_plpgsql.  It exports nothing but the SQL function.
+ */
+
 #endif							/* MILVUS_COLLECTION_H */
