@@ -51,7 +51,8 @@ RETURN (
                               THEN 'the import worker stopped before it finished; no row was imported'
                               ELSE coalesce(t.reason, '') END,
                'collection_name', t.collection_name, 'partition_name', t.partition_name,
-               'files', t.files, 'create_ts', t.created_at, 'finish_ts', t.finished_at)
+               'files', t.files, 'create_ts', t.created_at, 'finish_ts', t.finished_at,
+               'pid', a.pid)
       FROM (SELECT) dummy
       LEFT JOIN pg_catalog.pg_stat_activity a
              ON t.state = 'Importing' AND a.pid = t.worker_pid AND a.backend_type = 'milvus import'
