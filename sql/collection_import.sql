@@ -158,6 +158,37 @@ SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''{"no
 SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''{"id": "nope"}'')');
 SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''[1]'')');
 
+-- migration out: export_collection writes the files bulk_insert reads back
+SELECT set_config('test.export_dir', current_setting('test.import_dir') || '/exported', false) IS NOT NULL AS set;
+CREATE FUNCTION imp_roundtrip(source text, format text) RETURNS TABLE (files jsonb, same boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    target text := source || '_' || format;
+BEGIN
+    PERFORM milvus.create_collection(target, schema => milvus.describe_collection(source));
+    files := milvus.export_collection(source, current_setting('test.export_dir'), format);
+    PERFORM milvus.bulk_insert(target, files);
+    EXECUTE format('SELECT NOT EXISTS (SELECT id, vector::text, color FROM %1$I EXCEPT ALL SELECT id, vector::text, color FROM %2$I)'
+                   ' AND NOT EXISTS (SELECT id, vector::text, color FROM %2$I EXCEPT ALL SELECT id, vector::text, color FROM %1$I)',
+                   source, target) INTO same;
+    files := replace(files::text, current_setting('test.export_dir'), '<out>')::jsonb;
+    PERFORM milvus.drop_collection(target);
+    RETURN NEXT;
+END
+$$;
+SELECT * FROM imp_roundtrip('imp', 'json');
+SELECT * FROM imp_roundtrip('imp', 'csv');
+-- .npy holds no NULL: imp's colors have some
+SELECT imp_error('SELECT milvus.export_collection(''imp'', current_setting(''test.export_dir''), ''npy'')');
+UPDATE imp SET color = 'none' WHERE color IS NULL;
+SELECT * FROM imp_roundtrip('imp', 'npy');
+SELECT imp_error('SELECT milvus.export_collection(''imp'', ''relative'', ''json'')');
+SELECT imp_error('SELECT milvus.export_collection(''imp'', current_setting(''test.export_dir''), ''parquet'')');
+SELECT imp_error('SELECT milvus.export_collection(''migrated'', current_setting(''test.export_dir''), ''npy'')');
+SET ROLE imp_user;
+SELECT imp_error('SELECT milvus.export_collection(''imp_own'', current_setting(''test.export_dir''), ''json'')');
+RESET ROLE;
+
 SELECT milvus.drop_collection(c) FROM unnest('{imp, imp2, imp_bg, migrated}'::text[]) c;
 SET ROLE imp_user;
 SELECT milvus.drop_collection('imp_own');

@@ -289,6 +289,7 @@ load_collection(const char *name)
 	c->has_partition_key = spi_bool(tup, desc, 5);
 	c->qualified = pstrdup(spi_text(tup, desc, 6));
 	c->row = datumCopy(SPI_getbinval(tup, desc, 7, &isnull), false, -1);
+	c->row_type = SPI_gettypeid(desc, 7);
 	c->npartitions = spi_int(tup, desc, 8);
 	MemoryContextSwitchTo(old);
 

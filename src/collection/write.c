@@ -200,13 +200,13 @@ pk_plan(MvCollection *c, int which)
 static char *
 write_partition(MvCollection *c, text *partition_name)
 {
-	Oid			types[2] = {InvalidOid, TEXTOID};
+	Oid			types[2] = {InvalidOid, TEXTOID};	/* (the row's type below) */
 	Datum		args[2];
 	Oid			fn;
 
 	if (partition_name == NULL)
 		return c->has_partition_key ? NULL : "_default";
-	types[0] = get_rel_type_id(get_relname_relid("collections", get_namespace_oid("milvus", false)));
+	types[0] = c->row_type;
 	fn = LookupFuncName(list_make2(makeString("milvus"), makeString("_write_partition")), 2, types, false);
 	args[0] = c->row;
 	args[1] = PointerGetDatum(partition_name);

@@ -146,3 +146,9 @@ BEGIN
     RETURN n;
 END
 $$;
+
+-- Export a collection to server files in a format bulk_insert reads (json,
+-- csv or npy), from one snapshot; returns the files as bulk_insert takes them
+CREATE FUNCTION milvus.export_collection(collection_name text, directory text, format text DEFAULT 'json')
+RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'milvus_export_collection' LANGUAGE C STABLE;

@@ -317,6 +317,7 @@ typedef struct MvCollection
 	MvCollField *fields;		/* in field_id order */
 	int			pk;				/* index of the primary field */
 	Datum		row;			/* its milvus.collections row, for SQL helpers */
+	Oid			row_type;		/* that row's type */
 	SPIPlanPtr	plans[MV_COLL_NPLANS];	/* kept statements, freed with the entry */
 	void	   *write_state;	/* write.c's, in cxt */
 	MemoryContext cxt;			/* everything above lives here */
