@@ -248,6 +248,25 @@ typedef struct NpyColumn
 	int			chars;			/* strings: characters a row */
 } NpyColumn;
 
+/* the dtype of each field type's values (a vector's elements), if any */
+static const struct
+{
+	const char *descr;
+	int			size;
+}			npy_types[] = {
+	[MV_TYPE_BOOL] = {"|b1", 1},
+	[MV_TYPE_INT8] = {"|i1", 1},
+	[MV_TYPE_INT16] = {"<i2", 2},
+	[MV_TYPE_INT32] = {"<i4", 4},
+	[MV_TYPE_INT64] = {"<i8", 8},
+	[MV_TYPE_FLOAT] = {"<f4", 4},
+	[MV_TYPE_DOUBLE] = {"<f8", 8},
+	[MV_TYPE_FLOAT_VECTOR] = {"<f4", 4},
+	[MV_TYPE_FLOAT16_VECTOR] = {"<f2", 2},
+	[MV_TYPE_BINARY_VECTOR] = {"|u1", 1},
+	[MV_TYPE_SPARSE_FLOAT_VECTOR] = {NULL, 0},
+};
+
 typedef struct NpyOut
 {
 	int			ncols;
@@ -416,54 +435,15 @@ export_npy(MvCollection *c, const char *dir, List **files)
 			appendStringInfoString(&stats, ", 0");
 		if (f == NULL || f->type == MV_TYPE_VARCHAR || f->type == MV_TYPE_JSON)
 			continue;
-		switch (f->type)
-		{
-			case MV_TYPE_BOOL:
-				strcpy(col->descr, "|b1");
-				col->width = 1;
-				break;
-			case MV_TYPE_INT8:
-				strcpy(col->descr, "|i1");
-				col->width = 1;
-				break;
-			case MV_TYPE_INT16:
-				strcpy(col->descr, "<i2");
-				col->width = 2;
-				break;
-			case MV_TYPE_INT32:
-				strcpy(col->descr, "<i4");
-				col->width = 4;
-				break;
-			case MV_TYPE_INT64:
-				strcpy(col->descr, "<i8");
-				col->width = 8;
-				break;
-			case MV_TYPE_FLOAT:
-				strcpy(col->descr, "<f4");
-				col->width = 4;
-				break;
-			case MV_TYPE_DOUBLE:
-				strcpy(col->descr, "<f8");
-				col->width = 8;
-				break;
-			case MV_TYPE_FLOAT_VECTOR:
-				strcpy(col->descr, "<f4");
-				col->width = 4 * f->dim;
-				break;
-			case MV_TYPE_FLOAT16_VECTOR:
-				strcpy(col->descr, "<f2");
-				col->width = 2 * f->dim;
-				break;
-			case MV_TYPE_BINARY_VECTOR:
-				strcpy(col->descr, "|u1");
-				col->width = f->dim / 8;
-				break;
-			default:
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("field \"%s\" cannot be exported to a .npy file", f->name),
-						 errhint("Export ARRAY and SPARSE_FLOAT_VECTOR fields as json or csv.")));
-		}
+		if (npy_types[f->type].descr == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("field \"%s\" cannot be exported to a .npy file", f->name),
+					 errhint("Export ARRAY and SPARSE_FLOAT_VECTOR fields as json or csv.")));
+		strcpy(col->descr, npy_types[f->type].descr);
+		col->width = npy_types[f->type].size *
+			(f->type == MV_TYPE_FLOAT_VECTOR || f->type == MV_TYPE_FLOAT16_VECTOR ? f->dim
+			 : f->type == MV_TYPE_BINARY_VECTOR ? f->dim / 8 : 1);
 	}
 	appendStringInfo(&stats, " FROM %s t", c->qualified);
 	if (SPI_execute(stats.data, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
