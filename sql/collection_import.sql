@@ -110,7 +110,6 @@ RESET ROLE;
 SET milvus.import_in_background = on;
 SELECT milvus.create_collection('imp_bg', dimension => 4);
 SELECT milvus.bulk_insert('imp_bg', imp_files('ok/id.npy', 'ok/vector.npy')) AS bg_task \gset
-SELECT milvus.bulk_insert('imp_bg', imp_files('bad.json')) AS bg_bad \gset
 CREATE FUNCTION imp_wait(task bigint) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -126,6 +125,8 @@ END
 $$;
 SELECT s ->> 'state' AS state, s -> 'row_count' AS row_count, s -> 'progress' AS progress
   FROM imp_wait(:bg_task) s;
+-- (one task at a time: each takes a worker slot while it runs)
+SELECT milvus.bulk_insert('imp_bg', imp_files('bad.json')) AS bg_bad \gset
 SELECT s ->> 'state' AS state, replace(s ->> 'reason', current_setting('test.import_dir'), '<dir>') AS reason
   FROM imp_wait(:bg_bad) s;
 SELECT count(*) FROM imp_bg;

@@ -49,6 +49,8 @@
 
 PG_FUNCTION_INFO_V1(milvus_insert);
 PG_FUNCTION_INFO_V1(milvus_upsert);
+PG_FUNCTION_INFO_V1(milvus_insert_text);
+PG_FUNCTION_INFO_V1(milvus_upsert_text);
 PG_FUNCTION_INFO_V1(milvus_pending_rows);
 
 /* MvCollection.plans */
@@ -560,11 +562,9 @@ MvWriterEnd(MvWriter *w, Datum *ids)
 }
 
 static void
-write_rows(MvCollection *c, Jsonb *data, text *partition_name, bool upsert,
-		   int64 *count, Datum *ids)
+write_rows(MvWriter *w, Jsonb *data)
 {
 	JsonbContainer *root = &data->root;
-	MvWriter   *w = MvWriterBegin(c, partition_name, upsert, true);
 
 	if (JsonContainerIsScalar(root) ||
 		!(JsonContainerIsArray(root) || JsonContainerIsObject(root)))
@@ -599,18 +599,20 @@ write_rows(MvCollection *c, Jsonb *data, text *partition_name, bool upsert,
 			MvWriterAddJson(w, &row, n++, "data");
 		}
 	}
-	*count = MvWriterEnd(w, ids);
 }
 
-/* The work of milvus.insert and milvus.upsert, with c pinned */
+/*
+ * The work of milvus.insert and milvus.upsert, with c pinned; data is jsonb,
+ * or text that the text reader takes or gives back to be parsed as jsonb
+ */
 static void
-write_call_rows(FunctionCallInfo fcinfo, MvCollection *c, bool upsert)
+write_call_rows(FunctionCallInfo fcinfo, MvCollection *c, bool upsert, bool is_text)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	text	   *partition_name = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_P(2);
-	int64		count;
 	Datum		result[2];
 	bool		nulls[2] = {false, false};
+	MvWriter   *w;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -621,14 +623,25 @@ write_call_rows(FunctionCallInfo fcinfo, MvCollection *c, bool upsert)
 		write_partition(c, partition_name);
 		MvCallRaiser("_rows", 1, &type, &arg, &null);
 	}
-	write_rows(c, PG_GETARG_JSONB_P(1), partition_name, upsert, &count, &result[1]);
-	result[0] = Int64GetDatum(count);
+	w = MvWriterBegin(c, partition_name, upsert, true);
+	if (!is_text)
+		write_rows(w, PG_GETARG_JSONB_P(1));
+	else
+	{
+		text	   *data = PG_GETARG_TEXT_PP(1);
+
+		if (!MvWriterAddText(w, c, upsert || !c->fields[c->pk].auto_id,
+							 VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)))
+			write_rows(w, DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+															 CStringGetDatum(text_to_cstring(data)))));
+	}
+	result[0] = Int64GetDatum(MvWriterEnd(w, &result[1]));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, nulls);
 }
 
 /* milvus.insert or milvus.upsert: (collection_name, data, partition_name) */
 static Datum
-write_call(FunctionCallInfo fcinfo, bool upsert)
+write_call(FunctionCallInfo fcinfo, bool upsert, bool is_text)
 {
 	MvCollection *c;
 
@@ -645,7 +658,7 @@ write_call(FunctionCallInfo fcinfo, bool upsert)
 	c = MvCollectionLookup(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_TRY();
 	{
-		write_call_rows(fcinfo, c, upsert);
+		write_call_rows(fcinfo, c, upsert, is_text);
 	}
 	PG_FINALLY();
 	{
@@ -658,13 +671,25 @@ write_call(FunctionCallInfo fcinfo, bool upsert)
 Datum
 milvus_insert(PG_FUNCTION_ARGS)
 {
-	return write_call(fcinfo, false);
+	return write_call(fcinfo, false, false);
 }
 
 Datum
 milvus_upsert(PG_FUNCTION_ARGS)
 {
-	return write_call(fcinfo, true);
+	return write_call(fcinfo, true, false);
+}
+
+Datum
+milvus_insert_text(PG_FUNCTION_ARGS)
+{
+	return write_call(fcinfo, false, true);
+}
+
+Datum
+milvus_upsert_text(PG_FUNCTION_ARGS)
+{
+	return write_call(fcinfo, true, true);
 }
 
 /*

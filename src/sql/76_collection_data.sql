@@ -119,6 +119,16 @@ CREATE FUNCTION milvus.upsert(collection_name text, data jsonb, partition_name t
 RETURNS TABLE (upsert_count bigint, ids jsonb)
     AS 'MODULE_PATHNAME', 'milvus_upsert' LANGUAGE C VOLATILE ROWS 1;
 
+-- The same with the rows as JSON text, which an untyped literal or a text
+-- parameter reaches: read without a numeric per number (rows_text.c), the
+-- same rows and errors as the jsonb form
+CREATE FUNCTION milvus.insert(collection_name text, data text, partition_name text DEFAULT NULL)
+RETURNS TABLE (insert_count bigint, ids jsonb)
+    AS 'MODULE_PATHNAME', 'milvus_insert_text' LANGUAGE C VOLATILE ROWS 1;
+CREATE FUNCTION milvus.upsert(collection_name text, data text, partition_name text DEFAULT NULL)
+RETURNS TABLE (upsert_count bigint, ids jsonb)
+    AS 'MODULE_PATHNAME', 'milvus_upsert_text' LANGUAGE C VOLATILE ROWS 1;
+
 -- The schema milvus.compile_filter checks a filter against
 CREATE FUNCTION milvus._filter_schema(c milvus.collections) RETURNS jsonb
 LANGUAGE sql STABLE AS $$

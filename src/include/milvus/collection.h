@@ -368,6 +368,13 @@ extern int	MvWriterColumns(MvWriter *w, const int **fields);
 extern void MvWriterAddJson(MvWriter *w, JsonbValue *row, int64 n, const char *src);
 extern void MvWriterAddValues(MvWriter *w, Datum *values, bool *nulls);
 extern int64 MvWriterStaged(MvWriter *w);
+
+/*
+ * Rows as JSON text (rows_text.c): stage them all and return true, or
+ * return false with nothing staged for the caller to take the jsonb path;
+ * all says whether the batch carries auto_id fields
+ */
+extern bool MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int len);
 extern int64 MvWriterFlush(MvWriter *w);
 /* flush; the rows written in all, and their ids as a jsonb array if asked for */
 extern int64 MvWriterEnd(MvWriter *w, Datum *ids);

@@ -1,0 +1,405 @@
+/*
+ * rows_text.c
+ *		Rows given as JSON text, read straight into a write's batch.
+ *
+ * milvus.insert's data as jsonb costs PostgreSQL a numeric for every number
+ * before the function runs: for rows of 128 floats that parse is most of the
+ * call.  milvus.insert(text) and milvus.upsert(text), which an untyped
+ * literal or a text parameter reaches, read the text here instead: float
+ * vectors with strtof, which gives exactly what the jsonb path gives (both
+ * round the number's exact decimal value once), scalars as the same
+ * JsonbValues the jsonb path converts, in field order, with the same
+ * function (values.c).
+ *
+ * This reader takes only the plain cases: well-formed JSON, keys that are
+ * fields and appear once, strings without \u escapes, float vectors of
+ * normal floats, and no field of a type it does not read (JSON, ARRAY, the
+ * other vectors, the dynamic field).  Anything else, including every error,
+ * makes it give up, and the caller parses the text as jsonb and takes the
+ * jsonb path, so rows and errors are the same either way.  The one
+ * difference is order: the collection is looked up before the text is
+ * parsed, so text that is not JSON sent to a collection that does not exist
+ * reports the collection.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "milvus/collection.h"
+#include "milvus/vector.h"
+
+typedef struct Reader
+{
+	const char *p;
+	const char *end;
+} Reader;
+
+/* what a row gave a field */
+typedef struct FieldValue
+{
+	bool		present;
+	JsonbValue	v;				/* a scalar */
+	FloatVector *vector;		/* a float vector */
+} FieldValue;
+
+static void
+skip_ws(Reader *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+static bool
+expect(Reader *r, char ch)
+{
+	skip_ws(r);
+	if (r->p < r->end && *r->p == ch)
+	{
+		r->p++;
+		return true;
+	}
+	return false;
+}
+
+/* a string without \u escapes, decoded into a palloc'd buffer */
+static bool
+read_string(Reader *r, char **out, int *len)
+{
+	const char *start;
+	StringInfoData buf;
+
+	skip_ws(r);
+	if (r->p >= r->end || *r->p != '"')
+		return false;
+	start = ++r->p;
+	while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (unsigned char) *r->p >= 0x20)
+		r->p++;
+	if (r->p < r->end && *r->p == '"')
+	{
+		*out = pnstrdup(start, r->p - start);
+		*len = r->p - start;
+		r->p++;
+		return true;
+	}
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, start, r->p - start);
+	while (r->p < r->end && *r->p != '"')
+	{
+		char		ch = *r->p++;
+
+		if ((unsigned char) ch < 0x20)
+			return false;
+		if (ch == '\\')
+		{
+			if (r->p >= r->end)
+				return false;
+			switch (*r->p++)
+			{
+				case '"':
+					ch = '"';
+					break;
+				case '\\':
+					ch = '\\';
+					break;
+				case '/':
+					ch = '/';
+					break;
+				case 'b':
+					ch = '\b';
+					break;
+				case 'f':
+					ch = '\f';
+					break;
+				case 'n':
+					ch = '\n';
+					break;
+				case 'r':
+					ch = '\r';
+					break;
+				case 't':
+					ch = '\t';
+					break;
+				default:
+					return false;	/* \u and anything else: the jsonb path */
+			}
+		}
+		appendStringInfoChar(&buf, ch);
+	}
+	if (r->p >= r->end)
+		return false;
+	r->p++;
+	*out = buf.data;
+	*len = buf.len;
+	return true;
+}
+
+/* a JSON number's extent; false if what is there is none */
+static bool
+number_token(Reader *r, const char **start, int *len)
+{
+	const char *p;
+
+	skip_ws(r);
+	p = r->p;
+	if (p < r->end && *p == '-')
+		p++;
+	if (p >= r->end || *p < '0' || *p > '9')
+		return false;
+	if (*p == '0')
+		p++;
+	else
+		while (p < r->end && *p >= '0' && *p <= '9')
+			p++;
+	if (p < r->end && *p == '.')
+	{
+		p++;
+		if (p >= r->end || *p < '0' || *p > '9')
+			return false;
+		while (p < r->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < r->end && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (p < r->end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= r->end || *p < '0' || *p > '9')
+			return false;
+		while (p < r->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	*start = r->p;
+	*len = p - r->p;
+	r->p = p;
+	return true;
+}
+
+/* a float vector's elements as a normal float each, exactly as strtof reads them */
+static bool
+read_float_vector(Reader *r, const MvCollField *f, FloatVector **out)
+{
+	FloatVector *vec = MvFloatVectorAlloc(f->dim);
+	int			n = 0;
+	char		buf[64];
+
+	if (!expect(r, '['))
+		return false;
+	if (expect(r, ']'))
+		return false;			/* (empty: the dimension check's error) */
+	for (;;)
+	{
+		const char *tok;
+		int			len;
+		float		x;
+
+		if (n >= f->dim || !number_token(r, &tok, &len) || len >= (int) sizeof(buf))
+			return false;
+		memcpy(buf, tok, len);
+		buf[len] = '\0';
+		errno = 0;
+		x = strtof(buf, NULL);
+		/* near the limits the jsonb path's exact checks decide */
+		if (errno != 0 || isinf(x) || fabsf(x) >= FLT_MAX || (x != 0 && fabsf(x) < FLT_MIN))
+			return false;
+		/* (jsonb's numeric has no negative zero) */
+		vec->x[n++] = x == 0 ? 0.0f : x;
+		if (expect(r, ']'))
+			break;
+		if (!expect(r, ','))
+			return false;
+	}
+	if (n != f->dim)
+		return false;
+	*out = vec;
+	return true;
+}
+
+/* a scalar as the JsonbValue jsonb would hold */
+static bool
+read_scalar(Reader *r, JsonbValue *v)
+{
+	const char *tok;
+	int			len;
+
+	skip_ws(r);
+	if (r->p >= r->end)
+		return false;
+	if (*r->p == '"')
+	{
+		v->type = jbvString;
+		return read_string(r, &v->val.string.val, &v->val.string.len);
+	}
+	if (r->end - r->p >= 4 && memcmp(r->p, "true", 4) == 0)
+	{
+		r->p += 4;
+		v->type = jbvBool;
+		v->val.boolean = true;
+		return true;
+	}
+	if (r->end - r->p >= 5 && memcmp(r->p, "false", 5) == 0)
+	{
+		r->p += 5;
+		v->type = jbvBool;
+		v->val.boolean = false;
+		return true;
+	}
+	if (r->end - r->p >= 4 && memcmp(r->p, "null", 4) == 0)
+	{
+		r->p += 4;
+		v->type = jbvNull;
+		return true;
+	}
+	if (!number_token(r, &tok, &len))
+		return false;
+	v->type = jbvNumeric;
+	v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(pnstrdup(tok, len)),
+														 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	return true;
+}
+
+/* the field a key names, or -1 */
+static int
+field_of(const MvCollection *c, const char *key, int len)
+{
+	for (int i = 0; i < c->nfields; i++)
+		if (strncmp(c->fields[i].name, key, len) == 0 && c->fields[i].name[len] == '\0')
+			return i;
+	return -1;
+}
+
+static bool
+readable_type(MvDataType t)
+{
+	return t <= MV_TYPE_VARCHAR || t == MV_TYPE_FLOAT_VECTOR;
+}
+
+/* One row object's values; false: give up */
+static bool
+read_row(Reader *r, MvCollection *c, bool all, FieldValue *fv)
+{
+	memset(fv, 0, sizeof(FieldValue) * c->nfields);
+	if (!expect(r, '{'))
+		return false;
+	if (expect(r, '}'))
+		return true;
+	for (;;)
+	{
+		char	   *key;
+		int			len,
+					i;
+		const MvCollField *f;
+
+		if (!read_string(r, &key, &len) || !expect(r, ':'))
+			return false;
+		i = field_of(c, key, len);
+		if (i < 0 || fv[i].present)
+			return false;		/* not a field (dynamic or an error), or twice */
+		f = &c->fields[i];
+		if (f->auto_id && !all)
+			return false;		/* the error the jsonb path gives */
+		fv[i].present = true;
+		skip_ws(r);
+		if (r->end - r->p >= 4 && memcmp(r->p, "null", 4) == 0)
+		{
+			r->p += 4;
+			fv[i].present = false;
+		}
+		else if (f->type == MV_TYPE_FLOAT_VECTOR)
+		{
+			if (!read_float_vector(r, f, &fv[i].vector))
+				return false;
+		}
+		else if (!read_scalar(r, &fv[i].v))
+			return false;
+		if (expect(r, '}'))
+			return true;
+		if (!expect(r, ','))
+			return false;
+	}
+}
+
+bool
+MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int len)
+{
+	Reader		r = {text, text + len};
+	const int  *colfield;
+	int			ncols = MvWriterColumns(w, &colfield);
+	List	   *rows = NIL;
+	ListCell   *lc;
+	Datum	   *values;
+	bool	   *nulls;
+	int64		n = 0;
+	MemoryContext rowcxt;
+
+	for (int col = 0; col < ncols; col++)
+		if (colfield[col] < 0 || !readable_type(c->fields[colfield[col]].type))
+			return false;		/* the dynamic field, or a type read as jsonb */
+
+	/* all of the text first: a malformed end is the jsonb path's error */
+	skip_ws(&r);
+	if (r.p < r.end && *r.p == '[')
+	{
+		r.p++;
+		if (!expect(&r, ']'))
+			for (;;)
+			{
+				FieldValue *fv = palloc(sizeof(FieldValue) * Max(c->nfields, 1));
+
+				CHECK_FOR_INTERRUPTS();
+				if (!read_row(&r, c, all, fv))
+					return false;
+				rows = lappend(rows, fv);
+				if (expect(&r, ']'))
+					break;
+				if (!expect(&r, ','))
+					return false;
+			}
+	}
+	else
+	{
+		FieldValue *fv = palloc(sizeof(FieldValue) * Max(c->nfields, 1));
+
+		if (!read_row(&r, c, all, fv))
+			return false;
+		rows = lappend(rows, fv);
+	}
+	skip_ws(&r);
+	if (r.p != r.end)
+		return false;
+
+	/* then the values, in row and field order, as the jsonb path converts them */
+	values = palloc(sizeof(Datum) * ncols);
+	nulls = palloc(sizeof(bool) * ncols);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "milvus text row", ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, rows)
+	{
+		FieldValue *fv = lfirst(lc);
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+		for (int col = 0; col < ncols; col++)
+		{
+			int			i = colfield[col];
+
+			if (fv[i].vector)
+			{
+				values[col] = PointerGetDatum(fv[i].vector);
+				nulls[col] = false;
+			}
+			else
+				values[col] = MvJsonToDatum(&c->fields[i], fv[i].present ? &fv[i].v : NULL, n,
+											&nulls[col], "data");
+		}
+		MvWriterAddValues(w, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+		n++;
+	}
+	MemoryContextDelete(rowcxt);
+	return true;
+}
