@@ -105,6 +105,18 @@ SELECT count(*) AS rows,
   FROM by_text a FULL JOIN by_jsonb b USING (id);
 SELECT id, a.vector, b.vector, a.title, b.title FROM by_text a FULL JOIN by_jsonb b USING (id)
  WHERE (a.vector::text, a.title, a.n, a.score, a.ok) IS DISTINCT FROM (b.vector::text, b.title, b.n, b.score, b.ok);
+-- a collection with the dynamic field (the quick form's): rows without
+-- other keys are read as text, rows with them as jsonb
+SELECT milvus.create_collection(c, dimension => 3) FROM unnest('{dyn_text, dyn_jsonb}'::text[]) c;
+SELECT (SELECT insert_count FROM milvus.insert('dyn_text', d)) AS by_text,
+       (SELECT insert_count FROM milvus.insert('dyn_jsonb', d::jsonb)) AS by_jsonb
+  FROM (VALUES ('[{"id": 1, "vector": [1, 2, 3]}, {"id": 2, "vector": [0.5, 0, -1]}]'),
+               ('[{"id": 3, "vector": [1, 2, 3], "color": "red", "tags": {"a": [1, 2]}}]'),
+               ('{"id": 4, "vector": [1, 2, 3], "id2": 5}')) v(d);
+SELECT a.id, a.vector::text = b.vector::text AS same_vector, a."$meta" = b."$meta" AS same_meta, a."$meta"
+  FROM dyn_text a FULL JOIN dyn_jsonb b USING (id) ORDER BY 1;
+SELECT milvus.drop_collection(c) FROM unnest('{dyn_text, dyn_jsonb}'::text[]) c;
+
 -- an untyped literal takes the text form, a jsonb value the jsonb form
 CREATE VIEW tr_calls AS
     SELECT (milvus.insert('c', '[]')).insert_count AS by_literal,

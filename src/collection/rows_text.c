@@ -13,8 +13,8 @@
  *
  * This reader takes only the plain cases: well-formed JSON, keys that are
  * fields and appear once, strings without \u escapes, float vectors of
- * normal floats, and no field of a type it does not read (JSON, ARRAY, the
- * other vectors, the dynamic field).  Anything else, including every error,
+ * normal floats, no key for the dynamic field, and no field of a type it
+ * does not read (JSON, ARRAY, the other vectors).  Anything else, including every error,
  * makes it give up, and the caller parses the text as jsonb and takes the
  * jsonb path, so rows and errors are the same either way.  The one
  * difference is order: the collection is looked up before the text is
@@ -180,13 +180,108 @@ number_token(Reader *r, const char **start, int *len)
 	return true;
 }
 
-/* a float vector's elements as a normal float each, exactly as strtof reads them */
+/*
+ * A number as a normal float, exactly as strtof reads it: its digits and
+ * exponent, read in the one pass that checks JSON's number syntax, straight
+ * to MvDecimalToFloat, or the token to strtof when that cannot
+ */
+static bool
+read_float(Reader *r, float *out)
+{
+	const char *p,
+			   *start;
+	uint64		mantissa = 0;
+	int			digits = 0,
+				exp10 = 0;
+	bool		negative = false,
+				exact = true;
+	char		buf[64];
+
+	skip_ws(r);
+	p = start = r->p;
+	if (p < r->end && *p == '-')
+	{
+		negative = true;
+		p++;
+	}
+	if (p >= r->end || *p < '0' || *p > '9')
+		return false;
+	if (*p == '0')
+		p++;
+	else
+		for (; p < r->end && *p >= '0' && *p <= '9'; p++)
+		{
+			if (digits < 19)
+			{
+				mantissa = mantissa * 10 + (*p - '0');
+				digits++;
+			}
+			else
+			{
+				exp10++;		/* a digit past 19: exact only if a zero */
+				exact &= *p == '0';
+			}
+		}
+	if (p < r->end && *p == '.')
+	{
+		p++;
+		if (p >= r->end || *p < '0' || *p > '9')
+			return false;
+		for (; p < r->end && *p >= '0' && *p <= '9'; p++)
+		{
+			if (mantissa == 0 && *p == '0')
+				exp10--;		/* a leading zero */
+			else if (digits < 19)
+			{
+				mantissa = mantissa * 10 + (*p - '0');
+				digits++;
+				exp10--;
+			}
+			else
+				exact &= *p == '0';
+		}
+	}
+	if (p < r->end && (*p == 'e' || *p == 'E'))
+	{
+		int			e = 0;
+		bool		eneg = false;
+
+		p++;
+		if (p < r->end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		if (p >= r->end || *p < '0' || *p > '9')
+			return false;
+		for (; p < r->end && *p >= '0' && *p <= '9'; p++)
+			e = Min(e * 10 + (*p - '0'), 100000);
+		exp10 += eneg ? -e : e;
+	}
+	r->p = p;
+	if (exact && MvDecimalToFloat(mantissa, exp10, negative, out))
+	{
+		if (mantissa == 0)
+			*out = 0.0f;		/* (jsonb's numeric has no negative zero) */
+		return true;
+	}
+	if (p - start >= (int) sizeof(buf))
+		return false;
+	memcpy(buf, start, p - start);
+	buf[p - start] = '\0';
+	errno = 0;
+	*out = strtof(buf, NULL);
+	/* near the limits the jsonb path's exact checks decide */
+	if (errno != 0 || isinf(*out) || fabsf(*out) >= FLT_MAX || (*out != 0 && fabsf(*out) < FLT_MIN))
+		return false;
+	if (*out == 0)
+		*out = 0.0f;
+	return true;
+}
+
+/* a float vector's elements as a normal float each */
 static bool
 read_float_vector(Reader *r, const MvCollField *f, FloatVector **out)
 {
 	FloatVector *vec = MvFloatVectorAlloc(f->dim);
 	int			n = 0;
-	char		buf[64];
 
 	if (!expect(r, '['))
 		return false;
@@ -194,21 +289,9 @@ read_float_vector(Reader *r, const MvCollField *f, FloatVector **out)
 		return false;			/* (empty: the dimension check's error) */
 	for (;;)
 	{
-		const char *tok;
-		int			len;
-		float		x;
-
-		if (n >= f->dim || !number_token(r, &tok, &len) || len >= (int) sizeof(buf))
+		if (n >= f->dim || !read_float(r, &vec->x[n]))
 			return false;
-		memcpy(buf, tok, len);
-		buf[len] = '\0';
-		errno = 0;
-		x = strtof(buf, NULL);
-		/* near the limits the jsonb path's exact checks decide */
-		if (errno != 0 || isinf(x) || fabsf(x) >= FLT_MAX || (x != 0 && fabsf(x) < FLT_MIN))
-			return false;
-		/* (jsonb's numeric has no negative zero) */
-		vec->x[n++] = x == 0 ? 0.0f : x;
+		n++;
 		if (expect(r, ']'))
 			break;
 		if (!expect(r, ','))
@@ -336,10 +419,11 @@ MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int le
 	bool	   *nulls;
 	int64		n = 0;
 	MemoryContext rowcxt;
+	Datum		empty_object;
 
 	for (int col = 0; col < ncols; col++)
-		if (colfield[col] < 0 || !readable_type(c->fields[colfield[col]].type))
-			return false;		/* the dynamic field, or a type read as jsonb */
+		if (colfield[col] >= 0 && !readable_type(c->fields[colfield[col]].type))
+			return false;		/* a type read as jsonb */
 
 	/* all of the text first: a malformed end is the jsonb path's error */
 	skip_ws(&r);
@@ -376,6 +460,7 @@ MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int le
 	/* then the values, in row and field order, as the jsonb path converts them */
 	values = palloc(sizeof(Datum) * ncols);
 	nulls = palloc(sizeof(bool) * ncols);
+	empty_object = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "milvus text row", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, rows)
 	{
@@ -386,7 +471,13 @@ MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int le
 		{
 			int			i = colfield[col];
 
-			if (fv[i].vector)
+			if (i < 0)
+			{
+				/* the dynamic field: no key went there (one would have given up) */
+				values[col] = empty_object;
+				nulls[col] = false;
+			}
+			else if (fv[i].vector)
 			{
 				values[col] = PointerGetDatum(fv[i].vector);
 				nulls[col] = false;

@@ -179,6 +179,37 @@ MvReportBadRow(const MvCollection *c, const char *kind, int64 n, JsonbValue *row
 }
 
 /*
+ * mantissa * 10^exp10 as the float strtof gives for it, when one double
+ * operation gets there exactly; false to leave it to strtof
+ */
+bool
+MvDecimalToFloat(uint64 mantissa, int exp10, bool negative, float *out)
+{
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	double		d;
+	uint64		bits;
+
+	if (mantissa == 0)
+	{
+		*out = 0.0f;
+		return true;
+	}
+	if (mantissa > (UINT64CONST(1) << 53) || exp10 > 22 || exp10 < -22)
+		return false;
+	d = exp10 >= 0 ? (double) mantissa * pow10[exp10] : (double) mantissa / pow10[-exp10];
+	/* only normal floats well inside the range: the rest as the SQL path */
+	if (d < FLT_MIN || d > 3.0e38)
+		return false;
+	memcpy(&bits, &d, sizeof(bits));
+	/* exactly halfway between two floats: strtof may round the other way */
+	if ((bits & ((UINT64CONST(1) << 29) - 1)) == (UINT64CONST(1) << 28))
+		return false;
+	*out = negative ? -(float) d : (float) d;
+	return true;
+}
+
+/*
  * A numeric as the float strtof would make of its printed form, when that
  * can be had exactly without printing; false to fall back
  */
@@ -194,10 +225,6 @@ numeric_to_float_fast(Numeric num, float *out)
 				exp10;
 	bool		negative;
 	uint64		mantissa = 0;
-	double		d;
-	uint64		bits;
-	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 	memcpy(&header, p, sizeof(uint16));
 	if ((header & NUM_SIGN_MASK) == NUM_SPECIAL)
@@ -220,30 +247,12 @@ numeric_to_float_fast(Numeric num, float *out)
 		digits = (const int16 *) (p + 2 * sizeof(uint16));
 		ndigits = (size - 2 * sizeof(uint16)) / sizeof(int16);
 	}
-	if (ndigits == 0)
-	{
-		*out = 0.0f;
-		return true;
-	}
 	if (ndigits > 4)
 		return false;
 	for (int i = 0; i < ndigits; i++)
 		mantissa = mantissa * 10000 + (uint16) digits[i];
-	if (mantissa > (UINT64CONST(1) << 53))
-		return false;
 	exp10 = NUM_DEC_DIGITS * (weight - ndigits + 1);
-	if (exp10 > 22 || exp10 < -22)
-		return false;
-	d = exp10 >= 0 ? (double) mantissa * pow10[exp10] : (double) mantissa / pow10[-exp10];
-	/* only normal floats well inside the range: the rest as the SQL path */
-	if (d < FLT_MIN || d > 3.0e38)
-		return false;
-	memcpy(&bits, &d, sizeof(bits));
-	/* exactly halfway between two floats: strtof may round the other way */
-	if ((bits & ((UINT64CONST(1) << 29) - 1)) == (UINT64CONST(1) << 28))
-		return false;
-	*out = negative ? -(float) d : (float) d;
-	return true;
+	return MvDecimalToFloat(mantissa, exp10, negative, out);
 }
 
 /* a value through the column type's input function, as the SQL casts do */

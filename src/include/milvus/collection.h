@@ -410,6 +410,12 @@ extern bool MvImportTaskStart(int64 task_id);
 extern void MvImportTaskRun(int64 task_id);
 extern void MvImportTaskFailed(int64 task_id, const char *reason);
 
+/*
+ * mantissa * 10^exp10 as a float exactly as strtof rounds it, when that is
+ * cheap to get; false when it is not (values.c)
+ */
+extern bool MvDecimalToFloat(uint64 mantissa, int exp10, bool negative, float *out);
+
 /* raise the error milvus._bad_row gives: kind "object", "extra" or "auto_id" */
 extern void MvReportBadRow(const MvCollection *c, const char *kind, int64 n,
 						   JsonbValue *row) pg_attribute_noreturn();
