@@ -139,69 +139,33 @@ read_string(Reader *r, char **out, int *len)
 	return true;
 }
 
-/* a JSON number's extent; false if what is there is none */
+/* a JSON number: its text, and its value as digits and a power of ten */
+typedef struct Number
+{
+	const char *start;
+	int			len;
+	uint64		mantissa;		/* the first 19 significant digits */
+	int			exp10;
+	bool		negative;
+	bool		exact;			/* mantissa * 10^exp10 is the value */
+} Number;
+
+/* read a number in the one pass that checks JSON's syntax; false if none */
 static bool
-number_token(Reader *r, const char **start, int *len)
+scan_number(Reader *r, Number *num)
 {
 	const char *p;
+	int			digits = 0;
 
 	skip_ws(r);
-	p = r->p;
-	if (p < r->end && *p == '-')
-		p++;
-	if (p >= r->end || *p < '0' || *p > '9')
-		return false;
-	if (*p == '0')
-		p++;
-	else
-		while (p < r->end && *p >= '0' && *p <= '9')
-			p++;
-	if (p < r->end && *p == '.')
-	{
-		p++;
-		if (p >= r->end || *p < '0' || *p > '9')
-			return false;
-		while (p < r->end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < r->end && (*p == 'e' || *p == 'E'))
-	{
-		p++;
-		if (p < r->end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= r->end || *p < '0' || *p > '9')
-			return false;
-		while (p < r->end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	*start = r->p;
-	*len = p - r->p;
-	r->p = p;
-	return true;
-}
-
-/*
- * A number as a normal float, exactly as strtof reads it: its digits and
- * exponent, read in the one pass that checks JSON's number syntax, straight
- * to MvDecimalToFloat, or the token to strtof when that cannot
- */
-static bool
-read_float(Reader *r, float *out)
-{
-	const char *p,
-			   *start;
-	uint64		mantissa = 0;
-	int			digits = 0,
-				exp10 = 0;
-	bool		negative = false,
-				exact = true;
-	char		buf[64];
-
-	skip_ws(r);
-	p = start = r->p;
+	p = num->start = r->p;
+	num->mantissa = 0;
+	num->exp10 = 0;
+	num->negative = false;
+	num->exact = true;
 	if (p < r->end && *p == '-')
 	{
-		negative = true;
+		num->negative = true;
 		p++;
 	}
 	if (p >= r->end || *p < '0' || *p > '9')
@@ -213,13 +177,13 @@ read_float(Reader *r, float *out)
 		{
 			if (digits < 19)
 			{
-				mantissa = mantissa * 10 + (*p - '0');
+				num->mantissa = num->mantissa * 10 + (*p - '0');
 				digits++;
 			}
 			else
 			{
-				exp10++;		/* a digit past 19: exact only if a zero */
-				exact &= *p == '0';
+				num->exp10++;	/* a digit past 19: exact only if a zero */
+				num->exact &= *p == '0';
 			}
 		}
 	if (p < r->end && *p == '.')
@@ -229,16 +193,16 @@ read_float(Reader *r, float *out)
 			return false;
 		for (; p < r->end && *p >= '0' && *p <= '9'; p++)
 		{
-			if (mantissa == 0 && *p == '0')
-				exp10--;		/* a leading zero */
+			if (num->mantissa == 0 && *p == '0')
+				num->exp10--;	/* a leading zero */
 			else if (digits < 19)
 			{
-				mantissa = mantissa * 10 + (*p - '0');
+				num->mantissa = num->mantissa * 10 + (*p - '0');
 				digits++;
-				exp10--;
+				num->exp10--;
 			}
 			else
-				exact &= *p == '0';
+				num->exact &= *p == '0';
 		}
 	}
 	if (p < r->end && (*p == 'e' || *p == 'E'))
@@ -253,19 +217,35 @@ read_float(Reader *r, float *out)
 			return false;
 		for (; p < r->end && *p >= '0' && *p <= '9'; p++)
 			e = Min(e * 10 + (*p - '0'), 100000);
-		exp10 += eneg ? -e : e;
+		num->exp10 += eneg ? -e : e;
 	}
+	num->len = p - num->start;
 	r->p = p;
-	if (exact && MvDecimalToFloat(mantissa, exp10, negative, out))
+	return true;
+}
+
+/*
+ * A number as a normal float, exactly as strtof reads it: straight from its
+ * digits through MvDecimalToFloat, or the text to strtof when that cannot
+ */
+static bool
+read_float(Reader *r, float *out)
+{
+	Number		num;
+	char		buf[64];
+
+	if (!scan_number(r, &num))
+		return false;
+	if (num.exact && MvDecimalToFloat(num.mantissa, num.exp10, num.negative, out))
 	{
-		if (mantissa == 0)
+		if (num.mantissa == 0)
 			*out = 0.0f;		/* (jsonb's numeric has no negative zero) */
 		return true;
 	}
-	if (p - start >= (int) sizeof(buf))
+	if (num.len >= (int) sizeof(buf))
 		return false;
-	memcpy(buf, start, p - start);
-	buf[p - start] = '\0';
+	memcpy(buf, num.start, num.len);
+	buf[num.len] = '\0';
 	errno = 0;
 	*out = strtof(buf, NULL);
 	/* near the limits the jsonb path's exact checks decide */
@@ -307,8 +287,7 @@ read_float_vector(Reader *r, const MvCollField *f, FloatVector **out)
 static bool
 read_scalar(Reader *r, JsonbValue *v)
 {
-	const char *tok;
-	int			len;
+	Number		num;
 
 	skip_ws(r);
 	if (r->p >= r->end)
@@ -338,10 +317,10 @@ read_scalar(Reader *r, JsonbValue *v)
 		v->type = jbvNull;
 		return true;
 	}
-	if (!number_token(r, &tok, &len))
+	if (!scan_number(r, &num))
 		return false;
 	v->type = jbvNumeric;
-	v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(pnstrdup(tok, len)),
+	v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(pnstrdup(num.start, num.len)),
 														 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 	return true;
 }
