@@ -3,21 +3,24 @@
  *		The collection room's door (src/collection/): Milvus's name rule,
  *		the filter-expression parser and compiler.
  *
- * The collection DDL and the read side of the API are PL/pgSQL
+ * The collection DDL, query, get, delete and the rarer searches are PL/pgSQL
  * (src/sql/7*_collection_*.sql); they reach the C code here through
  * SQL-callable functions: milvus._check_name (name.c) and
  * milvus.compile_filter (filter_api.c), which milvus._filter calls for every
- * query, search and delete that has a filter, passing the collection's schema
- * as Milvus's JSON form.  load.c's milvus._prewarm needs nothing from this
+ * query and delete that has a filter, passing the collection's schema as
+ * Milvus's JSON form.  load.c's milvus._prewarm needs nothing from this
  * header.
  *
- * The write side is C: milvus.insert and milvus.upsert (write.c) find the
- * collection in a per-backend schema cache (schema.c), turn the JSON rows
- * into the columns' Datums (values.c) and hand them, a batch at a time, to a
- * prepared INSERT that reads them from milvus._pending_rows(), so the
- * executor routes rows to partitions and applies constraints, triggers and
- * row-level security.  milvus.bulk_insert (import.c) feeds the same batches
- * from server files.
+ * The data path is C.  Every call finds the collection in a per-backend
+ * schema cache (schema.c).  milvus.insert and milvus.upsert (write.c) turn
+ * the JSON rows into the columns' Datums (values.c; rows given as text are
+ * read by rows_text.c without a jsonb parse) and hand them, a batch at a
+ * time, to a prepared INSERT that reads them from milvus._pending_rows(), so
+ * the executor routes rows to partitions and applies constraints, triggers
+ * and row-level security.  milvus.bulk_insert (import.c, npy.c) feeds the
+ * same batches from server files; milvus.export_collection (export.c) writes
+ * them back out.  milvus.search (search.c) compiles its filter with
+ * MvFilterCompile and runs a plan kept with the collection's cache entry.
  *
  * Filters go through two layers.  The parser (filter_parse.c) is free of
  * server calls: it allocates through a caller-supplied function, never raises
