@@ -569,7 +569,7 @@ MvJsonToDatum(const MvCollField *f, JsonbValue *v, int64 n, bool *isnull, const 
 			{
 				Jsonb	   *j = JsonbValueToJsonb(v);
 
-				if (strlen(JsonbToCString(NULL, &j->root, VARSIZE(j))) > 65536)
+				if (strlen(JsonbToCString(NULL, &j->root, VARSIZE(j))) > MV_JSON_MAX_BYTES)
 					bad_value(f, v, n, src);
 				return JsonbPGetDatum(j);
 			}

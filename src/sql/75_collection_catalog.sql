@@ -19,6 +19,12 @@ GRANT USAGE ON SCHEMA milvus TO PUBLIC;
 CREATE FUNCTION milvus._check_name(kind text, name text) RETURNS text
     AS 'MODULE_PATHNAME', 'milvus_check_name' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- Milvus's limits ('varchar_max_length', 'json_max_bytes', 'array_max_capacity',
+-- 'dense_max_dim', 'binary_max_dim', 'name_max_length'), defined once, in
+-- src/collection/limits.c
+CREATE FUNCTION milvus._limit(name text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'milvus_limit' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- A PostgreSQL identifier for a Milvus name: names over 63 bytes, which
 -- PostgreSQL would truncate, keep 54 characters and a hash
 CREATE FUNCTION milvus._pg_name(s text) RETURNS name
@@ -405,8 +411,8 @@ BEGIN
                             f, p ->> 'max_length', octet_length(v #>> '{}'));
     ELSIF t = 'JSON' THEN
         RAISE EXCEPTION '%', msg USING ERRCODE = 'program_limit_exceeded',
-            DETAIL = format('Field "%s" is JSON; a value has at most 65536 bytes, this one has %s.',
-                            f, octet_length(v::text));
+            DETAIL = format('Field "%s" is JSON; a value has at most %s bytes, this one has %s.',
+                            f, milvus._limit('json_max_bytes'), octet_length(v::text));
     ELSIF t = 'ARRAY' THEN
         IF jsonb_typeof(v) <> 'array' THEN
             RAISE EXCEPTION '%', msg USING ERRCODE = 'invalid_parameter_value',
@@ -529,7 +535,7 @@ BEGIN
                      x, f.params ->> 'max_length');
         conv := format('(%s #>> ''{}'')::%s', x, t);
     WHEN 'JSON' THEN
-        ok := format('octet_length((%s)::text) <= 65536', x);
+        ok := format('octet_length((%s)::text) <= %s', x, milvus._limit('json_max_bytes'));
         conv := x;
     WHEN 'ARRAY' THEN
         CASE f.element_type
@@ -677,8 +683,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF (f.data_type = 'VARCHAR' OR f.element_type = 'VARCHAR')
-       AND (maxlen IS NULL OR maxlen NOT BETWEEN 1 AND 65535) THEN
-        RAISE EXCEPTION 'VARCHAR field "%" needs max_length between 1 and 65535', name
+       AND (maxlen IS NULL OR maxlen NOT BETWEEN 1 AND milvus._limit('varchar_max_length')) THEN
+        RAISE EXCEPTION 'VARCHAR field "%" needs max_length between 1 and %', name, milvus._limit('varchar_max_length')
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = CASE WHEN maxlen IS NULL THEN 'It has none.'
                                 ELSE format('It has %s.', maxlen) END;
@@ -689,20 +695,24 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = 'Array elements are BOOL, INT8, INT16, INT32, INT64, FLOAT, DOUBLE or VARCHAR.';
         END IF;
-        IF cap IS NULL OR cap NOT BETWEEN 1 AND 4096 THEN
-            RAISE EXCEPTION 'ARRAY field "%" needs max_capacity between 1 and 4096', name
+        IF cap IS NULL OR cap NOT BETWEEN 1 AND milvus._limit('array_max_capacity') THEN
+            RAISE EXCEPTION 'ARRAY field "%" needs max_capacity between 1 and %', name,
+                milvus._limit('array_max_capacity')
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = CASE WHEN cap IS NULL THEN 'It has none.'
                                     ELSE format('It has %s.', cap) END;
         END IF;
     END IF;
-    IF f.data_type IN ('FLOAT_VECTOR', 'FLOAT16_VECTOR') AND (dim IS NULL OR dim NOT BETWEEN 1 AND 32768) THEN
-        RAISE EXCEPTION 'vector field "%" needs dim between 1 and 32768', name
+    IF f.data_type IN ('FLOAT_VECTOR', 'FLOAT16_VECTOR')
+       AND (dim IS NULL OR dim NOT BETWEEN 1 AND milvus._limit('dense_max_dim')) THEN
+        RAISE EXCEPTION 'vector field "%" needs dim between 1 and %', name, milvus._limit('dense_max_dim')
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = CASE WHEN dim IS NULL THEN 'It has none.' ELSE format('It has %s.', dim) END;
     END IF;
-    IF f.data_type = 'BINARY_VECTOR' AND (dim IS NULL OR dim NOT BETWEEN 8 AND 262144 OR dim % 8 <> 0) THEN
-        RAISE EXCEPTION 'binary vector field "%" needs dim, a multiple of 8 between 8 and 262144', name
+    IF f.data_type = 'BINARY_VECTOR'
+       AND (dim IS NULL OR dim NOT BETWEEN 8 AND milvus._limit('binary_max_dim') OR dim % 8 <> 0) THEN
+        RAISE EXCEPTION 'binary vector field "%" needs dim, a multiple of 8 between 8 and %', name,
+            milvus._limit('binary_max_dim')
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = CASE WHEN dim IS NULL THEN 'It has none.' ELSE format('It has %s.', dim) END;
     END IF;
@@ -999,7 +1009,7 @@ CREATE FUNCTION milvus.create_collection(
     num_partitions integer DEFAULT NULL,
     description text DEFAULT NULL,
     enable_dynamic_field boolean DEFAULT NULL,
-    max_length integer DEFAULT 65535,
+    max_length integer DEFAULT milvus._limit('varchar_max_length'),
     consistency_level text DEFAULT NULL,
     properties jsonb DEFAULT NULL)
 RETURNS void

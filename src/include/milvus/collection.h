@@ -45,6 +45,14 @@
  */
 #define MV_NAME_MAX_LENGTH		255
 
+/*
+ * Milvus's limits on fields (limits.c gives them to SQL as milvus._limit);
+ * the vector dimensions' are MV_DENSE_MAX_DIM and MV_BINARY_MAX_DIM (vector.h)
+ */
+#define MV_VARCHAR_MAX_LENGTH	65535	/* bytes */
+#define MV_JSON_MAX_BYTES		65536	/* a JSON value's text */
+#define MV_ARRAY_MAX_CAPACITY	4096
+
 typedef enum MvNameProblem
 {
 	MV_NAME_OK = 0,
@@ -433,5 +441,71 @@ extern void MvReportBadRow(const MvCollection *c, const char *kind, int64 n,
  * search, and each the PL/pgSQL rejects before its statement runs) goes to
  * milvus._search_plpgsql.  It exports nothing but the SQL function.
  */
+
+/*
+ * Query, get and delete (query.c)
+ *
+ * milvus.query and milvus.delete are C in the same way: a call that the
+ * PL/pgSQL bodies (milvus._query_plpgsql, milvus._delete_plpgsql) would run
+ * without an error before their statement runs the same statement as a kept
+ * plan; every other call goes to the PL/pgSQL.  milvus.get stays SQL over
+ * milvus.query.
+ */
+
+/*
+ * What search.c and query.c share (plans.c): a collection's read state,
+ * kept with its schema-cache entry, and the pieces of their statements.
+ * Each Mv*Ok-style helper returns false where its PL/pgSQL twin raises an
+ * error, for the caller to hand the call to its PL/pgSQL body.
+ */
+#define MV_READ_MAX_PLANS	16
+
+typedef struct MvKeptPlan
+{
+	char	   *sql;			/* the key */
+	SPIPlanPtr	plan;
+	uint64		used;
+} MvKeptPlan;
+
+typedef struct MvReadState
+{
+	MvCollection *c;
+	char	   *ext_schema;		/* quoted: the vector types' schema; NULL without
+								 * vector fields */
+	char	  **index_metric;	/* per field: its index's metric_type, or NULL */
+	int			npartitions;
+	char	  **partitions;
+	MvFilterSchema filter_schema;
+	char	   *ids_sql;		/* MvReadIdsSql's, once asked for */
+	/* plans.c's */
+	MemoryContextCallback callback;
+	int			nplans;
+	MvKeptPlan	plans[MV_READ_MAX_PLANS];
+	uint64		clock;
+} MvReadState;
+
+extern bool MvIsVector(MvDataType t);
+/* c's read state (the caller pins c) */
+extern MvReadState *MvReadStateGet(MvCollection *c);
+/* the statement kept under its text; per_call: planned for each call's values */
+extern SPIPlanPtr MvReadPlan(MvReadState *s, const char *sql, int nargs, Oid *argtypes,
+							 bool per_call);
+/* milvus._filter: *sql is "true" for no filter; filter and filter_params may be NULL */
+extern void MvReadFilter(MvReadState *s, text *filter, Jsonb *filter_params, char **sql,
+						 Datum *params);
+/* milvus._ids_sql(c, ids) for ids not NULL: "primary key in $2" */
+extern const char *MvReadIdsSql(MvReadState *s);
+/* milvus._read_partitions; names may be NULL */
+extern bool MvReadPartitions(MvReadState *s, ArrayType *names, bool *named);
+/* milvus._entity_sql, dynamic keys as the elements of $keys_param */
+extern bool MvReadEntity(MvReadState *s, ArrayType *output_fields, bool with_pk,
+						 int keys_param, char **sql, Datum *keys);
+/* milvus._check_window */
+extern bool MvReadWindowOk(bool has_limit, int32 limit, bool has_offset, int32 offset);
+/* set a setting until the caller's AtEOXact_GUC, as a SET clause does */
+extern void MvSetForCall(const char *name, const char *value);
+/* call milvus.<name>(types) with this call's arguments and result */
+extern Datum MvCallPlpgsql(FunctionCallInfo fcinfo, const char *name, int nargs,
+						   const Oid *types);
 
 #endif							/* MILVUS_COLLECTION_H */
