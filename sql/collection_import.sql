@@ -63,6 +63,8 @@ SELECT imp_error(format('SELECT milvus.bulk_insert(''imp'', %L)', f)) FROM (VALU
     (imp_files('ok/id.npy')),
     (imp_files('nan/id.npy', 'nan/vector.npy')),
     (imp_files('not_npy.npy')),
+    (imp_files('huge_shape/id.npy')),
+    (imp_files('huge_dtype/title.npy')),
     (imp_files('bad.json')),
     (imp_files('missing_field.json')),
     (imp_files('no_rows.json')),

@@ -73,6 +73,9 @@ npy("unknown/vector.npy", "<f4", "(%d, %d)" % (N, D), floats(vectors))
 npy("unknown/weight.npy", "<f4", "(%d,)" % N, floats([1.0] * N))
 npy("nan/id.npy", "<i8", "(1,)", ints([1]))
 npy("nan/vector.npy", "<f4", "(1, %d)" % D, floats([1.0, float("nan"), 0.0, 0.0]))
+# hostile headers: a shape and a string width no file could hold
+npy("huge_shape/id.npy", "<i8", "(1000000000000000000,)", ints(ids))
+npy("huge_dtype/title.npy", "<U999999999", "(1,)", b"")
 with open("not_npy.npy", "wb") as f:
     f.write(b"PK\x03\x04 this is a zip file")
 with open("bad.json", "w") as f:

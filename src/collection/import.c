@@ -46,7 +46,8 @@
 PG_FUNCTION_INFO_V1(milvus_bulk_insert);
 
 #define IMPORT_FLUSH_ROWS	8192	/* rows per INSERT */
-#define NPY_CHUNK_ROWS		1024	/* rows read from each file at a time */
+#define NPY_CHUNK_ROWS		1024	/* rows read from each file at a time, */
+#define NPY_CHUNK_BYTES		(16 * 1024 * 1024)	/* fewer if a file's would pass this */
 
 /* where an import is, for the error context */
 typedef struct ImportPosition
@@ -384,6 +385,7 @@ import_npy_group(MvCollection *c, MvWriter *w, char **paths, int npaths, ImportP
 	int		   *filecol = palloc(sizeof(int) * ncols);	/* file of each column, or -1 */
 	char	  **bufs = palloc0(sizeof(char *) * npaths);
 	int64		rows = -1;
+	int64		chunk = NPY_CHUNK_ROWS;
 	Datum	   *values = palloc(sizeof(Datum) * ncols);
 	bool	   *nulls = palloc(sizeof(bool) * ncols);
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "milvus import row",
@@ -430,8 +432,10 @@ import_npy_group(MvCollection *c, MvWriter *w, char **paths, int npaths, ImportP
 							(long long) files[i].rows, paths[0], (long long) rows),
 					 errdetail("The files of a group hold the fields of the same rows.")));
 		rows = files[i].rows;
-		bufs[i] = palloc(NPY_CHUNK_ROWS * files[i].row_bytes);
+		chunk = Min(chunk, Max(1, NPY_CHUNK_BYTES / files[i].row_bytes));
 	}
+	for (int i = 0; i < npaths; i++)
+		bufs[i] = MemoryContextAllocHuge(CurrentMemoryContext, chunk * files[i].row_bytes);
 	/* a field with no file must have a default or be nullable */
 	for (int col = 0; col < ncols; col++)
 		if (filecol[col] < 0 && colfield[col] >= 0)
@@ -446,9 +450,9 @@ import_npy_group(MvCollection *c, MvWriter *w, char **paths, int npaths, ImportP
 						 errhint("Add a file %s.npy to the group.", f->name)));
 		}
 
-	for (int64 start = 0; start < rows; start += NPY_CHUNK_ROWS)
+	for (int64 start = 0; start < rows; start += chunk)
 	{
-		int64		n = Min(NPY_CHUNK_ROWS, rows - start);
+		int64		n = Min(chunk, rows - start);
 
 		for (int i = 0; i < npaths; i++)
 		{

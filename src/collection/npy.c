@@ -14,6 +14,7 @@
 
 #include <sys/stat.h>
 
+#include "common/int.h"
 #include "storage/fd.h"
 
 #include "milvus/collection.h"
@@ -21,6 +22,10 @@
 #define NPY_MAGIC		"\x93NUMPY"
 #define NPY_MAGIC_LEN	6
 #define NPY_MAX_HEADER	(1024 * 1024)
+#define NPY_MAX_ITEM	(1024 * 1024)	/* bytes of one element (a <U string's characters) */
+#define NPY_MAX_ROWS	(INT64CONST(1) << 40)
+#define NPY_MAX_COLS	(INT64CONST(1) << 20)
+#define NPY_MAX_DATA	(INT64CONST(1) << 50)	/* bytes of data */
 
 static void
 bad_file(const char *path, const char *detail) pg_attribute_noreturn();
@@ -63,6 +68,7 @@ MvNpyOpen(MvNpyFile *f, const char *path)
 	const char *p;
 	struct stat st;
 	char		order;
+	int64		data_bytes;
 
 	memset(f, 0, sizeof(*f));
 	f->path = pstrdup(path);
@@ -111,6 +117,8 @@ MvNpyOpen(MvNpyFile *f, const char *path)
 		bad_file(path, psprintf("Its dtype %.8s is not a plain number or string type.", p));
 	if (f->itemsize <= 0 || strchr("biufU", f->kind) == NULL)
 		bad_file(path, psprintf("Its dtype %.8s is not a plain number or string type.", p));
+	if (f->itemsize > NPY_MAX_ITEM / (f->kind == 'U' ? 4 : 1))
+		bad_file(path, psprintf("Its elements are wider than %d bytes.", NPY_MAX_ITEM));
 	if (f->kind == 'U')
 		f->itemsize *= 4;		/* UTF-32 code units */
 
@@ -144,16 +152,21 @@ MvNpyOpen(MvNpyFile *f, const char *path)
 	}
 	if (*p != ')' || f->rows < 0 || f->cols < 1)
 		bad_file(path, "Its shape is not (rows,) or (rows, columns).");
+	/* (bounds that keep the sizes below from overflowing; any real file is far smaller) */
+	if (f->rows > NPY_MAX_ROWS || f->cols > NPY_MAX_COLS)
+		bad_file(path, psprintf("Its shape (" INT64_FORMAT ", " INT64_FORMAT ") is larger than any file this reads.",
+								f->rows, f->cols));
 
 	f->row_bytes = f->cols * f->itemsize;
+	if (pg_mul_s64_overflow(f->rows, f->row_bytes, &data_bytes) || data_bytes > NPY_MAX_DATA)
+		bad_file(path, "Its shape says more data than any file this reads.");
 	if (fstat(fileno(f->fp), &st) != 0)
 		ereport(ERROR, (errcode_for_file_access(), errmsg("could not stat file \"%s\": %m", path)));
-	if ((int64) st.st_size != (int64) f->data_offset + f->rows * f->row_bytes)
+	if ((int64) st.st_size != (int64) f->data_offset + data_bytes)
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("file \"%s\" has %lld bytes of data, not the %lld its shape says",
-						path, (long long) (st.st_size - f->data_offset),
-						(long long) (f->rows * f->row_bytes)),
+						path, (long long) (st.st_size - f->data_offset), (long long) data_bytes),
 				 errhint("A file cut short, or written with another shape.")));
 	if (fseeko(f->fp, f->data_offset, SEEK_SET) != 0)
 		ereport(ERROR, (errcode_for_file_access(), errmsg("could not seek in file \"%s\": %m", path)));
