@@ -105,14 +105,18 @@ SELECT count(*) AS rows,
   FROM by_text a FULL JOIN by_jsonb b USING (id);
 SELECT id, a.vector, b.vector, a.title, b.title FROM by_text a FULL JOIN by_jsonb b USING (id)
  WHERE (a.vector::text, a.title, a.n, a.score, a.ok) IS DISTINCT FROM (b.vector::text, b.title, b.n, b.score, b.ok);
--- a collection with the dynamic field (the quick form's): rows without
--- other keys are read as text, rows with them as jsonb
+-- a collection with the dynamic field (the quick form's): keys that are no
+-- field go to "$meta" as jsonb would keep them
 SELECT milvus.create_collection(c, dimension => 3) FROM unnest('{dyn_text, dyn_jsonb}'::text[]) c;
 SELECT (SELECT insert_count FROM milvus.insert('dyn_text', d)) AS by_text,
        (SELECT insert_count FROM milvus.insert('dyn_jsonb', d::jsonb)) AS by_jsonb
   FROM (VALUES ('[{"id": 1, "vector": [1, 2, 3]}, {"id": 2, "vector": [0.5, 0, -1]}]'),
                ('[{"id": 3, "vector": [1, 2, 3], "color": "red", "tags": {"a": [1, 2]}}]'),
-               ('{"id": 4, "vector": [1, 2, 3], "id2": 5}')) v(d);
+               ('{"id": 4, "vector": [1, 2, 3], "id2": 5}'),
+               ('[{"z": 1, "id": 5, "a": [true, false, null, {"b": "c\"d"}], "vector": [1, 2, 3], "n": -1.50e+3}]'),
+               ('[{"id": 6, "vector": [1, 2, 3], "k": 1, "k": 2, "$meta": {"x": 1}, "e": {}, "f": []}]'),
+               ('[{"id": 7, "vector": [1, 2, 3], "s": "caf\u00e9"}]'),
+               ('[{"id": 8, "vector": [1, 2, 3], "deep": [[[[[[[[[[1]]]]]]]]]]}]')) v(d);
 SELECT a.id, a.vector::text = b.vector::text AS same_vector, a."$meta" = b."$meta" AS same_meta, a."$meta"
   FROM dyn_text a FULL JOIN dyn_jsonb b USING (id) ORDER BY 1;
 SELECT milvus.drop_collection(c) FROM unnest('{dyn_text, dyn_jsonb}'::text[]) c;

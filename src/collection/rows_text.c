@@ -13,8 +13,9 @@
  *
  * This reader takes only the plain cases: well-formed JSON, keys that are
  * fields and appear once, strings without \u escapes, float vectors of
- * normal floats, no key for the dynamic field, and no field of a type it
- * does not read (JSON, ARRAY, the other vectors).  Anything else, including every error,
+ * normal floats, and no field of a type it does not read (JSON, ARRAY, the
+ * other vectors).  Keys that are no field go to the dynamic field as jsonb
+ * parses their values.  Anything else, including every error,
  * makes it give up, and the caller parses the text as jsonb and takes the
  * jsonb path, so rows and errors are the same either way.  The one
  * difference is order: the collection is looked up before the text is
@@ -47,6 +48,21 @@ typedef struct FieldValue
 	JsonbValue	v;				/* a scalar */
 	FloatVector *vector;		/* a float vector */
 } FieldValue;
+
+/* a key that is no field, for the dynamic field: its name and its value's text */
+typedef struct Extra
+{
+	char	   *key;
+	int			keylen;
+	const char *value;
+	int			valuelen;
+} Extra;
+
+typedef struct RowValues
+{
+	FieldValue *fv;				/* per field */
+	List	   *extras;			/* of Extra */
+} RowValues;
 
 static void
 skip_ws(Reader *r)
@@ -341,11 +357,75 @@ readable_type(MvDataType t)
 	return t <= MV_TYPE_VARCHAR || t == MV_TYPE_FLOAT_VECTOR;
 }
 
+/*
+ * Check and skip any JSON value, for a key of the dynamic field; false on a
+ * syntax error, a \u escape (jsonb decides those), or nesting past 64
+ */
+static bool
+skip_value(Reader *r, int depth)
+{
+	Number		num;
+
+	skip_ws(r);
+	if (r->p >= r->end || depth > 64)
+		return false;
+	switch (*r->p)
+	{
+		case '{':
+		case '[':
+			{
+				char		close = *r->p == '{' ? '}' : ']';
+				bool		object = close == '}';
+
+				r->p++;
+				if (expect(r, close))
+					return true;
+				for (;;)
+				{
+					if (object)
+					{
+						char	   *key;
+						int			len;
+
+						if (!read_string(r, &key, &len) || !expect(r, ':'))
+							return false;
+					}
+					if (!skip_value(r, depth + 1))
+						return false;
+					if (expect(r, close))
+						return true;
+					if (!expect(r, ','))
+						return false;
+				}
+			}
+		case '"':
+			{
+				char	   *str;
+				int			len;
+
+				return read_string(r, &str, &len);
+			}
+		case 't':
+		case 'f':
+		case 'n':
+			{
+				JsonbValue	v;
+
+				return read_scalar(r, &v);
+			}
+		default:
+			return scan_number(r, &num);
+	}
+}
+
 /* One row object's values; false: give up */
 static bool
-read_row(Reader *r, MvCollection *c, bool all, FieldValue *fv)
+read_row(Reader *r, MvCollection *c, bool all, RowValues *row)
 {
+	FieldValue *fv = row->fv;
+
 	memset(fv, 0, sizeof(FieldValue) * c->nfields);
+	row->extras = NIL;
 	if (!expect(r, '{'))
 		return false;
 	if (expect(r, '}'))
@@ -360,8 +440,25 @@ read_row(Reader *r, MvCollection *c, bool all, FieldValue *fv)
 		if (!read_string(r, &key, &len) || !expect(r, ':'))
 			return false;
 		i = field_of(c, key, len);
-		if (i < 0 || fv[i].present)
-			return false;		/* not a field (dynamic or an error), or twice */
+		if (i < 0)
+		{
+			Extra	   *extra;
+
+			if (!c->dynamic_field)
+				return false;	/* the jsonb path's error */
+			extra = palloc(sizeof(Extra));
+			extra->key = key;
+			extra->keylen = len;
+			skip_ws(r);
+			extra->value = r->p;
+			if (!skip_value(r, 0))
+				return false;
+			extra->valuelen = r->p - extra->value;
+			row->extras = lappend(row->extras, extra);
+			goto next;
+		}
+		if (fv[i].present)
+			return false;		/* twice: jsonb keeps the last */
 		f = &c->fields[i];
 		if (f->auto_id && !all)
 			return false;		/* the error the jsonb path gives */
@@ -379,11 +476,44 @@ read_row(Reader *r, MvCollection *c, bool all, FieldValue *fv)
 		}
 		else if (!read_scalar(r, &fv[i].v))
 			return false;
+next:
 		if (expect(r, '}'))
 			return true;
 		if (!expect(r, ','))
 			return false;
 	}
+}
+
+/* the dynamic field of a row: its keys that are no field, as jsonb gives them */
+static Datum
+dynamic_part(List *extras)
+{
+	JsonbParseState *state = NULL;
+	ListCell   *lc;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	foreach(lc, extras)
+	{
+		Extra	   *extra = lfirst(lc);
+		JsonbValue	key,
+					value;
+		Jsonb	   *parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																CStringGetDatum(pnstrdup(extra->value,
+																						 extra->valuelen))));
+
+		key.type = jbvString;
+		key.val.string.val = extra->key;
+		key.val.string.len = extra->keylen;
+		pushJsonbValue(&state, WJB_KEY, &key);
+		if (!JsonbExtractScalar(&parsed->root, &value))
+		{
+			value.type = jbvBinary;
+			value.val.binary.data = &parsed->root;
+			value.val.binary.len = VARSIZE(parsed) - VARHDRSZ;
+		}
+		pushJsonbValue(&state, WJB_VALUE, &value);
+	}
+	return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
 }
 
 bool
@@ -412,12 +542,13 @@ MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int le
 		if (!expect(&r, ']'))
 			for (;;)
 			{
-				FieldValue *fv = palloc(sizeof(FieldValue) * Max(c->nfields, 1));
+				RowValues  *row = palloc(sizeof(RowValues));
 
 				CHECK_FOR_INTERRUPTS();
-				if (!read_row(&r, c, all, fv))
+				row->fv = palloc(sizeof(FieldValue) * Max(c->nfields, 1));
+				if (!read_row(&r, c, all, row))
 					return false;
-				rows = lappend(rows, fv);
+				rows = lappend(rows, row);
 				if (expect(&r, ']'))
 					break;
 				if (!expect(&r, ','))
@@ -426,11 +557,12 @@ MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int le
 	}
 	else
 	{
-		FieldValue *fv = palloc(sizeof(FieldValue) * Max(c->nfields, 1));
+		RowValues  *row = palloc(sizeof(RowValues));
 
-		if (!read_row(&r, c, all, fv))
+		row->fv = palloc(sizeof(FieldValue) * Max(c->nfields, 1));
+		if (!read_row(&r, c, all, row))
 			return false;
-		rows = lappend(rows, fv);
+		rows = lappend(rows, row);
 	}
 	skip_ws(&r);
 	if (r.p != r.end)
@@ -443,7 +575,8 @@ MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int le
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "milvus text row", ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, rows)
 	{
-		FieldValue *fv = lfirst(lc);
+		RowValues  *row = lfirst(lc);
+		FieldValue *fv = row->fv;
 		MemoryContext old = MemoryContextSwitchTo(rowcxt);
 
 		for (int col = 0; col < ncols; col++)
@@ -452,8 +585,7 @@ MvWriterAddText(MvWriter *w, MvCollection *c, bool all, const char *text, int le
 
 			if (i < 0)
 			{
-				/* the dynamic field: no key went there (one would have given up) */
-				values[col] = empty_object;
+				values[col] = row->extras ? dynamic_part(row->extras) : empty_object;
 				nulls[col] = false;
 			}
 			else if (fv[i].vector)
