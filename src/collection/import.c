@@ -989,6 +989,8 @@ check_privilege(void)
 				 errhint("milvus.insert() takes rows from the client.")));
 }
 
+static uint64 task_statement(const char *sql, int64 task_id, const char *text_arg);
+
 /* Start or run a task for c; return its id */
 static int64
 bulk_insert(MvCollection *c, text *partition_name, Jsonb *files)
@@ -1000,13 +1002,15 @@ bulk_insert(MvCollection *c, text *partition_name, Jsonb *files)
 	if (!MvImportInBackground)
 		return record_task(c, partition_name, files, "Completed", import_files(c, partition_name, files));
 	id = record_task(c, partition_name, files, "Pending", 0);
-	if (!MvImportWorkerStart(id, GetTopTransactionId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start an import worker"),
-				 errdetail("Every background worker slot is in use."),
-				 errhint("Raise max_worker_processes, or set milvus.import_in_background to off "
-						 "to import in this session.")));
+	if (MvImportWorkerStart(id, GetTopTransactionId()))
+		return id;
+	/* no worker slot: the task runs here, as with the setting off */
+	ereport(NOTICE,
+			(errmsg("no background worker slot is free: importing in this session"),
+			 errhint("Raise max_worker_processes to import in the background.")));
+	task_statement("UPDATE milvus.import_tasks SET state = 'Completed', row_count = $2::bigint,"
+				   " progress = 100, finished_at = clock_timestamp() WHERE task_id = $1", id,
+				   psprintf(INT64_FORMAT, import_files(c, partition_name, files)));
 	return id;
 }
 

@@ -13,7 +13,15 @@ use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('collection_writes');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'milvus'\nrestart_after_crash = on\n");
+# three worker slots: the milvus launcher, the logical replication launcher
+# and one import worker (no data coordinator: it would take slots too)
+$node->append_conf(
+    'postgresql.conf', qq{
+shared_preload_libraries = 'milvus'
+restart_after_crash = on
+max_worker_processes = 3
+milvus.data_coordinator = off
+});
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION milvus');
 
@@ -30,7 +38,8 @@ is($s->query_safe(q{SELECT insert_count FROM milvus.insert('cc', '[{"id": 2, "ve
     '1', 'a partition made by another session takes rows');
 is($s->query_safe(q{SELECT insert_count FROM milvus.insert('cc_alias', '[{"id": 3, "vector": [1, 1]}]')}),
     '1', 'an alias made by another session names the collection');
-my ($out, $err) = ('', '');
+my ($ret, $out, $err) = (0, '', '');
+my $task;
 $s->query(q{SELECT milvus.insert('cc', '[{"id": 2, "vector": [0, 1]}]')});
 like($s->{stderr}, qr/duplicate primary key 2/,
     'the new partition counts in the uniqueness check across partitions');
@@ -96,8 +105,55 @@ sub wait_for_progress
     return 0;
 }
 
+# --- the import worker ---
+sub import_state
+{
+    my ($task) = @_;
+    my $state;
+    for (my $i = 0; $i < 100 * $PostgreSQL::Test::Utils::timeout_default; $i++)
+    {
+        $state = $node->safe_psql('postgres',
+            "SELECT s ->> 'state', s ->> 'row_count', s ->> 'reason' FROM milvus.get_import_state($task) s");
+        last if $state =~ /^(Completed|Failed)\|/;
+        usleep(50_000);
+    }
+    return $state;
+}
+mkdir("$dir/small") or die;
+chmod 0755, "$dir/small";
+write_npy("$dir/small/id.npy", '<i8', "(100,)", pack('q<*', 1 .. 100));
+write_npy("$dir/small/vector.npy", '<f4', "(100, $dim)", pack('f<*', map { $_ / $dim } 1 .. $dim) x 100);
+open(my $bad, '>', "$dir/bad.json") or die;
+print $bad '{"rows": [';
+close($bad);
+chmod 0644, "$dir/bad.json";
+$node->safe_psql('postgres', "SELECT milvus.create_collection('bg', dimension => $dim)");
+my $small = qq{'["$dir/small/id.npy", "$dir/small/vector.npy"]'};
+$task = $node->safe_psql('postgres', "SELECT milvus.bulk_insert('bg', $small)");
+is(import_state($task), 'Completed|100|', 'an import worker completes a task');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM bg'), '100', 'with its rows');
+$task = $node->safe_psql('postgres', qq{SELECT milvus.bulk_insert('bg', '["$dir/bad.json"]')});
+like(import_state($task), qr/^Failed\|0\|invalid input syntax for type json/,
+    'a failed task says why');
+$task = $node->safe_psql('postgres',
+    "BEGIN; SELECT milvus.bulk_insert('bg', $small); ROLLBACK");
+usleep(500_000);
+is($node->safe_psql('postgres', 'SELECT count(*) FROM milvus.import_tasks'), '2',
+    'a call rolled back leaves no task');
+
+# with the one slot taken, the next task runs in the calling session
+$node->safe_psql('postgres', "SELECT milvus.create_collection('bg2', dimension => $dim)");
+my $first = $node->safe_psql('postgres', "SELECT milvus.bulk_insert('big', $files)");
+ok(wait_for_progress(), 'the first import runs in the worker');
+($ret, $out, $err) = $node->psql('postgres', "SELECT milvus.bulk_insert('bg2', $small)");
+is($node->safe_psql('postgres', "SELECT milvus.get_import_state($out) ->> 'state'"),
+    'Completed', 'a task with no free slot is done when bulk_insert returns');
+like($err, qr/no background worker slot is free: importing in this session/, 'and says so');
+is(import_state($first), "Completed|$rows|", 'the first import completes too');
+$node->safe_psql('postgres', 'TRUNCATE big');
+
 # in an import worker: the server stops at once in the middle
-my $task = $node->safe_psql('postgres', "SELECT milvus.bulk_insert('big', $files)");
+$task = $node->safe_psql('postgres', "SELECT milvus.bulk_insert('big', $files)");
 ok(wait_for_progress(), 'the import worker reports its progress');
 $node->stop('immediate');
 $node->start;
