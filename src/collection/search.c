@@ -16,8 +16,8 @@
  *
  * Every value the caller gave is a parameter; the text holds identifiers, the
  * compiled filter (which refers to $1 only), limit and offset.  Plans are kept
- * per collection entry, keyed by their text, and go with the entry (a memory
- * context callback frees them), so any catalog or table change replans.  A
+ * per collection entry, keyed by their text, and go with the entry (plans.c,
+ * shared with query.c), so any catalog or table change replans.  A
  * statement with a filter or partition names is planned for each call's
  * values, as PL/pgSQL's EXECUTE was (the planner folds a filter's parameters
  * and estimates it); one without them has nothing a value could change and
@@ -35,37 +35,24 @@
 
 #include <math.h>
 
-#include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "executor/tstoreReceiver.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "jit/jit.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
-#include "nodes/params.h"
-#include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/syscache.h"
 
 #include "milvus/collection.h"
 
 PG_FUNCTION_INFO_V1(milvus_search);
-
-/* kept statements per collection entry; the least recently used goes */
-#define MAX_PLANS	16
 
 /* milvus.search's arguments */
 enum
@@ -85,41 +72,11 @@ enum
 	NPARAMS
 };
 
-typedef struct KeptPlan
-{
-	char	   *sql;
-	SPIPlanPtr	plan;
-	uint64		used;
-} KeptPlan;
-
-/* What a search needs of a collection beyond its schema, kept with it */
-typedef struct SearchState
-{
-	MvCollection *c;
-	MemoryContextCallback callback;
-	char	   *ext_schema;		/* quoted: where the distance functions are */
-	char	  **index_metric;	/* per field: its index's metric_type, or NULL */
-	int			npartitions;
-	char	  **partitions;
-	MvFilterSchema filter_schema;
-	int			nplans;
-	KeptPlan	plans[MAX_PLANS];
-	uint64		clock;
-} SearchState;
-
-typedef struct StateEntry
-{
-	MvCollection *key;
-	SearchState *state;
-} StateEntry;
-
-static HTAB *states = NULL;
-
 /* One call's choices, once the C path has checked them */
 typedef struct Search
 {
 	MvCollection *c;
-	SearchState *s;
+	MvReadState *s;
 	MvCollField *f;				/* the anns field */
 	const char *metric;
 	int32		limit;
@@ -136,137 +93,6 @@ typedef struct Search
 	Datum		keys;
 	int			ef;				/* -1: none asked for */
 } Search;
-
-static bool
-is_vector(MvDataType t)
-{
-	return t == MV_TYPE_FLOAT_VECTOR || t == MV_TYPE_FLOAT16_VECTOR ||
-		t == MV_TYPE_BINARY_VECTOR || t == MV_TYPE_SPARSE_FLOAT_VECTOR;
-}
-
-static MvFieldType
-filter_type(MvDataType t)
-{
-	return is_vector(t) ? MV_FIELD_VECTOR : (MvFieldType) t;
-}
-
-/* the two enums agree from BOOL to ARRAY */
-StaticAssertDecl((int) MV_TYPE_BOOL == (int) MV_FIELD_BOOL &&
-				 (int) MV_TYPE_INT64 == (int) MV_FIELD_INT64 &&
-				 (int) MV_TYPE_VARCHAR == (int) MV_FIELD_VARCHAR &&
-				 (int) MV_TYPE_ARRAY == (int) MV_FIELD_ARRAY,
-				 "MvDataType and MvFieldType must agree on scalar types");
-
-/* The collection entry went: free its plans */
-static void
-state_gone(void *arg)
-{
-	SearchState *s = arg;
-
-	for (int i = 0; i < s->nplans; i++)
-		SPI_freeplan(s->plans[i].plan);
-	s->nplans = 0;
-	hash_search(states, &s->c, HASH_REMOVE, NULL);
-}
-
-static char **
-spi_strings(int col, MemoryContext cxt)
-{
-	char	  **out = MemoryContextAllocZero(cxt, sizeof(char *) * Max(SPI_processed, 1));
-
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, col);
-
-		out[i] = v ? MemoryContextStrdup(cxt, v) : NULL;
-	}
-	return out;
-}
-
-/* Read what a search needs of c from the catalog, once per entry */
-static SearchState *
-search_state(MvCollection *c)
-{
-	StateEntry *e;
-	bool		found;
-	SearchState *s;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		args[2];
-	HeapTuple	tup;
-	Oid			vector_type = InvalidOid;
-
-	if (states == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(MvCollection *);
-		ctl.entrysize = sizeof(StateEntry);
-		ctl.hcxt = TopMemoryContext;
-		states = hash_create("milvus search states", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	e = hash_search(states, &c, HASH_FIND, NULL);
-	if (e)
-		return e->state;
-
-	s = MemoryContextAllocZero(c->cxt, sizeof(SearchState));
-	s->c = c;
-	s->index_metric = MemoryContextAllocZero(c->cxt, sizeof(char *) * Max(c->nfields, 1));
-	s->filter_schema.nfields = c->nfields;
-	s->filter_schema.dynamic_field = c->dynamic_field;
-	s->filter_schema.fields = MemoryContextAllocZero(c->cxt, sizeof(MvFilterField) * Max(c->nfields, 1));
-	for (int i = 0; i < c->nfields; i++)
-	{
-		MvCollField *f = &c->fields[i];
-
-		s->filter_schema.fields[i].name = f->name;
-		s->filter_schema.fields[i].type = filter_type(f->type);
-		if (f->type == MV_TYPE_ARRAY)
-			s->filter_schema.fields[i].element_type = filter_type(f->element_type);
-		if (is_vector(f->type))
-			vector_type = f->typid;
-	}
-
-	SPI_connect();
-	args[0] = CStringGetTextDatum(c->db_name);
-	args[1] = CStringGetTextDatum(c->collection_name);
-	if (SPI_execute_with_args("SELECT i.field_name, i.metric_type FROM milvus.indexes i"
-							  " WHERE i.db_name = $1 AND i.collection_name = $2",
-							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the indexes of collection \"%s\"", c->collection_name);
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		char	   *field = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
-		char	   *metric = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
-
-		for (int i = 0; i < c->nfields; i++)
-			if (metric && strcmp(c->fields[i].name, field) == 0)
-				s->index_metric[i] = MemoryContextStrdup(c->cxt, metric);
-	}
-	if (SPI_execute_with_args("SELECT p.partition_name FROM milvus.partitions p"
-							  " WHERE p.db_name = $1 AND p.collection_name = $2",
-							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the partitions of collection \"%s\"", c->collection_name);
-	s->npartitions = SPI_processed;
-	s->partitions = spi_strings(1, c->cxt);
-	SPI_finish();
-
-	/* @extschema@: the vector types' schema */
-	if (OidIsValid(vector_type) &&
-		HeapTupleIsValid(tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(vector_type))))
-	{
-		char	   *nsp = get_namespace_name(((Form_pg_type) GETSTRUCT(tup))->typnamespace);
-
-		ReleaseSysCache(tup);
-		s->ext_schema = MemoryContextStrdup(c->cxt, quote_identifier(nsp));
-	}
-
-	s->callback.func = state_gone;
-	s->callback.arg = s;
-	MemoryContextRegisterResetCallback(c->cxt, &s->callback);
-	e = hash_search(states, &c, HASH_ENTER, &found);
-	e->state = s;
-	return s;
-}
 
 /*
  * Search parameters
@@ -321,7 +147,7 @@ choose_field(Search *q, FunctionCallInfo fcinfo, Jsonb *sp)
 	if (PG_ARGISNULL(ARG_ANNS_FIELD))
 	{
 		for (int i = 0; i < c->nfields; i++)
-			if (is_vector(c->fields[i].type))
+			if (MvIsVector(c->fields[i].type))
 			{
 				if (f)
 					return false;	/* several: name one */
@@ -341,7 +167,7 @@ choose_field(Search *q, FunctionCallInfo fcinfo, Jsonb *sp)
 				f = &c->fields[i];
 				fi = i;
 			}
-		if (f == NULL || !is_vector(f->type))
+		if (f == NULL || !MvIsVector(f->type))
 			return false;
 	}
 	if (sp)
@@ -381,16 +207,6 @@ choose_field(Search *q, FunctionCallInfo fcinfo, Jsonb *sp)
 	q->f = f;
 	q->metric = m;
 	return true;
-}
-
-/* milvus._check_window: false where it raises an error */
-static bool
-window_ok(int32 limit, int32 offset)
-{
-	const char *topk = GetConfigOption("milvus.search_max_topk", true, false);
-
-	return limit >= 1 && offset >= 0 &&
-		(int64) limit + offset <= (topk ? pg_strtoint32(topk) : 16384);
 }
 
 /*
@@ -489,179 +305,6 @@ take_queries(Search *q, FunctionCallInfo fcinfo)
 	return q->nq > 0 && q->nq <= (max_nq ? pg_strtoint32(max_nq) : 16384);
 }
 
-/* milvus._filter: the condition and its values */
-static void
-take_filter(Search *q, FunctionCallInfo fcinfo)
-{
-	char	   *filter = PG_ARGISNULL(ARG_FILTER) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(ARG_FILTER));
-	MvFilterSql *compiled;
-	Jsonb	   *params;
-
-	if (filter == NULL || filter[strspn(filter, " ")] == '\0')
-	{
-		q->filter_sql = "true";
-		q->filter_params = PointerGetDatum(construct_empty_array(TEXTOID));
-		return;
-	}
-	params = PG_ARGISNULL(ARG_FILTER_PARAMS) ? NULL : PG_GETARG_JSONB_P(ARG_FILTER_PARAMS);
-	if (params == NULL)
-		params = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	compiled = MvFilterCompile(filter, &q->s->filter_schema, params, NULL);
-	q->filter_sql = psprintf("(%s)", compiled->sql);
-	q->filter_params = MvFilterParamsArray(compiled);
-}
-
-/* milvus._read_partitions: false where it raises an error */
-static bool
-take_partitions(Search *q, FunctionCallInfo fcinfo)
-{
-	ArrayType  *names;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-
-	q->partitions = false;
-	if (PG_ARGISNULL(ARG_PARTITION_NAMES))
-		return true;
-	names = PG_GETARG_ARRAYTYPE_P(ARG_PARTITION_NAMES);
-	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	if (n == 0)
-		return true;
-	if (q->c->has_partition_key)
-		return false;
-	for (int i = 0; i < n; i++)
-	{
-		char	   *name;
-		bool		found = false;
-
-		if (nulls[i])
-			return false;
-		name = TextDatumGetCString(elems[i]);
-		for (int p = 0; p < q->s->npartitions && !found; p++)
-			found = strcmp(q->s->partitions[p], name) == 0;
-		if (!found)
-			return false;
-	}
-	q->partitions = true;
-	return true;
-}
-
-/* milvus._output_sql */
-static void
-append_output(StringInfo buf, MvCollField *f)
-{
-	const char *col = quote_identifier(f->name);
-
-	switch (f->type)
-	{
-		case MV_TYPE_FLOAT_VECTOR:
-		case MV_TYPE_FLOAT16_VECTOR:
-			appendStringInfo(buf, "to_jsonb((t.%s)::real[])", col);
-			break;
-		case MV_TYPE_BINARY_VECTOR:
-			appendStringInfo(buf, "milvus._binary_json(t.%s)", col);
-			break;
-		case MV_TYPE_SPARSE_FLOAT_VECTOR:
-			appendStringInfo(buf, "milvus._sparse_json(t.%s)", col);
-			break;
-		default:
-			appendStringInfo(buf, "to_jsonb(t.%s)", col);
-	}
-}
-
-/*
- * milvus._entity_sql(c, output_fields, false): the jsonb object of the
- * output fields, with the dynamic keys asked for as $4's elements; false
- * where it raises an error
- */
-static bool
-take_outputs(Search *q, FunctionCallInfo fcinfo)
-{
-	MvCollection *c = q->c;
-	bool	   *wanted = palloc0(sizeof(bool) * Max(c->nfields, 1));
-	bool		all_meta = false;
-	Datum	   *keys = NULL;
-	int			nkeys = 0;
-	StringInfoData parts;
-	int			nparts = 0;
-	int			npairs = 0;
-
-	if (!PG_ARGISNULL(ARG_OUTPUT_FIELDS))
-	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(ARG_OUTPUT_FIELDS), TEXTOID, -1, false,
-						  TYPALIGN_INT, &elems, &nulls, &n);
-		keys = palloc(sizeof(Datum) * Max(n, 1));
-		for (int i = 0; i < n; i++)
-		{
-			char	   *name;
-			int			field = -1;
-
-			if (nulls[i])
-				return false;
-			name = TextDatumGetCString(elems[i]);
-			if (strcmp(name, "*") == 0)
-			{
-				for (int j = 0; j < c->nfields; j++)
-					wanted[j] = true;
-				all_meta = c->dynamic_field;
-				continue;
-			}
-			if (strcmp(name, "$meta") == 0 && c->dynamic_field)
-			{
-				all_meta = true;
-				continue;
-			}
-			for (int j = 0; j < c->nfields && field < 0; j++)
-				if (strcmp(c->fields[j].name, name) == 0)
-					field = j;
-			if (field >= 0)
-				wanted[field] = true;
-			else if (c->dynamic_field)
-				keys[nkeys++] = elems[i];
-			else
-				return false;
-		}
-	}
-
-	initStringInfo(&parts);
-	if (all_meta)
-	{
-		appendStringInfoString(&parts, "t.\"$meta\"");
-		nparts++;
-	}
-	for (int i = 0; i < nkeys; i++)
-		appendStringInfo(&parts, "%sCASE WHEN t.\"$meta\" ? $4[%d] THEN jsonb_build_object($4[%d], t.\"$meta\" -> $4[%d])"
-						 " ELSE '{}'::jsonb END", nparts++ ? " || " : "", i + 1, i + 1, i + 1);
-	for (int i = 0; i < c->nfields; i++)
-	{
-		if (!wanted[i])
-			continue;
-		if (npairs == 0)
-			appendStringInfo(&parts, "%sjsonb_build_object(", nparts++ ? " || " : "");
-		else
-			appendStringInfoString(&parts, ", ");
-		appendStringInfo(&parts, "%s, ", quote_literal_cstr(c->fields[i].name));
-		append_output(&parts, &c->fields[i]);
-		if (++npairs == 40)
-		{
-			appendStringInfoChar(&parts, ')');
-			npairs = 0;
-		}
-	}
-	if (npairs > 0)
-		appendStringInfoChar(&parts, ')');
-	else if (nparts == 0)
-		appendStringInfoString(&parts, "jsonb_build_object()");
-	q->entity_sql = parts.data;
-	q->keys = PointerGetDatum(nkeys ? construct_array(keys, nkeys, TEXTOID, -1, false, TYPALIGN_INT)
-							  : construct_empty_array(TEXTOID));
-	return true;
-}
-
 /* milvus._number_param(sp, 'ef') as the integer the PL/pgSQL keeps */
 static bool
 take_ef(Search *q, Jsonb *sp)
@@ -737,47 +380,6 @@ statement(Search *q)
 	return sql.data;
 }
 
-/*
- * The kept plan of a statement.  One whose values can change the plan (a
- * filter's, partition names) is planned for each call, as EXECUTE was.
- */
-static SPIPlanPtr
-kept_plan(Search *q, const char *sql, Oid *argtypes)
-{
-	SearchState *s = q->s;
-	bool		per_call = strcmp(q->filter_sql, "true") != 0 || q->partitions;
-	KeptPlan   *slot = NULL;
-	SPIPlanPtr	plan;
-
-	for (int i = 0; i < s->nplans; i++)
-		if (strcmp(s->plans[i].sql, sql) == 0)
-		{
-			s->plans[i].used = ++s->clock;
-			return s->plans[i].plan;
-		}
-	plan = SPI_prepare_cursor(sql, NPARAMS, argtypes,
-							  CURSOR_OPT_PARALLEL_OK |
-							  (per_call ? CURSOR_OPT_CUSTOM_PLAN : CURSOR_OPT_GENERIC_PLAN));
-	if (plan == NULL)
-		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	if (s->nplans < MAX_PLANS)
-		slot = &s->plans[s->nplans++];
-	else
-	{
-		slot = &s->plans[0];
-		for (int i = 1; i < MAX_PLANS; i++)
-			if (s->plans[i].used < slot->used)
-				slot = &s->plans[i];
-		SPI_freeplan(slot->plan);
-		pfree(slot->sql);
-	}
-	slot->sql = MemoryContextStrdup(q->c->cxt, sql);
-	slot->plan = plan;
-	slot->used = ++s->clock;
-	return plan;
-}
-
 /* The query vectors as an array of the field's type (their errors here) */
 static Datum
 query_array(Search *q)
@@ -826,25 +428,15 @@ query_array(Search *q)
 											  typlen, typbyval, typalign));
 }
 
-/* Set a setting until AtEOXact_GUC, as a function's SET clause does */
-static void
-set_for_call(const char *name, const char *value)
-{
-	(void) set_config_option(name, value, superuser() ? PGC_SUSET : PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
 /* Run the search into the call's result; false to leave it to the PL/pgSQL */
 static bool
 run(Search *q, FunctionCallInfo fcinfo)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *sql = statement(q);
 	Oid			argtypes[NPARAMS] = {TEXTARRAYOID, InvalidOid, TEXTARRAYOID, TEXTARRAYOID};
-	ParamListInfo params;
+	Datum		values[NPARAMS];
+	bool		nulls[NPARAMS] = {false, false, !q->partitions, false};
 	SPIPlanPtr	plan;
-	SPIExecuteOptions options;
-	DestReceiver *dest;
 	int			nest;
 
 	argtypes[PARAM_QUERIES] = q->queries ? get_array_type(q->f->typid) : TEXTARRAYOID;
@@ -859,40 +451,19 @@ run(Search *q, FunctionCallInfo fcinfo)
 	/* the PL/pgSQL's SET jit = off and its ef for the statement */
 	nest = NewGUCNestLevel();
 	if (jit_enabled)
-		set_for_call("jit", "off");
+		MvSetForCall("jit", "off");
 	if (q->ef >= 0)
-		set_for_call("milvus.hnsw_ef_search", psprintf("%d", Max(q->ef, q->limit + q->offset)));
+		MvSetForCall("milvus.hnsw_ef_search", psprintf("%d", Max(q->ef, q->limit + q->offset)));
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	params = makeParamList(NPARAMS);
-	params->numParams = NPARAMS;
-	for (int i = 0; i < NPARAMS; i++)
-	{
-		params->params[i].ptype = argtypes[i];
-		params->params[i].pflags = PARAM_FLAG_CONST;
-		params->params[i].isnull = false;
-	}
-	params->params[PARAM_FILTER].value = q->filter_params;
-	params->params[PARAM_PARTITIONS].value = q->partitions ? PG_GETARG_DATUM(ARG_PARTITION_NAMES) : 0;
-	params->params[PARAM_PARTITIONS].isnull = !q->partitions;
-	params->params[PARAM_KEYS].value = q->keys;
+	values[PARAM_FILTER] = q->filter_params;
+	values[PARAM_PARTITIONS] = q->partitions ? PG_GETARG_DATUM(ARG_PARTITION_NAMES) : 0;
+	values[PARAM_KEYS] = q->keys;
 
 	SPI_connect();
-	plan = kept_plan(q, sql, argtypes);
-	params->params[PARAM_QUERIES].value = q->queries ? query_array(q) : q->texts;
-
-	dest = CreateDestReceiver(DestTuplestore);
-	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult, rsinfo->econtext->ecxt_per_query_memory,
-									false, rsinfo->setDesc,
-									gettext_noop("structure of query does not match function result type"));
-	memset(&options, 0, sizeof(options));
-	options.params = params;
-	options.read_only = true;
-	options.must_return_tuples = true;
-	options.dest = dest;
-	if (SPI_execute_plan_extended(plan, &options) != SPI_OK_SELECT)
-		elog(ERROR, "the search of collection \"%s\" failed", q->c->collection_name);
-	dest->rDestroy(dest);
+	plan = MvReadPlan(q->s, sql, NPARAMS, argtypes,
+					  strcmp(q->filter_sql, "true") != 0 || q->partitions);
+	values[PARAM_QUERIES] = q->queries ? query_array(q) : q->texts;
+	MvReadExecute(fcinfo, plan, NPARAMS, argtypes, values, nulls, true);
 	SPI_finish();
 	AtEOXact_GUC(true, nest);
 	return true;
@@ -910,7 +481,7 @@ search(FunctionCallInfo fcinfo, MvCollection *c)
 
 	memset(&q, 0, sizeof(q));
 	q.c = c;
-	q.s = search_state(c);
+	q.s = MvReadStateGet(c);
 	if (sp && !JB_ROOT_IS_OBJECT(sp))
 		return false;
 	/* grouping, range search and search_params.offset stay in PL/pgSQL */
@@ -930,10 +501,17 @@ search(FunctionCallInfo fcinfo, MvCollection *c)
 	if (q.s->ext_schema == NULL || !choose_field(&q, fcinfo, sp))
 		return false;
 	q.limit = PG_ARGISNULL(ARG_LIMIT) ? 10 : PG_GETARG_INT32(ARG_LIMIT);
-	if (!window_ok(q.limit, q.offset) || !take_queries(&q, fcinfo))
+	if (!MvReadWindowOk(true, q.limit, true, q.offset) || !take_queries(&q, fcinfo))
 		return false;
-	take_filter(&q, fcinfo);
-	if (!take_partitions(&q, fcinfo) || !take_outputs(&q, fcinfo) || !take_ef(&q, sp))
+	MvReadFilter(q.s, PG_ARGISNULL(ARG_FILTER) ? NULL : PG_GETARG_TEXT_PP(ARG_FILTER),
+				 PG_ARGISNULL(ARG_FILTER_PARAMS) ? NULL : PG_GETARG_JSONB_P(ARG_FILTER_PARAMS),
+				 &q.filter_sql, &q.filter_params);
+	if (!MvReadPartitions(q.s, PG_ARGISNULL(ARG_PARTITION_NAMES) ? NULL :
+						  PG_GETARG_ARRAYTYPE_P(ARG_PARTITION_NAMES), &q.partitions) ||
+		!MvReadEntity(q.s, PG_ARGISNULL(ARG_OUTPUT_FIELDS) ? NULL :
+					  PG_GETARG_ARRAYTYPE_P(ARG_OUTPUT_FIELDS), false, PARAM_KEYS + 1,
+					  &q.entity_sql, &q.keys) ||
+		!take_ef(&q, sp))
 		return false;
 	return run(&q, fcinfo);
 }
@@ -942,53 +520,15 @@ search(FunctionCallInfo fcinfo, MvCollection *c)
 static Datum
 search_plpgsql(FunctionCallInfo fcinfo)
 {
-	FmgrInfo   *flinfo = fcinfo->flinfo->fn_extra;
-	Datum		result;
+	static const Oid types[NARGS] = {TEXTOID, ANYCOMPATIBLEOID, TEXTOID, INT4OID, INT4OID, TEXTOID,
+	JSONBOID, TEXTARRAYOID, TEXTARRAYOID, JSONBOID, TEXTOID, INT4OID, BOOLOID};
 
-	LOCAL_FCINFO(call, NARGS);
-
-	if (flinfo == NULL)
-	{
-		Oid			types[NARGS] = {TEXTOID, ANYCOMPATIBLEOID, TEXTOID, INT4OID, INT4OID, TEXTOID,
-		JSONBOID, TEXTARRAYOID, TEXTARRAYOID, JSONBOID, TEXTOID, INT4OID, BOOLOID};
-		Oid			fn = LookupFuncName(list_make2(makeString("milvus"), makeString("_search_plpgsql")),
-										NARGS, types, false);
-
-		flinfo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FmgrInfo));
-		fmgr_info_cxt(fn, flinfo, fcinfo->flinfo->fn_mcxt);
-		/* its polymorphic argument's type, from this call */
-		flinfo->fn_expr = fcinfo->flinfo->fn_expr;
-		fcinfo->flinfo->fn_extra = flinfo;
-	}
-	InitFunctionCallInfoData(*call, flinfo, NARGS, fcinfo->fncollation, fcinfo->context,
-							 fcinfo->resultinfo);
-	for (int i = 0; i < NARGS; i++)
-		call->args[i] = fcinfo->args[i];
-	result = FunctionCallInvoke(call);
-	fcinfo->isnull = call->isnull;
-	return result;
+	return MvCallPlpgsql(fcinfo, "_search_plpgsql", NARGS, types);
 }
 
 /* milvus.search: see milvus._search_plpgsql for the arguments */
 Datum
 milvus_search(PG_FUNCTION_ARGS)
 {
-	MvCollection *c;
-	volatile bool done = false;
-
-	if (PG_NARGS() != NARGS)
-		elog(ERROR, "milvus.search takes %d arguments", NARGS);
-	if (PG_ARGISNULL(ARG_COLLECTION))
-		return search_plpgsql(fcinfo);
-	c = MvCollectionLookup(text_to_cstring(PG_GETARG_TEXT_PP(ARG_COLLECTION)));
-	PG_TRY();
-	{
-		done = search(fcinfo, c);
-	}
-	PG_FINALLY();
-	{
-		MvCollectionUnpin(c);
-	}
-	PG_END_TRY();
-	return done ? (Datum) 0 : search_plpgsql(fcinfo);
+	return MvReadCall(fcinfo, "search", NARGS, search, search_plpgsql);
 }

@@ -179,8 +179,12 @@ $$;
 -- Functions that run a filter do so without JIT: LLVM takes time and memory
 -- growing faster than the expression it compiles, and a filter may be 1 MiB
 -- (24,000 or-ed pairs of comparisons took 54 s and 2.7 GB to compile)
-CREATE FUNCTION milvus.delete(collection_name text, ids jsonb DEFAULT NULL, filter text DEFAULT NULL,
-                              partition_name text DEFAULT NULL, filter_params jsonb DEFAULT NULL)
+--
+-- The delete in PL/pgSQL.  milvus.delete (C, src/collection/query.c, below)
+-- runs the statement built here as a kept plan and hands this function every
+-- call it raises an error for before its statement runs.
+CREATE FUNCTION milvus._delete_plpgsql(collection_name text, ids jsonb DEFAULT NULL, filter text DEFAULT NULL,
+                                       partition_name text DEFAULT NULL, filter_params jsonb DEFAULT NULL)
 RETURNS TABLE (delete_count bigint)
 LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
@@ -200,6 +204,11 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+CREATE FUNCTION milvus.delete(collection_name text, ids jsonb DEFAULT NULL, filter text DEFAULT NULL,
+                              partition_name text DEFAULT NULL, filter_params jsonb DEFAULT NULL)
+RETURNS TABLE (delete_count bigint)
+    AS 'MODULE_PATHNAME', 'milvus_delete' LANGUAGE C VOLATILE;
 
 -- A stored value as Milvus returns it in JSON
 CREATE FUNCTION milvus._binary_json(v @extschema@.binaryvector) RETURNS jsonb
@@ -298,8 +307,11 @@ BEGIN
 END
 $$;
 
--- (without JIT, as milvus.delete)
-CREATE FUNCTION milvus.query(
+-- The query in PL/pgSQL (without JIT, as milvus.delete).  milvus.query (C,
+-- src/collection/query.c, below) runs the statement built here as a kept
+-- plan and hands this function every call it raises an error for before its
+-- statement runs.
+CREATE FUNCTION milvus._query_plpgsql(
     collection_name text,
     filter text DEFAULT '',
     output_fields text[] DEFAULT NULL,
@@ -340,10 +352,21 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION milvus.query(
+    collection_name text,
+    filter text DEFAULT '',
+    output_fields text[] DEFAULT NULL,
+    "limit" integer DEFAULT NULL,
+    "offset" integer DEFAULT 0,
+    partition_names text[] DEFAULT NULL,
+    filter_params jsonb DEFAULT NULL,
+    ids jsonb DEFAULT NULL)
+RETURNS SETOF jsonb
+    AS 'MODULE_PATHNAME', 'milvus_query' LANGUAGE C STABLE;
+
+-- milvus.query(collection_name, output_fields => output_fields, partition_names
+-- => partition_names, ids => coalesce(ids, '[]')), called from C directly
 CREATE FUNCTION milvus.get(collection_name text, ids jsonb, output_fields text[] DEFAULT NULL,
                            partition_names text[] DEFAULT NULL)
 RETURNS SETOF jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT * FROM milvus.query(collection_name, output_fields => output_fields,
-                               partition_names => partition_names, ids => coalesce(ids, '[]'))
-$$;
+    AS 'MODULE_PATHNAME', 'milvus_get' LANGUAGE C STABLE;

@@ -448,8 +448,8 @@ extern void MvReportBadRow(const MvCollection *c, const char *kind, int64 n,
  * milvus.query and milvus.delete are C in the same way: a call that the
  * PL/pgSQL bodies (milvus._query_plpgsql, milvus._delete_plpgsql) would run
  * without an error before their statement runs the same statement as a kept
- * plan; every other call goes to the PL/pgSQL.  milvus.get stays SQL over
- * milvus.query.
+ * plan; every other call goes to the PL/pgSQL.  milvus.get is milvus.query
+ * by ids, called directly.  They export nothing but the SQL functions.
  */
 
 /*
@@ -490,6 +490,10 @@ extern MvReadState *MvReadStateGet(MvCollection *c);
 /* the statement kept under its text; per_call: planned for each call's values */
 extern SPIPlanPtr MvReadPlan(MvReadState *s, const char *sql, int nargs, Oid *argtypes,
 							 bool per_call);
+/* run a kept plan, in SPI, into the call's materialized result */
+extern void MvReadExecute(FunctionCallInfo fcinfo, SPIPlanPtr plan, int nparams,
+						  const Oid *argtypes, const Datum *values, const bool *nulls,
+						  bool read_only);
 /* milvus._filter: *sql is "true" for no filter; filter and filter_params may be NULL */
 extern void MvReadFilter(MvReadState *s, text *filter, Jsonb *filter_params, char **sql,
 						 Datum *params);
@@ -507,5 +511,12 @@ extern void MvSetForCall(const char *name, const char *value);
 /* call milvus.<name>(types) with this call's arguments and result */
 extern Datum MvCallPlpgsql(FunctionCallInfo fcinfo, const char *name, int nargs,
 						   const Oid *types);
+/*
+ * run the call with its collection (argument 0) pinned, or, for a NULL name
+ * or when run returns false, fallback
+ */
+extern Datum MvReadCall(FunctionCallInfo fcinfo, const char *name, int nargs,
+						bool (*run) (FunctionCallInfo fcinfo, MvCollection *c),
+						Datum (*fallback) (FunctionCallInfo fcinfo));
 
 #endif							/* MILVUS_COLLECTION_H */
