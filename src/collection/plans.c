@@ -39,6 +39,7 @@
 #include "utils/syscache.h"
 
 #include "milvus/collection.h"
+#include "milvus/guc.h"
 
 typedef struct StateEntry
 {
@@ -458,7 +459,7 @@ MvReadWindowOk(bool has_limit, int32 limit, bool has_offset, int32 offset)
 	if ((has_limit && limit < 1) || (has_offset && offset < 0))
 		return false;
 	return (has_limit ? (int64) limit : 0) + (has_offset ? offset : 0) <=
-		(topk ? pg_strtoint32(topk) : 16384);
+		(topk ? pg_strtoint32(topk) : MV_SEARCH_MAX_TOPK_DEFAULT);
 }
 
 /* Set a setting until the caller's AtEOXact_GUC, as a function's SET clause does */

@@ -51,6 +51,7 @@
 #include "utils/lsyscache.h"
 
 #include "milvus/collection.h"
+#include "milvus/guc.h"
 
 PG_FUNCTION_INFO_V1(milvus_search);
 
@@ -302,7 +303,7 @@ take_queries(Search *q, FunctionCallInfo fcinfo)
 		q->texts = PointerGetDatum(texts);
 		q->nq = ArrayGetNItems(ARR_NDIM(texts), ARR_DIMS(texts));
 	}
-	return q->nq > 0 && q->nq <= (max_nq ? pg_strtoint32(max_nq) : 16384);
+	return q->nq > 0 && q->nq <= (max_nq ? pg_strtoint32(max_nq) : MV_SEARCH_MAX_NQ_DEFAULT);
 }
 
 /* milvus._number_param(sp, 'ef') as the integer the PL/pgSQL keeps */

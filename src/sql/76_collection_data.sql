@@ -288,7 +288,9 @@ $$;
 CREATE FUNCTION milvus._check_window("limit" integer, "offset" integer) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    topk int := coalesce(current_setting('milvus.search_max_topk', true), '16384')::int;
+    -- (the library, which defines the setting, is loaded: callers looked up
+    -- the collection through C first)
+    topk int := current_setting('milvus.search_max_topk')::int;
 BEGIN
     IF "limit" IS NOT NULL AND "limit" < 1 THEN
         RAISE EXCEPTION 'limit must be at least 1' USING ERRCODE = 'invalid_parameter_value',

@@ -164,7 +164,7 @@ BEGIN
     END IF;
     IF coalesce(nq, 0) = 0 THEN
         RAISE EXCEPTION 'data holds no query vector' USING ERRCODE = 'invalid_parameter_value';
-    ELSIF nq > coalesce(current_setting('milvus.search_max_nq', true), '16384')::integer THEN
+    ELSIF nq > current_setting('milvus.search_max_nq')::integer THEN
         RAISE EXCEPTION 'too many query vectors: %', nq
             USING ERRCODE = 'program_limit_exceeded',
                   DETAIL = format('A search takes at most %s; the setting milvus.search_max_nq sets that.',

@@ -3,13 +3,13 @@
  *		The collection room's door (src/collection/): Milvus's name rule,
  *		the filter-expression parser and compiler.
  *
- * The collection DDL, query, get, delete and the rarer searches are PL/pgSQL
+ * The collection DDL and the rarer calls (range and grouping search, calls
+ * that end in an error before their statement) are PL/pgSQL
  * (src/sql/7*_collection_*.sql); they reach the C code here through
  * SQL-callable functions: milvus._check_name (name.c) and
- * milvus.compile_filter (filter_api.c), which milvus._filter calls for every
- * query and delete that has a filter, passing the collection's schema as
- * Milvus's JSON form.  load.c's milvus._prewarm needs nothing from this
- * header.
+ * milvus.compile_filter (filter_api.c), which milvus._filter calls with the
+ * collection's schema in Milvus's JSON form.  load.c's milvus._prewarm needs
+ * nothing from this header.
  *
  * The data path is C.  Every call finds the collection in a per-backend
  * schema cache (schema.c).  milvus.insert and milvus.upsert (write.c) turn
@@ -19,8 +19,9 @@
  * the executor routes rows to partitions and applies constraints, triggers
  * and row-level security.  milvus.bulk_insert (import.c, npy.c) feeds the
  * same batches from server files; milvus.export_collection (export.c) writes
- * them back out.  milvus.search (search.c) compiles its filter with
- * MvFilterCompile and runs a plan kept with the collection's cache entry.
+ * them back out.  milvus.search (search.c) and milvus.query, get and delete
+ * (query.c) compile their filter with MvFilterCompile and run plans kept with
+ * the collection's cache entry (plans.c).
  *
  * Filters go through two layers.  The parser (filter_parse.c) is free of
  * server calls: it allocates through a caller-supplied function, never raises
