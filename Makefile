@@ -6,6 +6,9 @@
 #   make fuzz                     libFuzzer targets (test/fuzz/, needs clang)
 #   make kernel-test              distance kernels against a double-precision reference
 #
+# "make" and "make install" also build and install milvus_s3_restore, the
+# restore_command for WAL archived to S3 (src/storage/restore/, its own Makefile).
+#
 # Sources are picked up by folder: every src/**/*.c is part of the module and every
 # src/sql/*.sql piece is concatenated, in name order, into the install script.
 
@@ -13,7 +16,7 @@ EXTENSION = milvus
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" milvus.control)
 
 MODULE_big = milvus
-SRCS = $(sort $(wildcard src/*.c src/*/*.c src/*/*/*.c))
+SRCS = $(sort $(filter-out src/storage/restore/%,$(wildcard src/*.c src/*/*.c src/*/*/*.c)))
 OBJS = $(SRCS:.c=.o)
 
 SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
@@ -28,7 +31,7 @@ PG_CPPFLAGS = -I$(srcdir)/src/include
 # PostgreSQL's headers and fmgr calling convention, not of our code.
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Werror
-SHLIB_LINK = -lm
+SHLIB_LINK = -lm -lcurl -lcrypto
 
 EXTRA_CLEAN = sql_build test/kernels/kernel_test
 
@@ -38,6 +41,20 @@ override with_llvm = no
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+all: restore-program
+install: install-restore-program
+clean: clean-restore-program
+
+.PHONY: restore-program install-restore-program clean-restore-program
+restore-program:
+	$(MAKE) -C src/storage/restore PG_CONFIG=$(PG_CONFIG)
+
+install-restore-program: restore-program
+	$(MAKE) -C src/storage/restore PG_CONFIG=$(PG_CONFIG) install
+
+clean-restore-program:
+	$(MAKE) -C src/storage/restore PG_CONFIG=$(PG_CONFIG) clean
 
 $(DATA_built): $(SQL_PARTS) milvus.control
 	@mkdir -p sql_build

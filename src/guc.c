@@ -16,6 +16,7 @@
 #include "milvus/guc.h"
 #include "milvus/hnsw.h"
 #include "milvus/hybrid.h"
+#include "milvus/storage.h"
 #include "milvus/workers.h"
 
 static char *collection_database = NULL;
@@ -24,6 +25,18 @@ static int	distance_kernels = 0;
 static int	search_max_group_size = MV_SEARCH_MAX_GROUP_SIZE_DEFAULT;
 static int	search_max_nq = MV_SEARCH_MAX_NQ_DEFAULT;
 static int	search_max_topk = MV_SEARCH_MAX_TOPK_DEFAULT;
+
+/* milvus.s3_*: read by the archive module (src/storage/archive.c) */
+char	   *MvS3AccessKeyId = NULL;
+char	   *MvS3Bucket = NULL;
+int			MvS3ConnectTimeout = MV_S3_DEFAULT_CONNECT_TIMEOUT;
+char	   *MvS3Endpoint = NULL;
+int			MvS3MaxRetries = MV_S3_DEFAULT_RETRIES;
+char	   *MvS3Prefix = NULL;
+char	   *MvS3Region = NULL;
+char	   *MvS3SecretAccessKey = NULL;
+int			MvS3Timeout = MV_S3_DEFAULT_TIMEOUT;
+bool		MvS3VirtualHost = false;
 
 /* every kernel set there is, and the names milvus.distance_kernels accepts */
 static MvKernelSetInfo kernel_sets[MV_MAX_KERNEL_SETS];
@@ -244,6 +257,106 @@ MvDefineSettings(void)
 							 &MvHybridWalkBudget,
 							 0.3, 0.01, 1000.0,
 							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("milvus.s3_access_key_id",
+							   "Sets the access key id the S3 client signs with.",
+							   "Empty, the default: the server's AWS_ACCESS_KEY_ID and "
+							   "AWS_SECRET_ACCESS_KEY environment variables.  Only "
+							   "superusers can read it.",
+							   &MvS3AccessKeyId,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("milvus.s3_bucket",
+							   "Sets the S3 bucket that WAL is archived to.",
+							   "archive_library = 'milvus' archives nothing until it is set.",
+							   &MvS3Bucket,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.s3_connect_timeout",
+							"Sets how long the S3 client waits for a connection.",
+							"A request that cannot connect in time is tried again "
+							"(milvus.s3_max_retries).",
+							&MvS3ConnectTimeout,
+							MV_S3_DEFAULT_CONNECT_TIMEOUT,
+							MV_S3_MIN_TIMEOUT, MV_S3_MAX_TIMEOUT,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("milvus.s3_endpoint",
+							   "Sets the URL of the S3 service, as scheme://host[:port].",
+							   "Empty, the default: the server's AWS_ENDPOINT_URL, else "
+							   "https://s3.<region>.amazonaws.com.",
+							   &MvS3Endpoint,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.s3_max_retries",
+							"Sets how many times the S3 client tries a request again.",
+							"Only after a failure that may pass: no connection, a timeout, "
+							"a short body, HTTP 5xx or 429; with exponential backoff and jitter.",
+							&MvS3MaxRetries,
+							MV_S3_DEFAULT_RETRIES,
+							MV_S3_MIN_RETRIES, MV_S3_MAX_RETRIES,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("milvus.s3_prefix",
+							   "Sets the folder of the bucket that objects go under.",
+							   "WAL goes to <prefix>/wal/.  Empty, the default: the bucket's top.",
+							   &MvS3Prefix,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("milvus.s3_region",
+							   "Sets the region requests are signed for.",
+							   "Empty, the default: the server's AWS_REGION, else us-east-1.",
+							   &MvS3Region,
+							   "",
+							   PGC_SIGHUP,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("milvus.s3_secret_access_key",
+							   "Sets the secret access key the S3 client signs with.",
+							   "Only superusers can read it, and SHOW ALL leaves it out.",
+							   &MvS3SecretAccessKey,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.s3_timeout",
+							"Sets how long one S3 request may take in all.",
+							"A request that takes longer is abandoned and tried again "
+							"(milvus.s3_max_retries).",
+							&MvS3Timeout,
+							MV_S3_DEFAULT_TIMEOUT,
+							MV_S3_MIN_TIMEOUT, MV_S3_MAX_TIMEOUT,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("milvus.s3_virtual_host",
+							 "Addresses the bucket as a host name (bucket.host/key).",
+							 "Off, the default: path-style addressing (host/bucket/key), which "
+							 "S3-compatible servers on a plain address need.",
+							 &MvS3VirtualHost,
+							 false,
+							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);
 

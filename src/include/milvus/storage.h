@@ -1,0 +1,94 @@
+/*
+ * storage.h
+ *		Object storage (src/storage/): an S3 client over libcurl and WAL
+ *		archiving to a bucket.
+ *
+ * s3.c builds twice: into the module, and with FRONTEND into the
+ * milvus_s3_restore program (src/storage/restore/), so nothing here calls the
+ * server; errors come back as a status and a message, never by ereport.
+ * Messages never hold credentials.
+ */
+#ifndef MILVUS_STORAGE_H
+#define MILVUS_STORAGE_H
+
+#include "lib/stringinfo.h"
+
+/* milvus.s3_connect_timeout and milvus.s3_timeout, in milliseconds */
+#define MV_S3_MIN_TIMEOUT			100
+#define MV_S3_DEFAULT_CONNECT_TIMEOUT 5000
+#define MV_S3_DEFAULT_TIMEOUT		60000
+#define MV_S3_MAX_TIMEOUT			3600000
+
+/* milvus.s3_max_retries: further attempts after a transient failure */
+#define MV_S3_MIN_RETRIES			0
+#define MV_S3_DEFAULT_RETRIES		3
+#define MV_S3_MAX_RETRIES			20
+
+/* Where and as whom to reach a bucket; every string is non-NULL */
+typedef struct MvS3Config
+{
+	const char *endpoint;		/* scheme://host[:port] */
+	const char *region;
+	const char *bucket;
+	const char *prefix;			/* "" or a folder; a missing final / is added */
+	const char *access_key_id;
+	const char *secret_access_key;
+	bool		virtual_host;	/* bucket.host/key rather than host/bucket/key */
+	int			connect_timeout_ms;
+	int			timeout_ms;
+	int			max_retries;
+} MvS3Config;
+
+typedef enum MvS3Status
+{
+	MV_S3_OK,
+	MV_S3_NOT_FOUND,			/* 404: the object (or bucket) is not there */
+	MV_S3_FAILED				/* anything else, after any retries */
+} MvS3Status;
+
+#define MV_S3_ERROR_LEN 512
+
+/* The outcome of one call: status, last HTTP status, attempts, message */
+typedef struct MvS3Result
+{
+	MvS3Status	status;
+	long		http_status;	/* 0 when no response came */
+	int			attempts;
+	char		error[MV_S3_ERROR_LEN];
+} MvS3Result;
+
+/* Called by MvS3List for each object: its key relative to the prefix */
+typedef void (*MvS3ListCallback) (void *arg, const char *key, int64 size);
+
+/* Keys are relative to config->prefix */
+extern MvS3Status MvS3Put(const MvS3Config *config, const char *key,
+						  const char *data, size_t len, MvS3Result *result);
+extern MvS3Status MvS3Get(const MvS3Config *config, const char *key,
+						  StringInfo body, MvS3Result *result);
+extern MvS3Status MvS3Head(const MvS3Config *config, const char *key,
+						   int64 *size, MvS3Result *result);
+extern MvS3Status MvS3Delete(const MvS3Config *config, const char *key,
+							 MvS3Result *result);
+extern MvS3Status MvS3List(const MvS3Config *config, const char *key_prefix,
+						   int page_size, MvS3ListCallback callback, void *arg,
+						   MvS3Result *result);
+
+/* Fill the endpoint and region a config leaves empty from AWS_* variables */
+extern void MvS3ConfigDefaults(MvS3Config *config);
+
+/* The folder of the bucket (under the prefix) that WAL segments go to */
+#define MV_S3_WAL_FOLDER			"wal/"
+
+/* Settings (src/guc.c) */
+extern PGDLLIMPORT char *MvS3AccessKeyId;
+extern PGDLLIMPORT char *MvS3Bucket;
+extern PGDLLIMPORT int MvS3ConnectTimeout;
+extern PGDLLIMPORT char *MvS3Endpoint;
+extern PGDLLIMPORT int MvS3MaxRetries;
+extern PGDLLIMPORT char *MvS3Prefix;
+extern PGDLLIMPORT char *MvS3Region;
+extern PGDLLIMPORT char *MvS3SecretAccessKey;
+extern PGDLLIMPORT int MvS3Timeout;
+extern PGDLLIMPORT bool MvS3VirtualHost;
+
+#endif							/* MILVUS_STORAGE_H */

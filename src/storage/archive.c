@@ -1,0 +1,222 @@
+/*
+ * archive.c
+ *		WAL archiving to S3: the archive module behind archive_library = 'milvus'.
+ *
+ * PostgreSQL 15 loads the library into the archiver and calls
+ * _PG_archive_module_init.  For each completed segment (and each history or
+ * backup-label file) the archiver calls us with its name; we read the file
+ * whole, PUT it to <milvus.s3_prefix>wal/<name>, then HEAD the object and
+ * compare its size with the file's.  Only then do we return true and let the
+ * archiver mark the file done.  Anything else returns false with a WARNING:
+ * the archiver keeps the file in pg_wal and calls again later.  An ERROR (out
+ * of memory, an unreadable file) is caught as contrib/basic_archive catches
+ * it, so that it too is a false and not a restart of the archiver.
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "postmaster/pgarch.h"
+#include "storage/fd.h"
+#include "utils/memutils.h"
+#include "utils/varlena.h"
+
+#include "milvus/storage.h"
+
+void		_PG_archive_module_init(ArchiveModuleCallbacks *cb);
+
+static MemoryContext archive_context = NULL;
+
+/* The client's configuration from the milvus.s3_* settings, then AWS_* */
+static void
+archive_s3_config(MvS3Config *config)
+{
+	config->endpoint = MvS3Endpoint;
+	config->region = MvS3Region;
+	config->bucket = MvS3Bucket;
+	config->prefix = MvS3Prefix;
+	config->access_key_id = MvS3AccessKeyId;
+	config->secret_access_key = MvS3SecretAccessKey;
+	config->virtual_host = MvS3VirtualHost;
+	config->connect_timeout_ms = MvS3ConnectTimeout;
+	config->timeout_ms = MvS3Timeout;
+	config->max_retries = MvS3MaxRetries;
+	MvS3ConfigDefaults(config);
+}
+
+/* Archiving is configured once there is a bucket */
+static bool
+archive_configured(void)
+{
+	return MvS3Bucket != NULL && MvS3Bucket[0] != '\0';
+}
+
+/* Read the file at path whole into a palloc'd buffer */
+static char *
+archive_read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char	   *data;
+	size_t		done = 0;
+	int			fd;
+
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	if (fstat(fd, &st) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
+	data = palloc(Max(st.st_size, 1));
+	while (done < (size_t) st.st_size)
+	{
+		ssize_t		n = read(fd, data + done, st.st_size - done);
+
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", path)));
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("file \"%s\" is shorter than its size", path)));
+		done += n;
+	}
+	CloseTransientFile(fd);
+	*len = done;
+	return data;
+}
+
+/* Upload one file and check that the bucket holds it; false on any failure */
+static bool
+archive_upload(const char *file, const char *path)
+{
+	MvS3Config	config;
+	MvS3Result	result;
+	char	   *key = psprintf(MV_S3_WAL_FOLDER "%s", file);
+	char	   *data;
+	size_t		len;
+	int64		stored = -1;
+	instr_time	start;
+	instr_time	elapsed;
+
+	archive_s3_config(&config);
+	data = archive_read_file(path, &len);
+
+	INSTR_TIME_SET_CURRENT(start);
+	if (MvS3Put(&config, key, data, len, &result) != MV_S3_OK)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not archive file \"%s\" to S3", file),
+				 errdetail("%s (%d attempts).", result.error, result.attempts)));
+		return false;
+	}
+	if (MvS3Head(&config, key, &stored, &result) != MV_S3_OK)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not verify archived file \"%s\" in S3", file),
+				 errdetail("%s (%d attempts).", result.error, result.attempts)));
+		return false;
+	}
+	if (stored != (int64) len)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("archived file \"%s\" has the wrong size in S3", file),
+				 errdetail("The bucket holds %lld bytes, the file has %zu.",
+						   (long long) stored, len)));
+		return false;
+	}
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	ereport(DEBUG1,
+			(errmsg_internal("archived \"%s\" to S3: %zu bytes in %.3f ms",
+							 file, len, INSTR_TIME_GET_MILLISEC(elapsed))));
+	return true;
+}
+
+/* The archive_file callback: catch any ERROR and turn it into false */
+static bool
+archive_file(const char *file, const char *path)
+{
+	sigjmp_buf	local_sigjmp_buf;
+	MemoryContext oldcontext;
+	bool		ok;
+
+	if (archive_context == NULL)
+		archive_context = AllocSetContextCreate(TopMemoryContext,
+												"milvus archive",
+												ALLOCSET_DEFAULT_SIZES);
+	oldcontext = MemoryContextSwitchTo(archive_context);
+
+	/* the archiver has no error handler of its own: an ERROR would restart it */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+	{
+		error_context_stack = NULL;
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		FlushErrorState();
+		AtEOXact_Files(false);
+		MemoryContextSwitchTo(oldcontext);
+		MemoryContextReset(archive_context);
+		PG_exception_stack = NULL;
+		RESUME_INTERRUPTS();
+		return false;
+	}
+	PG_exception_stack = &local_sigjmp_buf;
+
+	ok = archive_upload(file, path);
+
+	PG_exception_stack = NULL;
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(archive_context);
+	return ok;
+}
+
+/* True when shared_preload_libraries names milvus */
+static bool
+archive_preloaded(void)
+{
+	char	   *copy = pstrdup(shared_preload_libraries_string);
+	List	   *libraries = NIL;
+	ListCell   *lc;
+
+	if (!SplitDirectoriesString(copy, ',', &libraries))
+		return false;
+	foreach(lc, libraries)
+	{
+		const char *name = lfirst(lc);
+		const char *slash = strrchr(name, '/');
+
+		if (strcmp(slash ? slash + 1 : name, "milvus") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Entry point for archive_library = 'milvus' */
+void
+_PG_archive_module_init(ArchiveModuleCallbacks *cb)
+{
+	AssertVariableIsOfType(&_PG_archive_module_init, ArchiveModuleInit);
+
+	/* a setting of a library a session has not loaded is a placeholder anyone reads */
+	if (MvS3SecretAccessKey[0] != '\0' && !archive_preloaded())
+		ereport(WARNING,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("milvus.s3_secret_access_key is set but milvus is not in shared_preload_libraries"),
+				 errdetail("Sessions that have not loaded the library can read the setting."),
+				 errhint("Add milvus to shared_preload_libraries, or give the key in the server's AWS_SECRET_ACCESS_KEY instead.")));
+
+	cb->check_configured_cb = archive_configured;
+	cb->archive_file_cb = archive_file;
+}
