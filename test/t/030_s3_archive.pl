@@ -1,0 +1,419 @@
+# WAL archiving to S3 (archive_library = 'milvus') and recovery from the
+# bucket alone (milvus_s3_restore), against a real S3 server on loopback:
+# s3rver, which scripts/s3rver installs (pinned) and this test starts on a
+# free port of 127.0.0.1.  s3rver checks that a request is signed with a known
+# access key and carries x-amz-content-sha256, but not the SigV4 signature
+# itself; the launcher below checks that too, with the secret.
+#
+#  (a) point-in-time recovery: base backup, changes, a timestamp, more
+#      changes; a new cluster restored to the timestamp from the bucket
+#      holds exactly the rows of that moment;
+#  (b) a standby fed only by restore_command catches up and answers the
+#      same milvus_hnsw searches as the primary;
+#  (c) S3 down: archiving fails (failed_count grows), the segments stay in
+#      pg_wal, sessions do not wait; S3 back: every segment reaches the bucket;
+#  (d) kill -9 of the archiver, then of the postmaster, while segments are
+#      uploading: no segment is marked .done that the bucket lacks;
+#  (e) a non-superuser cannot read the secret, and no log holds it.
+use strict;
+use warnings;
+
+use File::Path qw(make_path);
+use IO::Socket::INET;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep time);
+
+my $s3rver_dir = $ENV{MV_S3RVER_DIR} // '/tmp/milvus-s3rver';
+plan skip_all => "s3rver is not installed in $s3rver_dir (scripts/s3rver installs it)"
+  unless -f "$s3rver_dir/node_modules/s3rver/package.json";
+
+my $tmp = PostgreSQL::Test::Utils::tempdir();
+my $bucket = 'milvus-wal';
+my $key_id = 'AKIAMILVUSTEST';
+my $secret = 'mvSecret' . join('', map { ('a' .. 'z')[ rand 26 ] } 1 .. 24);
+my $s3_port = PostgreSQL::Test::Cluster::get_free_port();
+my $s3_pid;
+my $parent = $$;
+
+# The launcher: s3rver with our key pair, and a SigV4 check of every
+# authenticated request (s3rver leaves the V4 signature unchecked).
+my $launcher = "$tmp/s3rver.js";
+open(my $js, '>', $launcher) or die;
+print $js <<'EOF';
+const crypto = require('crypto');
+const S3rver = require('s3rver');
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account');
+const FilesystemStore = require('s3rver/lib/stores/filesystem');
+const [dir, port, bucket, keyId, secret] = process.argv.slice(2);
+DUMMY_ACCOUNT.createKeyPair(keyId, secret);
+// s3rver orders keys by their file names ("k.x._S3rver_object" before
+// "k._S3rver_object"), so a listing page that ends at k.x skips k: list
+// the whole prefix and page it in key order, as S3 does
+const listAll = FilesystemStore.prototype.listObjects;
+FilesystemStore.prototype.listObjects = async function (b, options) {
+  if (options.delimiter) return listAll.call(this, b, options);
+  const all = await listAll.call(this, b, { prefix: options.prefix });
+  const after = options.startAfter || '';
+  const max = options.maxKeys === undefined ? Infinity : options.maxKeys;
+  const objects = all.objects.filter((o) => o.key > after)
+    .sort((x, y) => Buffer.compare(Buffer.from(x.key), Buffer.from(y.key)));
+  return { objects: objects.slice(0, max), commonPrefixes: [], isTruncated: objects.length > max };
+};
+const hmac = (k, s) => crypto.createHmac('sha256', k).update(s).digest();
+const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+function sigv4Ok(req) {
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]+)$/
+    .exec(req.headers.authorization || '');
+  if (!m || m[1] !== keyId) return false;
+  const url = new URL(req.url, 'http://x');
+  const query = [...url.searchParams].map(([k, v]) => [enc(k), enc(v)])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1))
+    .map(([k, v]) => k + '=' + v).join('&');
+  const names = m[4].split(';');
+  const canonical = [req.method, url.pathname, query,
+    names.map((h) => h + ':' + String(req.headers[h]).trim()).join('\n') + '\n',
+    m[4], req.headers['x-amz-content-sha256']].join('\n');
+  const date = req.headers['x-amz-date'];
+  const scope = `${m[2]}/${m[3]}/s3/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', date, scope,
+    crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
+  const key = hmac(hmac(hmac(hmac('AWS4' + secret, m[2]), m[3]), 's3'), 'aws4_request');
+  return hmac(key, toSign).toString('hex') === m[5];
+}
+const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory: dir,
+  silent: true, configureBuckets: [{ name: bucket }] });
+server.run().then(() => {
+  const handler = server.httpServer.listeners('request')[0];
+  server.httpServer.removeAllListeners('request');
+  server.httpServer.on('request', (req, res) => {
+    if (!sigv4Ok(req)) {
+      res.statusCode = 403;
+      res.end('<Error><Code>SignatureDoesNotMatch</Code></Error>');
+      return;
+    }
+    handler(req, res);
+  });
+  console.log('listening');
+}, (e) => { console.error(e); process.exit(1); });
+process.on('SIGTERM', () => process.exit(0));
+EOF
+close($js);
+
+# Start s3rver (again, on the same port and data) and wait until it listens.
+sub s3_start
+{
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0)
+    {
+        $ENV{NODE_PATH} = "$s3rver_dir/node_modules";
+        open(STDOUT, '>>', "$tmp/s3rver.log");
+        open(STDERR, '>&', \*STDOUT);
+        # s3rver's continuation tokens use DES, which Node 17+ only has
+        # in OpenSSL's legacy provider
+        exec('node', '--openssl-legacy-provider', $launcher, "$tmp/s3data", $s3_port, $bucket, $key_id, $secret)
+          or die "exec node: $!";
+    }
+    $s3_pid = $pid;
+    for (1 .. 300)
+    {
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s3_port);
+        if ($sock) { close($sock); return; }
+        usleep(100_000);
+    }
+    die "s3rver did not start; see $tmp/s3rver.log";
+}
+
+# Stop the s3rver this test started, by its pid.
+sub s3_stop
+{
+    return unless $s3_pid;
+    kill 'TERM', $s3_pid;
+    waitpid($s3_pid, 0);
+    $s3_pid = undef;
+}
+END { s3_stop() if $$ == $parent; }
+
+make_path("$tmp/s3data");
+s3_start();
+
+# The restore program's settings, in a file as its -c option reads it.
+my $s3conf = "$tmp/s3.conf";
+open(my $conf, '>', $s3conf) or die;
+print $conf <<"EOF";
+# settings of milvus_s3_restore
+milvus.s3_endpoint = 'http://127.0.0.1:$s3_port'
+milvus.s3_bucket = '$bucket'
+milvus.s3_prefix = 'cluster1'
+s3_access_key_id = '$key_id'
+s3_secret_access_key = '$secret'
+s3_connect_timeout = 1000
+s3_timeout = 20000
+EOF
+close($conf);
+chmod 0600, $s3conf;
+my $restore_command = "milvus_s3_restore -c $s3conf %f %p";
+
+# Objects under <prefix>/wal/ as { name => size }, listed two keys a page.
+sub bucket_objects
+{
+    my ($stdout, $stderr);
+    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, '--list', '2' ],
+        '>', \$stdout, '2>', \$stderr)
+      or die "milvus_s3_restore --list failed: $stderr";
+    return { map { split / / } split /\n/, $stdout };
+}
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf(
+    'postgresql.conf', qq{
+shared_preload_libraries = 'milvus'
+milvus.data_coordinator = off
+archive_mode = on
+archive_library = 'milvus'
+milvus.s3_endpoint = 'http://127.0.0.1:$s3_port'
+milvus.s3_bucket = '$bucket'
+milvus.s3_prefix = 'cluster1'
+milvus.s3_access_key_id = '$key_id'
+milvus.s3_secret_access_key = '$secret'
+milvus.s3_connect_timeout = 1000
+milvus.s3_timeout = 20000
+milvus.s3_max_retries = 1
+# archived segments (and their .done) stay for (d) to compare with the bucket
+wal_keep_size = '1GB'
+});
+$primary->start;
+
+# The name of the segment current now, after a switch to a new one.
+sub switch_wal
+{
+    my ($node) = @_;
+    return $node->safe_psql('postgres',
+        "SELECT pg_walfile_name(pg_switch_wal()); SELECT pg_walfile_name(pg_current_wal_lsn())"
+    ) =~ s/\n.*//sr;
+}
+
+# Wait until the archiver reports seg (or a later one) archived.
+sub wait_archived
+{
+    my ($node, $seg) = @_;
+    $node->poll_query_until('postgres',
+        "SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
+      or die "timed out waiting for $seg to be archived";
+}
+
+my $dim = 8;
+$primary->safe_psql(
+    'postgres', qq{
+    CREATE EXTENSION milvus;
+    CREATE FUNCTION vec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE
+        RETURN ARRAY(SELECT (('x' || substr(md5(i || ',' || j), 1, 8))::bit(32)::int / 2147483648.0)::real
+                     FROM generate_series(1, $dim) j)::floatvector;
+    CREATE TABLE t (id int PRIMARY KEY, note text, emb floatvector($dim));
+    INSERT INTO t SELECT i, 'a' || i, vec(i) FROM generate_series(1, 2000) i;
+    CREATE INDEX t_emb ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+});
+my $seg = switch_wal($primary);
+wait_archived($primary, $seg);
+my $objects = bucket_objects();
+ok(exists $objects->{$seg}, "segment $seg is in the bucket");
+is($objects->{$seg}, 16 * 1024 * 1024, 'with all its bytes');
+
+# (a) point-in-time recovery
+$primary->backup('base');
+$primary->safe_psql(
+    'postgres', q{
+    INSERT INTO t SELECT i, 'b' || i, vec(i) FROM generate_series(2001, 3000) i;
+    UPDATE t SET note = note || '+b' WHERE id % 7 = 0;
+    DELETE FROM t WHERE id % 11 = 0;
+});
+my $rows_sql = 'SELECT id, note, emb::text FROM t ORDER BY id';
+my $expected_at_target = $primary->safe_psql('postgres', $rows_sql);
+my $target_time = $primary->safe_psql('postgres', 'SELECT clock_timestamp()');
+usleep(50_000);
+$primary->safe_psql(
+    'postgres', q{
+    INSERT INTO t SELECT i, 'c' || i, vec(i) FROM generate_series(3001, 3500) i;
+    UPDATE t SET note = note || '+c' WHERE id % 5 = 0;
+    DELETE FROM t WHERE id % 13 = 0;
+});
+$seg = switch_wal($primary);
+wait_archived($primary, $seg);
+
+# A node from the base backup whose WAL comes from the bucket only: it
+# archives nothing (else it would write over the primary's segments).
+sub node_from_bucket
+{
+    my ($name, $conf) = @_;
+    my $node = PostgreSQL::Test::Cluster->new($name);
+    $node->init_from_backup($primary, 'base');
+    $node->append_conf('postgresql.conf',
+        "archive_mode = off\nrestore_command = '$restore_command'\n$conf");
+    return $node;
+}
+
+my $pitr = node_from_bucket('pitr',
+    "recovery_target_time = '$target_time'\nrecovery_target_action = 'promote'");
+$pitr->set_recovery_mode;
+$pitr->start;
+$pitr->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+  or die 'timed out waiting for the point-in-time recovery';
+my $restored = $pitr->safe_psql('postgres', $rows_sql);
+is($restored, $expected_at_target,
+    'PITR from the bucket: every row as it was at the target time');
+isnt($restored, $primary->safe_psql('postgres', $rows_sql),
+    'and none of the later changes');
+like(slurp_file($pitr->logfile), qr/restored log file "[0-9A-F]{24}" from archive/,
+    'segments came from the bucket');
+$pitr->stop;
+
+# (b) a standby fed by restore_command only
+my $standby = node_from_bucket('standby', "wal_retrieve_retry_interval = '200ms'");
+$standby->set_standby_mode;
+$standby->start;
+
+my $search = q{SELECT q, (SELECT string_agg(id::text, ',') FROM
+        (SELECT id FROM t ORDER BY emb <-> vec(q) LIMIT 10) s) FROM generate_series(1, 5) q};
+my $search_sql = "SET enable_seqscan = off; $search";
+$primary->safe_psql('postgres',
+    "INSERT INTO t SELECT i, 'd' || i, vec(i) FROM generate_series(3501, 4000) i");
+$seg = switch_wal($primary);
+wait_archived($primary, $seg);
+my $primary_rows = $primary->safe_psql('postgres', $rows_sql);
+$standby->poll_query_until('postgres', 'SELECT count(*) = 1 FROM t WHERE id = 4000')
+  or die 'timed out waiting for the standby';
+is($standby->safe_psql('postgres', $rows_sql), $primary_rows,
+    'standby fed from the bucket has every row');
+like($standby->safe_psql('postgres',
+        "SET enable_seqscan = off; EXPLAIN (COSTS OFF) $search"), qr/t_emb/,
+    'searches go through the milvus_hnsw index');
+is($standby->safe_psql('postgres', $search_sql), $primary->safe_psql('postgres', $search_sql),
+    'and it answers the same searches');
+
+# (c) S3 down, then back
+s3_stop();
+my $failed_before = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
+my @pending;
+for my $i (1 .. 2)
+{
+    $primary->safe_psql('postgres',
+        "INSERT INTO t SELECT i, 'e' || i, vec(i) FROM generate_series(4001 + $i * 100, 4100 + $i * 100) i");
+    push @pending, switch_wal($primary);
+}
+$primary->poll_query_until('postgres',
+    "SELECT failed_count > $failed_before FROM pg_stat_archiver")
+  or die 'timed out waiting for archiving to fail';
+pass('with S3 down, archiving fails');
+my $t0 = time;
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (9001, 'while down', vec(9001))");
+ok(time - $t0 < 5, 'a session commits without waiting on S3');
+my $pgdata = $primary->data_dir;
+ok(-f "$pgdata/pg_wal/$pending[0]" && -f "$pgdata/pg_wal/archive_status/$pending[0].ready",
+    'the unarchived segment stays in pg_wal, ready');
+like(slurp_file($primary->logfile), qr/could not archive file "$pending[0]" to S3/,
+    'the failure is in the log');
+
+s3_start();
+$seg = switch_wal($primary);
+wait_archived($primary, $seg);
+$objects = bucket_objects();
+my @missing = grep { !exists $objects->{$_} } @pending, $seg;
+is("@missing", '', 'S3 back: archiving caught up and every segment is in the bucket');
+my @ready = glob("$pgdata/pg_wal/archive_status/*.ready");
+is(scalar(@ready), 0, 'nothing is left to archive');
+
+# (d) kill -9 while segments are uploading
+sub check_done_in_bucket
+{
+    my ($what) = @_;
+    my $objects = bucket_objects();
+    my @done = map { m{/([0-9A-F]{24})\.done$} ? $1 : () }
+      glob("$pgdata/pg_wal/archive_status/*.done");
+    my @lost = grep { ($objects->{$_} // 0) != 16 * 1024 * 1024 } @done;
+    ok(@done > 0, "$what: segments are marked done (" . scalar(@done) . ')');
+    is("@lost", '', "$what: every segment marked done is whole in the bucket");
+}
+
+# Round 1 kills the archiver (the postmaster then stops: the test clusters
+# have restart_after_crash off), round 2 the postmaster (the orphaned archiver
+# finishes its upload or leaves); either way, once both are gone, compare.
+for my $round (1 .. 2)
+{
+    my $archiver = $primary->safe_psql('postgres',
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'archiver'");
+    my $postmaster = $primary->{_pid};
+    my $archived = $primary->safe_psql('postgres', 'SELECT archived_count FROM pg_stat_archiver');
+    my $sql = '';
+    $sql .= "INSERT INTO t VALUES (" . (10000 + $round * 10 + $_) . ", 'k', vec($_)); SELECT pg_switch_wal();"
+      for 1 .. 6;
+    $primary->safe_psql('postgres', $sql);
+    # one is archived: the archiver is at work on the next now
+    $primary->poll_query_until('postgres',
+        "SELECT archived_count > $archived FROM pg_stat_archiver")
+      or die 'timed out waiting for an archived segment';
+    if ($round == 1)
+    {
+        kill 'KILL', $archiver;
+    }
+    else
+    {
+        $primary->kill9;
+    }
+    for (1 .. 600)
+    {
+        last unless kill(0, $archiver) || kill(0, $postmaster);
+        usleep(100_000);
+    }
+    $primary->_update_pid(-1);
+    check_done_in_bucket($round == 1 ? 'archiver killed' : 'postmaster killed');
+    $primary->start;
+}
+$seg = switch_wal($primary);
+wait_archived($primary, $seg);
+$objects = bucket_objects();
+@ready = glob("$pgdata/pg_wal/archive_status/*.ready");
+is(scalar(@ready), 0, 'after the kills, archiving catches up');
+check_done_in_bucket('in the end');
+
+# Upload rate of whole segments, from the archiver's own timing.
+my $n = 8;
+my $first = $primary->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())');
+$t0 = time;
+for (1 .. $n)
+{
+    $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . (20000 + $_) . ", 'r', vec($_))");
+    $seg = switch_wal($primary);
+}
+wait_archived($primary, $seg);
+my $secs = time - $t0;
+note(sprintf('archived %d segments of 16 MB in %.2f s: %.0f MB/s to the loopback server, upload + HEAD + pg_switch_wal',
+    $n, $secs, $n * 16 / $secs));
+
+# (e) the secret
+$primary->safe_psql('postgres', 'CREATE ROLE alice LOGIN');
+my ($ret, $out, $err) = $primary->psql('postgres', 'SHOW milvus.s3_secret_access_key',
+    extra_params => [ '-U', 'alice' ]);
+isnt($ret, 0, 'a non-superuser cannot SHOW the secret');
+like($err, qr/must be superuser or have privileges of pg_read_all_settings/, 'and is told why');
+($ret, $out, $err) = $primary->psql('postgres',
+    "SELECT current_setting('milvus.s3_access_key_id')", extra_params => [ '-U', 'alice' ]);
+isnt($ret, 0, 'nor the access key id');
+is($primary->safe_psql('postgres',
+        "SET ROLE alice; SELECT count(*) FROM pg_settings WHERE name LIKE 'milvus.s3_%key%'"),
+    0, 'neither is in pg_settings for a non-superuser');
+is($primary->safe_psql('postgres', 'SHOW milvus.s3_secret_access_key'), $secret,
+    'a superuser reads it');
+unlike($primary->safe_psql('postgres', 'SHOW ALL'), qr/\Q$secret\E/, 'SHOW ALL leaves it out');
+$primary->reload;
+for my $node ($primary, $pitr, $standby)
+{
+    unlike(slurp_file($node->logfile), qr/\Q$secret\E/, $node->name . "'s log never holds the secret");
+}
+unlike(slurp_file("$tmp/s3rver.log"), qr/\Q$secret\E/, 'nor does the S3 server log');
+
+$standby->stop;
+$primary->stop;
+done_testing();
