@@ -14,7 +14,9 @@
 #      pg_wal, sessions do not wait; S3 back: every segment reaches the bucket;
 #  (d) kill -9 of the archiver, then of the postmaster, while segments are
 #      uploading: no segment is marked .done that the bucket lacks;
-#  (e) a non-superuser cannot read the secret, and no log holds it.
+#  (e) a non-superuser cannot read the secret, and no log holds it;
+#  (f) the server answers 500 or 503, stalls past milvus.s3_timeout, or cuts
+#      a body short: retried, and nothing reported stored that is not.
 use strict;
 use warnings;
 
@@ -46,7 +48,17 @@ const crypto = require('crypto');
 const S3rver = require('s3rver');
 const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account');
 const FilesystemStore = require('s3rver/lib/stores/filesystem');
-const [dir, port, bucket, keyId, secret] = process.argv.slice(2);
+const fs = require('fs');
+const [dir, port, bucket, keyId, secret, faultFile] = process.argv.slice(2);
+// The fault file says "<kind> <n>": the next n requests get that fault
+// (500, 503, stall: no answer at all, truncate: a GET's body cut short).
+function takeFault() {
+  let kind, n;
+  try { [kind, n] = fs.readFileSync(faultFile, 'utf8').trim().split(' '); } catch (e) { return null; }
+  if (!(Number(n) > 0)) return null;
+  fs.writeFileSync(faultFile, `${kind} ${Number(n) - 1}`);
+  return kind;
+}
 DUMMY_ACCOUNT.createKeyPair(keyId, secret);
 // s3rver orders keys by their file names ("k.x._S3rver_object" before
 // "k._S3rver_object"), so a listing page that ends at k.x skips k: list
@@ -88,6 +100,22 @@ server.run().then(() => {
   const handler = server.httpServer.listeners('request')[0];
   server.httpServer.removeAllListeners('request');
   server.httpServer.on('request', (req, res) => {
+    const fault = takeFault();
+    if (fault === '500' || fault === '503') {
+      res.statusCode = Number(fault);
+      res.end('<Error><Code>InternalError</Code></Error>');
+      return;
+    }
+    if (fault === 'stall') {
+      req.resume();
+      return;
+    }
+    if (fault === 'truncate' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write('x'.repeat(10));
+      setTimeout(() => res.socket.destroy(), 50);
+      return;
+    }
     if (!sigv4Ok(req)) {
       res.statusCode = 403;
       res.end('<Error><Code>SignatureDoesNotMatch</Code></Error>');
@@ -113,7 +141,8 @@ sub s3_start
         open(STDERR, '>&', \*STDOUT);
         # s3rver's continuation tokens use DES, which Node 17+ only has
         # in OpenSSL's legacy provider
-        exec('node', '--openssl-legacy-provider', $launcher, "$tmp/s3data", $s3_port, $bucket, $key_id, $secret)
+        exec('node', '--openssl-legacy-provider', $launcher, "$tmp/s3data", $s3_port, $bucket, $key_id, $secret,
+            "$tmp/fault")
           or die "exec node: $!";
     }
     $s3_pid = $pid;
@@ -292,6 +321,8 @@ like($standby->safe_psql('postgres',
     'searches go through the milvus_hnsw index');
 is($standby->safe_psql('postgres', $search_sql), $primary->safe_psql('postgres', $search_sql),
     'and it answers the same searches');
+# it would go on polling the bucket, and take the faults meant for the archiver
+$standby->stop;
 
 # (c) S3 down, then back
 s3_stop();
@@ -392,6 +423,68 @@ my $secs = time - $t0;
 note(sprintf('archived %d segments of 16 MB in %.2f s: %.0f MB/s to the loopback server, upload + HEAD + pg_switch_wal',
     $n, $secs, $n * 16 / $secs));
 
+# (f) faults the server answers with: the client's retries absorb one, the
+# archiver's retries a run of them, and the restore program leaves no file
+sub set_fault
+{
+    my ($fault) = @_;
+    open(my $fh, '>', "$tmp/fault") or die;
+    print $fh $fault;
+    close($fh);
+}
+$primary->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.s3_timeout = '2s'; SELECT pg_reload_conf()");
+my $next_id = 30000;
+for my $fault ('503', '500', 'stall')
+{
+    my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
+    set_fault("$fault 1");
+    my $start = time;
+    $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(1))");
+    $seg = switch_wal($primary);
+    wait_archived($primary, $seg);
+    is(slurp_file("$tmp/fault"), "$fault 0", "one '$fault' answer was served");
+    ok(time - $start >= 1.9, 'the stalled request was abandoned at milvus.s3_timeout')
+      if $fault eq 'stall';
+    is(bucket_objects()->{$seg}, 16 * 1024 * 1024, 'the request was tried again: the segment is whole in the bucket');
+    is($primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver'),
+        $failed, 'and the archiver saw no failure');
+}
+my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
+set_fault('500 1000000');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(2))");
+my $stuck = switch_wal($primary);
+$primary->poll_query_until('postgres',
+    "SELECT failed_count > $failed FROM pg_stat_archiver")
+  or die 'timed out waiting for archiving to fail';
+ok(-f "$pgdata/pg_wal/archive_status/$stuck.ready",
+    'S3 answering 500 on every request: archiving fails, the segment stays ready');
+set_fault('500 0');
+$seg = switch_wal($primary);
+wait_archived($primary, $seg);
+$objects = bucket_objects();
+ok(exists $objects->{$stuck} && exists $objects->{$seg}, 'S3 well again: both segments in the bucket');
+
+# milvus_s3_restore's exit status, its messages kept out of the test's output
+sub restore_file
+{
+    my ($name, $path) = @_;
+    my $stderr;
+    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, $name, $path ], '2>', \$stderr);
+    note("milvus_s3_restore: $stderr") if $stderr;
+    return $? >> 8;
+}
+my $object = "$tmp/s3data/$bucket/cluster1/wal/${stuck}._S3rver_object";
+set_fault('truncate 1');
+is(restore_file($stuck, "$tmp/restored"), 0, 'restore: a body cut short is fetched again');
+is(slurp_file("$tmp/restored"), slurp_file($object), 'and the segment restored is the one stored');
+set_fault('truncate 1000000');
+is(restore_file($stuck, "$tmp/cut"), 2, 'restore: bodies always cut short fail with status 2');
+ok(!-e "$tmp/cut" && !-e "$tmp/cut.milvus_tmp", 'and leave no file behind');
+set_fault('500 0');
+is(restore_file('0000000100000000000000FF', "$tmp/none"), 1,
+    'restore: a segment the bucket lacks is status 1');
+
 # (e) the secret
 $primary->safe_psql('postgres', 'CREATE ROLE alice LOGIN');
 my ($ret, $out, $err) = $primary->psql('postgres', 'SHOW milvus.s3_secret_access_key',
@@ -414,6 +507,5 @@ for my $node ($primary, $pitr, $standby)
 }
 unlike(slurp_file("$tmp/s3rver.log"), qr/\Q$secret\E/, 'nor does the S3 server log');
 
-$standby->stop;
 $primary->stop;
 done_testing();
