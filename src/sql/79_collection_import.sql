@@ -33,34 +33,47 @@ CREATE FUNCTION milvus.bulk_insert(collection_name text, files jsonb, partition_
 RETURNS bigint
     AS 'MODULE_PATHNAME', 'milvus_bulk_insert' LANGUAGE C VOLATILE;
 
--- A task as Milvus's get_bulk_insert_state describes it.  A running task's
--- progress is its worker's in pg_stat_progress_copy (bytes of the files
--- read); a task whose worker is gone without finishing (a server restart,
--- pg_terminate_backend) failed, and its rows were rolled back with it.
-CREATE FUNCTION milvus._import_task_json(t milvus.import_tasks) RETURNS jsonb
+-- The import workers running now.  Read before the tasks (whose reads then
+-- take a newer snapshot): a task still Importing in that snapshot whose
+-- worker was already gone did not commit, so it failed; a worker that
+-- commits after this read is seen alive, and its task Completed.
+CREATE FUNCTION milvus._import_workers() RETURNS integer[]
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
+    RETURN (SELECT coalesce(array_agg(a.pid), '{}') FROM pg_catalog.pg_stat_activity a
+             WHERE a.backend_type = 'milvus import');
+END
+$$;
+
+-- A task as Milvus's get_bulk_insert_state describes it, given the workers
+-- alive before it was read.  A running task's progress is its worker's in
+-- pg_stat_progress_copy (bytes of the files read); a task whose worker is
+-- gone without finishing (a server restart, pg_terminate_backend) failed,
+-- and its rows were rolled back with it.
+CREATE FUNCTION milvus._import_task_json(t milvus.import_tasks, workers integer[]) RETURNS jsonb
 LANGUAGE sql STABLE
 RETURN (
     SELECT jsonb_build_object(
                'task_id', t.task_id,
-               'state', CASE WHEN t.state = 'Importing' AND a.pid IS NULL THEN 'Failed' ELSE t.state END,
+               'state', CASE WHEN gone THEN 'Failed' ELSE t.state END,
                'row_count', CASE WHEN t.state = 'Importing' THEN coalesce(p.tuples_processed, 0) ELSE t.row_count END,
                'progress', CASE WHEN t.state = 'Importing'
                                 THEN coalesce(least(99, (100 * p.bytes_processed / nullif(p.bytes_total, 0))::int), 0)
                                 ELSE t.progress END,
-               'reason', CASE WHEN t.state = 'Importing' AND a.pid IS NULL
-                              THEN 'the import worker stopped before it finished; no row was imported'
+               'reason', CASE WHEN gone THEN 'the import worker stopped before it finished; no row was imported'
                               ELSE coalesce(t.reason, '') END,
                'collection_name', t.collection_name, 'partition_name', t.partition_name,
                'files', t.files, 'create_ts', t.created_at, 'finish_ts', t.finished_at,
-               'pid', a.pid)
-      FROM (SELECT) dummy
-      LEFT JOIN pg_catalog.pg_stat_activity a
-             ON t.state = 'Importing' AND a.pid = t.worker_pid AND a.backend_type = 'milvus import'
-      LEFT JOIN pg_catalog.pg_stat_progress_copy p ON p.pid = a.pid);
+               'pid', CASE WHEN t.state = 'Importing' AND NOT gone THEN t.worker_pid END)
+      FROM (SELECT t.state = 'Importing' AND NOT coalesce(t.worker_pid = ANY (workers), false) AS gone) g
+      LEFT JOIN pg_catalog.pg_stat_progress_copy p
+             ON t.state = 'Importing' AND NOT g.gone AND p.pid = t.worker_pid);
 
 CREATE FUNCTION milvus.get_import_state(task_id bigint) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
+    workers integer[] := milvus._import_workers();
     t milvus.import_tasks;
 BEGIN
     SELECT * INTO t FROM milvus.import_tasks x WHERE x.task_id = get_import_state.task_id;
@@ -69,19 +82,23 @@ BEGIN
             USING ERRCODE = 'undefined_object',
                   HINT = 'milvus.list_import_tasks() lists the tasks you started.';
     END IF;
-    RETURN milvus._import_task_json(t);
+    RETURN milvus._import_task_json(t, workers);
 END
 $$;
 
 CREATE FUNCTION milvus.list_import_tasks(collection_name text DEFAULT NULL, "limit" integer DEFAULT NULL)
 RETURNS SETOF jsonb
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-    SELECT milvus._import_task_json(t) FROM milvus.import_tasks t
-     WHERE list_import_tasks.collection_name IS NULL OR t.collection_name = list_import_tasks.collection_name
-     ORDER BY t.task_id DESC
-     LIMIT list_import_tasks."limit";
-END;
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    workers integer[] := milvus._import_workers();
+BEGIN
+    RETURN QUERY
+        SELECT milvus._import_task_json(t, workers) FROM milvus.import_tasks t
+         WHERE list_import_tasks.collection_name IS NULL OR t.collection_name = list_import_tasks.collection_name
+         ORDER BY t.task_id DESC
+         LIMIT list_import_tasks."limit";
+END
+$$;
 
 -- Migrate rows from any table (or view) into a collection with one INSERT
 -- ... SELECT, with the caller's privileges.  field_map maps field names to
