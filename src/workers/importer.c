@@ -3,11 +3,12 @@
  *		The import worker: a background worker that runs one milvus.bulk_insert
  *		task (Milvus's import job) off the caller's session.
  *
- * With the library preloaded and milvus.import_in_background on,
+ * With milvus.import_in_background on (no preloading is needed),
  * milvus.bulk_insert records a Pending task, registers one of these workers
  * and returns the task's id at once.  The worker connects to the caller's
- * database as the caller's role, so the import has exactly the caller's
- * privileges.  It first waits for the caller's transaction: if that aborts,
+ * database as the caller's session user and takes the caller's current role,
+ * as SET ROLE would, so the import has exactly the caller's privileges (and
+ * a NOLOGIN role reached by SET ROLE works).  It first waits for the caller's transaction: if that aborts,
  * the task never existed and the worker leaves.  Then it marks the task
  * Importing, and runs the whole import and the task's Completed state in one
  * transaction, so an import is all or nothing whatever happens to the
@@ -21,6 +22,7 @@
 
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
@@ -41,7 +43,8 @@ bool		MvImportInBackground = true;
 typedef struct ImporterArgs
 {
 	Oid			dbid;
-	Oid			userid;
+	Oid			sessionid;		/* the caller's session user, who could log in */
+	Oid			userid;			/* the caller's current role */
 	TransactionId xid;			/* the caller's transaction, which made the task */
 } ImporterArgs;
 
@@ -62,6 +65,7 @@ MvImportWorkerStart(int64 task_id, TransactionId xid)
 	strlcpy(worker.bgw_type, "milvus import", BGW_MAXLEN);
 	worker.bgw_main_arg = Int64GetDatum(task_id);
 	args.dbid = MyDatabaseId;
+	args.sessionid = GetSessionUserId();
 	args.userid = GetUserId();
 	args.xid = xid;
 	memcpy(worker.bgw_extra, &args, sizeof(args));
@@ -90,7 +94,17 @@ MvImporterMain(Datum arg)
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(args.dbid, args.userid, 0);
+	/*
+	 * Connect as the session user (a role that can log in), then take the
+	 * caller's current role, as SET ROLE does: that role may be NOLOGIN.
+	 */
+	BackgroundWorkerInitializeConnectionByOid(args.dbid, args.sessionid, 0);
+	if (args.userid != args.sessionid)
+	{
+		StartTransactionCommand();
+		SetCurrentRoleId(args.userid, superuser_arg(args.userid));
+		CommitTransactionCommand();
+	}
 
 	/* the caller's transaction first: its end makes the task, or not */
 	StartTransactionCommand();

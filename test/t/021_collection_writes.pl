@@ -141,6 +141,22 @@ usleep(500_000);
 is($node->safe_psql('postgres', 'SELECT count(*) FROM milvus.import_tasks'), '2',
     'a call rolled back leaves no task');
 
+# a NOLOGIN role reached by SET ROLE: the worker imports with its rights
+$node->safe_psql('postgres', q{
+    CREATE ROLE importers NOLOGIN;
+    GRANT pg_read_server_files TO importers;
+    GRANT CREATE ON SCHEMA public TO importers;
+    CREATE ROLE loader LOGIN IN ROLE importers;
+});
+$task = $node->safe_psql('postgres',
+    "SET ROLE importers; SELECT milvus.create_collection('bg_role', dimension => $dim); "
+      . "SELECT milvus.bulk_insert('bg_role', $small)",
+    extra_params => [ '-U', 'loader' ]);
+$task = (split /\n/, $task)[-1];
+is(import_state($task), 'Completed|100|', 'a task of a NOLOGIN role set by SET ROLE completes');
+is($node->safe_psql('postgres', "SELECT count(*), pg_get_userbyid(c.relowner) FROM bg_role, pg_class c "
+      . "WHERE c.oid = 'bg_role'::regclass GROUP BY 2"), '100|importers', 'into the role\'s collection');
+
 # with the one slot taken, the next task runs in the calling session
 $node->safe_psql('postgres', "SELECT milvus.create_collection('bg2', dimension => $dim)");
 my $first = $node->safe_psql('postgres', "SELECT milvus.bulk_insert('big', $files)");
