@@ -33,8 +33,8 @@ void		_PG_archive_module_init(ArchiveModuleCallbacks *cb);
 static MemoryContext archive_context = NULL;
 
 /* The client's configuration from the milvus.s3_* settings, then AWS_* */
-static void
-archive_s3_config(MvS3Config *config)
+void
+MvS3ConfigFromSettings(MvS3Config *config)
 {
 	config->endpoint = MvS3Endpoint;
 	config->region = MvS3Region;
@@ -107,7 +107,7 @@ archive_upload(const char *file, const char *path)
 	instr_time	start;
 	instr_time	elapsed;
 
-	archive_s3_config(&config);
+	MvS3ConfigFromSettings(&config);
 	data = archive_read_file(path, &len);
 
 	INSTR_TIME_SET_CURRENT(start);

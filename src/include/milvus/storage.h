@@ -1,12 +1,14 @@
 /*
  * storage.h
- *		Object storage (src/storage/): an S3 client over libcurl and WAL
- *		archiving to a bucket.
+ *		Object storage (src/storage/): an S3 client over libcurl, WAL
+ *		archiving to a bucket, and collection snapshots in it.
  *
  * s3.c builds twice: into the module, and with FRONTEND into the
  * milvus_s3_restore program (src/storage/restore/), so nothing here calls the
  * server; errors come back as a status and a message, never by ereport.
- * Messages never hold credentials.
+ * Messages never hold credentials.  archive.c and snapshot.c are the server
+ * side; snapshot.c's SQL-callable functions (milvus._snapshot_*) are called
+ * by src/sql/85_storage_snapshots.sql and need nothing from this header.
  */
 #ifndef MILVUS_STORAGE_H
 #define MILVUS_STORAGE_H
@@ -78,6 +80,11 @@ extern void MvS3ConfigDefaults(MvS3Config *config);
 
 /* The folder of the bucket (under the prefix) that WAL segments go to */
 #define MV_S3_WAL_FOLDER			"wal/"
+/* ... and that collection snapshots go to: snapshots/<db>/<snapshot>/ */
+#define MV_S3_SNAPSHOT_FOLDER		"snapshots/"
+
+/* The configuration the milvus.s3_* settings give (archive.c; not FRONTEND) */
+extern void MvS3ConfigFromSettings(MvS3Config *config);
 
 /* Settings (src/guc.c) */
 extern PGDLLIMPORT char *MvS3AccessKeyId;
