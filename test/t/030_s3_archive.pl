@@ -3,7 +3,7 @@
 # s3rver, which scripts/s3rver installs (pinned) and this test starts on a
 # free port of 127.0.0.1.  s3rver checks that a request is signed with a known
 # access key and carries x-amz-content-sha256, but not the SigV4 signature
-# itself; the launcher below checks that too, with the secret.
+# itself; the launcher (MilvusS3rver.pm) checks that too, with the secret.
 #
 #  (a) point-in-time recovery: base backup, changes, a timestamp, more
 #      changes; a new cluster restored to the timestamp from the bucket
@@ -20,153 +20,19 @@
 use strict;
 use warnings;
 
-use File::Path qw(make_path);
-use IO::Socket::INET;
+use FindBin;
+use lib $FindBin::RealBin;
+use MilvusS3rver;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
 
-my $s3rver_dir = $ENV{MV_S3RVER_DIR} // '/tmp/milvus-s3rver';
-plan skip_all => "s3rver is not installed in $s3rver_dir (scripts/s3rver installs it)"
-  unless -f "$s3rver_dir/node_modules/s3rver/package.json";
-
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $bucket = 'milvus-wal';
-my $key_id = 'AKIAMILVUSTEST';
-my $secret = 'mvSecret' . join('', map { ('a' .. 'z')[ rand 26 ] } 1 .. 24);
-my $s3_port = PostgreSQL::Test::Cluster::get_free_port();
-my $s3_pid;
-my $parent = $$;
-
-# The launcher: s3rver with our key pair, and a SigV4 check of every
-# authenticated request (s3rver leaves the V4 signature unchecked).
-my $launcher = "$tmp/s3rver.js";
-open(my $js, '>', $launcher) or die;
-print $js <<'EOF';
-const crypto = require('crypto');
-const S3rver = require('s3rver');
-const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account');
-const FilesystemStore = require('s3rver/lib/stores/filesystem');
-const fs = require('fs');
-const [dir, port, bucket, keyId, secret, faultFile] = process.argv.slice(2);
-// The fault file says "<kind> <n>": the next n requests get that fault
-// (500, 503, stall: no answer at all, truncate: a GET's body cut short).
-function takeFault() {
-  let kind, n;
-  try { [kind, n] = fs.readFileSync(faultFile, 'utf8').trim().split(' '); } catch (e) { return null; }
-  if (!(Number(n) > 0)) return null;
-  fs.writeFileSync(faultFile, `${kind} ${Number(n) - 1}`);
-  return kind;
-}
-DUMMY_ACCOUNT.createKeyPair(keyId, secret);
-// s3rver orders keys by their file names ("k.x._S3rver_object" before
-// "k._S3rver_object"), so a listing page that ends at k.x skips k: list
-// the whole prefix and page it in key order, as S3 does
-const listAll = FilesystemStore.prototype.listObjects;
-FilesystemStore.prototype.listObjects = async function (b, options) {
-  if (options.delimiter) return listAll.call(this, b, options);
-  const all = await listAll.call(this, b, { prefix: options.prefix });
-  const after = options.startAfter || '';
-  const max = options.maxKeys === undefined ? Infinity : options.maxKeys;
-  const objects = all.objects.filter((o) => o.key > after)
-    .sort((x, y) => Buffer.compare(Buffer.from(x.key), Buffer.from(y.key)));
-  return { objects: objects.slice(0, max), commonPrefixes: [], isTruncated: objects.length > max };
-};
-const hmac = (k, s) => crypto.createHmac('sha256', k).update(s).digest();
-const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-function sigv4Ok(req) {
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]+)$/
-    .exec(req.headers.authorization || '');
-  if (!m || m[1] !== keyId) return false;
-  const url = new URL(req.url, 'http://x');
-  const query = [...url.searchParams].map(([k, v]) => [enc(k), enc(v)])
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1))
-    .map(([k, v]) => k + '=' + v).join('&');
-  const names = m[4].split(';');
-  const canonical = [req.method, url.pathname, query,
-    names.map((h) => h + ':' + String(req.headers[h]).trim()).join('\n') + '\n',
-    m[4], req.headers['x-amz-content-sha256']].join('\n');
-  const date = req.headers['x-amz-date'];
-  const scope = `${m[2]}/${m[3]}/s3/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', date, scope,
-    crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
-  const key = hmac(hmac(hmac(hmac('AWS4' + secret, m[2]), m[3]), 's3'), 'aws4_request');
-  return hmac(key, toSign).toString('hex') === m[5];
-}
-const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory: dir,
-  silent: true, configureBuckets: [{ name: bucket }] });
-server.run().then(() => {
-  const handler = server.httpServer.listeners('request')[0];
-  server.httpServer.removeAllListeners('request');
-  server.httpServer.on('request', (req, res) => {
-    const fault = takeFault();
-    if (fault === '500' || fault === '503') {
-      res.statusCode = Number(fault);
-      res.end('<Error><Code>InternalError</Code></Error>');
-      return;
-    }
-    if (fault === 'stall') {
-      req.resume();
-      return;
-    }
-    if (fault === 'truncate' && req.method === 'GET') {
-      res.writeHead(200, { 'Content-Length': '1000' });
-      res.write('x'.repeat(10));
-      setTimeout(() => res.socket.destroy(), 50);
-      return;
-    }
-    if (!sigv4Ok(req)) {
-      res.statusCode = 403;
-      res.end('<Error><Code>SignatureDoesNotMatch</Code></Error>');
-      return;
-    }
-    handler(req, res);
-  });
-  console.log('listening');
-}, (e) => { console.error(e); process.exit(1); });
-process.on('SIGTERM', () => process.exit(0));
-EOF
-close($js);
-
-# Start s3rver (again, on the same port and data) and wait until it listens.
-sub s3_start
-{
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0)
-    {
-        $ENV{NODE_PATH} = "$s3rver_dir/node_modules";
-        open(STDOUT, '>>', "$tmp/s3rver.log");
-        open(STDERR, '>&', \*STDOUT);
-        # s3rver's continuation tokens use DES, which Node 17+ only has
-        # in OpenSSL's legacy provider
-        exec('node', '--openssl-legacy-provider', $launcher, "$tmp/s3data", $s3_port, $bucket, $key_id, $secret,
-            "$tmp/fault")
-          or die "exec node: $!";
-    }
-    $s3_pid = $pid;
-    for (1 .. 300)
-    {
-        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s3_port);
-        if ($sock) { close($sock); return; }
-        usleep(100_000);
-    }
-    die "s3rver did not start; see $tmp/s3rver.log";
-}
-
-# Stop the s3rver this test started, by its pid.
-sub s3_stop
-{
-    return unless $s3_pid;
-    kill 'TERM', $s3_pid;
-    waitpid($s3_pid, 0);
-    $s3_pid = undef;
-}
-END { s3_stop() if $$ == $parent; }
-
-make_path("$tmp/s3data");
-s3_start();
+# s3rver with a key pair, its SigV4 check and its faults (MilvusS3rver.pm)
+my $s3 = MilvusS3rver->start_for_test('milvus-wal');
+my ($tmp, $bucket, $key_id, $secret, $s3_port) = @$s3{qw(dir bucket key_id secret port)};
+sub s3_start { $s3->start }
+sub s3_stop { $s3->stop }
 
 # The restore program's settings, in a file as its -c option reads it.
 my $s3conf = "$tmp/s3.conf";
@@ -203,12 +69,7 @@ shared_preload_libraries = 'milvus'
 milvus.data_coordinator = off
 archive_mode = on
 archive_library = 'milvus'
-milvus.s3_endpoint = 'http://127.0.0.1:$s3_port'
-milvus.s3_bucket = '$bucket'
-milvus.s3_prefix = 'cluster1'
-milvus.s3_access_key_id = '$key_id'
-milvus.s3_secret_access_key = '$secret'
-milvus.s3_connect_timeout = 1000
+@{[ $s3->server_conf('cluster1') ]}milvus.s3_connect_timeout = 1000
 milvus.s3_timeout = 20000
 milvus.s3_max_retries = 1
 # archived segments (and their .done) stay for (d) to compare with the bucket

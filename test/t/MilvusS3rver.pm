@@ -1,0 +1,204 @@
+# s3rver on 127.0.0.1 for the storage TAP tests (030, 031): a launcher that
+# gives s3rver our key pair, checks each request's SigV4 signature with the
+# secret (s3rver checks the key, not the signature) and answers 403 to a
+# wrong one, pages listings in key order (s3rver 3.7.1 does not) and serves
+# faults on demand.  scripts/s3rver installs s3rver into s3rver_dir.
+#
+#   my $s3 = MilvusS3rver->start_for_test('bucket');   # or skip_all
+#   $s3->{port}, {dir}, {bucket}, {key_id}, {secret}
+#   $s3->server_conf('prefix')   # milvus.s3_* lines for postgresql.conf
+#   $s3->stop; $s3->start;   # again, on the same port and data
+#
+# Every s3rver started is stopped when the test process ends.
+#
+# Objects live under dir/s3data, the log is dir/s3rver.log, and the fault file
+# dir/fault says "<kind> <n>": the next n requests get that fault (500, 503,
+# stall: no answer at all, truncate: a GET's body cut short).
+package MilvusS3rver;
+
+use strict;
+use warnings;
+
+use File::Path qw(make_path);
+use IO::Socket::INET;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my @started;
+my $parent = $$;
+
+my $launcher_js = <<'EOF';
+const crypto = require('crypto');
+const S3rver = require('s3rver');
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account');
+const FilesystemStore = require('s3rver/lib/stores/filesystem');
+const fs = require('fs');
+const [dir, port, bucket, keyId, secret, faultFile] = process.argv.slice(2);
+// The fault file says "<kind> <n>": the next n requests get that fault
+// (500, 503, stall: no answer at all, truncate: a GET's body cut short).
+function takeFault() {
+  let kind, n;
+  try { [kind, n] = fs.readFileSync(faultFile, 'utf8').trim().split(' '); } catch (e) { return null; }
+  if (!(Number(n) > 0)) return null;
+  fs.writeFileSync(faultFile, `${kind} ${Number(n) - 1}`);
+  return kind;
+}
+DUMMY_ACCOUNT.createKeyPair(keyId, secret);
+// s3rver orders keys by their file names ("k.x._S3rver_object" before
+// "k._S3rver_object"), so a listing page that ends at k.x skips k: list
+// the whole prefix and page it in key order, as S3 does
+const listAll = FilesystemStore.prototype.listObjects;
+FilesystemStore.prototype.listObjects = async function (b, options) {
+  if (options.delimiter) return listAll.call(this, b, options);
+  const all = await listAll.call(this, b, { prefix: options.prefix });
+  const after = options.startAfter || '';
+  const max = options.maxKeys === undefined ? Infinity : options.maxKeys;
+  const objects = all.objects.filter((o) => o.key > after)
+    .sort((x, y) => Buffer.compare(Buffer.from(x.key), Buffer.from(y.key)));
+  return { objects: objects.slice(0, max), commonPrefixes: [], isTruncated: objects.length > max };
+};
+const hmac = (k, s) => crypto.createHmac('sha256', k).update(s).digest();
+const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+function sigv4Ok(req) {
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]+)$/
+    .exec(req.headers.authorization || '');
+  if (!m || m[1] !== keyId) return false;
+  const url = new URL(req.url, 'http://x');
+  const query = [...url.searchParams].map(([k, v]) => [enc(k), enc(v)])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1))
+    .map(([k, v]) => k + '=' + v).join('&');
+  const names = m[4].split(';');
+  const canonical = [req.method, url.pathname, query,
+    names.map((h) => h + ':' + String(req.headers[h]).trim()).join('\n') + '\n',
+    m[4], req.headers['x-amz-content-sha256']].join('\n');
+  const date = req.headers['x-amz-date'];
+  const scope = `${m[2]}/${m[3]}/s3/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', date, scope,
+    crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
+  const key = hmac(hmac(hmac(hmac('AWS4' + secret, m[2]), m[3]), 's3'), 'aws4_request');
+  return hmac(key, toSign).toString('hex') === m[5];
+}
+const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory: dir,
+  silent: true, configureBuckets: [{ name: bucket }] });
+server.run().then(() => {
+  const handler = server.httpServer.listeners('request')[0];
+  server.httpServer.removeAllListeners('request');
+  server.httpServer.on('request', (req, res) => {
+    const fault = takeFault();
+    if (fault === '500' || fault === '503') {
+      res.statusCode = Number(fault);
+      res.end('<Error><Code>InternalError</Code></Error>');
+      return;
+    }
+    if (fault === 'stall') {
+      req.resume();
+      return;
+    }
+    if (fault === 'truncate' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Length': '1000' });
+      res.write('x'.repeat(10));
+      setTimeout(() => res.socket.destroy(), 50);
+      return;
+    }
+    if (!sigv4Ok(req)) {
+      res.statusCode = 403;
+      res.end('<Error><Code>SignatureDoesNotMatch</Code></Error>');
+      return;
+    }
+    handler(req, res);
+  });
+  console.log('listening');
+}, (e) => { console.error(e); process.exit(1); });
+process.on('SIGTERM', () => process.exit(0));
+EOF
+
+# Skip the test when s3rver is not installed; else start one for bucket, in a
+# new temporary directory, with a new key pair.
+sub start_for_test
+{
+    my ($class, $bucket) = @_;
+    my $s3rver_dir = $ENV{MV_S3RVER_DIR} // '/tmp/milvus-s3rver';
+    plan skip_all => "s3rver is not installed in $s3rver_dir (scripts/s3rver installs it)"
+      unless -f "$s3rver_dir/node_modules/s3rver/package.json";
+    return $class->new(
+        dir => PostgreSQL::Test::Utils::tempdir(),
+        bucket => $bucket,
+        key_id => 'AKIAMILVUSTEST',
+        secret => 'mvSecret' . join('', map { ('a' .. 'z')[ rand 26 ] } 1 .. 24),
+        s3rver_dir => $s3rver_dir);
+}
+
+# Write the launcher, pick a free port and start s3rver.
+sub new
+{
+    my ($class, %args) = @_;
+    my $self = bless {%args}, $class;
+    $self->{port} = PostgreSQL::Test::Cluster::get_free_port();
+    $self->{launcher} = "$self->{dir}/s3rver.js";
+    open(my $js, '>', $self->{launcher}) or die "$self->{launcher}: $!";
+    print $js $launcher_js;
+    close($js);
+    make_path("$self->{dir}/s3data");
+    $self->start;
+    push @started, $self;
+    return $self;
+}
+
+# Start s3rver (again, on the same port and data) and wait until it listens.
+sub start
+{
+    my ($self) = @_;
+    my $dir = $self->{dir};
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0)
+    {
+        $ENV{NODE_PATH} = "$self->{s3rver_dir}/node_modules";
+        open(STDOUT, '>>', "$dir/s3rver.log");
+        open(STDERR, '>&', \*STDOUT);
+        # s3rver's continuation tokens use DES, which Node 17+ only has
+        # in OpenSSL's legacy provider
+        exec('node', '--openssl-legacy-provider', $self->{launcher}, "$dir/s3data", $self->{port},
+            $self->{bucket}, $self->{key_id}, $self->{secret}, "$dir/fault")
+          or die "exec node: $!";
+    }
+    $self->{pid} = $pid;
+    for (1 .. 300)
+    {
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port});
+        if ($sock) { close($sock); return; }
+        usleep(100_000);
+    }
+    die "s3rver did not start; see $dir/s3rver.log";
+}
+
+# The milvus.s3_* settings that reach this server, for postgresql.conf.
+sub server_conf
+{
+    my ($self, $prefix) = @_;
+    return qq{milvus.s3_endpoint = 'http://127.0.0.1:$self->{port}'
+milvus.s3_bucket = '$self->{bucket}'
+milvus.s3_prefix = '$prefix'
+milvus.s3_access_key_id = '$self->{key_id}'
+milvus.s3_secret_access_key = '$self->{secret}'
+};
+}
+
+# Stop the s3rver this object started, by its pid.
+sub stop
+{
+    my ($self) = @_;
+    return unless $self->{pid};
+    kill 'TERM', $self->{pid};
+    waitpid($self->{pid}, 0);
+    $self->{pid} = undef;
+}
+
+END
+{
+    if ($$ == $parent) { $_->stop for @started; }
+}
+
+1;
