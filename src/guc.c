@@ -169,16 +169,6 @@ MvDefineSettings(void)
 							 GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							 check_distance_kernels, assign_distance_kernels, NULL);
 
-	DefineCustomBoolVariable("milvus.import_in_background",
-							 "Runs milvus.bulk_insert in a background worker.",
-							 "On, bulk_insert returns a task id at once and an import worker "
-							 "runs the task after the calling transaction commits; off, the "
-							 "import runs in the calling session and transaction.",
-							 &MvImportInBackground,
-							 true,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
 	DefineCustomBoolVariable("milvus.enable_hybrid_search",
 							 "Enables the planner's use of the hybrid search.",
 							 "A filtered (or index-less) ORDER BY <vector> <distance> <query> "
@@ -260,6 +250,16 @@ MvDefineSettings(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("milvus.import_in_background",
+							 "Runs milvus.bulk_insert in a background worker.",
+							 "On, bulk_insert returns a task id at once and an import worker "
+							 "runs the task after the calling transaction commits; off, the "
+							 "import runs in the calling session and transaction.",
+							 &MvImportInBackground,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomStringVariable("milvus.s3_access_key_id",
 							   "Sets the access key id the S3 client signs with.",
 							   "Empty, the default: the server's AWS_ACCESS_KEY_ID and "
