@@ -121,6 +121,14 @@ SELECT a.id, a.vector::text = b.vector::text AS same_vector, a."$meta" = b."$met
   FROM dyn_text a FULL JOIN dyn_jsonb b USING (id) ORDER BY 1;
 SELECT milvus.drop_collection(c) FROM unnest('{dyn_text, dyn_jsonb}'::text[]) c;
 
+-- which reader ran: plain rows (extra keys included) are read as text, rows
+-- the text reader hands on are read as jsonb (the DEBUG line says so)
+SET client_min_messages = debug1;
+SELECT insert_count FROM milvus.insert('by_text', '[{"id": 5001, "vector": [0.5, 1e-3, -2], "title": "t", "n": 1}]');
+SELECT insert_count FROM milvus.insert('by_text', '[{"id": 5002, "vector": [0.5, 1e-3, -2], "title": "caf\u00e9"}]');
+SELECT insert_count FROM milvus.insert('by_text', '[{"id": 5003, "vector": [0.5, 1e-3, -2], "id": 5004}]');
+RESET client_min_messages;
+
 -- an untyped literal takes the text form, a jsonb value the jsonb form
 CREATE VIEW tr_calls AS
     SELECT (milvus.insert('c', '[]')).insert_count AS by_literal,

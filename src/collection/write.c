@@ -632,8 +632,12 @@ write_call_rows(FunctionCallInfo fcinfo, MvCollection *c, bool upsert, bool is_t
 
 		if (!MvWriterAddText(w, c, upsert || !c->fields[c->pk].auto_id,
 							 VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)))
+		{
+			/* (tests watch for this to see which path ran) */
+			ereport(DEBUG1, (errmsg_internal("milvus: the rows are read as jsonb")));
 			write_rows(w, DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 															 CStringGetDatum(text_to_cstring(data)))));
+		}
 	}
 	result[0] = Int64GetDatum(MvWriterEnd(w, &result[1]));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, nulls);

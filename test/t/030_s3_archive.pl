@@ -195,10 +195,9 @@ for my $i (1 .. 2)
         "INSERT INTO t SELECT i, 'e' || i, vec(i) FROM generate_series(4001 + $i * 100, 4100 + $i * 100) i");
     push @pending, switch_wal($primary);
 }
-$primary->poll_query_until('postgres',
-    "SELECT failed_count > $failed_before FROM pg_stat_archiver")
-  or die 'timed out waiting for archiving to fail';
-pass('with S3 down, archiving fails');
+ok( $primary->poll_query_until(
+        'postgres', "SELECT failed_count > $failed_before FROM pg_stat_archiver"),
+    'with S3 down, archiving fails');
 my $t0 = time;
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (9001, 'while down', vec(9001))");
 ok(time - $t0 < 5, 'a session commits without waiting on S3');
