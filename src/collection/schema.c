@@ -332,7 +332,12 @@ load_collection(const char *name)
 		f->spec = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 11, &isnull));
 		attnum = get_attnum(c->relid, f->name);
 		if (attnum == InvalidAttrNumber)
-			elog(ERROR, "collection \"%s\" has no column for field \"%s\"", name, f->name);
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("collection \"%s\" has no column for its field \"%s\"", name, f->name),
+					 errdetail("Its table %s has no column of that name.", c->qualified),
+					 errhint("A column renamed or dropped with ALTER TABLE is not reflected in the "
+							 "collection's catalog; rename it back.")));
 		{
 			Oid			collation;
 
