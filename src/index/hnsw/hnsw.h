@@ -435,7 +435,23 @@ typedef struct MvHnswGraph
 	Pointer		query;			/* the vector distances are measured to */
 	uint64		queryStamp;		/* bumped when query changes (a seal's inserts) */
 	int64		loaded;			/* elements read from disk */
+	/*
+	 * On disk, with keepValues: the bytes of vectors loaded elements keep
+	 * (valueBudget 0: no bound), allocated.  Past the budget an element keeps none: a
+	 * search measures it on its page, and MvHnswElementVector reads it into
+	 * transientCtx for the caller, until MvHnswForgetVectors.
+	 */
+	Size		valueBudget;
+	MemoryContext valueCtx;		/* the kept vectors, when there is a budget */
+	MemoryContext transientCtx;
+	struct MvHnswElement **transient;	/* elements given a transient vector */
+	int			ntransient;
+	int			maxtransient;
 	/* a filtered scan: only elements with a heap TID that passes are results */
+	/* on disk: the lists a seal remembers (hnswprune.c), NULL when none */
+	HTAB	   *lists;
+	Size		listsBudget;
+	Size		listsBytes;
 	MvHnswTidFilter filter;
 	void	   *filterArg;
 	int64		budget;			/* loaded beyond it: the search gives up (0: never) */
@@ -501,6 +517,7 @@ typedef struct MvHnswAppendHint
 extern MvHnswAppendHint *MvHnswGetAppendHint(Relation index);
 extern Buffer MvHnswReadBuffer(Relation index, BlockNumber blkno);
 extern void MvHnswPrefetchItem(Relation index, ItemPointer tid);
+extern void MvHnswPrefetchTuple(Relation index, ItemPointer tid);
 
 /* A row and its distance to a query */
 typedef struct MvHnswRow
@@ -602,6 +619,8 @@ extern MvHnswElement *MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid);
 extern int	MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc,
 								   ItemPointerData *tids);
 extern float MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e);
+extern Pointer MvHnswElementVector(MvHnswGraph *g, MvHnswElement *e);
+extern void MvHnswForgetVectors(MvHnswGraph *g);
 extern void MvHnswNewSearch(MvHnswGraph *g);
 
 /*
@@ -652,6 +671,24 @@ extern void MvHnswFindNeighbors(MvHnswGraph *g, MvHnswElement *entry, int level,
 extern int	MvHnswCandidateCmp(const void *a, const void *b);
 extern Size MvHnswValueSizeEstimate(Relation index, int dims);
 extern bool MvHnswValuesEqual(Pointer a, Pointer b);
+
+/* hnswprune.c */
+typedef struct MvHnswListChoice
+{
+	MvHnswElement *element;		/* whose list */
+	int			lc;
+	int			n;				/* items once the victim is replaced; 0: none */
+	MvHnswCandidate items[2 * MV_HNSW_MAX_M + 1];
+} MvHnswListChoice;
+
+extern void MvHnswPruneList(MvHnswGraph *g, MvHnswCandidate *items, int lm, bool sorted,
+							MvHnswCandidate c, MvHnswCandidate *dropped);
+extern void MvHnswRememberLists(MvHnswGraph *g, Size budget);
+extern ItemPointerData MvHnswChooseVictim(MvHnswGraph *g, MvHnswElement *n, int lc,
+										  MvHnswElement *newElement, float dnew,
+										  ItemPointerData *tids, int ntids, int lm, bool force,
+										  MvHnswListChoice *choice);
+extern void MvHnswListChosen(MvHnswGraph *g, MvHnswListChoice *choice);
 
 /* hnswparallel.c */
 typedef struct MvHnswLeader MvHnswLeader;

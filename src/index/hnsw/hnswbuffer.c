@@ -90,6 +90,21 @@ MvHnswReadBuffer(Relation index, BlockNumber blkno)
 	return buf;
 }
 
+/* The page in the buffer the map remembers for tid's block, or NULL */
+static inline Page
+remembered_page(Relation index, ItemPointer tid, Buffer *buf)
+{
+	MvHnswRecentBuffers *map = (MvHnswRecentBuffers *) index->rd_amcache;
+	BlockNumber blkno = ItemPointerGetBlockNumberNoCheck(tid);
+
+	if (map == NULL || blkno >= map->nblocks)
+		return NULL;
+	*buf = map->buffers[blkno];
+	if (*buf <= 0)				/* unknown, or a local buffer */
+		return NULL;
+	return BufferGetBlock(*buf);
+}
+
 /*
  * Start loading into the CPU cache what reading the tuple at tid will touch
  * first: the buffer header, the page header and the tuple's line pointer, in
@@ -99,22 +114,39 @@ MvHnswReadBuffer(Relation index, BlockNumber blkno)
 void
 MvHnswPrefetchItem(Relation index, ItemPointer tid)
 {
-	MvHnswRecentBuffers *map = (MvHnswRecentBuffers *) index->rd_amcache;
-	BlockNumber blkno = ItemPointerGetBlockNumberNoCheck(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
 	Buffer		buf;
-	Page		page;
+	Page		page = remembered_page(index, tid, &buf);
 
-	if (map == NULL || blkno >= map->nblocks)
+	if (page == NULL)
 		return;
-	buf = map->buffers[blkno];
-	if (buf <= 0)				/* unknown, or a local buffer */
-		return;
-	page = BufferGetBlock(buf);
 	mv_prefetch(GetBufferDescriptor(buf - 1));
 	mv_prefetch(page);
 	if (off >= FirstOffsetNumber && off <= MaxOffsetNumber)
 		mv_prefetch(PageGetItemId(page, off));
+}
+
+/*
+ * Start loading the first cache lines of the tuple at tid, through its line
+ * pointer (which MvHnswPrefetchItem should have fetched a step earlier), in
+ * the buffer the map remembers.  Only a hint: the line pointer is read
+ * unlocked, and a stale one costs a wasted prefetch.
+ */
+void
+MvHnswPrefetchTuple(Relation index, ItemPointer tid)
+{
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+	Buffer		buf;
+	Page		page = remembered_page(index, tid, &buf);
+	ItemId		iid;
+
+	if (page == NULL || off < FirstOffsetNumber || off > MaxOffsetNumber)
+		return;
+	iid = PageGetItemId(page, off);
+	if (ItemIdGetOffset(iid) + 4 * PG_CACHE_LINE_SIZE > BLCKSZ)
+		return;
+	for (int i = 0; i < 4; i++)
+		mv_prefetch((char *) page + ItemIdGetOffset(iid) + i * PG_CACHE_LINE_SIZE);
 }
 
 /*

@@ -116,106 +116,33 @@ arena_next(MvHnswGraph *g, MvHnswOffset *off)
 	return e;
 }
 
-static int
-neighbor_cmp(const void *a, const void *b)
-{
-	float		da = ((const MvHnswNeighbor *) a)->distance;
-	float		db = ((const MvHnswNeighbor *) b)->distance;
-
-	return (da > db) - (da < db);
-}
-
-static inline Pointer
-neighbor_value(MvHnswGraph *g, const MvHnswNeighbor *n)
-{
-	return MvHnswElementValue(MvHnswPtr(g, n->element));
-}
-
-/* Whether the heuristic keeps c: no kept item of items[0..n) is nearer to it than the base */
-static bool
-is_closer(MvHnswGraph *g, MvHnswNeighbor *c, MvHnswNeighbor *items, int n)
-{
-	Pointer		cvalue = neighbor_value(g, c);
-
-	for (int j = 0; j < n; j++)
-		if (items[j].closer &&
-			MvHnswDistance(&g->dist, cvalue, neighbor_value(g, &items[j])) < c->distance)
-			return false;
-	return true;
-}
-
 /*
- * Add c to a full neighbour list and drop one, as MvHnswSelectNeighbors
- * would over the list plus c (with pruned connections kept, that drops the
- * farthest pruned item, or the farthest item if none is pruned).  The list
- * is kept sorted with each item's keep flag, so the next time only c and the
- * items whose flag c can change are measured: a kept item can only lose to
- * a newly kept one, a pruned one can only come back once some kept item was
- * lost.  Dropping the farthest pruned item (or the last) changes no flag.
+ * Add c to a full neighbour list and drop one (MvHnswPruneList); the list
+ * stays sorted with each item's keep flag for the next time.
  */
 static void
 prune_list(MvHnswGraph *g, MvHnswNeighborArray *list, int lm, MvHnswNeighbor c)
 {
-	MvHnswNeighbor items[2 * MV_HNSW_MAX_M + 1];
-	int			n = lm + 1;
-	int			drop = n - 1;
+	MvHnswCandidate items[2 * MV_HNSW_MAX_M + 1];
+	MvHnswCandidate cand;
+	MvHnswCandidate dropped;
 
-	if (!list->closerSet)
+	for (int i = 0; i < lm; i++)
 	{
-		memcpy(items, list->items, sizeof(MvHnswNeighbor) * lm);
-		items[lm] = c;
-		qsort(items, n, sizeof(MvHnswNeighbor), neighbor_cmp);
-		for (int i = 0; i < n; i++)
-			items[i].closer = is_closer(g, &items[i], items, i);
+		items[i].element = MvHnswPtr(g, list->items[i].element);
+		items[i].distance = list->items[i].distance;
+		items[i].closer = list->items[i].closer;
 	}
-	else
+	cand.element = MvHnswPtr(g, c.element);
+	cand.distance = c.distance;
+	cand.closer = false;
+	MvHnswPruneList(g, items, lm, list->closerSet, cand, &dropped);
+	for (int i = 0; i < lm; i++)
 	{
-		MvHnswNeighbor *added[2 * MV_HNSW_MAX_M + 1];
-		int			nadded = 0;
-		bool		removed = false;
-		int			p = 0;
-
-		while (p < lm && list->items[p].distance <= c.distance)
-			p++;
-		memcpy(items, list->items, sizeof(MvHnswNeighbor) * p);
-		items[p] = c;
-		memcpy(items + p + 1, list->items + p, sizeof(MvHnswNeighbor) * (lm - p));
-		items[p].closer = is_closer(g, &items[p], items, p);
-		if (items[p].closer)
-			added[nadded++] = &items[p];
-		for (int i = p + 1; i < n; i++)
-		{
-			MvHnswNeighbor *x = &items[i];
-
-			if (x->closer)
-			{
-				Pointer		xvalue = neighbor_value(g, x);
-
-				for (int j = 0; j < nadded; j++)
-					if (MvHnswDistance(&g->dist, xvalue,
-									   neighbor_value(g, added[j])) < x->distance)
-					{
-						x->closer = false;
-						removed = true;
-						break;
-					}
-			}
-			else if (removed && is_closer(g, x, items, i))
-			{
-				x->closer = true;
-				added[nadded++] = x;
-			}
-		}
+		list->items[i].element = MvHnswOff(g, items[i].element);
+		list->items[i].distance = items[i].distance;
+		list->items[i].closer = items[i].closer;
 	}
-
-	for (int i = n - 1; i >= 0; i--)
-		if (!items[i].closer)
-		{
-			drop = i;
-			break;
-		}
-	memcpy(list->items, items, sizeof(MvHnswNeighbor) * drop);
-	memcpy(list->items + drop, items + drop + 1, sizeof(MvHnswNeighbor) * (n - 1 - drop));
 	list->length = lm;
 	list->closerSet = true;
 }

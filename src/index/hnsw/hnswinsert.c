@@ -422,59 +422,6 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 }
 
 /*
- * The neighbour of n at layer lc that should make room for the new element
- * (whose distance to n is dnew), or an invalid TID if the new element is the
- * one the heuristic would drop; with force, then n's farthest neighbour.
- * n's list is full: tids holds it.
- */
-static ItemPointerData
-choose_victim(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dnew,
-			  ItemPointerData *tids, int ntids, int lm, bool force)
-{
-	MvHnswCandidate *cands = palloc(sizeof(MvHnswCandidate) * (ntids + 1));
-	MvHnswCandidate *kept = palloc(sizeof(MvHnswCandidate) * lm);
-	int			nkept;
-	ItemPointerData victim;
-
-	ItemPointerSetInvalid(&victim);
-	for (int i = 0; i < ntids; i++)
-	{
-		MvHnswElement *x = MvHnswGetElement(g, &tids[i]);
-
-		if (x->deleted)
-			return x->tid;		/* drop a tombstone first */
-		cands[i].element = x;
-		cands[i].distance = MvHnswDistance(&g->dist, MvHnswElementValue(n),
-										   MvHnswElementValue(x));
-	}
-	cands[ntids].element = newElement;
-	cands[ntids].distance = dnew;
-	qsort(cands, ntids + 1, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
-	nkept = MvHnswSelectNeighbors(g, cands, ntids + 1, lm, kept);
-
-	for (int i = 0; i <= ntids; i++)
-	{
-		bool		found = false;
-
-		for (int j = 0; j < nkept && !found; j++)
-			found = (kept[j].element == cands[i].element);
-		if (!found)
-		{
-			if (cands[i].element != newElement)
-				victim = cands[i].element->tid;
-			break;
-		}
-	}
-	if (!ItemPointerIsValid(&victim) && force)
-	{
-		for (int i = ntids; i >= 0 && !ItemPointerIsValid(&victim); i--)
-			if (cands[i].element != newElement)
-				victim = cands[i].element->tid;
-	}
-	return victim;
-}
-
-/*
  * An element's neighbour tuple on its page, locked exclusively in *buf, or
  * NULL (the buffer still locked) if it is no longer the element's.
  */
@@ -736,11 +683,14 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 	int			slot = -1;
 	bool		linked = false;
 	bool		locked = false;
+	bool		replaces = false;
+	MvHnswListChoice choice;
 
 	ItemPointerSetInvalid(&victim);
+	choice.n = 0;
 	if (ntids >= lm)
 	{
-		victim = choose_victim(g, n, newElement, dnew, tids, ntids, lm, force);
+		victim = MvHnswChooseVictim(g, n, lc, newElement, dnew, tids, ntids, lm, force, &choice);
 		if (!ItemPointerIsValid(&victim))
 			return false;
 		if (d != NULL)
@@ -786,6 +736,7 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 			for (int i = 0; i < lm; i++)
 				if (ItemPointerEquals(&ntup->indextids[start + i], &victim))
 					slot = i;
+			replaces = (slot >= 0);
 		}
 	}
 	if (slot >= 0)
@@ -806,6 +757,8 @@ link_back(MvHnswGraph *g, MvHnswElement *n, MvHnswElement *newElement, float dne
 		}
 		END_CRIT_SECTION();
 		linked = true;
+		if (replaces)
+			MvHnswListChosen(g, &choice);
 	}
 	UnlockReleaseBuffer(buf);
 	if (locked)
@@ -891,7 +844,7 @@ MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid, bool buildi
 		MvHnswFindNeighbors(g, entry, level, layers, counts, &nearest);
 
 		if (nearest.element != NULL && nearest.distance == 0 &&
-			MvHnswValuesEqual(MvHnswElementValue(nearest.element), value) &&
+			MvHnswValuesEqual(MvHnswElementVector(g, nearest.element), value) &&
 			add_duplicate(g, nearest.element, heaptid, building))
 			goto done;
 	}

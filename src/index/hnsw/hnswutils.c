@@ -651,9 +651,63 @@ read_chunks(MvHnswGraph *g, ItemPointerData first, Pointer value, Size have)
 }
 
 /*
+ * Where a loaded element keeps its vector, or NULL if it keeps none: past a
+ * budget, in a context of their own, whose allocated bytes are the count.
+ */
+static inline MemoryContext
+value_context(MvHnswGraph *g)
+{
+	if (!g->keepValues)
+		return NULL;
+	if (g->valueBudget == 0)
+		return g->ctx;
+	if (g->valueCtx == NULL)
+		g->valueCtx = AllocSetContextCreate(g->ctx, "milvus_hnsw kept vectors",
+											ALLOCSET_DEFAULT_SIZES);
+	if (MemoryContextMemAllocated(g->valueCtx, false) >= g->valueBudget)
+		return NULL;
+	return g->valueCtx;
+}
+
+/*
+ * Copy the vector of element tuple etup (len bytes) at tid, on the share
+ * locked buffer buf, into memory of ctx; the buffer is released.  A chunked
+ * vector is put together after the buffer is released.
+ */
+static Pointer
+copy_vector(MvHnswGraph *g, ItemPointer tid, Buffer buf, MvHnswElementTuple etup, Size len,
+			MemoryContext ctx)
+{
+	Pointer		value;
+
+	if (etup->flags & MV_HNSW_ELEMENT_CHUNKED)
+	{
+		MvHnswChunkRef ref;
+		Pointer		prefix = etup->data + sizeof(MvHnswChunkRef);
+
+		memcpy(&ref, etup->data, sizeof(ref));
+		if (ref.len < VARHDRSZ || ref.len >= VARSIZE(prefix) ||
+			offsetof(MvHnswElementTupleData, data) + sizeof(ref) + ref.len > len)
+		{
+			UnlockReleaseBuffer(buf);
+			report_bad_pointer(g->index, tid, "element");
+		}
+		value = MemoryContextAlloc(ctx, VARSIZE(prefix));
+		memcpy(value, prefix, ref.len);
+		UnlockReleaseBuffer(buf);
+		read_chunks(g, ref.next, value, ref.len);
+		return value;
+	}
+	value = MemoryContextAlloc(ctx, VARSIZE(etup->data));
+	memcpy(value, etup->data, VARSIZE(etup->data));
+	UnlockReleaseBuffer(buf);
+	return value;
+}
+
+/*
  * Read an element tuple from a pinned buffer into a new element, measuring
- * it against the query; the buffer is released.  A chunked vector is put
- * together first, after the buffer is released.
+ * it against the query; the buffer is released.  An unchunked vector is
+ * measured on its page, and copied only if the element keeps it.
  */
 static MvHnswElement *
 load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
@@ -662,6 +716,7 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 	MvHnswElementTuple etup;
 	MvHnswElement *e;
 	Size		len = 0;
+	MemoryContext vctx;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
@@ -684,53 +739,100 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 			break;
 		e->heaptids[e->nheaptids++] = etup->heaptids[i];
 	}
+	e->qstamp = g->queryStamp;
+	g->loaded++;
 	if (etup->flags & MV_HNSW_ELEMENT_CHUNKED)
 	{
-		MvHnswChunkRef ref;
-		Pointer		prefix = etup->data + sizeof(MvHnswChunkRef);
 		Pointer		value;
 
-		memcpy(&ref, etup->data, sizeof(ref));
-		if (ref.len < VARHDRSZ || ref.len >= VARSIZE(prefix) ||
-			offsetof(MvHnswElementTupleData, data) + sizeof(ref) + ref.len > len)
-		{
-			UnlockReleaseBuffer(buf);
-			report_bad_pointer(g->index, tid, "element");
-		}
+		/* only its links are wanted: leave the chunks unread */
 		if (g->query == NULL && !g->keepValues)
 		{
-			/* only its links are wanted: leave the chunks unread */
 			UnlockReleaseBuffer(buf);
-			g->loaded++;
 			return e;
 		}
-		value = MemoryContextAlloc(g->ctx, VARSIZE(prefix));
-		memcpy(value, prefix, ref.len);
-		UnlockReleaseBuffer(buf);
-		read_chunks(g, ref.next, value, ref.len);
+		vctx = value_context(g);
+		value = copy_vector(g, tid, buf, etup, len, vctx ? vctx : CurrentMemoryContext);
 		if (g->query != NULL)
 			e->qdist = MvHnswDistance(&g->dist, g->query, value);
-		e->qstamp = g->queryStamp;
-		if (g->keepValues)
+		if (vctx)
 			MvHnswSetElementValue(e, value);
 		else
 			pfree(value);
-		g->loaded++;
 		return e;
 	}
 	if (g->query != NULL)
 		e->qdist = MvHnswDistance(&g->dist, g->query, etup->data);
-	e->qstamp = g->queryStamp;
-	if (g->keepValues)
-	{
-		Pointer		value = MemoryContextAlloc(g->ctx, VARSIZE(etup->data));
-
-		memcpy(value, etup->data, VARSIZE(etup->data));
-		MvHnswSetElementValue(e, value);
-	}
-	UnlockReleaseBuffer(buf);
-	g->loaded++;
+	vctx = value_context(g);
+	if (vctx)
+		MvHnswSetElementValue(e, copy_vector(g, tid, buf, etup, len, vctx));
+	else
+		UnlockReleaseBuffer(buf);
 	return e;
+}
+
+/*
+ * Lock the page of an element loaded earlier and find its element tuple.
+ * The slot may have been reused since: the tuple is then the new element's,
+ * which costs a search no more than a long link does (see hnsw.h).
+ */
+static MvHnswElementTuple
+element_tuple_again(MvHnswGraph *g, MvHnswElement *e, Buffer *buf, Size *len)
+{
+	MvHnswElementTuple etup;
+
+	*buf = MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(&e->tid));
+	LockBuffer(*buf, BUFFER_LOCK_SHARE);
+	etup = (MvHnswElementTuple) tuple_at(BufferGetPage(*buf), &e->tid, MV_HNSW_ELEMENT_TUPLE, len);
+	if (etup == NULL)
+	{
+		UnlockReleaseBuffer(*buf);
+		report_bad_pointer(g->index, &e->tid, "element");
+	}
+	return etup;
+}
+
+/*
+ * The vector of an element: the one it keeps, or (on disk, past the value
+ * budget) a copy read again from its page, which it holds until
+ * MvHnswForgetVectors.
+ */
+Pointer
+MvHnswElementVector(MvHnswGraph *g, MvHnswElement *e)
+{
+	Pointer		value = MvHnswElementValue(e);
+	Buffer		buf;
+	MvHnswElementTuple etup;
+	Size		len = 0;
+
+	if (value != NULL || !g->ondisk)
+		return value;
+	if (g->transientCtx == NULL)
+		g->transientCtx = AllocSetContextCreate(g->ctx, "milvus_hnsw vectors read again",
+												ALLOCSET_DEFAULT_SIZES);
+	if (g->ntransient == g->maxtransient)
+	{
+		g->maxtransient = Max(64, g->maxtransient * 2);
+		g->transient = g->transient == NULL ?
+			MemoryContextAlloc(g->ctx, sizeof(MvHnswElement *) * g->maxtransient) :
+			repalloc(g->transient, sizeof(MvHnswElement *) * g->maxtransient);
+	}
+	etup = element_tuple_again(g, e, &buf, &len);
+	value = copy_vector(g, &e->tid, buf, etup, len, g->transientCtx);
+	g->transient[g->ntransient++] = e;
+	MvHnswSetElementValue(e, value);
+	return value;
+}
+
+/* Drop the vectors MvHnswElementVector read again */
+void
+MvHnswForgetVectors(MvHnswGraph *g)
+{
+	for (int i = 0; i < g->ntransient; i++)
+		MvHnswSetElementValue(g->transient[i], NULL);
+	g->ntransient = 0;
+	if (g->transientCtx != NULL)
+		MemoryContextReset(g->transientCtx);
 }
 
 /* Read an element tuple into a new element, measuring it against the query */
@@ -877,6 +979,35 @@ MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc, ItemPointerData
 	return n;
 }
 
+/* Whether MvHnswQueryDistance will measure e on its page */
+static inline bool
+measured_on_page(MvHnswGraph *g, MvHnswElement *e)
+{
+	return e->qstamp != g->queryStamp && e->valueoff == 0;
+}
+
+/* Distance from the query to an element that keeps no vector, on its page */
+static float
+measure_on_page(MvHnswGraph *g, MvHnswElement *e)
+{
+	Buffer		buf;
+	Size		len = 0;
+	MvHnswElementTuple etup = element_tuple_again(g, e, &buf, &len);
+	float		d;
+
+	if (etup->flags & MV_HNSW_ELEMENT_CHUNKED)
+	{
+		Pointer		value = copy_vector(g, &e->tid, buf, etup, len, CurrentMemoryContext);
+
+		d = MvHnswDistance(&g->dist, g->query, value);
+		pfree(value);
+		return d;
+	}
+	d = MvHnswDistance(&g->dist, g->query, etup->data);
+	UnlockReleaseBuffer(buf);
+	return d;
+}
+
 /* Distance from the operation's query to an element */
 float
 MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
@@ -888,10 +1019,10 @@ MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e)
 		{
 			Pointer		value = MvHnswElementValue(e);
 
-			if (value == NULL)
-				elog(ERROR, "milvus_hnsw: element (%u,%u) has no vector to measure",
-					 ItemPointerGetBlockNumber(&e->tid), ItemPointerGetOffsetNumber(&e->tid));
-			e->qdist = MvHnswDistance(&g->dist, g->query, value);
+			if (value != NULL)
+				e->qdist = MvHnswDistance(&g->dist, g->query, value);
+			else
+				e->qdist = measure_on_page(g, e);
 			e->qstamp = g->queryStamp;
 		}
 		return e->qdist;
@@ -1039,6 +1170,11 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 				LWLockRelease(&c.element->lock);
 		}
 
+		/* on disk, elements measured on their pages: a step ahead, as below */
+		if (g->ondisk)
+			for (int i = 0; i < Min(nfresh, 2); i++)
+				if (measured_on_page(g, loaded[i]))
+					MvHnswPrefetchItem(g->index, &loaded[i]->tid);
 		for (int i = 0; i < nfresh; i++)
 		{
 			MvHnswCandidate e;
@@ -1047,6 +1183,17 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
 			if (!g->ondisk && i + 1 < nfresh)
 				for (int off = 0; off < 4 * PG_CACHE_LINE_SIZE; off += PG_CACHE_LINE_SIZE)
 					mv_prefetch(MvHnswElementValue(loaded[i + 1]) + off);
+			/*
+			 * on disk, the tuple of the next element measured on its page,
+			 * whose line pointer was fetched a step ago, and the line
+			 * pointer of the one after
+			 */
+			if (g->ondisk && i + 1 < nfresh && measured_on_page(g, loaded[i + 1]))
+			{
+				MvHnswPrefetchTuple(g->index, &loaded[i + 1]->tid);
+				if (i + 2 < nfresh && measured_on_page(g, loaded[i + 2]))
+					MvHnswPrefetchItem(g->index, &loaded[i + 2]->tid);
+			}
 			e.element = loaded[i];
 			e.distance = MvHnswQueryDistance(g, e.element);
 
@@ -1100,7 +1247,8 @@ MvHnswSearchLayer(MvHnswGraph *g, MvHnswCandidate *entries, int nentries, int ef
  * pruned connections): from candidates sorted nearest first by distance to a
  * base element, keep one unless an already kept candidate is closer to it
  * than the base is, then fill up to lm with the pruned ones, nearest first.
- * Needs every candidate's vector.  Returns how many were written to out.
+ * Measures between candidates: an on-disk element that keeps no vector has it
+ * read again (MvHnswElementVector).  Returns how many were written to out.
  */
 int
 MvHnswSelectNeighbors(MvHnswGraph *g, MvHnswCandidate *cands, int ncands, int lm,
@@ -1124,8 +1272,8 @@ MvHnswSelectNeighbors(MvHnswGraph *g, MvHnswCandidate *cands, int ncands, int lm
 
 		for (int j = 0; j < nout; j++)
 		{
-			if (MvHnswDistance(&g->dist, MvHnswElementValue(c->element),
-							  MvHnswElementValue(out[j].element)) < c->distance)
+			if (MvHnswDistance(&g->dist, MvHnswElementVector(g, c->element),
+							  MvHnswElementVector(g, out[j].element)) < c->distance)
 			{
 				keep = false;
 				break;
