@@ -36,6 +36,8 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -85,6 +87,23 @@ handle_sigterm(SIGNAL_ARGS)
 	errno = save_errno;
 }
 
+/*
+ * Let VACUUM elsewhere ignore this transaction's xmin, as it ignores another
+ * VACUUM's (PROC_IN_VACUUM; cleared when the transaction ends).  A seal or
+ * compaction reads and writes index pages only, but the catalog lookups it
+ * makes (a distance function's fmgr_info) take a catalog snapshot: for as
+ * long as a seal ran, no VACUUM in the database could remove a row deleted
+ * meanwhile (a regression test caught one that left every dead row).
+ */
+static void
+set_in_vacuum(void)
+{
+	LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
+	MyProc->statusFlags |= PROC_IN_VACUUM;
+	ProcGlobal->statusFlags[MyProc->pgxactoff] = MyProc->statusFlags;
+	LWLockRelease(ProcArrayLock);
+}
+
 /* Run a seal or compaction of the index without waiting; its result */
 static int64
 run_job(Relation index, MvJobKind kind)
@@ -93,6 +112,7 @@ run_job(Relation index, MvJobKind kind)
 
 	if (ShutdownRequestPending)
 		return -1;
+	set_in_vacuum();
 	MvJobBegin(&current_job, RelationGetRelid(index), kind);
 	in_job = true;
 	if (kind == MV_JOB_SEAL)

@@ -24,9 +24,9 @@
  * the metapage's growingHead to its growingTail, and touches no graph page;
  * scans measure every growing row exactly and merge them with the graph's
  * stream.  A seal (hnswseal.c) closes the chain to new rows, links each row
- * into the graph as an insert would, flagging it sealed, and then hands the
- * sealed pages to the free list (growingFree) that later tails are taken
- * from.  A vector too large for a growing page goes straight into the graph.
+ * into the graph as an insert would, flagging it sealed, and hands the
+ * sealed pages to the free list (growingFree) that later tails, and new graph
+ * pages, are taken from.  A vector too large for a growing page goes straight into the graph.
  * Version 2 indexes have the growing fields Invalid/0 and read as before.
  *
  * In memory.  One MvHnswElement per graph node, whether it belongs to the

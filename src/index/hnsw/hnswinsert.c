@@ -74,12 +74,25 @@ add_duplicate(MvHnswGraph *g, MvHnswElement *e, ItemPointer heaptid, bool buildi
 
 /*
  * Add a new page after prev (the insert page, or NULL) to the graph page
- * chain, as the metapage's insert page, in the edit; returns it locked.
+ * chain, as the metapage's insert page, in the edit; returns it locked.  A
+ * page a seal emptied (the growing segment's free list) is taken before the
+ * relation is extended, so that the rows a seal links in take the room they
+ * came from.
  */
 static Buffer
 new_graph_page(MvHnswPageEdit *edit, MvHnswMetaPage meta, Page prev, Page *page)
 {
-	Buffer		buf = MvHnswNewBuffer(edit->index, edit->building);
+	Buffer		buf;
+
+	if (!edit->building && meta->growingFree != 0 && BlockNumberIsValid(meta->growingFree))
+	{
+		BlockNumber nextfree;
+
+		buf = MvHnswGrowingTakePage(edit->index, meta, &nextfree);
+		meta->growingFree = nextfree;
+	}
+	else
+		buf = MvHnswNewBuffer(edit->index, edit->building);
 
 	*page = MvHnswEditRegister(edit, buf, true);
 	MvHnswInitPage(*page, MV_HNSW_PAGE_GRAPH);

@@ -17,9 +17,11 @@
  *            both parts and hands it out once (hnswscan.c keeps the TIDs it
  *            returned).
  *   release  under MV_HNSW_GROWING_LOCK exclusively (no reader on the chain),
- *            the head moves to the first page not frozen and the frozen
- *            pages go to the front of the free list (one record: metapage,
- *            last frozen page).
+ *            the head moves past the pages linked and they go to the front
+ *            of the free list (one record: metapage, last page released):
+ *            every 32 pages while linking, when no scan is reading the chain
+ *            at that moment, so that the graph pages the rows still to link
+ *            need are taken from them (hnswinsert.c), and at the end.
  *
  * A crash anywhere leaves rows either in the growing segment, flagged or
  * not, or in both parts: the next seal takes up the frozen pages again and
@@ -39,6 +41,9 @@
 #include "milvus/guc.h"
 
 bool		(*MvHnswCoordinatorRunning) (void) = NULL;
+
+/* A seal hands the pages it has linked to the free list every this many */
+#define MV_HNSW_SEAL_RELEASE_PAGES	32
 
 /* Whether rel is a milvus_hnsw index */
 bool
@@ -190,7 +195,10 @@ link_page(MvHnswSealGraph *sg, BlockNumber blkno, Page copy, IndexBulkDeleteCall
 	return linked;
 }
 
-/* Hand the frozen pages, head up to last, to the free list */
+/*
+ * Hand the frozen pages, head up to last, to the free list; the chain then
+ * starts at stop.  The caller holds MV_HNSW_GROWING_LOCK exclusively.
+ */
 static void
 release(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop, int64 ntuples)
 {
@@ -201,7 +209,6 @@ release(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop, in
 	Page		lastpage;
 	BlockNumber oldfree;
 
-	LockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
 	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	lastbuf = ReadBuffer(index, last);
@@ -225,7 +232,6 @@ release(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop, in
 	MvHnswEditFinish(&edit);
 	UnlockReleaseBuffer(lastbuf);
 	UnlockReleaseBuffer(metabuf);
-	UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
 }
 
 /*
@@ -245,6 +251,7 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	int64		done = 0;
 	int64		ntuples = 0;
 	int64		linked = 0;
+	int64		npages = 0;		/* linked since the last release */
 	Page		copy = palloc(BLCKSZ);
 	MvHnswSealGraph sg;
 
@@ -267,8 +274,24 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 									  ALLOCSET_DEFAULT_SIZES);
 	for (blkno = head; blkno != stop; blkno = MvHnswPageGetOpaque(copy)->nextblkno)
 	{
-		Buffer		buf = ReadBuffer(index, blkno);
+		Buffer		buf;
 		int64		before;
+
+		/*
+		 * Hand the pages linked so far to the free list, for the graph pages
+		 * of the rows still to link (hnswinsert.c takes them first), if no
+		 * scan is reading the chain: a seal never waits for scans here.
+		 */
+		if (npages >= MV_HNSW_SEAL_RELEASE_PAGES &&
+			ConditionalLockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock))
+		{
+			release(index, head, last, blkno, ntuples);
+			UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
+			head = blkno;
+			ntuples = 0;
+			npages = 0;
+		}
+		buf = ReadBuffer(index, blkno);
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		memcpy(copy, BufferGetPage(buf), BLCKSZ);
@@ -283,13 +306,16 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 		linked += link_page(&sg, blkno, copy, callback, callback_state, stats, report,
 							arg, &done, total);
 		ntuples += done - before;
+		npages++;
 		last = blkno;
 	}
 	MemoryContextDelete(sg.rowctx);
 	MemoryContextDelete(sg.graphctx);
 	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
 	report_progress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
+	LockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
 	release(index, head, last, stop, ntuples);
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
 	pfree(copy);
 	return linked;
 }

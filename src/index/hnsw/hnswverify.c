@@ -491,6 +491,7 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 	VerifyItem *vi;
 	BlockNumber *nexts;
 	bool	   *inchain;
+	bool	   *linked;
 	bool	   *growing;
 	BlockNumber head;
 	BlockNumber last;
@@ -571,12 +572,18 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 
 	/*
 	 * Graph pages form one chain, in the order they were added, ending at the
-	 * insert page.  An all-zero page is an extension a crash cut short: unused
-	 * space, not damage.
+	 * insert page; it starts at the graph page no other links to, which need
+	 * not be the lowest (a graph page may be a growing page a seal emptied).
+	 * An all-zero page is an extension a crash cut short: unused space, not
+	 * damage.
 	 */
+	linked = palloc0(sizeof(bool) * nblocks);
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+		if (inchain[blkno] && BlockNumberIsValid(nexts[blkno]) && nexts[blkno] < nblocks)
+			linked[nexts[blkno]] = true;
 	head = InvalidBlockNumber;
 	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
-		if (inchain[blkno] && !BlockNumberIsValid(head))
+		if (inchain[blkno] && !linked[blkno] && !BlockNumberIsValid(head))
 			head = blkno;
 	last = InvalidBlockNumber;
 	for (BlockNumber blkno = head; BlockNumberIsValid(blkno); blkno = nexts[blkno])
