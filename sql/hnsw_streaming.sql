@@ -108,6 +108,24 @@ RESET milvus.hnsw_growing_segment;
 -- a dimension mismatch is refused before anything is appended
 INSERT INTO hs_empty VALUES (1, '[1,2,3]');
 
+-- a seal hands the pages it has linked to the free list as it goes, and new
+-- graph pages come from there first: the rows of an index built empty take
+-- the room they came from (else the index would hold the emptied growing
+-- pages and a whole graph besides)
+CREATE TABLE hs_reuse (id int, v floatvector(32)) WITH (autovacuum_enabled = off);
+CREATE INDEX hs_reuse_idx ON hs_reuse USING milvus_hnsw (v floatvector_l2_ops);
+BEGIN;
+LOCK TABLE hs_reuse IN SHARE MODE;
+INSERT INTO hs_reuse SELECT i, hq_point(i % 40 + 1) FROM generate_series(1, 8000) i;
+CREATE TEMP TABLE hs_reuse_size AS SELECT pg_relation_size('hs_reuse_idx') AS growing;
+SELECT milvus.seal('hs_reuse_idx') AS sealed;
+COMMIT;
+CREATE INDEX hs_reuse_fresh ON hs_reuse USING milvus_hnsw (v floatvector_l2_ops);
+SELECT pg_relation_size('hs_reuse_idx') <= pg_relation_size('hs_reuse_fresh') + growing / 2
+       AS room_reused
+  FROM hs_reuse_size;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_reuse_idx', true);
+
 -- a seal in little memory: past an eighth of maintenance_work_mem elements
 -- keep no vectors and are measured on their pages (with those distances
 -- wrong, ef10 fell to 0.87 here), past three eighths it remembers no more
@@ -125,5 +143,5 @@ SELECT heap_tids FROM milvus_hnsw_stats('hs_small_idx');
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_small_idx', true);
 SELECT * FROM hq_quality('hs_small_idx', 0.95, 0.98);
 
-DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hq_q, hq_centre;
+DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hs_reuse, hs_reuse_size, hq_q, hq_centre;
 DROP FUNCTION hq_quality, hq_point;
