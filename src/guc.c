@@ -32,6 +32,8 @@ char	   *MvS3Bucket = NULL;
 int			MvS3ConnectTimeout = MV_S3_DEFAULT_CONNECT_TIMEOUT;
 char	   *MvS3Endpoint = NULL;
 int			MvS3MaxRetries = MV_S3_DEFAULT_RETRIES;
+int			MvS3MultipartThreshold = (int) (MV_S3_DEFAULT_MULTIPART_THRESHOLD / 1024);
+int			MvS3PartSize = (int) (MV_S3_DEFAULT_PART_SIZE / 1024);
 char	   *MvS3Prefix = NULL;
 char	   *MvS3Region = NULL;
 char	   *MvS3SecretAccessKey = NULL;
@@ -310,6 +312,30 @@ MvDefineSettings(void)
 							MV_S3_MIN_RETRIES, MV_S3_MAX_RETRIES,
 							PGC_SIGHUP,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.s3_multipart_threshold",
+							"Sets the size above which an upload goes up in parts.",
+							"Smaller uploads are one PUT.  Each part of a multipart upload "
+							"is retried on its own; a failed upload is aborted.",
+							&MvS3MultipartThreshold,
+							(int) (MV_S3_DEFAULT_MULTIPART_THRESHOLD / 1024),
+							(int) (MV_S3_MIN_PART_SIZE / 1024),
+							(int) (MV_S3_MAX_PART_SIZE / 1024),
+							PGC_SIGHUP,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.s3_part_size",
+							"Sets the size of the parts of a multipart upload.",
+							"One part is held in memory.  A stream of more than 1000 parts "
+							"doubles it every 1000 parts (S3 allows 10,000).",
+							&MvS3PartSize,
+							(int) (MV_S3_DEFAULT_PART_SIZE / 1024),
+							(int) (MV_S3_MIN_PART_SIZE / 1024),
+							(int) (MV_S3_MAX_PART_SIZE / 1024),
+							PGC_SIGHUP,
+							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("milvus.s3_prefix",

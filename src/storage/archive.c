@@ -4,9 +4,10 @@
  *
  * PostgreSQL 15 loads the library into the archiver and calls
  * _PG_archive_module_init.  For each completed segment (and each history or
- * backup-label file) the archiver calls us with its name; we read the file
- * whole, PUT it to <milvus.s3_prefix>wal/<name>, then HEAD the object and
- * compare its size with the file's.  Only then do we return true and let the
+ * backup-label file) the archiver calls us with its name; we stream the
+ * file to <milvus.s3_prefix>wal/<name> (one PUT, or a multipart upload above
+ * milvus.s3_multipart_threshold), then HEAD the object and compare its size
+ * with the file's.  Only then do we return true and let the
  * archiver mark the file done.  Anything else returns false with a WARNING:
  * the archiver keeps the file in pg_wal and calls again later.  An ERROR (out
  * of memory, an unreadable file) is caught as contrib/basic_archive catches
@@ -46,6 +47,8 @@ MvS3ConfigFromSettings(MvS3Config *config)
 	config->connect_timeout_ms = MvS3ConnectTimeout;
 	config->timeout_ms = MvS3Timeout;
 	config->max_retries = MvS3MaxRetries;
+	config->multipart_threshold = (int64) MvS3MultipartThreshold * 1024;
+	config->part_size = (int64) MvS3PartSize * 1024;
 	MvS3ConfigDefaults(config);
 }
 
@@ -56,42 +59,27 @@ archive_configured(void)
 	return MvS3Bucket != NULL && MvS3Bucket[0] != '\0';
 }
 
-/* Read the file at path whole into a palloc'd buffer */
-static char *
-archive_read_file(const char *path, size_t *len)
+/* A file being uploaded, as MvS3PutStream reads it */
+typedef struct ArchiveSource
 {
-	struct stat st;
-	char	   *data;
-	size_t		done = 0;
 	int			fd;
+	const char *path;
+} ArchiveSource;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	if (fstat(fd, &st) < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", path)));
-	data = palloc(Max(st.st_size, 1));
-	while (done < (size_t) st.st_size)
-	{
-		ssize_t		n = read(fd, data + done, st.st_size - done);
+/* MvS3ReadCallback over a file; no ereport, so a failed upload is aborted */
+static ssize_t
+archive_read(void *arg, char *buf, size_t len, char *error)
+{
+	ArchiveSource *src = (ArchiveSource *) arg;
+	ssize_t		n;
 
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", path)));
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("file \"%s\" is shorter than its size", path)));
-		done += n;
-	}
-	CloseTransientFile(fd);
-	*len = done;
-	return data;
+	do
+		n = read(src->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		snprintf(error, MV_S3_ERROR_LEN, "could not read file \"%s\": %s",
+				 src->path, strerror(errno));
+	return n;
 }
 
 /* Upload one file and check that the bucket holds it; false on any failure */
@@ -101,22 +89,43 @@ archive_upload(const char *file, const char *path)
 	MvS3Config	config;
 	MvS3Result	result;
 	char	   *key = psprintf(MV_S3_WAL_FOLDER "%s", file);
-	char	   *data;
-	size_t		len;
+	ArchiveSource src = {.path = path};
+	struct stat st;
+	int64		len = 0;
 	int64		stored = -1;
+	MvS3Status	status;
 	instr_time	start;
 	instr_time	elapsed;
 
 	MvS3ConfigFromSettings(&config);
-	data = archive_read_file(path, &len);
+	src.fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (src.fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	if (fstat(src.fd, &st) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
 
 	INSTR_TIME_SET_CURRENT(start);
-	if (MvS3Put(&config, key, data, len, &result) != MV_S3_OK)
+	status = MvS3PutStream(&config, key, archive_read, &src, &len, &result);
+	CloseTransientFile(src.fd);
+	if (status != MV_S3_OK)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("could not archive file \"%s\" to S3", file),
 				 errdetail("%s (%d attempts).", result.error, result.attempts)));
+		return false;
+	}
+	if (len != (int64) st.st_size)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" changed size while it was archived", file),
+				 errdetail("It had %lld bytes, %lld were read.",
+						   (long long) st.st_size, (long long) len)));
 		return false;
 	}
 	if (MvS3Head(&config, key, &stored, &result) != MV_S3_OK)
@@ -127,20 +136,21 @@ archive_upload(const char *file, const char *path)
 				 errdetail("%s (%d attempts).", result.error, result.attempts)));
 		return false;
 	}
-	if (stored != (int64) len)
+	if (stored != len)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("archived file \"%s\" has the wrong size in S3", file),
-				 errdetail("The bucket holds %lld bytes, the file has %zu.",
-						   (long long) stored, len)));
+				 errdetail("The bucket holds %lld bytes, the file has %lld.",
+						   (long long) stored, (long long) len)));
 		return false;
 	}
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	ereport(DEBUG1,
-			(errmsg_internal("archived \"%s\" to S3: %zu bytes in %.3f ms",
-							 file, len, INSTR_TIME_GET_MILLISEC(elapsed))));
+			(errmsg_internal("archived \"%s\" to S3: %lld bytes in %d parts in %.3f ms",
+							 file, (long long) len, result.parts,
+							 INSTR_TIME_GET_MILLISEC(elapsed))));
 	return true;
 }
 

@@ -16,7 +16,9 @@
 #      uploading: no segment is marked .done that the bucket lacks;
 #  (e) a non-superuser cannot read the secret, and no log holds it;
 #  (f) the server answers 500 or 503, stalls past milvus.s3_timeout, or cuts
-#      a body short: retried, and nothing reported stored that is not.
+#      a body short: retried, and nothing reported stored that is not;
+#  (g) multipart uploads above milvus.s3_multipart_threshold: parts, a part
+#      retried, a part that always fails aborts the upload (no part left).
 use strict;
 use warnings;
 
@@ -324,6 +326,75 @@ $seg = switch_wal($primary);
 wait_archived($primary, $seg);
 $objects = bucket_objects();
 ok(exists $objects->{$stuck} && exists $objects->{$seg}, 'S3 well again: both segments in the bucket');
+
+# (g) multipart: above milvus.s3_multipart_threshold a segment goes up in
+# parts of milvus.s3_part_size, each retried on its own; a part that always
+# fails aborts the upload and leaves no part in the bucket
+$primary->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.s3_multipart_threshold = '5MB'; "
+      . "ALTER SYSTEM SET milvus.s3_part_size = '5MB'; SELECT pg_reload_conf()");
+my $uploads = "$tmp/s3data/$bucket/._S3rver_uploads";
+sub requests_for
+{
+    my ($seg) = @_;
+    return grep { m{/cluster1/wal/$seg\b} } split /\n/, slurp_file("$tmp/requests.log");
+}
+sub uploads_left
+{
+    return () unless -d $uploads;
+    opendir(my $dh, $uploads) or die;
+    return grep { !/^\./ } readdir($dh);
+}
+sub segment_as_stored
+{
+    my ($seg) = @_;
+    my $stderr;
+    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, $seg, "$tmp/readback" ], '2>', \$stderr)
+      or die "milvus_s3_restore failed: $stderr";
+    return slurp_file("$tmp/readback");
+}
+$failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'm', vec(3))");
+my $multi = switch_wal($primary);
+wait_archived($primary, $multi);
+my @parts = grep { /^PUT .*partNumber=(\d+)/ } requests_for($multi);
+is(join(',', map { /partNumber=(\d+)/ } @parts), '1,2,3,4',
+    'a 16 MB segment over a 5 MB threshold goes up in four parts of 5 MB');
+is(scalar(grep { /^POST .*uploads/ } requests_for($multi)), 1, 'in one multipart upload');
+is(scalar(grep { /^POST .*uploadId=/ } requests_for($multi)), 1, 'completed once');
+ok(segment_as_stored($multi) eq slurp_file("$pgdata/pg_wal/$multi"),
+    'the object read back is the segment, byte for byte');
+
+set_fault('500 1 part');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'm', vec(4))");
+$multi = switch_wal($primary);
+wait_archived($primary, $multi);
+is(slurp_file("$tmp/fault"), '500 0 part', 'one part was answered 500');
+is(scalar(grep { /^PUT .*partNumber=1&/ } requests_for($multi)), 2, 'that part was sent again');
+ok(segment_as_stored($multi) eq slurp_file("$pgdata/pg_wal/$multi"),
+    'and the object is the segment, byte for byte');
+is($primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver'),
+    $failed, 'the archiver saw no failure');
+
+set_fault('500 1000000 part');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'm', vec(5))");
+$stuck = switch_wal($primary);
+$primary->poll_query_until('postgres',
+    "SELECT failed_count > $failed FROM pg_stat_archiver")
+  or die 'timed out waiting for archiving to fail';
+ok(-f "$pgdata/pg_wal/archive_status/$stuck.ready",
+    'a part that always fails: archiving fails, the segment stays ready');
+like(slurp_file($primary->logfile), qr/could not archive file "$stuck" to S3.*\n.*HTTP status 500.*upload aborted/,
+    'the upload was aborted, and the log says so');
+ok(scalar(grep { /^DELETE .*uploadId=/ } requests_for($stuck)) >= 1, 'with AbortMultipartUpload');
+is(join(',', uploads_left()), '', 'no multipart upload and no part is left in the bucket');
+ok(!exists bucket_objects()->{$stuck}, 'nor an object');
+set_fault('500 0');
+$seg = switch_wal($primary);
+wait_archived($primary, $seg);
+$objects = bucket_objects();
+ok(exists $objects->{$stuck} && exists $objects->{$seg}, 'parts answered again: both segments in the bucket');
+is(join(',', uploads_left()), '', 'and no upload is left open');
 
 # milvus_s3_restore's exit status, its messages kept out of the test's output
 sub restore_file

@@ -11,9 +11,13 @@
 #
 # Every s3rver started is stopped when the test process ends.
 #
-# Objects live under dir/s3data, the log is dir/s3rver.log, and the fault file
-# dir/fault says "<kind> <n>": the next n requests get that fault (500, 503,
-# stall: no answer at all, truncate: a GET's body cut short).
+# Objects live under dir/s3data, the log is dir/s3rver.log, each request's
+# method and URL go to dir/requests.log, and the fault file dir/fault says
+# "<kind> <n> [part|complete]": the next n requests (UploadParts or
+# CompleteMultipartUploads only, when named) get that fault (500, 503, stall:
+# no answer at all, truncate: a GET's body cut short).  Multipart uploads in
+# progress are s3data/<bucket>/._S3rver_uploads/<id>/; the launcher adds
+# AbortMultipartUpload, which s3rver lacks.
 package MilvusS3rver;
 
 use strict;
@@ -36,14 +40,41 @@ const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account');
 const FilesystemStore = require('s3rver/lib/stores/filesystem');
 const fs = require('fs');
 const [dir, port, bucket, keyId, secret, faultFile] = process.argv.slice(2);
-// The fault file says "<kind> <n>": the next n requests get that fault
-// (500, 503, stall: no answer at all, truncate: a GET's body cut short).
-function takeFault() {
-  let kind, n;
-  try { [kind, n] = fs.readFileSync(faultFile, 'utf8').trim().split(' '); } catch (e) { return null; }
+const path = require('path');
+const requestLog = path.join(path.dirname(faultFile), 'requests.log');
+const uploadsDir = path.join(dir, bucket, '._S3rver_uploads');
+// The fault file says "<kind> <n> [<which>]": the next n requests (of those
+// which names: part, an UploadPart; complete, a CompleteMultipartUpload)
+// get that fault (500, 503, stall: no answer at all, truncate: a GET's body
+// cut short).
+function takeFault(req) {
+  let kind, n, which;
+  try { [kind, n, which] = fs.readFileSync(faultFile, 'utf8').trim().split(' '); } catch (e) { return null; }
   if (!(Number(n) > 0)) return null;
-  fs.writeFileSync(faultFile, `${kind} ${Number(n) - 1}`);
+  const q = new URL(req.url, 'http://x').searchParams;
+  if (which === 'part' && !(req.method === 'PUT' && q.has('partNumber'))) return null;
+  if (which === 'complete' && !(req.method === 'POST' && q.has('uploadId'))) return null;
+  fs.writeFileSync(faultFile, `${kind} ${Number(n) - 1}${which ? ' ' + which : ''}`);
   return kind;
+}
+// s3rver 3.7.1 has multipart uploads but no AbortMultipartUpload: do it on
+// its store, as S3 answers it
+function abortUpload(req, res) {
+  const url = new URL(req.url, 'http://x');
+  const id = url.searchParams.get('uploadId');
+  if (req.method === 'DELETE' && id !== null) {
+    const up = path.join(uploadsDir, path.basename(id));
+    if (!fs.existsSync(up)) {
+      res.statusCode = 404;
+      res.end('<Error><Code>NoSuchUpload</Code></Error>');
+    } else {
+      fs.rmSync(up, { recursive: true, force: true });
+      res.statusCode = 204;
+      res.end();
+    }
+    return true;
+  }
+  return false;
 }
 DUMMY_ACCOUNT.createKeyPair(keyId, secret);
 // s3rver orders keys by their file names ("k.x._S3rver_object" before
@@ -86,7 +117,8 @@ server.run().then(() => {
   const handler = server.httpServer.listeners('request')[0];
   server.httpServer.removeAllListeners('request');
   server.httpServer.on('request', (req, res) => {
-    const fault = takeFault();
+    fs.appendFileSync(requestLog, `${req.method} ${req.url}\n`);
+    const fault = takeFault(req);
     if (fault === '500' || fault === '503') {
       res.statusCode = Number(fault);
       res.end('<Error><Code>InternalError</Code></Error>');
@@ -107,6 +139,7 @@ server.run().then(() => {
       res.end('<Error><Code>SignatureDoesNotMatch</Code></Error>');
       return;
     }
+    if (abortUpload(req, res)) return;
     handler(req, res);
   });
   console.log('listening');

@@ -26,6 +26,16 @@
 #define MV_S3_DEFAULT_RETRIES		3
 #define MV_S3_MAX_RETRIES			20
 
+/*
+ * milvus.s3_multipart_threshold and milvus.s3_part_size, in bytes: a stream
+ * longer than the threshold goes up in parts.  S3 takes parts of 5 MB to
+ * 5 GB, 10,000 at most; one part is held in memory, and palloc stops at 1 GB.
+ */
+#define MV_S3_MIN_PART_SIZE			((int64) 5 * 1024 * 1024)
+#define MV_S3_DEFAULT_PART_SIZE		((int64) 16 * 1024 * 1024)
+#define MV_S3_DEFAULT_MULTIPART_THRESHOLD ((int64) 64 * 1024 * 1024)
+#define MV_S3_MAX_PART_SIZE			((int64) 512 * 1024 * 1024)
+
 /* Where and as whom to reach a bucket; every string is non-NULL */
 typedef struct MvS3Config
 {
@@ -39,6 +49,8 @@ typedef struct MvS3Config
 	int			connect_timeout_ms;
 	int			timeout_ms;
 	int			max_retries;
+	int64		multipart_threshold;	/* bytes */
+	int64		part_size;		/* bytes, of the first parts */
 } MvS3Config;
 
 typedef enum MvS3Status
@@ -56,15 +68,26 @@ typedef struct MvS3Result
 	MvS3Status	status;
 	long		http_status;	/* 0 when no response came */
 	int			attempts;
+	int			parts;			/* MvS3PutStream: parts uploaded, 0 for one PUT */
 	char		error[MV_S3_ERROR_LEN];
 } MvS3Result;
 
 /* Called by MvS3List for each object: its key relative to the prefix */
 typedef void (*MvS3ListCallback) (void *arg, const char *key, int64 size);
 
+/*
+ * Called by MvS3PutStream for up to len more bytes of the stream: returns how
+ * many it put into buf, 0 at the stream's end, or -1 after writing why into
+ * error (MV_S3_ERROR_LEN bytes).  It must not ereport: the upload would stay.
+ */
+typedef ssize_t (*MvS3ReadCallback) (void *arg, char *buf, size_t len, char *error);
+
 /* Keys are relative to config->prefix */
 extern MvS3Status MvS3Put(const MvS3Config *config, const char *key,
 						  const char *data, size_t len, MvS3Result *result);
+extern MvS3Status MvS3PutStream(const MvS3Config *config, const char *key,
+								MvS3ReadCallback read, void *arg, int64 *size,
+								MvS3Result *result);
 extern MvS3Status MvS3Get(const MvS3Config *config, const char *key,
 						  StringInfo body, MvS3Result *result);
 extern MvS3Status MvS3Head(const MvS3Config *config, const char *key,
@@ -92,6 +115,8 @@ extern PGDLLIMPORT char *MvS3Bucket;
 extern PGDLLIMPORT int MvS3ConnectTimeout;
 extern PGDLLIMPORT char *MvS3Endpoint;
 extern PGDLLIMPORT int MvS3MaxRetries;
+extern PGDLLIMPORT int MvS3MultipartThreshold;
+extern PGDLLIMPORT int MvS3PartSize;
 extern PGDLLIMPORT char *MvS3Prefix;
 extern PGDLLIMPORT char *MvS3Region;
 extern PGDLLIMPORT char *MvS3SecretAccessKey;

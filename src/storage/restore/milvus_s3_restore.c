@@ -34,6 +34,22 @@
 
 static const char *progname = "milvus_s3_restore";
 
+/* A size in kB, or with a unit (kB, MB, GB) as PostgreSQL writes it, in bytes */
+static int64
+parse_size(const char *value)
+{
+	char	   *end;
+	int64		n = strtoll(value, &end, 10);
+
+	while (*end == ' ')
+		end++;
+	if (strcmp(end, "MB") == 0)
+		return n * 1024 * 1024;
+	if (strcmp(end, "GB") == 0)
+		return n * 1024 * 1024 * 1024;
+	return n * 1024;
+}
+
 /* Set the config field that name (a milvus.s3_* name without "milvus.") names */
 static bool
 set_option(MvS3Config *config, const char *name, const char *value)
@@ -59,6 +75,10 @@ set_option(MvS3Config *config, const char *name, const char *value)
 		config->timeout_ms = atoi(value);
 	else if (strcmp(name, "s3_max_retries") == 0)
 		config->max_retries = atoi(value);
+	else if (strcmp(name, "s3_multipart_threshold") == 0)
+		config->multipart_threshold = parse_size(value);
+	else if (strcmp(name, "s3_part_size") == 0)
+		config->part_size = parse_size(value);
 	else
 		return false;
 	return true;
@@ -71,7 +91,8 @@ read_environment(MvS3Config *config)
 	static const char *const names[] = {
 		"s3_endpoint", "s3_region", "s3_bucket", "s3_prefix",
 		"s3_access_key_id", "s3_secret_access_key", "s3_virtual_host",
-		"s3_connect_timeout", "s3_timeout", "s3_max_retries"
+		"s3_connect_timeout", "s3_timeout", "s3_max_retries",
+		"s3_multipart_threshold", "s3_part_size"
 	};
 
 	for (int i = 0; i < lengthof(names); i++)
@@ -217,7 +238,9 @@ main(int argc, char **argv)
 		.access_key_id = "", .secret_access_key = "", .virtual_host = false,
 		.connect_timeout_ms = MV_S3_DEFAULT_CONNECT_TIMEOUT,
 		.timeout_ms = MV_S3_DEFAULT_TIMEOUT,
-		.max_retries = MV_S3_DEFAULT_RETRIES
+		.max_retries = MV_S3_DEFAULT_RETRIES,
+		.multipart_threshold = MV_S3_DEFAULT_MULTIPART_THRESHOLD,
+		.part_size = MV_S3_DEFAULT_PART_SIZE
 	};
 	const char *config_file = NULL;
 	const char *file;
