@@ -58,6 +58,7 @@ typedef struct S3Request
 	size_t		len;
 	StringInfo	body;			/* the response body goes here */
 	int64		content_length; /* out: HEAD's Content-Length */
+	const char *range;			/* a Range header line, or NULL */
 	char	   *etag;			/* out: the ETag header, palloc'd, if wanted */
 	bool		want_etag;
 } S3Request;
@@ -318,6 +319,8 @@ s3_perform(const MvS3Config *config, S3Request *req, MvS3Result *result)
 		headers = curl_slist_append(headers, sha_header);
 		if (req->data)
 			headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
+		if (req->range)
+			headers = curl_slist_append(headers, req->range);
 
 		curl_easy_setopt(curl, CURLOPT_URL, url);
 		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -800,6 +803,64 @@ done:
 	pfree(full);
 	if (result->status == MV_S3_NOT_FOUND)
 		result->status = MV_S3_FAILED;
+	return result->status;
+}
+
+/*
+ * Hand the object at key to write, in ranged GETs of part_size bytes, each
+ * retried on its own, so that memory holds one range and a retry never
+ * repeats bytes already written; *size is the object's length
+ */
+MvS3Status
+MvS3GetStream(const MvS3Config *config, const char *key, MvS3WriteCallback write,
+			  void *arg, int64 *size, MvS3Result *result)
+{
+	char	   *full = s3_full_key(config, key);
+	StringInfoData body;
+	int64		total;
+	int64		done = 0;
+
+	if (MvS3Head(config, key, &total, result) != MV_S3_OK)
+	{
+		pfree(full);
+		return result->status;
+	}
+	*size = total;
+	initStringInfo(&body);
+	while (done < total)
+	{
+		S3Request	req = {0};
+		int64		want = Min(config->part_size, total - done);
+		char	   *range = psprintf("Range: bytes=" INT64_FORMAT "-" INT64_FORMAT,
+									 done, done + want - 1);
+
+		req.method = "GET";
+		req.key = full;
+		req.body = &body;
+		req.range = range;
+		s3_perform(config, &req, result);
+		pfree(range);
+		if (result->status != MV_S3_OK)
+			break;
+		/* a server that ignores Range answers 200 with the whole object */
+		if (body.len != want &&
+			!(result->http_status == 200 && done == 0 && body.len == total))
+		{
+			result->status = MV_S3_FAILED;
+			snprintf(result->error, MV_S3_ERROR_LEN,
+					 "GET %s: %d bytes for a range of " INT64_FORMAT " at " INT64_FORMAT,
+					 full, body.len, want, done);
+			break;
+		}
+		if (!write(arg, body.data, body.len, result->error))
+		{
+			result->status = MV_S3_FAILED;
+			break;
+		}
+		done += body.len;
+	}
+	pfree(body.data);
+	pfree(full);
 	return result->status;
 }
 

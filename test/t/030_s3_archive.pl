@@ -63,51 +63,16 @@ sub bucket_objects
     return { map { split / / } split /\n/, $stdout };
 }
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf(
-    'postgresql.conf', qq{
-shared_preload_libraries = 'milvus'
-milvus.data_coordinator = off
-archive_mode = on
-archive_library = 'milvus'
-@{[ $s3->server_conf('cluster1') ]}milvus.s3_connect_timeout = 1000
+my $primary = $s3->archiving_primary('primary', 'cluster1', q{milvus.s3_connect_timeout = 1000
 milvus.s3_timeout = 20000
 milvus.s3_max_retries = 1
 # archived segments (and their .done) stay for (d) to compare with the bucket
-wal_keep_size = '1GB'
-});
-$primary->start;
+wal_keep_size = '1GB'});
 
-# The name of the segment current now, after a switch to a new one.
-sub switch_wal
-{
-    my ($node) = @_;
-    return $node->safe_psql('postgres',
-        "SELECT pg_walfile_name(pg_switch_wal()); SELECT pg_walfile_name(pg_current_wal_lsn())"
-    ) =~ s/\n.*//sr;
-}
+sub switch_wal { MilvusS3rver::switch_wal(@_) }
+sub wait_archived { MilvusS3rver::wait_archived(@_) }
 
-# Wait until the archiver reports seg (or a later one) archived.
-sub wait_archived
-{
-    my ($node, $seg) = @_;
-    $node->poll_query_until('postgres',
-        "SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
-      or die "timed out waiting for $seg to be archived";
-}
-
-my $dim = 8;
-$primary->safe_psql(
-    'postgres', qq{
-    CREATE EXTENSION milvus;
-    CREATE FUNCTION vec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE
-        RETURN ARRAY(SELECT (('x' || substr(md5(i || ',' || j), 1, 8))::bit(32)::int / 2147483648.0)::real
-                     FROM generate_series(1, $dim) j)::floatvector;
-    CREATE TABLE t (id int PRIMARY KEY, note text, emb floatvector($dim));
-    INSERT INTO t SELECT i, 'a' || i, vec(i) FROM generate_series(1, 2000) i;
-    CREATE INDEX t_emb ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
-});
+$primary->safe_psql('postgres', MilvusS3rver::vector_table_sql(8, 2000));
 my $seg = switch_wal($primary);
 wait_archived($primary, $seg);
 my $objects = bucket_objects();
@@ -287,20 +252,13 @@ note(sprintf('archived %d segments of 16 MB in %.2f s: %.0f MB/s to the loopback
 
 # (f) faults the server answers with: the client's retries absorb one, the
 # archiver's retries a run of them, and the restore program leaves no file
-sub set_fault
-{
-    my ($fault) = @_;
-    open(my $fh, '>', "$tmp/fault") or die;
-    print $fh $fault;
-    close($fh);
-}
 $primary->safe_psql('postgres',
     "ALTER SYSTEM SET milvus.s3_timeout = '2s'; SELECT pg_reload_conf()");
 my $next_id = 30000;
 for my $fault ('503', '500', 'stall')
 {
     my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
-    set_fault("$fault 1");
+    $s3->set_fault("$fault 1");
     my $start = time;
     $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(1))");
     $seg = switch_wal($primary);
@@ -313,7 +271,7 @@ for my $fault ('503', '500', 'stall')
         $failed, 'and the archiver saw no failure');
 }
 my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
-set_fault('500 1000000');
+$s3->set_fault('500 1000000');
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(2))");
 my $stuck = switch_wal($primary);
 $primary->poll_query_until('postgres',
@@ -321,7 +279,7 @@ $primary->poll_query_until('postgres',
   or die 'timed out waiting for archiving to fail';
 ok(-f "$pgdata/pg_wal/archive_status/$stuck.ready",
     'S3 answering 500 on every request: archiving fails, the segment stays ready');
-set_fault('500 0');
+$s3->set_fault('500 0');
 $seg = switch_wal($primary);
 wait_archived($primary, $seg);
 $objects = bucket_objects();
@@ -333,17 +291,10 @@ ok(exists $objects->{$stuck} && exists $objects->{$seg}, 'S3 well again: both se
 $primary->safe_psql('postgres',
     "ALTER SYSTEM SET milvus.s3_multipart_threshold = '5MB'; "
       . "ALTER SYSTEM SET milvus.s3_part_size = '5MB'; SELECT pg_reload_conf()");
-my $uploads = "$tmp/s3data/$bucket/._S3rver_uploads";
 sub requests_for
 {
     my ($seg) = @_;
     return grep { m{/cluster1/wal/$seg\b} } split /\n/, slurp_file("$tmp/requests.log");
-}
-sub uploads_left
-{
-    return () unless -d $uploads;
-    opendir(my $dh, $uploads) or die;
-    return grep { !/^\./ } readdir($dh);
 }
 sub segment_as_stored
 {
@@ -365,7 +316,7 @@ is(scalar(grep { /^POST .*uploadId=/ } requests_for($multi)), 1, 'completed once
 ok(segment_as_stored($multi) eq slurp_file("$pgdata/pg_wal/$multi"),
     'the object read back is the segment, byte for byte');
 
-set_fault('500 1 part');
+$s3->set_fault('500 1 part');
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'm', vec(4))");
 $multi = switch_wal($primary);
 wait_archived($primary, $multi);
@@ -376,7 +327,7 @@ ok(segment_as_stored($multi) eq slurp_file("$pgdata/pg_wal/$multi"),
 is($primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver'),
     $failed, 'the archiver saw no failure');
 
-set_fault('500 1000000 part');
+$s3->set_fault('500 1000000 part');
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'm', vec(5))");
 $stuck = switch_wal($primary);
 $primary->poll_query_until('postgres',
@@ -387,14 +338,14 @@ ok(-f "$pgdata/pg_wal/archive_status/$stuck.ready",
 like(slurp_file($primary->logfile), qr/could not archive file "$stuck" to S3.*\n.*HTTP status 500.*upload aborted/,
     'the upload was aborted, and the log says so');
 ok(scalar(grep { /^DELETE .*uploadId=/ } requests_for($stuck)) >= 1, 'with AbortMultipartUpload');
-is(join(',', uploads_left()), '', 'no multipart upload and no part is left in the bucket');
+is(join(',', $s3->uploads_left()), '', 'no multipart upload and no part is left in the bucket');
 ok(!exists bucket_objects()->{$stuck}, 'nor an object');
-set_fault('500 0');
+$s3->set_fault('500 0');
 $seg = switch_wal($primary);
 wait_archived($primary, $seg);
 $objects = bucket_objects();
 ok(exists $objects->{$stuck} && exists $objects->{$seg}, 'parts answered again: both segments in the bucket');
-is(join(',', uploads_left()), '', 'and no upload is left open');
+is(join(',', $s3->uploads_left()), '', 'and no upload is left open');
 
 # milvus_s3_restore's exit status, its messages kept out of the test's output
 sub restore_file
@@ -406,13 +357,13 @@ sub restore_file
     return $? >> 8;
 }
 my $object = "$tmp/s3data/$bucket/cluster1/wal/${stuck}._S3rver_object";
-set_fault('truncate 1');
+$s3->set_fault('truncate 1');
 is(restore_file($stuck, "$tmp/restored"), 0, 'restore: a body cut short is fetched again');
 is(slurp_file("$tmp/restored"), slurp_file($object), 'and the segment restored is the one stored');
-set_fault('truncate 1000000');
+$s3->set_fault('truncate 1000000');
 is(restore_file($stuck, "$tmp/cut"), 2, 'restore: bodies always cut short fail with status 2');
 ok(!-e "$tmp/cut" && !-e "$tmp/cut.milvus_tmp", 'and leave no file behind');
-set_fault('500 0');
+$s3->set_fault('500 0');
 is(restore_file('0000000100000000000000FF', "$tmp/none"), 1,
     'restore: a segment the bucket lacks is status 1');
 

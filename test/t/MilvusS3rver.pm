@@ -8,6 +8,7 @@
 #   $s3->{port}, {dir}, {bucket}, {key_id}, {secret}
 #   $s3->server_conf('prefix')   # milvus.s3_* lines for postgresql.conf
 #   $s3->stop; $s3->start;   # again, on the same port and data
+#   $s3->set_fault('500 3 part'); $s3->uploads_left
 #
 # Every s3rver started is stopped when the test process ends.
 #
@@ -217,6 +218,78 @@ milvus.s3_prefix = '$prefix'
 milvus.s3_access_key_id = '$self->{key_id}'
 milvus.s3_secret_access_key = '$self->{secret}'
 };
+}
+
+# Give the next requests a fault: "<kind> <n> [part|complete]", as above.
+sub set_fault
+{
+    my ($self, $fault) = @_;
+    open(my $fh, '>', "$self->{dir}/fault") or die;
+    print $fh $fault;
+    close($fh);
+}
+
+# The multipart uploads the bucket holds open (ids).
+sub uploads_left
+{
+    my ($self) = @_;
+    my $uploads = "$self->{dir}/s3data/$self->{bucket}/._S3rver_uploads";
+    return () unless -d $uploads;
+    opendir(my $dh, $uploads) or die;
+    return grep { !/^\./ } readdir($dh);
+}
+
+# A started primary (name) that archives to this server under prefix, with
+# more lines of postgresql.conf.
+sub archiving_primary
+{
+    my ($self, $name, $prefix, $conf) = @_;
+    my $node = PostgreSQL::Test::Cluster->new($name);
+    $node->init(allows_streaming => 1);
+    $node->append_conf(
+        'postgresql.conf', qq{
+shared_preload_libraries = 'milvus'
+milvus.data_coordinator = off
+archive_mode = on
+archive_library = 'milvus'
+@{[ $self->server_conf($prefix) ]}$conf
+});
+    $node->start;
+    return $node;
+}
+
+# SQL that makes table t (id, note, emb floatvector(dim)) with rows 1..n,
+# vec(i) their vectors, and a milvus_hnsw index t_emb: the tests' data.
+sub vector_table_sql
+{
+    my ($dim, $n) = @_;
+    return qq{
+    CREATE EXTENSION milvus;
+    CREATE FUNCTION vec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE
+        RETURN ARRAY(SELECT (('x' || substr(md5(i || ',' || j), 1, 8))::bit(32)::int / 2147483648.0)::real
+                     FROM generate_series(1, $dim) j)::floatvector;
+    CREATE TABLE t (id int PRIMARY KEY, note text, emb floatvector($dim));
+    INSERT INTO t SELECT i, 'a' || i, vec(i) FROM generate_series(1, $n) i;
+    CREATE INDEX t_emb ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+};
+}
+
+# The name of the segment current on node, after a switch to a new one.
+sub switch_wal
+{
+    my ($node) = @_;
+    return $node->safe_psql('postgres',
+        "SELECT pg_walfile_name(pg_switch_wal()); SELECT pg_walfile_name(pg_current_wal_lsn())"
+    ) =~ s/\n.*//sr;
+}
+
+# Wait until node's archiver reports seg (or a later one) archived.
+sub wait_archived
+{
+    my ($node, $seg) = @_;
+    $node->poll_query_until('postgres',
+        "SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
+      or die "timed out waiting for $seg to be archived";
 }
 
 # Stop the s3rver this object started, by its pid.

@@ -82,6 +82,9 @@ typedef void (*MvS3ListCallback) (void *arg, const char *key, int64 size);
  */
 typedef ssize_t (*MvS3ReadCallback) (void *arg, char *buf, size_t len, char *error);
 
+/* Called by MvS3GetStream with the next bytes; false after writing why into error */
+typedef bool (*MvS3WriteCallback) (void *arg, const char *data, size_t len, char *error);
+
 /* Keys are relative to config->prefix */
 extern MvS3Status MvS3Put(const MvS3Config *config, const char *key,
 						  const char *data, size_t len, MvS3Result *result);
@@ -90,6 +93,9 @@ extern MvS3Status MvS3PutStream(const MvS3Config *config, const char *key,
 								MvS3Result *result);
 extern MvS3Status MvS3Get(const MvS3Config *config, const char *key,
 						  StringInfo body, MvS3Result *result);
+extern MvS3Status MvS3GetStream(const MvS3Config *config, const char *key,
+								MvS3WriteCallback write, void *arg, int64 *size,
+								MvS3Result *result);
 extern MvS3Status MvS3Head(const MvS3Config *config, const char *key,
 						   int64 *size, MvS3Result *result);
 extern MvS3Status MvS3Delete(const MvS3Config *config, const char *key,
@@ -103,6 +109,8 @@ extern void MvS3ConfigDefaults(MvS3Config *config);
 
 /* The folder of the bucket (under the prefix) that WAL segments go to */
 #define MV_S3_WAL_FOLDER			"wal/"
+/* ... that base backups go to: basebackups/<name>/ (milvus_s3_basebackup) */
+#define MV_S3_BASEBACKUP_FOLDER		"basebackups/"
 /* ... and that collection snapshots go to: snapshots/<db>/<snapshot>/ */
 #define MV_S3_SNAPSHOT_FOLDER		"snapshots/"
 

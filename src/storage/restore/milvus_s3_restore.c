@@ -11,10 +11,7 @@
  * the archive".
  *
  * It runs outside the server, so it reads its settings from MILVUS_S3_*
- * environment variables (MILVUS_S3_BUCKET, ...), then from the file -c
- * names, whose lines are "name = value" with the names of the milvus.s3_*
- * settings (the "milvus." is optional, values may be quoted, # starts a
- * comment).  What is still empty comes from AWS_* as in the server.
+ * environment variables and the file -c names (s3_config.c).
  *
  * "milvus_s3_restore [-c config-file] --list [page-size]" prints what the
  * bucket holds of the archive instead, a "name size" line per object.
@@ -24,158 +21,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "common/pg_prng.h"
 #include "lib/stringinfo.h"
 
 #include "milvus/storage.h"
+#include "s3_config.h"
 
-#define EXIT_MISSING 1
-#define EXIT_FAILED 2
+#define EXIT_MISSING MV_S3_EXIT_MISSING
+#define EXIT_FAILED MV_S3_EXIT_FAILED
 
 static const char *progname = "milvus_s3_restore";
-
-/* A size in kB, or with a unit (kB, MB, GB) as PostgreSQL writes it, in bytes */
-static int64
-parse_size(const char *value)
-{
-	char	   *end;
-	int64		n = strtoll(value, &end, 10);
-
-	while (*end == ' ')
-		end++;
-	if (strcmp(end, "MB") == 0)
-		return n * 1024 * 1024;
-	if (strcmp(end, "GB") == 0)
-		return n * 1024 * 1024 * 1024;
-	return n * 1024;
-}
-
-/* Set the config field that name (a milvus.s3_* name without "milvus.") names */
-static bool
-set_option(MvS3Config *config, const char *name, const char *value)
-{
-	if (strcmp(name, "s3_endpoint") == 0)
-		config->endpoint = value;
-	else if (strcmp(name, "s3_region") == 0)
-		config->region = value;
-	else if (strcmp(name, "s3_bucket") == 0)
-		config->bucket = value;
-	else if (strcmp(name, "s3_prefix") == 0)
-		config->prefix = value;
-	else if (strcmp(name, "s3_access_key_id") == 0)
-		config->access_key_id = value;
-	else if (strcmp(name, "s3_secret_access_key") == 0)
-		config->secret_access_key = value;
-	else if (strcmp(name, "s3_virtual_host") == 0)
-		config->virtual_host = (strcmp(value, "on") == 0 || strcmp(value, "true") == 0 ||
-								strcmp(value, "1") == 0);
-	else if (strcmp(name, "s3_connect_timeout") == 0)
-		config->connect_timeout_ms = atoi(value);
-	else if (strcmp(name, "s3_timeout") == 0)
-		config->timeout_ms = atoi(value);
-	else if (strcmp(name, "s3_max_retries") == 0)
-		config->max_retries = atoi(value);
-	else if (strcmp(name, "s3_multipart_threshold") == 0)
-		config->multipart_threshold = parse_size(value);
-	else if (strcmp(name, "s3_part_size") == 0)
-		config->part_size = parse_size(value);
-	else
-		return false;
-	return true;
-}
-
-/* Take settings from MILVUS_S3_<NAME> variables */
-static void
-read_environment(MvS3Config *config)
-{
-	static const char *const names[] = {
-		"s3_endpoint", "s3_region", "s3_bucket", "s3_prefix",
-		"s3_access_key_id", "s3_secret_access_key", "s3_virtual_host",
-		"s3_connect_timeout", "s3_timeout", "s3_max_retries",
-		"s3_multipart_threshold", "s3_part_size"
-	};
-
-	for (int i = 0; i < lengthof(names); i++)
-	{
-		char		var[64] = "MILVUS_";
-		const char *value;
-
-		for (const char *p = names[i]; *p; p++)
-		{
-			size_t		n = strlen(var);
-
-			var[n] = pg_toupper((unsigned char) *p);
-			var[n + 1] = '\0';
-		}
-		if ((value = getenv(var)) != NULL)
-			set_option(config, names[i], value);
-	}
-}
-
-/* Take settings from a file of "name = value" lines */
-static void
-read_config_file(MvS3Config *config, const char *path)
-{
-	FILE	   *f = fopen(path, "r");
-	char		line[4096];
-	int			lineno = 0;
-
-	if (f == NULL)
-	{
-		fprintf(stderr, "%s: could not open file \"%s\": %s\n", progname, path, strerror(errno));
-		exit(EXIT_FAILED);
-	}
-	while (fgets(line, sizeof(line), f) != NULL)
-	{
-		char	   *p = line;
-		char	   *name;
-		char	   *value;
-		char	   *end;
-
-		lineno++;
-		if ((end = strchr(p, '#')) != NULL)
-			*end = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '\n' || *p == '\r')
-			continue;
-		name = p;
-		while (*p && *p != '=' && *p != ' ' && *p != '\t')
-			p++;
-		end = p;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '=')
-		{
-			fprintf(stderr, "%s: syntax error in \"%s\" line %d\n", progname, path, lineno);
-			exit(EXIT_FAILED);
-		}
-		*end = '\0';
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		value = p;
-		end = value + strlen(value);
-		while (end > value && (end[-1] == '\n' || end[-1] == '\r' ||
-							   end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (end - value >= 2 && value[0] == '\'' && end[-1] == '\'')
-		{
-			end[-1] = '\0';
-			value++;
-		}
-		if (strncmp(name, "milvus.", 7) == 0)
-			name += 7;
-		/* the name only: a line may hold a secret */
-		if (!set_option(config, name, pstrdup(value)))
-		{
-			fprintf(stderr, "%s: unknown setting \"%s\" in \"%s\" line %d\n",
-					progname, name, path, lineno);
-			exit(EXIT_FAILED);
-		}
-	}
-	fclose(f);
-}
 
 /* Write len bytes to path through path.tmp, renamed into place */
 static bool
@@ -233,15 +87,7 @@ print_object(void *arg, const char *key, int64 size)
 int
 main(int argc, char **argv)
 {
-	MvS3Config	config = {
-		.endpoint = "", .region = "", .bucket = "", .prefix = "",
-		.access_key_id = "", .secret_access_key = "", .virtual_host = false,
-		.connect_timeout_ms = MV_S3_DEFAULT_CONNECT_TIMEOUT,
-		.timeout_ms = MV_S3_DEFAULT_TIMEOUT,
-		.max_retries = MV_S3_DEFAULT_RETRIES,
-		.multipart_threshold = MV_S3_DEFAULT_MULTIPART_THRESHOLD,
-		.part_size = MV_S3_DEFAULT_PART_SIZE
-	};
+	MvS3Config	config;
 	const char *config_file = NULL;
 	const char *file;
 	const char *path;
@@ -261,16 +107,7 @@ main(int argc, char **argv)
 	else if (argc - argi != 2)
 		usage();
 
-	pg_prng_strong_seed(&pg_global_prng_state);
-	read_environment(&config);
-	if (config_file)
-		read_config_file(&config, config_file);
-	MvS3ConfigDefaults(&config);
-	if (config.bucket[0] == '\0')
-	{
-		fprintf(stderr, "%s: no bucket: set s3_bucket in the file or MILVUS_S3_BUCKET\n", progname);
-		exit(EXIT_FAILED);
-	}
+	MvS3ConfigRead(&config, config_file, progname);
 
 	if (list)
 	{
