@@ -32,7 +32,7 @@ PG_CPPFLAGS = -I$(srcdir)/src/include
 # PostgreSQL's headers and fmgr calling convention, not of our code.
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Werror
-SHLIB_LINK = -lm -lcurl -lcrypto
+SHLIB_LINK = -lm -lcurl -lcrypto -lzstd -llz4
 
 EXTRA_CLEAN = sql_build test/kernels/kernel_test
 

@@ -39,6 +39,14 @@ char	   *MvS3Region = NULL;
 char	   *MvS3SecretAccessKey = NULL;
 int			MvS3Timeout = MV_S3_DEFAULT_TIMEOUT;
 bool		MvS3VirtualHost = false;
+int			MvS3WalCompression = MV_S3_COMPRESSION_NONE;
+
+static const struct config_enum_entry s3_wal_compression_options[] = {
+	{"off", MV_S3_COMPRESSION_NONE, false},
+	{"lz4", MV_S3_COMPRESSION_LZ4, false},
+	{"zstd", MV_S3_COMPRESSION_ZSTD, false},
+	{NULL, 0, false}
+};
 
 /* every kernel set there is, and the names milvus.distance_kernels accepts */
 static MvKernelSetInfo kernel_sets[MV_MAX_KERNEL_SETS];
@@ -382,6 +390,17 @@ MvDefineSettings(void)
 							 "S3-compatible servers on a plain address need.",
 							 &MvS3VirtualHost,
 							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("milvus.s3_wal_compression",
+							 "Compresses WAL files as the archive module uploads them.",
+							 "off stores <name>, lz4 <name>.lz4, zstd <name>.zst; "
+							 "milvus_s3_restore reads all three.",
+							 &MvS3WalCompression,
+							 MV_S3_COMPRESSION_NONE,
+							 s3_wal_compression_options,
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);

@@ -6,8 +6,9 @@
  * _PG_archive_module_init.  For each completed segment (and each history or
  * backup-label file) the archiver calls us with its name; we stream the
  * file to <milvus.s3_prefix>wal/<name> (one PUT, or a multipart upload above
- * milvus.s3_multipart_threshold), then HEAD the object and compare its size
- * with the file's.  Only then do we return true and let the
+ * milvus.s3_multipart_threshold), compressed on the way to <name>.lz4 or
+ * <name>.zst when milvus.s3_wal_compression says so (compress.c), then HEAD
+ * the object and compare its size with what we sent.  Only then do we return true and let the
  * archiver mark the file done.  Anything else returns false with a WARNING:
  * the archiver keeps the file in pg_wal and calls again later.  An ERROR (out
  * of memory, an unreadable file) is caught as contrib/basic_archive catches
@@ -88,10 +89,13 @@ archive_upload(const char *file, const char *path)
 {
 	MvS3Config	config;
 	MvS3Result	result;
-	char	   *key = psprintf(MV_S3_WAL_FOLDER "%s", file);
+	MvS3Compression codec = (MvS3Compression) MvS3WalCompression;
+	char	   *key = psprintf(MV_S3_WAL_FOLDER "%s%s", file, MvS3CompressionSuffix(codec));
 	ArchiveSource src = {.path = path};
+	MvS3Compressor *compressor = NULL;
 	struct stat st;
 	int64		len = 0;
+	int64		raw;
 	int64		stored = -1;
 	MvS3Status	status;
 	instr_time	start;
@@ -109,7 +113,16 @@ archive_upload(const char *file, const char *path)
 				 errmsg("could not stat file \"%s\": %m", path)));
 
 	INSTR_TIME_SET_CURRENT(start);
-	status = MvS3PutStream(&config, key, archive_read, &src, &len, &result);
+	if (codec == MV_S3_COMPRESSION_NONE)
+		status = MvS3PutStream(&config, key, archive_read, &src, &len, &result);
+	else
+	{
+		compressor = MvS3CompressorCreate(codec, archive_read, &src);
+		status = MvS3PutStream(&config, key, MvS3CompressorRead, compressor, &len, &result);
+	}
+	raw = compressor ? MvS3CompressorRawBytes(compressor) : len;
+	if (compressor)
+		MvS3CompressorFree(compressor);
 	CloseTransientFile(src.fd);
 	if (status != MV_S3_OK)
 	{
@@ -119,15 +132,16 @@ archive_upload(const char *file, const char *path)
 				 errdetail("%s (%d attempts).", result.error, result.attempts)));
 		return false;
 	}
-	if (len != (int64) st.st_size)
+	if (raw != (int64) st.st_size)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("file \"%s\" changed size while it was archived", file),
 				 errdetail("It had %lld bytes, %lld were read.",
-						   (long long) st.st_size, (long long) len)));
+						   (long long) st.st_size, (long long) raw)));
 		return false;
 	}
+	/* the size of what we sent: the compressed size when compressed */
 	if (MvS3Head(&config, key, &stored, &result) != MV_S3_OK)
 	{
 		ereport(WARNING,
@@ -141,16 +155,17 @@ archive_upload(const char *file, const char *path)
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("archived file \"%s\" has the wrong size in S3", file),
-				 errdetail("The bucket holds %lld bytes, the file has %lld.",
+				 errdetail("The bucket holds %lld bytes, %lld were sent.",
 						   (long long) stored, (long long) len)));
 		return false;
 	}
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	ereport(DEBUG1,
-			(errmsg_internal("archived \"%s\" to S3: %lld bytes in %d parts in %.3f ms",
-							 file, (long long) len, result.parts,
-							 INSTR_TIME_GET_MILLISEC(elapsed))));
+			(errmsg_internal("archived \"%s\" to S3: %lld bytes as %lld (%s) in %d parts in %.3f ms",
+							 file, (long long) raw, (long long) len,
+							 codec == MV_S3_COMPRESSION_NONE ? "off" : MvS3CompressionSuffix(codec) + 1,
+							 result.parts, INSTR_TIME_GET_MILLISEC(elapsed))));
 	return true;
 }
 

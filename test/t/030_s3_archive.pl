@@ -37,31 +37,11 @@ sub s3_start { $s3->start }
 sub s3_stop { $s3->stop }
 
 # The restore program's settings, in a file as its -c option reads it.
-my $s3conf = "$tmp/s3.conf";
-open(my $conf, '>', $s3conf) or die;
-print $conf <<"EOF";
-# settings of milvus_s3_restore
-milvus.s3_endpoint = 'http://127.0.0.1:$s3_port'
-milvus.s3_bucket = '$bucket'
-milvus.s3_prefix = 'cluster1'
-s3_access_key_id = '$key_id'
-s3_secret_access_key = '$secret'
-s3_connect_timeout = 1000
-s3_timeout = 20000
-EOF
-close($conf);
-chmod 0600, $s3conf;
+my $s3conf = $s3->program_conf('cluster1', "s3_connect_timeout = 1000\ns3_timeout = 20000");
 my $restore_command = "milvus_s3_restore -c $s3conf %f %p";
 
 # Objects under <prefix>/wal/ as { name => size }, listed two keys a page.
-sub bucket_objects
-{
-    my ($stdout, $stderr);
-    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, '--list', '2' ],
-        '>', \$stdout, '2>', \$stderr)
-      or die "milvus_s3_restore --list failed: $stderr";
-    return { map { split / / } split /\n/, $stdout };
-}
+sub bucket_objects { $s3->wal_objects(2) }
 
 my $primary = $s3->archiving_primary('primary', 'cluster1', q{milvus.s3_connect_timeout = 1000
 milvus.s3_timeout = 20000
@@ -347,15 +327,7 @@ $objects = bucket_objects();
 ok(exists $objects->{$stuck} && exists $objects->{$seg}, 'parts answered again: both segments in the bucket');
 is(join(',', $s3->uploads_left()), '', 'and no upload is left open');
 
-# milvus_s3_restore's exit status, its messages kept out of the test's output
-sub restore_file
-{
-    my ($name, $path) = @_;
-    my $stderr;
-    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, $name, $path ], '2>', \$stderr);
-    note("milvus_s3_restore: $stderr") if $stderr;
-    return $? >> 8;
-}
+sub restore_file { $s3->restore_file(@_) }
 my $object = "$tmp/s3data/$bucket/cluster1/wal/${stuck}._S3rver_object";
 $s3->set_fault('truncate 1');
 is(restore_file($stuck, "$tmp/restored"), 0, 'restore: a body cut short is fetched again');

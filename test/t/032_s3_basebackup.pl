@@ -27,21 +27,10 @@ my $s3 = MilvusS3rver->start_for_test('milvus-base');
 my ($tmp, $bucket, $key_id, $secret, $s3_port) = @$s3{qw(dir bucket key_id secret port)};
 
 # The programs' settings; small parts, so that the backup goes up in several
-my $s3conf = "$tmp/s3.conf";
-open(my $conf, '>', $s3conf) or die;
-print $conf <<"EOF";
-s3_endpoint = 'http://127.0.0.1:$s3_port'
-s3_bucket = '$bucket'
-s3_prefix = 'cluster1'
-s3_access_key_id = '$key_id'
-s3_secret_access_key = '$secret'
-s3_timeout = 20000
+my $s3conf = $s3->program_conf('cluster1', q{s3_timeout = 20000
 s3_max_retries = 1
 s3_multipart_threshold = 5MB
-s3_part_size = 5MB
-EOF
-close($conf);
-chmod 0600, $s3conf;
+s3_part_size = 5MB});
 
 # Run milvus_s3_basebackup; its exit status, stdout and stderr
 sub basebackup

@@ -16,15 +16,16 @@
 # method and URL go to dir/requests.log, and the fault file dir/fault says
 # "<kind> <n> [part|complete]": the next n requests (UploadParts or
 # CompleteMultipartUploads only, when named) get that fault (500, 503, stall:
-# no answer at all, truncate: a GET's body cut short).  Multipart uploads in
-# progress are s3data/<bucket>/._S3rver_uploads/<id>/; the launcher adds
-# AbortMultipartUpload, which s3rver lacks.
+# no answer at all, truncate: the body of a GET of an object cut short).
+# Multipart uploads in progress are s3data/<bucket>/._S3rver_uploads/<id>/;
+# the launcher adds AbortMultipartUpload, which s3rver lacks.
 package MilvusS3rver;
 
 use strict;
 use warnings;
 
 use File::Path qw(make_path);
+use IPC::Run;
 use IO::Socket::INET;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -46,8 +47,8 @@ const requestLog = path.join(path.dirname(faultFile), 'requests.log');
 const uploadsDir = path.join(dir, bucket, '._S3rver_uploads');
 // The fault file says "<kind> <n> [<which>]": the next n requests (of those
 // which names: part, an UploadPart; complete, a CompleteMultipartUpload)
-// get that fault (500, 503, stall: no answer at all, truncate: a GET's body
-// cut short).
+// get that fault (500, 503, stall: no answer at all, truncate: the body of a
+// GET of an object, not a listing, cut short).
 function takeFault(req) {
   let kind, n, which;
   try { [kind, n, which] = fs.readFileSync(faultFile, 'utf8').trim().split(' '); } catch (e) { return null; }
@@ -129,7 +130,7 @@ server.run().then(() => {
       req.resume();
       return;
     }
-    if (fault === 'truncate' && req.method === 'GET') {
+    if (fault === 'truncate' && req.method === 'GET' && !req.url.includes('?')) {
       res.writeHead(200, { 'Content-Length': '1000' });
       res.write('x'.repeat(10));
       setTimeout(() => res.socket.destroy(), 50);
@@ -218,6 +219,51 @@ milvus.s3_prefix = '$prefix'
 milvus.s3_access_key_id = '$self->{key_id}'
 milvus.s3_secret_access_key = '$self->{secret}'
 };
+}
+
+# Write the settings file of the programs (milvus_s3_restore -c FILE) for
+# this server and prefix, with more lines; return its path.
+sub program_conf
+{
+    my ($self, $prefix, $more) = @_;
+    my $path = "$self->{dir}/s3.conf";
+    open(my $conf, '>', $path) or die "$path: $!";
+    print $conf <<"CONF";
+# settings of the S3 programs ("milvus." is optional)
+milvus.s3_endpoint = 'http://127.0.0.1:$self->{port}'
+milvus.s3_bucket = '$self->{bucket}'
+milvus.s3_prefix = '$prefix'
+s3_access_key_id = '$self->{key_id}'
+s3_secret_access_key = '$self->{secret}'
+$more
+CONF
+    close($conf);
+    chmod 0600, $path;
+    $self->{conf} = $path;
+    return $path;
+}
+
+# milvus_s3_restore (settings from program_conf) of one file to path: its
+# exit status; its messages are noted.
+sub restore_file
+{
+    my ($self, $name, $path) = @_;
+    my $stderr;
+    IPC::Run::run([ 'milvus_s3_restore', '-c', $self->{conf}, $name, $path ], '2>', \$stderr);
+    note("milvus_s3_restore: $stderr") if $stderr;
+    return $? >> 8;
+}
+
+# What the bucket holds under <prefix>/wal/, as { name => size }, listed
+# page_size keys a page (0: the server's default).
+sub wal_objects
+{
+    my ($self, $page_size) = @_;
+    my ($stdout, $stderr);
+    IPC::Run::run([ 'milvus_s3_restore', '-c', $self->{conf}, '--list', $page_size // 0 ],
+        '>', \$stdout, '2>', \$stderr)
+      or die "milvus_s3_restore --list failed: $stderr";
+    return { map { split / / } split /\n/, $stdout };
 }
 
 # Give the next requests a fault: "<kind> <n> [part|complete]", as above.

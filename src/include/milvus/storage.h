@@ -3,8 +3,8 @@
  *		Object storage (src/storage/): an S3 client over libcurl, WAL
  *		archiving to a bucket, and collection snapshots in it.
  *
- * s3.c builds twice: into the module, and with FRONTEND into the
- * milvus_s3_restore program (src/storage/restore/), so nothing here calls the
+ * s3.c and compress.c build twice: into the module, and with FRONTEND into
+ * the programs (src/storage/restore/), so nothing here calls the
  * server; errors come back as a status and a message, never by ereport.
  * Messages never hold credentials.  archive.c and snapshot.c are the server
  * side; snapshot.c's SQL-callable functions (milvus._snapshot_*) are called
@@ -107,6 +107,25 @@ extern MvS3Status MvS3List(const MvS3Config *config, const char *key_prefix,
 /* Fill the endpoint and region a config leaves empty from AWS_* variables */
 extern void MvS3ConfigDefaults(MvS3Config *config);
 
+/* How an archived WAL file is stored (milvus.s3_wal_compression) */
+typedef enum MvS3Compression
+{
+	MV_S3_COMPRESSION_NONE,		/* as is */
+	MV_S3_COMPRESSION_LZ4,		/* an lz4 frame, <name>.lz4 */
+	MV_S3_COMPRESSION_ZSTD		/* a zstd frame, <name>.zst */
+} MvS3Compression;
+
+/* compress.c: a compressing MvS3ReadCallback over another, and the reverse */
+typedef struct MvS3Compressor MvS3Compressor;
+extern const char *MvS3CompressionSuffix(MvS3Compression codec);
+extern MvS3Compressor *MvS3CompressorCreate(MvS3Compression codec,
+											MvS3ReadCallback read, void *arg);
+extern ssize_t MvS3CompressorRead(void *arg, char *buf, size_t len, char *error);
+extern int64 MvS3CompressorRawBytes(MvS3Compressor *c);
+extern void MvS3CompressorFree(MvS3Compressor *c);
+extern bool MvS3Decompress(MvS3Compression codec, const char *data, size_t len,
+						   StringInfo out, char *error);
+
 /* The folder of the bucket (under the prefix) that WAL segments go to */
 #define MV_S3_WAL_FOLDER			"wal/"
 /* ... that base backups go to: basebackups/<name>/ (milvus_s3_basebackup) */
@@ -130,5 +149,6 @@ extern PGDLLIMPORT char *MvS3Region;
 extern PGDLLIMPORT char *MvS3SecretAccessKey;
 extern PGDLLIMPORT int MvS3Timeout;
 extern PGDLLIMPORT bool MvS3VirtualHost;
+extern PGDLLIMPORT int MvS3WalCompression;
 
 #endif							/* MILVUS_STORAGE_H */

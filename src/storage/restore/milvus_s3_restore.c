@@ -5,7 +5,10 @@
  *			restore_command = 'milvus_s3_restore -c /path/to/s3.conf %f %p'
  *
  * It fetches <prefix>wal/%f from the bucket into %p (through a temporary file
- * renamed into place, so recovery never reads half a segment).  It exits 0
+ * renamed into place, so recovery never reads half a segment), or
+ * <prefix>wal/%f.zst or %f.lz4, decompressed, when the archive module
+ * compressed it (milvus.s3_wal_compression): one listing of the name as a
+ * prefix says which the bucket holds; the plain form first.  It exits 0
  * when the file is restored, 1 when the bucket does not have it, 2 on any
  * other failure; recovery treats every non-zero status below 126 as "not in
  * the archive".
@@ -77,6 +80,33 @@ usage(void)
 	exit(EXIT_FAILED);
 }
 
+/* The forms a WAL file may be stored in, the plain one first */
+static const MvS3Compression codecs[] = {
+	MV_S3_COMPRESSION_NONE, MV_S3_COMPRESSION_ZSTD, MV_S3_COMPRESSION_LZ4
+};
+
+/* What the bucket holds of one file: which of its forms */
+typedef struct FileForms
+{
+	const char *file;
+	bool		found[lengthof(codecs)];
+} FileForms;
+
+/* Note the objects that are the file, plain or compressed */
+static void
+note_form(void *arg, const char *key, int64 size)
+{
+	FileForms  *forms = (FileForms *) arg;
+	const char *name = key + strlen(MV_S3_WAL_FOLDER);
+	size_t		len = strlen(forms->file);
+
+	if (strncmp(name, forms->file, len) != 0)
+		return;
+	for (int i = 0; i < lengthof(codecs); i++)
+		if (strcmp(name + len, MvS3CompressionSuffix(codecs[i])) == 0)
+			forms->found[i] = true;
+}
+
 /* --list: print an archived file's name and size */
 static void
 print_object(void *arg, const char *key, int64 size)
@@ -94,6 +124,8 @@ main(int argc, char **argv)
 	StringInfoData body;
 	MvS3Result	result;
 	MvS3Status	status;
+	FileForms	forms = {0};
+	int			form;
 	int			argi = 1;
 	bool		list = false;
 
@@ -130,8 +162,26 @@ main(int argc, char **argv)
 		exit(EXIT_FAILED);
 	}
 
+	/* one listing says whether it is there and in which forms */
+	forms.file = file;
+	if (MvS3List(&config, psprintf(MV_S3_WAL_FOLDER "%s", file), 0, note_form, &forms,
+				 &result) != MV_S3_OK)
+	{
+		fprintf(stderr, "%s: %s (%d attempts)\n", progname, result.error, result.attempts);
+		exit(EXIT_FAILED);
+	}
+	for (form = 0; form < lengthof(codecs) && !forms.found[form]; form++)
+		;
+	if (form == lengthof(codecs))
+	{
+		fprintf(stderr, "%s: %s is not in the bucket\n", progname, file);
+		exit(EXIT_MISSING);
+	}
+
 	initStringInfo(&body);
-	status = MvS3Get(&config, psprintf(MV_S3_WAL_FOLDER "%s", file), &body, &result);
+	status = MvS3Get(&config, psprintf(MV_S3_WAL_FOLDER "%s%s", file,
+									   MvS3CompressionSuffix(codecs[form])),
+					 &body, &result);
 	if (status == MV_S3_NOT_FOUND)
 	{
 		fprintf(stderr, "%s: %s\n", progname, result.error);
@@ -141,6 +191,19 @@ main(int argc, char **argv)
 	{
 		fprintf(stderr, "%s: %s (%d attempts)\n", progname, result.error, result.attempts);
 		exit(EXIT_FAILED);
+	}
+	if (codecs[form] != MV_S3_COMPRESSION_NONE)
+	{
+		StringInfoData plain;
+
+		initStringInfo(&plain);
+		if (!MvS3Decompress(codecs[form], body.data, body.len, &plain, result.error))
+		{
+			fprintf(stderr, "%s: %s%s: %s\n", progname, file,
+					MvS3CompressionSuffix(codecs[form]), result.error);
+			exit(EXIT_FAILED);
+		}
+		body = plain;
 	}
 	if (!write_file(path, body.data, body.len))
 		exit(EXIT_FAILED);
