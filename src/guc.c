@@ -29,6 +29,7 @@ static int	search_max_topk = MV_SEARCH_MAX_TOPK_DEFAULT;
 /* milvus.s3_*: read by the archive module (src/storage/archive.c) */
 char	   *MvS3AccessKeyId = NULL;
 char	   *MvS3Bucket = NULL;
+char	   *MvS3CaFile = NULL;
 int			MvS3ConnectTimeout = MV_S3_DEFAULT_CONNECT_TIMEOUT;
 char	   *MvS3Endpoint = NULL;
 int			MvS3MaxRetries = MV_S3_DEFAULT_RETRIES;
@@ -37,6 +38,7 @@ int			MvS3PartSize = (int) (MV_S3_DEFAULT_PART_SIZE / 1024);
 char	   *MvS3Prefix = NULL;
 char	   *MvS3Region = NULL;
 char	   *MvS3SecretAccessKey = NULL;
+int			MvS3StallTimeout = MV_S3_DEFAULT_STALL_TIMEOUT;
 int			MvS3Timeout = MV_S3_DEFAULT_TIMEOUT;
 bool		MvS3VirtualHost = false;
 int			MvS3WalCompression = MV_S3_COMPRESSION_NONE;
@@ -290,6 +292,16 @@ MvDefineSettings(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomStringVariable("milvus.s3_ca_file",
+							   "Sets the file of CA certificates that https servers are checked against.",
+							   "Empty, the default: the system's CA store.  Only superusers "
+							   "can read it.",
+							   &MvS3CaFile,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
 	DefineCustomIntVariable("milvus.s3_connect_timeout",
 							"Sets how long the S3 client waits for a connection.",
 							"A request that cannot connect in time is tried again "
@@ -372,6 +384,17 @@ MvDefineSettings(void)
 							   PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.s3_stall_timeout",
+							"Sets how long an S3 request may move less than 1 kB a second.",
+							"A request that trickles for longer is abandoned and tried "
+							"again (milvus.s3_max_retries), whatever milvus.s3_timeout says.",
+							&MvS3StallTimeout,
+							MV_S3_DEFAULT_STALL_TIMEOUT,
+							MV_S3_MIN_STALL_TIMEOUT, MV_S3_MAX_STALL_TIMEOUT,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("milvus.s3_timeout",
 							"Sets how long one S3 request may take in all.",

@@ -44,9 +44,11 @@ MvS3ConfigFromSettings(MvS3Config *config)
 	config->prefix = MvS3Prefix;
 	config->access_key_id = MvS3AccessKeyId;
 	config->secret_access_key = MvS3SecretAccessKey;
+	config->ca_file = MvS3CaFile;
 	config->virtual_host = MvS3VirtualHost;
 	config->connect_timeout_ms = MvS3ConnectTimeout;
 	config->timeout_ms = MvS3Timeout;
+	config->stall_timeout_s = MvS3StallTimeout;
 	config->max_retries = MvS3MaxRetries;
 	config->multipart_threshold = (int64) MvS3MultipartThreshold * 1024;
 	config->part_size = (int64) MvS3PartSize * 1024;

@@ -7,8 +7,10 @@
  * the body.  A request that fails for a reason that may pass (no connection,
  * a timeout, a short body, HTTP 5xx or 429) is tried again up to max_retries
  * times, after an exponential backoff with jitter; a 404 is an answer, not a
- * failure; any other status fails at once.  https uses libcurl's default CA
- * store, the system's.
+ * failure; any other status fails at once.  A request is abandoned (and tried
+ * again) when it takes longer than timeout_ms in all, or moves fewer than
+ * MV_S3_STALL_BYTES a second for stall_timeout_s.  https uses libcurl's
+ * default CA store, the system's, or only the CAs of config->ca_file.
  *
  * MvS3PutStream reads a stream from a callback.  Up to the multipart
  * threshold it is one PUT; beyond, a multipart upload (create, one PUT per
@@ -327,6 +329,11 @@ s3_perform(const MvS3Config *config, S3Request *req, MvS3Result *result)
 		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) config->connect_timeout_ms);
 		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) config->timeout_ms);
+		/* a server that answers at a trickle: abandoned well before the total timeout */
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, (long) MV_S3_STALL_BYTES);
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long) config->stall_timeout_s);
+		if (config->ca_file[0] != '\0')
+			curl_easy_setopt(curl, CURLOPT_CAINFO, config->ca_file);
 		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s3_write_body);

@@ -15,8 +15,9 @@
 #  (d) kill -9 of the archiver, then of the postmaster, while segments are
 #      uploading: no segment is marked .done that the bucket lacks;
 #  (e) a non-superuser cannot read the secret, and no log holds it;
-#  (f) the server answers 500 or 503, stalls past milvus.s3_timeout, or cuts
-#      a body short: retried, and nothing reported stored that is not;
+#  (f) the server answers 500 or 503, stalls past milvus.s3_timeout, answers
+#      at a trickle (abandoned at milvus.s3_stall_timeout), or cuts a body
+#      short: retried, and nothing reported stored that is not;
 #  (g) multipart uploads above milvus.s3_multipart_threshold: parts, a part
 #      retried, a part that always fails aborts the upload (no part left).
 use strict;
@@ -37,7 +38,7 @@ sub s3_start { $s3->start }
 sub s3_stop { $s3->stop }
 
 # The restore program's settings, in a file as its -c option reads it.
-my $s3conf = $s3->program_conf('cluster1', "s3_connect_timeout = 1000\ns3_timeout = 20000");
+my $s3conf = $s3->program_conf('cluster1', "s3_connect_timeout = 1000\ns3_timeout = 20000\ns3_stall_timeout = 2");
 my $restore_command = "milvus_s3_restore -c $s3conf %f %p";
 
 # Objects under <prefix>/wal/ as { name => size }, listed two keys a page.
@@ -250,6 +251,31 @@ for my $fault ('503', '500', 'stall')
     is($primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver'),
         $failed, 'and the archiver saw no failure');
 }
+
+# a server that answers, but at a trickle: abandoned at milvus.s3_stall_timeout
+# long before milvus.s3_timeout, and tried again
+$primary->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.s3_timeout = '60s'; ALTER SYSTEM SET milvus.s3_stall_timeout = '2s'; "
+      . "SELECT pg_reload_conf()");
+wait_archived($primary, switch_wal($primary));
+{
+    my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
+    $s3->set_fault('trickle 1');
+    my $start = time;
+    $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(1))");
+    $seg = switch_wal($primary);
+    wait_archived($primary, $seg);
+    my $took = time - $start;
+    is(slurp_file("$tmp/fault"), 'trickle 0', 'one answer came at a trickle');
+    ok($took >= 1.9 && $took < 30,
+        sprintf('it was abandoned at milvus.s3_stall_timeout (2 s), not milvus.s3_timeout (60 s): %.1f s', $took));
+    is(bucket_objects()->{$seg}, 16 * 1024 * 1024, 'tried again: the segment is whole in the bucket');
+    is($primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver'),
+        $failed, 'and the archiver saw no failure');
+}
+$primary->safe_psql('postgres', "ALTER SYSTEM SET milvus.s3_timeout = '2s'; SELECT pg_reload_conf()");
+wait_archived($primary, switch_wal($primary));
+
 my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
 $s3->set_fault('500 1000000');
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(2))");
@@ -332,6 +358,11 @@ my $object = "$tmp/s3data/$bucket/cluster1/wal/${stuck}._S3rver_object";
 $s3->set_fault('truncate 1');
 is(restore_file($stuck, "$tmp/restored"), 0, 'restore: a body cut short is fetched again');
 is(slurp_file("$tmp/restored"), slurp_file($object), 'and the segment restored is the one stored');
+$s3->set_fault('trickle 1');
+my $t1 = time;
+is(restore_file($stuck, "$tmp/trickled"), 0, 'restore: an answer at a trickle is abandoned and tried again');
+ok(time - $t1 < 15, 'at s3_stall_timeout (2 s), not s3_timeout (20 s)');
+is(slurp_file("$tmp/trickled"), slurp_file($object), 'and the segment restored is the one stored');
 $s3->set_fault('truncate 1000000');
 is(restore_file($stuck, "$tmp/cut"), 2, 'restore: bodies always cut short fail with status 2');
 ok(!-e "$tmp/cut" && !-e "$tmp/cut.milvus_tmp", 'and leave no file behind');

@@ -5,6 +5,7 @@
 # faults on demand.  scripts/s3rver installs s3rver into s3rver_dir.
 #
 #   my $s3 = MilvusS3rver->start_for_test('bucket');   # or skip_all
+#   ... start_for_test('bucket', tls => 1)   # https, self-signed: {cert}
 #   $s3->{port}, {dir}, {bucket}, {key_id}, {secret}
 #   $s3->server_conf('prefix')   # milvus.s3_* lines for postgresql.conf
 #   $s3->stop; $s3->start;   # again, on the same port and data
@@ -14,9 +15,11 @@
 #
 # Objects live under dir/s3data, the log is dir/s3rver.log, each request's
 # method and URL go to dir/requests.log, and the fault file dir/fault says
-# "<kind> <n> [part|complete]": the next n requests (UploadParts or
-# CompleteMultipartUploads only, when named) get that fault (500, 503, stall:
-# no answer at all, truncate: the body of a GET of an object cut short).
+# "<kind> <n> [part|complete|<text>]": the next n requests (UploadParts,
+# CompleteMultipartUploads, or those whose URL holds text, when named) get
+# that fault (500, 503, stall:
+# no answer at all, trickle: a 200 whose body comes at two bytes a second,
+# truncate: the body of a GET of an object cut short).
 # Multipart uploads in progress are s3data/<bucket>/._S3rver_uploads/<id>/;
 # the launcher adds AbortMultipartUpload, which s3rver lacks.
 package MilvusS3rver;
@@ -41,12 +44,13 @@ const S3rver = require('s3rver');
 const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account');
 const FilesystemStore = require('s3rver/lib/stores/filesystem');
 const fs = require('fs');
-const [dir, port, bucket, keyId, secret, faultFile] = process.argv.slice(2);
+const [dir, port, bucket, keyId, secret, faultFile, keyFile, certFile] = process.argv.slice(2);
 const path = require('path');
 const requestLog = path.join(path.dirname(faultFile), 'requests.log');
 const uploadsDir = path.join(dir, bucket, '._S3rver_uploads');
 // The fault file says "<kind> <n> [<which>]": the next n requests (of those
-// which names: part, an UploadPart; complete, a CompleteMultipartUpload)
+// which names: part, an UploadPart; complete, a CompleteMultipartUpload;
+// anything else, a request whose URL contains it)
 // get that fault (500, 503, stall: no answer at all, truncate: the body of a
 // GET of an object, not a listing, cut short).
 function takeFault(req) {
@@ -56,6 +60,7 @@ function takeFault(req) {
   const q = new URL(req.url, 'http://x').searchParams;
   if (which === 'part' && !(req.method === 'PUT' && q.has('partNumber'))) return null;
   if (which === 'complete' && !(req.method === 'POST' && q.has('uploadId'))) return null;
+  if (which && which !== 'part' && which !== 'complete' && !req.url.includes(which)) return null;
   fs.writeFileSync(faultFile, `${kind} ${Number(n) - 1}${which ? ' ' + which : ''}`);
   return kind;
 }
@@ -113,8 +118,10 @@ function sigv4Ok(req) {
   const key = hmac(hmac(hmac(hmac('AWS4' + secret, m[2]), m[3]), 's3'), 'aws4_request');
   return hmac(key, toSign).toString('hex') === m[5];
 }
+// https when given a key and a certificate
+const tls = keyFile ? { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) } : {};
 const server = new S3rver({ address: '127.0.0.1', port: Number(port), directory: dir,
-  silent: true, configureBuckets: [{ name: bucket }] });
+  silent: true, configureBuckets: [{ name: bucket }], ...tls });
 server.run().then(() => {
   const handler = server.httpServer.listeners('request')[0];
   server.httpServer.removeAllListeners('request');
@@ -124,6 +131,13 @@ server.run().then(() => {
     if (fault === '500' || fault === '503') {
       res.statusCode = Number(fault);
       res.end('<Error><Code>InternalError</Code></Error>');
+      return;
+    }
+    if (fault === 'trickle') {
+      req.resume();
+      res.writeHead(200, { 'Content-Length': '100000' });
+      const timer = setInterval(() => res.write('x'), 500);
+      res.on('close', () => clearInterval(timer));
       return;
     }
     if (fault === 'stall') {
@@ -153,7 +167,7 @@ EOF
 # new temporary directory, with a new key pair.
 sub start_for_test
 {
-    my ($class, $bucket) = @_;
+    my ($class, $bucket, %opts) = @_;
     my $s3rver_dir = $ENV{MV_S3RVER_DIR} // '/tmp/milvus-s3rver';
     plan skip_all => "s3rver is not installed in $s3rver_dir (scripts/s3rver installs it)"
       unless -f "$s3rver_dir/node_modules/s3rver/package.json";
@@ -162,7 +176,8 @@ sub start_for_test
         bucket => $bucket,
         key_id => 'AKIAMILVUSTEST',
         secret => 'mvSecret' . join('', map { ('a' .. 'z')[ rand 26 ] } 1 .. 24),
-        s3rver_dir => $s3rver_dir);
+        s3rver_dir => $s3rver_dir,
+        tls => $opts{tls});
 }
 
 # Write the launcher, pick a free port and start s3rver.
@@ -176,6 +191,16 @@ sub new
     print $js $launcher_js;
     close($js);
     make_path("$self->{dir}/s3data");
+    if ($self->{tls})
+    {
+        # a self-signed certificate for 127.0.0.1, which is its own CA
+        $self->{cert} = "$self->{dir}/cert.pem";
+        $self->{key} = "$self->{dir}/key.pem";
+        PostgreSQL::Test::Utils::system_or_bail('openssl', 'req', '-x509', '-newkey', 'rsa:2048',
+            '-nodes', '-keyout', $self->{key}, '-out', $self->{cert}, '-days', '2',
+            '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
+    }
+    $self->{scheme} = $self->{tls} ? 'https' : 'http';
     $self->start;
     push @started, $self;
     return $self;
@@ -196,7 +221,8 @@ sub start
         # s3rver's continuation tokens use DES, which Node 17+ only has
         # in OpenSSL's legacy provider
         exec('node', '--openssl-legacy-provider', $self->{launcher}, "$dir/s3data", $self->{port},
-            $self->{bucket}, $self->{key_id}, $self->{secret}, "$dir/fault")
+            $self->{bucket}, $self->{key_id}, $self->{secret}, "$dir/fault",
+            $self->{tls} ? ($self->{key}, $self->{cert}) : ())
           or die "exec node: $!";
     }
     $self->{pid} = $pid;
@@ -213,7 +239,7 @@ sub start
 sub server_conf
 {
     my ($self, $prefix) = @_;
-    return qq{milvus.s3_endpoint = 'http://127.0.0.1:$self->{port}'
+    return qq{milvus.s3_endpoint = '$self->{scheme}://127.0.0.1:$self->{port}'
 milvus.s3_bucket = '$self->{bucket}'
 milvus.s3_prefix = '$prefix'
 milvus.s3_access_key_id = '$self->{key_id}'
@@ -230,7 +256,7 @@ sub program_conf
     open(my $conf, '>', $path) or die "$path: $!";
     print $conf <<"CONF";
 # settings of the S3 programs ("milvus." is optional)
-milvus.s3_endpoint = 'http://127.0.0.1:$self->{port}'
+milvus.s3_endpoint = '$self->{scheme}://127.0.0.1:$self->{port}'
 milvus.s3_bucket = '$self->{bucket}'
 milvus.s3_prefix = '$prefix'
 s3_access_key_id = '$self->{key_id}'
@@ -266,7 +292,7 @@ sub wal_objects
     return { map { split / / } split /\n/, $stdout };
 }
 
-# Give the next requests a fault: "<kind> <n> [part|complete]", as above.
+# Give the next requests a fault: "<kind> <n> [part|complete|<text>]", as above.
 sub set_fault
 {
     my ($self, $fault) = @_;

@@ -21,6 +21,15 @@
 #define MV_S3_DEFAULT_TIMEOUT		60000
 #define MV_S3_MAX_TIMEOUT			3600000
 
+/*
+ * milvus.s3_stall_timeout, in seconds: a request that moves fewer than
+ * MV_S3_STALL_BYTES a second for this long is abandoned (and tried again)
+ */
+#define MV_S3_MIN_STALL_TIMEOUT		1
+#define MV_S3_DEFAULT_STALL_TIMEOUT 30
+#define MV_S3_MAX_STALL_TIMEOUT		3600
+#define MV_S3_STALL_BYTES			1024
+
 /* milvus.s3_max_retries: further attempts after a transient failure */
 #define MV_S3_MIN_RETRIES			0
 #define MV_S3_DEFAULT_RETRIES		3
@@ -45,9 +54,11 @@ typedef struct MvS3Config
 	const char *prefix;			/* "" or a folder; a missing final / is added */
 	const char *access_key_id;
 	const char *secret_access_key;
+	const char *ca_file;		/* "" for libcurl's default CA store */
 	bool		virtual_host;	/* bucket.host/key rather than host/bucket/key */
 	int			connect_timeout_ms;
 	int			timeout_ms;
+	int			stall_timeout_s;
 	int			max_retries;
 	int64		multipart_threshold;	/* bytes */
 	int64		part_size;		/* bytes, of the first parts */
@@ -139,6 +150,7 @@ extern void MvS3ConfigFromSettings(MvS3Config *config);
 /* Settings (src/guc.c) */
 extern PGDLLIMPORT char *MvS3AccessKeyId;
 extern PGDLLIMPORT char *MvS3Bucket;
+extern PGDLLIMPORT char *MvS3CaFile;
 extern PGDLLIMPORT int MvS3ConnectTimeout;
 extern PGDLLIMPORT char *MvS3Endpoint;
 extern PGDLLIMPORT int MvS3MaxRetries;
@@ -147,6 +159,7 @@ extern PGDLLIMPORT int MvS3PartSize;
 extern PGDLLIMPORT char *MvS3Prefix;
 extern PGDLLIMPORT char *MvS3Region;
 extern PGDLLIMPORT char *MvS3SecretAccessKey;
+extern PGDLLIMPORT int MvS3StallTimeout;
 extern PGDLLIMPORT int MvS3Timeout;
 extern PGDLLIMPORT bool MvS3VirtualHost;
 extern PGDLLIMPORT int MvS3WalCompression;

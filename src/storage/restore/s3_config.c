@@ -49,6 +49,10 @@ set_option(MvS3Config *config, const char *name, const char *value)
 		config->access_key_id = value;
 	else if (strcmp(name, "s3_secret_access_key") == 0)
 		config->secret_access_key = value;
+	else if (strcmp(name, "s3_ca_file") == 0)
+		config->ca_file = value;
+	else if (strcmp(name, "s3_stall_timeout") == 0)
+		config->stall_timeout_s = atoi(value);
 	else if (strcmp(name, "s3_virtual_host") == 0)
 		config->virtual_host = (strcmp(value, "on") == 0 || strcmp(value, "true") == 0 ||
 								strcmp(value, "1") == 0);
@@ -75,7 +79,7 @@ read_environment(MvS3Config *config)
 		"s3_endpoint", "s3_region", "s3_bucket", "s3_prefix",
 		"s3_access_key_id", "s3_secret_access_key", "s3_virtual_host",
 		"s3_connect_timeout", "s3_timeout", "s3_max_retries",
-		"s3_multipart_threshold", "s3_part_size"
+		"s3_multipart_threshold", "s3_part_size", "s3_ca_file", "s3_stall_timeout"
 	};
 
 	for (int i = 0; i < lengthof(names); i++)
@@ -169,9 +173,10 @@ MvS3ConfigRead(MvS3Config *config, const char *file, const char *progname)
 {
 	*config = (MvS3Config) {
 		.endpoint = "", .region = "", .bucket = "", .prefix = "",
-		.access_key_id = "", .secret_access_key = "", .virtual_host = false,
+		.access_key_id = "", .secret_access_key = "", .ca_file = "", .virtual_host = false,
 		.connect_timeout_ms = MV_S3_DEFAULT_CONNECT_TIMEOUT,
 		.timeout_ms = MV_S3_DEFAULT_TIMEOUT,
+		.stall_timeout_s = MV_S3_DEFAULT_STALL_TIMEOUT,
 		.max_retries = MV_S3_DEFAULT_RETRIES,
 		.multipart_threshold = MV_S3_DEFAULT_MULTIPART_THRESHOLD,
 		.part_size = MV_S3_DEFAULT_PART_SIZE
