@@ -8,11 +8,12 @@
  * file to <milvus.s3_prefix>wal/<name> (one PUT, or a multipart upload above
  * milvus.s3_multipart_threshold), compressed on the way to <name>.lz4 or
  * <name>.zst when milvus.s3_wal_compression says so (compress.c), then HEAD
- * the object and compare its size with what we sent.  Only then do we return true and let the
- * archiver mark the file done.  Anything else returns false with a WARNING:
- * the archiver keeps the file in pg_wal and calls again later.  An ERROR (out
- * of memory, an unreadable file) is caught as contrib/basic_archive catches
- * it, so that it too is a false and not a restart of the archiver.
+ * the object and compare its size with what we sent.  Only then do we
+ * return true and let the archiver mark the file done.  Anything else
+ * returns false with a WARNING: the archiver keeps the file in pg_wal and
+ * calls again later.  An ERROR (out of memory, an unreadable file) is caught
+ * as contrib/basic_archive catches it, so that it too is a false and not a
+ * restart of the archiver.
  */
 #include "postgres.h"
 

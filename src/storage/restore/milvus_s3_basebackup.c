@@ -282,33 +282,43 @@ manifest_value(const char *manifest, const char *key)
 	return value.data;
 }
 
-/* create NAME [options]: pg_basebackup's tar to the bucket, then the manifest */
-static int
-do_create(const MvS3Config *config, const char *name, int nopts, char **opts)
+/* The manifest.json of a base backup */
+static char *
+backup_manifest(const char *name, int64 size, int parts, const char *sha,
+				time_t started, const char *label)
 {
-	char	   *base_key = psprintf(MV_S3_BASEBACKUP_FOLDER "%s/base.tar", name);
-	char	   *manifest_key = psprintf(MV_S3_BASEBACKUP_FOLDER "%s/manifest.json", name);
-	char	  **args = palloc0(sizeof(char *) * (nopts + 8));
-	int			pipefd[2];
-	int			nargs = 0;
-	BackupSource src = {0};
-	MvS3Result	result;
-	int64		size;
-	int64		stored;
-	int			parts;
-	char		sha[2 * EVP_MAX_MD_SIZE + 1];
-	char	   *label;
 	StringInfoData manifest;
-	time_t		started = time(NULL);
 	char		started_at[64];
-	double		t0 = now_seconds();
-	double		secs;
 
-	check_name(name);
-	if (MvS3Head(config, manifest_key, &stored, &result) == MV_S3_OK)
-		fail("base backup \"%s\" exists already", name);
-	if (result.status != MV_S3_NOT_FOUND)
-		fail("%s (%d attempts)", result.error, result.attempts);
+	strftime(started_at, sizeof(started_at), "%Y-%m-%d %H:%M:%S+00", gmtime(&started));
+	initStringInfo(&manifest);
+	appendStringInfoString(&manifest, "{\n  \"name\": ");
+	append_json_string(&manifest, name);
+	appendStringInfoString(&manifest, ",\n  \"format\": \"tar\",\n  \"compression\": \"none\"");
+	appendStringInfoString(&manifest, ",\n  \"file\": \"base.tar\"");
+	appendStringInfo(&manifest, ",\n  \"bytes\": " INT64_FORMAT ",\n  \"parts\": %d", size, parts);
+	appendStringInfo(&manifest, ",\n  \"sha256\": \"%s\"", sha);
+	appendStringInfo(&manifest, ",\n  \"started_at\": \"%s\"", started_at);
+	appendStringInfoString(&manifest, ",\n  \"start_wal_location\": ");
+	append_json_string(&manifest, label_value(label, "START WAL LOCATION"));
+	appendStringInfoString(&manifest, ",\n  \"start_timeline\": ");
+	append_json_string(&manifest, label_value(label, "START TIMELINE"));
+	appendStringInfoString(&manifest, ",\n  \"start_time\": ");
+	append_json_string(&manifest, label_value(label, "START TIME"));
+	appendStringInfoString(&manifest, ",\n  \"backup_label\": ");
+	append_json_string(&manifest, label);
+	appendStringInfoString(&manifest, "\n}\n");
+	return manifest.data;
+}
+
+/* Start pg_basebackup writing the tar of a backup to *fd; its pid */
+static pid_t
+start_pg_basebackup(const char *name, int nopts, char **opts, int *fd)
+{
+	char	  **args = palloc0(sizeof(char *) * (nopts + 8));
+	int			nargs = 0;
+	int			pipefd[2];
+	pid_t		pid;
 
 	args[nargs++] = "pg_basebackup";
 	args[nargs++] = "-D";
@@ -322,10 +332,10 @@ do_create(const MvS3Config *config, const char *name, int nopts, char **opts)
 
 	if (pipe(pipefd) != 0)
 		fail("could not create a pipe: %s", strerror(errno));
-	src.pid = fork();
-	if (src.pid < 0)
+	pid = fork();
+	if (pid < 0)
 		fail("could not fork: %s", strerror(errno));
-	if (src.pid == 0)
+	if (pid == 0)
 	{
 		char		dir[MAXPGPATH];
 
@@ -343,7 +353,35 @@ do_create(const MvS3Config *config, const char *name, int nopts, char **opts)
 		_exit(127);
 	}
 	close(pipefd[1]);
-	src.fd = pipefd[0];
+	*fd = pipefd[0];
+	return pid;
+}
+
+/* create NAME [options]: pg_basebackup's tar to the bucket, then the manifest */
+static int
+do_create(const MvS3Config *config, const char *name, int nopts, char **opts)
+{
+	char	   *base_key = psprintf(MV_S3_BASEBACKUP_FOLDER "%s/base.tar", name);
+	char	   *manifest_key = psprintf(MV_S3_BASEBACKUP_FOLDER "%s/manifest.json", name);
+	BackupSource src = {0};
+	MvS3Result	result;
+	int64		size;
+	int64		stored;
+	int			parts;
+	char		sha[2 * EVP_MAX_MD_SIZE + 1];
+	char	   *label;
+	char	   *manifest;
+	time_t		started = time(NULL);
+	double		t0 = now_seconds();
+	double		secs;
+
+	check_name(name);
+	if (MvS3Head(config, manifest_key, &stored, &result) == MV_S3_OK)
+		fail("base backup \"%s\" exists already", name);
+	if (result.status != MV_S3_NOT_FOUND)
+		fail("%s (%d attempts)", result.error, result.attempts);
+
+	src.pid = start_pg_basebackup(name, nopts, opts, &src.fd);
 	src.sha = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(src.sha, EVP_sha256(), NULL);
 	initStringInfo(&src.tar.label);
@@ -368,24 +406,8 @@ do_create(const MvS3Config *config, const char *name, int nopts, char **opts)
 	digest_hex(src.sha, sha);
 
 	label = src.tar.label.data;
-	strftime(started_at, sizeof(started_at), "%Y-%m-%d %H:%M:%S+00", gmtime(&started));
-	initStringInfo(&manifest);
-	appendStringInfoString(&manifest, "{\n  \"name\": ");
-	append_json_string(&manifest, name);
-	appendStringInfoString(&manifest, ",\n  \"format\": \"tar\",\n  \"compression\": \"none\",\n  \"file\": \"base.tar\"");
-	appendStringInfo(&manifest, ",\n  \"bytes\": " INT64_FORMAT ",\n  \"parts\": %d,\n  \"sha256\": \"%s\"",
-					 size, parts, sha);
-	appendStringInfo(&manifest, ",\n  \"started_at\": \"%s\"", started_at);
-	appendStringInfoString(&manifest, ",\n  \"start_wal_location\": ");
-	append_json_string(&manifest, label_value(label, "START WAL LOCATION"));
-	appendStringInfoString(&manifest, ",\n  \"start_timeline\": ");
-	append_json_string(&manifest, label_value(label, "START TIMELINE"));
-	appendStringInfoString(&manifest, ",\n  \"start_time\": ");
-	append_json_string(&manifest, label_value(label, "START TIME"));
-	appendStringInfoString(&manifest, ",\n  \"backup_label\": ");
-	append_json_string(&manifest, label);
-	appendStringInfoString(&manifest, "\n}\n");
-	if (MvS3Put(config, manifest_key, manifest.data, manifest.len, &result) != MV_S3_OK)
+	manifest = backup_manifest(name, size, parts, sha, started, label);
+	if (MvS3Put(config, manifest_key, manifest, strlen(manifest), &result) != MV_S3_OK)
 		fail("could not store the manifest: %s (%d attempts)", result.error, result.attempts);
 
 	printf("base backup \"%s\": " INT64_FORMAT " bytes in %d parts in %.2f s (%.1f MB/s), WAL from %s\n",
