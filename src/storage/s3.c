@@ -20,7 +20,9 @@
  *
  * The file builds into the module and, with FRONTEND, into milvus_s3_restore,
  * so it uses only what libpgcommon offers both: palloc, StringInfo, pg_prng.
- * It never logs; messages name the method and key, never a credential.
+ * It never logs; messages name the method and key, never a credential.  In
+ * a backend, a cancel or terminate request stops the request in flight
+ * within a second (libcurl's progress callback) and any further retry.
  */
 #ifdef FRONTEND
 #include "postgres_fe.h"
@@ -33,6 +35,9 @@
 
 #include "common/pg_prng.h"
 #include "lib/stringinfo.h"
+#ifndef FRONTEND
+#include "miscadmin.h"
+#endif
 
 #include "milvus/storage.h"
 
@@ -63,6 +68,7 @@ typedef struct S3Request
 	const char *range;			/* a Range header line, or NULL */
 	char	   *etag;			/* out: the ETag header, palloc'd, if wanted */
 	bool		want_etag;
+	bool		uninterruptible;	/* runs even when a cancel is pending */
 } S3Request;
 
 /* Append s percent-encoded as SigV4 wants; keep '/' when keep_slash */
@@ -232,6 +238,28 @@ s3_transient_curl_error(CURLcode code)
 	}
 }
 
+/*
+ * True when a backend has been asked to cancel or to die: the request in
+ * flight stops (the caller's CHECK_FOR_INTERRUPTS then reports it), and no
+ * retry follows.  The programs have nothing of the kind.
+ */
+static bool
+s3_interrupted(void)
+{
+#ifdef FRONTEND
+	return false;
+#else
+	return QueryCancelPending || ProcDiePending;
+#endif
+}
+
+/* libcurl's progress callback, at least once a second: non-zero stops the transfer */
+static int
+s3_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	return s3_interrupted() ? 1 : 0;
+}
+
 /* Sleep before retry n: full backoff halved, plus up to that half at random */
 static void
 s3_backoff(int n)
@@ -242,7 +270,9 @@ s3_backoff(int n)
 		ms *= 2;
 	ms = Min(ms, MV_S3_BACKOFF_CAP_MS);
 	ms = ms / 2 + ms / 2 * pg_prng_double(&pg_global_prng_state);
-	pg_usleep((long) (ms * 1000));
+	/* in slices, so that a cancel does not wait for the whole backoff */
+	for (; ms > 0 && !s3_interrupted(); ms -= 100)
+		pg_usleep((long) (Min(ms, 100) * 1000));
 }
 
 /* Run one request with its retries; fill result */
@@ -338,6 +368,11 @@ s3_perform(const MvS3Config *config, S3Request *req, MvS3Result *result)
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s3_write_body);
 		curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+		if (!req->uninterruptible)
+		{
+			curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+			curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, s3_progress);
+		}
 		if (req->want_etag)
 		{
 			curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, s3_read_header);
@@ -412,7 +447,7 @@ s3_perform(const MvS3Config *config, S3Request *req, MvS3Result *result)
 			snprintf(result->error, MV_S3_ERROR_LEN, "%s: HTTP status %ld%s%s", what,
 					 http, s3code ? ", " : "", s3code ? s3code : "");
 		}
-		if (!transient || attempt >= config->max_retries)
+		if (!transient || attempt >= config->max_retries || s3_interrupted())
 			break;
 		s3_backoff(attempt);
 	}
@@ -716,6 +751,8 @@ s3_abort_upload(const MvS3Config *config, const char *full_key, const char *uplo
 	req.method = "DELETE";
 	req.key = full_key;
 	req.query = s3_upload_query(upload_id, 0);
+	/* a cancelled upload is aborted all the same: else its parts stay */
+	req.uninterruptible = true;
 	if (s3_perform(config, &req, &abort_result) == MV_S3_OK)
 		snprintf(result->error + len, MV_S3_ERROR_LEN - len, "; upload aborted");
 	else

@@ -14,7 +14,8 @@
 #  (e) S3 answering 500 to a partition's parts after another's were stored,
 #      or down, during create_snapshot: a clean error, no manifest, not
 #      listed; the same during restore_snapshot (after one partition was
-#      loaded): a clean error and no half-restored collection.
+#      loaded): a clean error and no half-restored collection; a cancel of
+#      a create_snapshot waiting on a server that never answers.
 use strict;
 use warnings;
 
@@ -214,6 +215,39 @@ like($node->safe_psql('postgres', "SELECT milvus.restore_snapshot('snap1', 'docs
     qr/"rows": 900/, 'S3 well again: the same restore succeeds');
 is(answers('docs_half'), $before, 'and answers as the original did at the snapshot');
 $node->safe_psql('postgres', "SELECT milvus.drop_collection('docs_half')");
+
+# a cancel while create_snapshot waits on a server that never answers
+$node->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.s3_timeout = '60s'; ALTER SYSTEM SET milvus.s3_stall_timeout = '60s'; "
+      . "SELECT pg_reload_conf()");
+my $stalled = $node->background_psql('postgres', on_error_stop => 0);
+my $stalled_pid = $stalled->query_safe('SELECT pg_backend_pid()');
+$s3->set_fault('stall 1000000');
+$stalled->{stdin} .= "SELECT milvus.create_snapshot('docs', 'stalled');\n";
+$stalled->{run}->pump_nb;
+for (1 .. 300)
+{
+    last if slurp_file("$tmp/fault") ne 'stall 1000000';
+    usleep(100_000);
+}
+isnt(slurp_file("$tmp/fault"), 'stall 1000000', 'create_snapshot waits on a request that gets no answer');
+usleep(1_000_000);
+my $t_cancel = time;
+$node->safe_psql('postgres', "SELECT pg_cancel_backend($stalled_pid)");
+while ($stalled->{stderr} !~ /ERROR/ && time - $t_cancel < 90)
+{
+    $stalled->{run}->pump_nb;
+    usleep(50_000);
+}
+my $cancel_took = time - $t_cancel;
+$s3->set_fault('stall 0');
+like($stalled->{stderr}, qr/ERROR:  canceling statement due to user request/,
+    'pg_cancel_backend stops it');
+cmp_ok($cancel_took, '<', 5, sprintf('within %.1f s, not after milvus.s3_timeout (60 s)', $cancel_took));
+$stalled->quit;
+ok(!-e $manifest_of->('stalled'), 'no manifest was written');
+$node->safe_psql('postgres',
+    "ALTER SYSTEM RESET milvus.s3_timeout; ALTER SYSTEM RESET milvus.s3_stall_timeout; SELECT pg_reload_conf()");
 
 # (c) drop
 my @objects = stored_objects('default/snap1');
