@@ -11,7 +11,8 @@
 #      (status 1) and a non-empty directory; a base.tar altered in the bucket
 #      fails its manifest's SHA-256;
 #  (c) S3 failing every part during create: status 2, the upload aborted (no
-#      part left), no manifest, list does not show it.
+#      part left), no manifest, list does not show it;
+#  (d) delete removes the manifest and every object of the backup.
 use strict;
 use warnings;
 
@@ -152,6 +153,15 @@ close($fh);
 ($ret, $out, $err) = basebackup('fetch', 'b1', "$tmp/altered");
 is($ret, 2, 'fetch of an altered base.tar: status 2');
 like($err, qr/does not match its manifest/, 'the SHA-256 caught it');
+
+# delete
+($ret, $out) = basebackup('delete', 'b1');
+is($ret, 0, 'delete: status 0');
+($ret, $out) = basebackup('list');
+is($out, '', 'list shows nothing');
+ok(!-e "$tmp/s3data/$bucket/cluster1/basebackups/b1", 'no object of b1 is left in the bucket');
+($ret) = basebackup('delete', 'b1');
+is($ret, 1, 'delete of a backup the bucket lacks: status 1');
 
 unlike(slurp_file("$tmp/s3rver.log") . slurp_file($primary->logfile), qr/\Q$secret\E/,
     'no log holds the secret');

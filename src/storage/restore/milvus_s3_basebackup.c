@@ -6,6 +6,7 @@
  *			milvus_s3_basebackup [-c FILE] create NAME [pg_basebackup options]
  *			milvus_s3_basebackup [-c FILE] list
  *			milvus_s3_basebackup [-c FILE] fetch NAME DIRECTORY
+ *			milvus_s3_basebackup [-c FILE] delete NAME
  *
  * create runs "pg_basebackup -D - -F tar -X none --checkpoint=fast" with the
  * options given (how to connect) and streams its tar, never whole in memory
@@ -19,7 +20,8 @@
  * fetch reads the manifest, streams base.tar in ranged GETs into "tar -x"
  * into DIRECTORY (which must be empty or absent), and checks the length and
  * SHA-256 against the manifest.  The caller then adds restore_command and
- * recovery.signal and starts the server (doc/storage.md).
+ * recovery.signal and starts the server (doc/storage.md).  delete removes
+ * the manifest, then the rest of the folder.
  *
  * A separate program from milvus_s3_restore: that one is recovery's
  * restore_command with a fixed contract (%f %p, its exit statuses); this one
@@ -454,6 +456,42 @@ do_list(const MvS3Config *config)
 	return 0;
 }
 
+/* delete: the keys under a backup's folder, to be deleted one by one */
+static void
+collect_key(void *arg, const char *key, int64 size)
+{
+	appendStringInfo((StringInfo) arg, "%s\n", key);
+}
+
+/* delete NAME: the manifest first, so that a delete cut short leaves no backup */
+static int
+do_delete(const MvS3Config *config, const char *name)
+{
+	char	   *folder = psprintf(MV_S3_BASEBACKUP_FOLDER "%s/", name);
+	char	   *manifest_key = psprintf("%smanifest.json", folder);
+	StringInfoData keys;
+	MvS3Result	result;
+	int64		size;
+	int			n = 0;
+
+	check_name(name);
+	if (MvS3Head(config, manifest_key, &size, &result) == MV_S3_NOT_FOUND)
+	{
+		fprintf(stderr, "%s: no complete base backup \"%s\" in the bucket\n", progname, name);
+		exit(MV_S3_EXIT_MISSING);
+	}
+	if (result.status != MV_S3_OK || MvS3Delete(config, manifest_key, &result) != MV_S3_OK)
+		fail("%s (%d attempts)", result.error, result.attempts);
+	initStringInfo(&keys);
+	if (MvS3List(config, folder, 0, collect_key, &keys, &result) != MV_S3_OK)
+		fail("%s (%d attempts)", result.error, result.attempts);
+	for (char *key = strtok(keys.data, "\n"); key; key = strtok(NULL, "\n"), n++)
+		if (MvS3Delete(config, key, &result) != MV_S3_OK)
+			fail("%s (%d attempts)", result.error, result.attempts);
+	printf("base backup \"%s\" deleted: the manifest and %d more objects\n", name, n);
+	return 0;
+}
+
 /* MvS3WriteCallback into tar's stdin */
 static bool
 fetch_write(void *arg, const char *data, size_t len, char *error)
@@ -585,8 +623,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: %s [-c config-file] create NAME [pg_basebackup connection options]\n"
 			"       %s [-c config-file] list\n"
-			"       %s [-c config-file] fetch NAME DIRECTORY\n",
-			progname, progname, progname);
+			"       %s [-c config-file] fetch NAME DIRECTORY\n"
+			"       %s [-c config-file] delete NAME\n",
+			progname, progname, progname, progname);
 	exit(MV_S3_EXIT_FAILED);
 }
 
@@ -613,6 +652,8 @@ main(int argc, char **argv)
 		return do_create(&config, argv[argi + 1], argc - argi - 2, argv + argi + 2);
 	if (strcmp(argv[argi], "list") == 0 && argc - argi == 1)
 		return do_list(&config);
+	if (strcmp(argv[argi], "delete") == 0 && argc - argi == 2)
+		return do_delete(&config, argv[argi + 1]);
 	if (strcmp(argv[argi], "fetch") == 0 && argc - argi == 3)
 		return do_fetch(&config, argv[argi + 1], argv[argi + 2]);
 	usage();
