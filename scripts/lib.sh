@@ -8,7 +8,7 @@ MV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MV_PG_MAJOR=15
 MV_PACKAGES=(
     build-essential postgresql-15 postgresql-server-dev-15 libpq-dev
-    libopenblas-dev libcurl4-openssl-dev libssl-dev libzstd-dev liblz4-dev libipc-run-perl
+    libopenblas-dev libcurl4-openssl-dev libssl-dev openssl libzstd-dev liblz4-dev libipc-run-perl
     zlib1g-dev clang
     gnuplot-nox dataset-fashion-mnist
 )
