@@ -7,7 +7,8 @@
 #   make kernel-test              distance kernels against a double-precision reference
 #
 # "make" and "make install" also build and install milvus_s3_restore, the
-# restore_command for WAL archived to S3 (src/storage/restore/, its own Makefile).
+# restore_command for WAL archived to S3, and milvus_s3_basebackup, base backups
+# in the bucket (src/storage/restore/, its own Makefile).
 #
 # Sources are picked up by folder: every src/**/*.c is part of the module and every
 # src/sql/*.sql piece is concatenated, in name order, into the install script.
@@ -31,7 +32,7 @@ PG_CPPFLAGS = -I$(srcdir)/src/include
 # PostgreSQL's headers and fmgr calling convention, not of our code.
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Werror
-SHLIB_LINK = -lm -lcurl -lcrypto
+SHLIB_LINK = -lm -lcurl -lcrypto -lzstd -llz4
 
 EXTRA_CLEAN = sql_build test/kernels/kernel_test
 

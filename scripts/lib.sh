@@ -8,7 +8,8 @@ MV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MV_PG_MAJOR=15
 MV_PACKAGES=(
     build-essential postgresql-15 postgresql-server-dev-15 libpq-dev
-    libopenblas-dev libcurl4-openssl-dev libssl-dev libipc-run-perl zlib1g-dev clang
+    libopenblas-dev libcurl4-openssl-dev libssl-dev openssl libzstd-dev liblz4-dev libipc-run-perl
+    zlib1g-dev clang
     gnuplot-nox dataset-fashion-mnist
 )
 # Debian's versioned pg_config, not the /usr/bin wrapper that picks the newest

@@ -29,14 +29,26 @@ static int	search_max_topk = MV_SEARCH_MAX_TOPK_DEFAULT;
 /* milvus.s3_*: read by the archive module (src/storage/archive.c) */
 char	   *MvS3AccessKeyId = NULL;
 char	   *MvS3Bucket = NULL;
+char	   *MvS3CaFile = NULL;
 int			MvS3ConnectTimeout = MV_S3_DEFAULT_CONNECT_TIMEOUT;
 char	   *MvS3Endpoint = NULL;
 int			MvS3MaxRetries = MV_S3_DEFAULT_RETRIES;
+int			MvS3MultipartThreshold = (int) (MV_S3_DEFAULT_MULTIPART_THRESHOLD / 1024);
+int			MvS3PartSize = (int) (MV_S3_DEFAULT_PART_SIZE / 1024);
 char	   *MvS3Prefix = NULL;
 char	   *MvS3Region = NULL;
 char	   *MvS3SecretAccessKey = NULL;
+int			MvS3StallTimeout = MV_S3_DEFAULT_STALL_TIMEOUT;
 int			MvS3Timeout = MV_S3_DEFAULT_TIMEOUT;
 bool		MvS3VirtualHost = false;
+int			MvS3WalCompression = MV_S3_COMPRESSION_NONE;
+
+static const struct config_enum_entry s3_wal_compression_options[] = {
+	{"off", MV_S3_COMPRESSION_NONE, false},
+	{"lz4", MV_S3_COMPRESSION_LZ4, false},
+	{"zstd", MV_S3_COMPRESSION_ZSTD, false},
+	{NULL, 0, false}
+};
 
 /* every kernel set there is, and the names milvus.distance_kernels accepts */
 static MvKernelSetInfo kernel_sets[MV_MAX_KERNEL_SETS];
@@ -280,6 +292,16 @@ MvDefineSettings(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomStringVariable("milvus.s3_ca_file",
+							   "Sets the file of CA certificates that https servers are checked against.",
+							   "Empty, the default: the system's CA store.  Only superusers "
+							   "can read it.",
+							   &MvS3CaFile,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
 	DefineCustomIntVariable("milvus.s3_connect_timeout",
 							"Sets how long the S3 client waits for a connection.",
 							"A request that cannot connect in time is tried again "
@@ -312,6 +334,30 @@ MvDefineSettings(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("milvus.s3_multipart_threshold",
+							"Sets the size above which an upload goes up in parts.",
+							"Smaller uploads are one PUT.  Each part of a multipart upload "
+							"is retried on its own; a failed upload is aborted.",
+							&MvS3MultipartThreshold,
+							(int) (MV_S3_DEFAULT_MULTIPART_THRESHOLD / 1024),
+							(int) (MV_S3_MIN_PART_SIZE / 1024),
+							(int) (MV_S3_MAX_PART_SIZE / 1024),
+							PGC_SIGHUP,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("milvus.s3_part_size",
+							"Sets the size of the parts of a multipart upload.",
+							"One part is held in memory.  A stream of more than 1000 parts "
+							"doubles it every 1000 parts (S3 allows 10,000).",
+							&MvS3PartSize,
+							(int) (MV_S3_DEFAULT_PART_SIZE / 1024),
+							(int) (MV_S3_MIN_PART_SIZE / 1024),
+							(int) (MV_S3_MAX_PART_SIZE / 1024),
+							PGC_SIGHUP,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
 	DefineCustomStringVariable("milvus.s3_prefix",
 							   "Sets the folder of the bucket that objects go under.",
 							   "WAL goes to <prefix>/wal/.  Empty, the default: the bucket's top.",
@@ -339,6 +385,17 @@ MvDefineSettings(void)
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
 							   NULL, NULL, NULL);
 
+	DefineCustomIntVariable("milvus.s3_stall_timeout",
+							"Sets how long an S3 request may move less than 1 kB a second.",
+							"A request that trickles for longer is abandoned and tried "
+							"again (milvus.s3_max_retries), whatever milvus.s3_timeout says.",
+							&MvS3StallTimeout,
+							MV_S3_DEFAULT_STALL_TIMEOUT,
+							MV_S3_MIN_STALL_TIMEOUT, MV_S3_MAX_STALL_TIMEOUT,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("milvus.s3_timeout",
 							"Sets how long one S3 request may take in all.",
 							"A request that takes longer is abandoned and tried again "
@@ -356,6 +413,17 @@ MvDefineSettings(void)
 							 "S3-compatible servers on a plain address need.",
 							 &MvS3VirtualHost,
 							 false,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("milvus.s3_wal_compression",
+							 "Compresses WAL files as the archive module uploads them.",
+							 "off stores <name>, lz4 <name>.lz4, zstd <name>.zst; "
+							 "milvus_s3_restore reads all three.",
+							 &MvS3WalCompression,
+							 MV_S3_COMPRESSION_NONE,
+							 s3_wal_compression_options,
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);

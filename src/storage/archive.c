@@ -4,13 +4,16 @@
  *
  * PostgreSQL 15 loads the library into the archiver and calls
  * _PG_archive_module_init.  For each completed segment (and each history or
- * backup-label file) the archiver calls us with its name; we read the file
- * whole, PUT it to <milvus.s3_prefix>wal/<name>, then HEAD the object and
- * compare its size with the file's.  Only then do we return true and let the
- * archiver mark the file done.  Anything else returns false with a WARNING:
- * the archiver keeps the file in pg_wal and calls again later.  An ERROR (out
- * of memory, an unreadable file) is caught as contrib/basic_archive catches
- * it, so that it too is a false and not a restart of the archiver.
+ * backup-label file) the archiver calls us with its name; we stream the
+ * file to <milvus.s3_prefix>wal/<name> (one PUT, or a multipart upload above
+ * milvus.s3_multipart_threshold), compressed on the way to <name>.lz4 or
+ * <name>.zst when milvus.s3_wal_compression says so (compress.c), then HEAD
+ * the object and compare its size with what we sent.  Only then do we
+ * return true and let the archiver mark the file done.  Anything else
+ * returns false with a WARNING: the archiver keeps the file in pg_wal and
+ * calls again later.  An ERROR (out of memory, an unreadable file) is caught
+ * as contrib/basic_archive catches it, so that it too is a false and not a
+ * restart of the archiver.
  */
 #include "postgres.h"
 
@@ -42,10 +45,14 @@ MvS3ConfigFromSettings(MvS3Config *config)
 	config->prefix = MvS3Prefix;
 	config->access_key_id = MvS3AccessKeyId;
 	config->secret_access_key = MvS3SecretAccessKey;
+	config->ca_file = MvS3CaFile;
 	config->virtual_host = MvS3VirtualHost;
 	config->connect_timeout_ms = MvS3ConnectTimeout;
 	config->timeout_ms = MvS3Timeout;
+	config->stall_timeout_s = MvS3StallTimeout;
 	config->max_retries = MvS3MaxRetries;
+	config->multipart_threshold = (int64) MvS3MultipartThreshold * 1024;
+	config->part_size = (int64) MvS3PartSize * 1024;
 	MvS3ConfigDefaults(config);
 }
 
@@ -56,42 +63,27 @@ archive_configured(void)
 	return MvS3Bucket != NULL && MvS3Bucket[0] != '\0';
 }
 
-/* Read the file at path whole into a palloc'd buffer */
-static char *
-archive_read_file(const char *path, size_t *len)
+/* A file being uploaded, as MvS3PutStream reads it */
+typedef struct ArchiveSource
 {
-	struct stat st;
-	char	   *data;
-	size_t		done = 0;
 	int			fd;
+	const char *path;
+} ArchiveSource;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	if (fstat(fd, &st) < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", path)));
-	data = palloc(Max(st.st_size, 1));
-	while (done < (size_t) st.st_size)
-	{
-		ssize_t		n = read(fd, data + done, st.st_size - done);
+/* MvS3ReadCallback over a file; no ereport, so a failed upload is aborted */
+static ssize_t
+archive_read(void *arg, char *buf, size_t len, char *error)
+{
+	ArchiveSource *src = (ArchiveSource *) arg;
+	ssize_t		n;
 
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", path)));
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("file \"%s\" is shorter than its size", path)));
-		done += n;
-	}
-	CloseTransientFile(fd);
-	*len = done;
-	return data;
+	do
+		n = read(src->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		snprintf(error, MV_S3_ERROR_LEN, "could not read file \"%s\": %s",
+				 src->path, strerror(errno));
+	return n;
 }
 
 /* Upload one file and check that the bucket holds it; false on any failure */
@@ -100,18 +92,42 @@ archive_upload(const char *file, const char *path)
 {
 	MvS3Config	config;
 	MvS3Result	result;
-	char	   *key = psprintf(MV_S3_WAL_FOLDER "%s", file);
-	char	   *data;
-	size_t		len;
+	MvS3Compression codec = (MvS3Compression) MvS3WalCompression;
+	char	   *key = psprintf(MV_S3_WAL_FOLDER "%s%s", file, MvS3CompressionSuffix(codec));
+	ArchiveSource src = {.path = path};
+	MvS3Compressor *compressor = NULL;
+	struct stat st;
+	int64		len = 0;
+	int64		raw;
 	int64		stored = -1;
+	MvS3Status	status;
 	instr_time	start;
 	instr_time	elapsed;
 
 	MvS3ConfigFromSettings(&config);
-	data = archive_read_file(path, &len);
+	src.fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (src.fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	if (fstat(src.fd, &st) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", path)));
 
 	INSTR_TIME_SET_CURRENT(start);
-	if (MvS3Put(&config, key, data, len, &result) != MV_S3_OK)
+	if (codec == MV_S3_COMPRESSION_NONE)
+		status = MvS3PutStream(&config, key, archive_read, &src, &len, &result);
+	else
+	{
+		compressor = MvS3CompressorCreate(codec, archive_read, &src);
+		status = MvS3PutStream(&config, key, MvS3CompressorRead, compressor, &len, &result);
+	}
+	raw = compressor ? MvS3CompressorRawBytes(compressor) : len;
+	if (compressor)
+		MvS3CompressorFree(compressor);
+	CloseTransientFile(src.fd);
+	if (status != MV_S3_OK)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -119,6 +135,16 @@ archive_upload(const char *file, const char *path)
 				 errdetail("%s (%d attempts).", result.error, result.attempts)));
 		return false;
 	}
+	if (raw != (int64) st.st_size)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" changed size while it was archived", file),
+				 errdetail("It had %lld bytes, %lld were read.",
+						   (long long) st.st_size, (long long) raw)));
+		return false;
+	}
+	/* the size of what we sent: the compressed size when compressed */
 	if (MvS3Head(&config, key, &stored, &result) != MV_S3_OK)
 	{
 		ereport(WARNING,
@@ -127,20 +153,22 @@ archive_upload(const char *file, const char *path)
 				 errdetail("%s (%d attempts).", result.error, result.attempts)));
 		return false;
 	}
-	if (stored != (int64) len)
+	if (stored != len)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("archived file \"%s\" has the wrong size in S3", file),
-				 errdetail("The bucket holds %lld bytes, the file has %zu.",
-						   (long long) stored, len)));
+				 errdetail("The bucket holds %lld bytes, %lld were sent.",
+						   (long long) stored, (long long) len)));
 		return false;
 	}
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	ereport(DEBUG1,
-			(errmsg_internal("archived \"%s\" to S3: %zu bytes in %.3f ms",
-							 file, len, INSTR_TIME_GET_MILLISEC(elapsed))));
+			(errmsg_internal("archived \"%s\" to S3: %lld bytes as %lld (%s) in %d parts in %.3f ms",
+							 file, (long long) raw, (long long) len,
+							 codec == MV_S3_COMPRESSION_NONE ? "off" : MvS3CompressionSuffix(codec) + 1,
+							 result.parts, INSTR_TIME_GET_MILLISEC(elapsed))));
 	return true;
 }
 

@@ -91,6 +91,8 @@ snapshot_check(MvS3Status status, MvS3Result *result, const char *what)
 {
 	if (status == MV_S3_OK)
 		return;
+	/* a cancel stopped the request: say so, not that S3 failed */
+	CHECK_FOR_INTERRUPTS();
 	ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 			 errmsg("could not %s in S3", what),

@@ -15,8 +15,11 @@
 #  (d) kill -9 of the archiver, then of the postmaster, while segments are
 #      uploading: no segment is marked .done that the bucket lacks;
 #  (e) a non-superuser cannot read the secret, and no log holds it;
-#  (f) the server answers 500 or 503, stalls past milvus.s3_timeout, or cuts
-#      a body short: retried, and nothing reported stored that is not.
+#  (f) the server answers 500 or 503, stalls past milvus.s3_timeout, answers
+#      at a trickle (abandoned at milvus.s3_stall_timeout), or cuts a body
+#      short: retried, and nothing reported stored that is not;
+#  (g) multipart uploads above milvus.s3_multipart_threshold: parts, a part
+#      retried, a part that always fails aborts the upload (no part left).
 use strict;
 use warnings;
 
@@ -35,77 +38,22 @@ sub s3_start { $s3->start }
 sub s3_stop { $s3->stop }
 
 # The restore program's settings, in a file as its -c option reads it.
-my $s3conf = "$tmp/s3.conf";
-open(my $conf, '>', $s3conf) or die;
-print $conf <<"EOF";
-# settings of milvus_s3_restore
-milvus.s3_endpoint = 'http://127.0.0.1:$s3_port'
-milvus.s3_bucket = '$bucket'
-milvus.s3_prefix = 'cluster1'
-s3_access_key_id = '$key_id'
-s3_secret_access_key = '$secret'
-s3_connect_timeout = 1000
-s3_timeout = 20000
-EOF
-close($conf);
-chmod 0600, $s3conf;
+my $s3conf = $s3->program_conf('cluster1', "s3_connect_timeout = 1000\ns3_timeout = 20000\ns3_stall_timeout = 2");
 my $restore_command = "milvus_s3_restore -c $s3conf %f %p";
 
 # Objects under <prefix>/wal/ as { name => size }, listed two keys a page.
-sub bucket_objects
-{
-    my ($stdout, $stderr);
-    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, '--list', '2' ],
-        '>', \$stdout, '2>', \$stderr)
-      or die "milvus_s3_restore --list failed: $stderr";
-    return { map { split / / } split /\n/, $stdout };
-}
+sub bucket_objects { $s3->wal_objects(2) }
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf(
-    'postgresql.conf', qq{
-shared_preload_libraries = 'milvus'
-milvus.data_coordinator = off
-archive_mode = on
-archive_library = 'milvus'
-@{[ $s3->server_conf('cluster1') ]}milvus.s3_connect_timeout = 1000
+my $primary = $s3->archiving_primary('primary', 'cluster1', q{milvus.s3_connect_timeout = 1000
 milvus.s3_timeout = 20000
 milvus.s3_max_retries = 1
 # archived segments (and their .done) stay for (d) to compare with the bucket
-wal_keep_size = '1GB'
-});
-$primary->start;
+wal_keep_size = '1GB'});
 
-# The name of the segment current now, after a switch to a new one.
-sub switch_wal
-{
-    my ($node) = @_;
-    return $node->safe_psql('postgres',
-        "SELECT pg_walfile_name(pg_switch_wal()); SELECT pg_walfile_name(pg_current_wal_lsn())"
-    ) =~ s/\n.*//sr;
-}
+sub switch_wal { MilvusS3rver::switch_wal(@_) }
+sub wait_archived { MilvusS3rver::wait_archived(@_) }
 
-# Wait until the archiver reports seg (or a later one) archived.
-sub wait_archived
-{
-    my ($node, $seg) = @_;
-    $node->poll_query_until('postgres',
-        "SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
-      or die "timed out waiting for $seg to be archived";
-}
-
-my $dim = 8;
-$primary->safe_psql(
-    'postgres', qq{
-    CREATE EXTENSION milvus;
-    CREATE FUNCTION vec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE
-        RETURN ARRAY(SELECT (('x' || substr(md5(i || ',' || j), 1, 8))::bit(32)::int / 2147483648.0)::real
-                     FROM generate_series(1, $dim) j)::floatvector;
-    CREATE TABLE t (id int PRIMARY KEY, note text, emb floatvector($dim));
-    INSERT INTO t SELECT i, 'a' || i, vec(i) FROM generate_series(1, 2000) i;
-    CREATE INDEX t_emb ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
-});
+$primary->safe_psql('postgres', MilvusS3rver::vector_table_sql(8, 2000));
 my $seg = switch_wal($primary);
 wait_archived($primary, $seg);
 my $objects = bucket_objects();
@@ -285,20 +233,13 @@ note(sprintf('archived %d segments of 16 MB in %.2f s: %.0f MB/s to the loopback
 
 # (f) faults the server answers with: the client's retries absorb one, the
 # archiver's retries a run of them, and the restore program leaves no file
-sub set_fault
-{
-    my ($fault) = @_;
-    open(my $fh, '>', "$tmp/fault") or die;
-    print $fh $fault;
-    close($fh);
-}
 $primary->safe_psql('postgres',
     "ALTER SYSTEM SET milvus.s3_timeout = '2s'; SELECT pg_reload_conf()");
 my $next_id = 30000;
 for my $fault ('503', '500', 'stall')
 {
     my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
-    set_fault("$fault 1");
+    $s3->set_fault("$fault 1");
     my $start = time;
     $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(1))");
     $seg = switch_wal($primary);
@@ -310,8 +251,33 @@ for my $fault ('503', '500', 'stall')
     is($primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver'),
         $failed, 'and the archiver saw no failure');
 }
+
+# a server that answers, but at a trickle: abandoned at milvus.s3_stall_timeout
+# long before milvus.s3_timeout, and tried again
+$primary->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.s3_timeout = '60s'; ALTER SYSTEM SET milvus.s3_stall_timeout = '2s'; "
+      . "SELECT pg_reload_conf()");
+wait_archived($primary, switch_wal($primary));
+{
+    my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
+    $s3->set_fault('trickle 1');
+    my $start = time;
+    $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(1))");
+    $seg = switch_wal($primary);
+    wait_archived($primary, $seg);
+    my $took = time - $start;
+    is(slurp_file("$tmp/fault"), 'trickle 0', 'one answer came at a trickle');
+    ok($took >= 1.9 && $took < 30,
+        sprintf('it was abandoned at milvus.s3_stall_timeout (2 s), not milvus.s3_timeout (60 s): %.1f s', $took));
+    is(bucket_objects()->{$seg}, 16 * 1024 * 1024, 'tried again: the segment is whole in the bucket');
+    is($primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver'),
+        $failed, 'and the archiver saw no failure');
+}
+$primary->safe_psql('postgres', "ALTER SYSTEM SET milvus.s3_timeout = '2s'; SELECT pg_reload_conf()");
+wait_archived($primary, switch_wal($primary));
+
 my $failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
-set_fault('500 1000000');
+$s3->set_fault('500 1000000');
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'f', vec(2))");
 my $stuck = switch_wal($primary);
 $primary->poll_query_until('postgres',
@@ -319,29 +285,88 @@ $primary->poll_query_until('postgres',
   or die 'timed out waiting for archiving to fail';
 ok(-f "$pgdata/pg_wal/archive_status/$stuck.ready",
     'S3 answering 500 on every request: archiving fails, the segment stays ready');
-set_fault('500 0');
+$s3->set_fault('500 0');
 $seg = switch_wal($primary);
 wait_archived($primary, $seg);
 $objects = bucket_objects();
 ok(exists $objects->{$stuck} && exists $objects->{$seg}, 'S3 well again: both segments in the bucket');
 
-# milvus_s3_restore's exit status, its messages kept out of the test's output
-sub restore_file
+# (g) multipart: above milvus.s3_multipart_threshold a segment goes up in
+# parts of milvus.s3_part_size, each retried on its own; a part that always
+# fails aborts the upload and leaves no part in the bucket
+$primary->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.s3_multipart_threshold = '5MB'; "
+      . "ALTER SYSTEM SET milvus.s3_part_size = '5MB'; SELECT pg_reload_conf()");
+sub requests_for
 {
-    my ($name, $path) = @_;
-    my $stderr;
-    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, $name, $path ], '2>', \$stderr);
-    note("milvus_s3_restore: $stderr") if $stderr;
-    return $? >> 8;
+    my ($seg) = @_;
+    return grep { m{/cluster1/wal/$seg\b} } split /\n/, slurp_file("$tmp/requests.log");
 }
+sub segment_as_stored
+{
+    my ($seg) = @_;
+    my $stderr;
+    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, $seg, "$tmp/readback" ], '2>', \$stderr)
+      or die "milvus_s3_restore failed: $stderr";
+    return slurp_file("$tmp/readback");
+}
+$failed = $primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'm', vec(3))");
+my $multi = switch_wal($primary);
+wait_archived($primary, $multi);
+my @parts = grep { /^PUT .*partNumber=(\d+)/ } requests_for($multi);
+is(join(',', map { /partNumber=(\d+)/ } @parts), '1,2,3,4',
+    'a 16 MB segment over a 5 MB threshold goes up in four parts of 5 MB');
+is(scalar(grep { /^POST .*uploads/ } requests_for($multi)), 1, 'in one multipart upload');
+is(scalar(grep { /^POST .*uploadId=/ } requests_for($multi)), 1, 'completed once');
+ok(segment_as_stored($multi) eq slurp_file("$pgdata/pg_wal/$multi"),
+    'the object read back is the segment, byte for byte');
+
+$s3->set_fault('500 1 part');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'm', vec(4))");
+$multi = switch_wal($primary);
+wait_archived($primary, $multi);
+is(slurp_file("$tmp/fault"), '500 0 part', 'one part was answered 500');
+is(scalar(grep { /^PUT .*partNumber=1&/ } requests_for($multi)), 2, 'that part was sent again');
+ok(segment_as_stored($multi) eq slurp_file("$pgdata/pg_wal/$multi"),
+    'and the object is the segment, byte for byte');
+is($primary->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver'),
+    $failed, 'the archiver saw no failure');
+
+$s3->set_fault('500 1000000 part');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (" . $next_id++ . ", 'm', vec(5))");
+$stuck = switch_wal($primary);
+$primary->poll_query_until('postgres',
+    "SELECT failed_count > $failed FROM pg_stat_archiver")
+  or die 'timed out waiting for archiving to fail';
+ok(-f "$pgdata/pg_wal/archive_status/$stuck.ready",
+    'a part that always fails: archiving fails, the segment stays ready');
+like(slurp_file($primary->logfile), qr/could not archive file "$stuck" to S3.*\n.*HTTP status 500.*upload aborted/,
+    'the upload was aborted, and the log says so');
+ok(scalar(grep { /^DELETE .*uploadId=/ } requests_for($stuck)) >= 1, 'with AbortMultipartUpload');
+is(join(',', $s3->uploads_left()), '', 'no multipart upload and no part is left in the bucket');
+ok(!exists bucket_objects()->{$stuck}, 'nor an object');
+$s3->set_fault('500 0');
+$seg = switch_wal($primary);
+wait_archived($primary, $seg);
+$objects = bucket_objects();
+ok(exists $objects->{$stuck} && exists $objects->{$seg}, 'parts answered again: both segments in the bucket');
+is(join(',', $s3->uploads_left()), '', 'and no upload is left open');
+
+sub restore_file { $s3->restore_file(@_) }
 my $object = "$tmp/s3data/$bucket/cluster1/wal/${stuck}._S3rver_object";
-set_fault('truncate 1');
+$s3->set_fault('truncate 1');
 is(restore_file($stuck, "$tmp/restored"), 0, 'restore: a body cut short is fetched again');
 is(slurp_file("$tmp/restored"), slurp_file($object), 'and the segment restored is the one stored');
-set_fault('truncate 1000000');
+$s3->set_fault('trickle 1');
+my $t1 = time;
+is(restore_file($stuck, "$tmp/trickled"), 0, 'restore: an answer at a trickle is abandoned and tried again');
+ok(time - $t1 < 15, 'at s3_stall_timeout (2 s), not s3_timeout (20 s)');
+is(slurp_file("$tmp/trickled"), slurp_file($object), 'and the segment restored is the one stored');
+$s3->set_fault('truncate 1000000');
 is(restore_file($stuck, "$tmp/cut"), 2, 'restore: bodies always cut short fail with status 2');
 ok(!-e "$tmp/cut" && !-e "$tmp/cut.milvus_tmp", 'and leave no file behind');
-set_fault('500 0');
+$s3->set_fault('500 0');
 is(restore_file('0000000100000000000000FF', "$tmp/none"), 1,
     'restore: a segment the bucket lacks is status 1');
 

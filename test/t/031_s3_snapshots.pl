@@ -10,7 +10,12 @@
 #      collection (42P07), a role without SELECT (42501), no bucket set;
 #  (c) drop_snapshot removes it: not listed, no object left under it;
 #  (d) a snapshot of 200,000 x 128 floats (about 100 MB, two parts): the
-#      upload rate and the backend's peak RssAnon, sampled; restored whole.
+#      upload rate and the backend's peak RssAnon, sampled; restored whole;
+#  (e) S3 answering 500 to a partition's parts after another's were stored,
+#      or down, during create_snapshot: a clean error, no manifest, not
+#      listed; the same during restore_snapshot (after one partition was
+#      loaded): a clean error and no half-restored collection; a cancel of
+#      a create_snapshot waiting on a server that never answers.
 use strict;
 use warnings;
 
@@ -154,6 +159,95 @@ my ($ret, $out, $err) = $node->psql('postgres', "SELECT milvus.list_snapshots()"
 like($err, qr/milvus\.s3_bucket is not set/, 'the error names the setting');
 $node->safe_psql('postgres', "ALTER SYSTEM RESET milvus.s3_bucket; SELECT pg_reload_conf()");
 $node->poll_query_until('postgres', "SELECT current_setting('milvus.s3_bucket') = '$bucket'") or die;
+
+# (e) S3 failing during create_snapshot and restore_snapshot
+$node->safe_psql('postgres', "ALTER SYSTEM SET milvus.s3_max_retries = 1; SELECT pg_reload_conf()");
+sub snapshot_names
+{
+    return $node->safe_psql('postgres',
+        "SELECT coalesce(string_agg(s ->> 'snapshot_name', ',' ORDER BY s ->> 'snapshot_name'), '') FROM milvus.list_snapshots() s");
+}
+my $listed = snapshot_names();
+my $manifest_of = sub { "$tmp/s3data/$bucket/cluster1/snapshots/default/$_[0]/manifest.json._S3rver_object" };
+
+# partition p1's parts answered 500: _default's is stored first, then it fails
+$s3->set_fault('500 1000000 /p1/');
+($ret, $out, $err) = $node->psql('postgres', "SELECT milvus.create_snapshot('docs', 'broken')");
+$s3->set_fault('500 0');
+isnt($ret, 0, "create_snapshot with p1's parts answered 500: an error");
+is(scalar(stored_objects('default/broken/_default')), 1, 'after a part of _default was stored');
+like($err, qr/ERROR:  could not store a snapshot part in S3\nDETAIL:  PUT .*HTTP status 500/,
+    'that says what failed');
+ok(!-e $manifest_of->('broken'), 'no manifest was written');
+is(snapshot_names(), $listed, 'list_snapshots does not show it');
+is(sqlstate("SELECT milvus.restore_snapshot('broken', 'docs_broken')"), '42704',
+    'nor can it be restored');
+
+# S3 down
+$s3->stop;
+($ret, $out, $err) = $node->psql('postgres', "SELECT milvus.create_snapshot('docs', 'down')");
+isnt($ret, 0, 'create_snapshot with S3 down: an error');
+like($err, qr/ERROR:  could not .* in S3\nDETAIL:  .*(Couldn't connect|Connection refused|Failed to connect)/,
+    'that says S3 could not be reached');
+($ret, $out, $err) = $node->psql('postgres', "SELECT milvus.restore_snapshot('snap1', 'docs_down')");
+isnt($ret, 0, 'restore_snapshot with S3 down: an error');
+$s3->start;
+ok(!-e $manifest_of->('down'), 'no manifest was written');
+is(snapshot_names(), $listed, 'list_snapshots does not show it');
+
+# the parts of a restore answered 500, after the collection was created
+my $collections_sql = q{SELECT string_agg(c, ',' ORDER BY c) FROM milvus.list_collections() c};
+my $collections = $node->safe_psql('postgres', $collections_sql);
+my $gets = () = slurp_file("$tmp/requests.log") =~ m{^GET \S*/snap1/_default/}mg;
+$s3->set_fault('500 1000000 /p1/');
+($ret, $out, $err) = $node->psql('postgres', "SELECT milvus.restore_snapshot('snap1', 'docs_half')");
+my $served = slurp_file("$tmp/fault");
+$s3->set_fault('500 0');
+isnt($ret, 0, "restore_snapshot with p1's parts answered 500: an error");
+my $gets_after = () = slurp_file("$tmp/requests.log") =~ m{^GET \S*/snap1/_default/}mg;
+is($gets_after, $gets + 1, "after _default's part was loaded");
+like($err, qr/ERROR:  could not read a snapshot part in S3\nDETAIL:  GET .*HTTP status 500/,
+    'that says what failed');
+isnt($served, '500 1000000 /p1/', 'the parts were asked for (the collection had been made)');
+is($node->safe_psql('postgres', $collections_sql), $collections, 'no half-restored collection is left');
+is($node->safe_psql('postgres', "SELECT to_regclass('docs_half') IS NULL"), 't', 'nor its table');
+like($node->safe_psql('postgres', "SELECT milvus.restore_snapshot('snap1', 'docs_half')"),
+    qr/"rows": 900/, 'S3 well again: the same restore succeeds');
+is(answers('docs_half'), $before, 'and answers as the original did at the snapshot');
+$node->safe_psql('postgres', "SELECT milvus.drop_collection('docs_half')");
+
+# a cancel while create_snapshot waits on a server that never answers
+$node->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.s3_timeout = '60s'; ALTER SYSTEM SET milvus.s3_stall_timeout = '60s'; "
+      . "SELECT pg_reload_conf()");
+my $stalled = $node->background_psql('postgres', on_error_stop => 0);
+my $stalled_pid = $stalled->query_safe('SELECT pg_backend_pid()');
+$s3->set_fault('stall 1000000');
+$stalled->{stdin} .= "SELECT milvus.create_snapshot('docs', 'stalled');\n";
+$stalled->{run}->pump_nb;
+for (1 .. 300)
+{
+    last if slurp_file("$tmp/fault") ne 'stall 1000000';
+    usleep(100_000);
+}
+isnt(slurp_file("$tmp/fault"), 'stall 1000000', 'create_snapshot waits on a request that gets no answer');
+usleep(1_000_000);
+my $t_cancel = time;
+$node->safe_psql('postgres', "SELECT pg_cancel_backend($stalled_pid)");
+while ($stalled->{stderr} !~ /ERROR/ && time - $t_cancel < 90)
+{
+    $stalled->{run}->pump_nb;
+    usleep(50_000);
+}
+my $cancel_took = time - $t_cancel;
+$s3->set_fault('stall 0');
+like($stalled->{stderr}, qr/ERROR:  canceling statement due to user request/,
+    'pg_cancel_backend stops it');
+cmp_ok($cancel_took, '<', 5, sprintf('within %.1f s, not after milvus.s3_timeout (60 s)', $cancel_took));
+$stalled->quit;
+ok(!-e $manifest_of->('stalled'), 'no manifest was written');
+$node->safe_psql('postgres',
+    "ALTER SYSTEM RESET milvus.s3_timeout; ALTER SYSTEM RESET milvus.s3_stall_timeout; SELECT pg_reload_conf()");
 
 # (c) drop
 my @objects = stored_objects('default/snap1');

@@ -5,16 +5,16 @@
  *			restore_command = 'milvus_s3_restore -c /path/to/s3.conf %f %p'
  *
  * It fetches <prefix>wal/%f from the bucket into %p (through a temporary file
- * renamed into place, so recovery never reads half a segment).  It exits 0
+ * renamed into place, so recovery never reads half a segment), or
+ * <prefix>wal/%f.zst or %f.lz4, decompressed, when the archive module
+ * compressed it (milvus.s3_wal_compression): one listing of the name as a
+ * prefix says which the bucket holds; the plain form first.  It exits 0
  * when the file is restored, 1 when the bucket does not have it, 2 on any
  * other failure; recovery treats every non-zero status below 126 as "not in
  * the archive".
  *
  * It runs outside the server, so it reads its settings from MILVUS_S3_*
- * environment variables (MILVUS_S3_BUCKET, ...), then from the file -c
- * names, whose lines are "name = value" with the names of the milvus.s3_*
- * settings (the "milvus." is optional, values may be quoted, # starts a
- * comment).  What is still empty comes from AWS_* as in the server.
+ * environment variables and the file -c names (s3_config.c).
  *
  * "milvus_s3_restore [-c config-file] --list [page-size]" prints what the
  * bucket holds of the archive instead, a "name size" line per object.
@@ -24,137 +24,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "common/pg_prng.h"
 #include "lib/stringinfo.h"
 
 #include "milvus/storage.h"
+#include "s3_config.h"
 
-#define EXIT_MISSING 1
-#define EXIT_FAILED 2
+#define EXIT_MISSING MV_S3_EXIT_MISSING
+#define EXIT_FAILED MV_S3_EXIT_FAILED
 
 static const char *progname = "milvus_s3_restore";
-
-/* Set the config field that name (a milvus.s3_* name without "milvus.") names */
-static bool
-set_option(MvS3Config *config, const char *name, const char *value)
-{
-	if (strcmp(name, "s3_endpoint") == 0)
-		config->endpoint = value;
-	else if (strcmp(name, "s3_region") == 0)
-		config->region = value;
-	else if (strcmp(name, "s3_bucket") == 0)
-		config->bucket = value;
-	else if (strcmp(name, "s3_prefix") == 0)
-		config->prefix = value;
-	else if (strcmp(name, "s3_access_key_id") == 0)
-		config->access_key_id = value;
-	else if (strcmp(name, "s3_secret_access_key") == 0)
-		config->secret_access_key = value;
-	else if (strcmp(name, "s3_virtual_host") == 0)
-		config->virtual_host = (strcmp(value, "on") == 0 || strcmp(value, "true") == 0 ||
-								strcmp(value, "1") == 0);
-	else if (strcmp(name, "s3_connect_timeout") == 0)
-		config->connect_timeout_ms = atoi(value);
-	else if (strcmp(name, "s3_timeout") == 0)
-		config->timeout_ms = atoi(value);
-	else if (strcmp(name, "s3_max_retries") == 0)
-		config->max_retries = atoi(value);
-	else
-		return false;
-	return true;
-}
-
-/* Take settings from MILVUS_S3_<NAME> variables */
-static void
-read_environment(MvS3Config *config)
-{
-	static const char *const names[] = {
-		"s3_endpoint", "s3_region", "s3_bucket", "s3_prefix",
-		"s3_access_key_id", "s3_secret_access_key", "s3_virtual_host",
-		"s3_connect_timeout", "s3_timeout", "s3_max_retries"
-	};
-
-	for (int i = 0; i < lengthof(names); i++)
-	{
-		char		var[64] = "MILVUS_";
-		const char *value;
-
-		for (const char *p = names[i]; *p; p++)
-		{
-			size_t		n = strlen(var);
-
-			var[n] = pg_toupper((unsigned char) *p);
-			var[n + 1] = '\0';
-		}
-		if ((value = getenv(var)) != NULL)
-			set_option(config, names[i], value);
-	}
-}
-
-/* Take settings from a file of "name = value" lines */
-static void
-read_config_file(MvS3Config *config, const char *path)
-{
-	FILE	   *f = fopen(path, "r");
-	char		line[4096];
-	int			lineno = 0;
-
-	if (f == NULL)
-	{
-		fprintf(stderr, "%s: could not open file \"%s\": %s\n", progname, path, strerror(errno));
-		exit(EXIT_FAILED);
-	}
-	while (fgets(line, sizeof(line), f) != NULL)
-	{
-		char	   *p = line;
-		char	   *name;
-		char	   *value;
-		char	   *end;
-
-		lineno++;
-		if ((end = strchr(p, '#')) != NULL)
-			*end = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '\n' || *p == '\r')
-			continue;
-		name = p;
-		while (*p && *p != '=' && *p != ' ' && *p != '\t')
-			p++;
-		end = p;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '=')
-		{
-			fprintf(stderr, "%s: syntax error in \"%s\" line %d\n", progname, path, lineno);
-			exit(EXIT_FAILED);
-		}
-		*end = '\0';
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		value = p;
-		end = value + strlen(value);
-		while (end > value && (end[-1] == '\n' || end[-1] == '\r' ||
-							   end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (end - value >= 2 && value[0] == '\'' && end[-1] == '\'')
-		{
-			end[-1] = '\0';
-			value++;
-		}
-		if (strncmp(name, "milvus.", 7) == 0)
-			name += 7;
-		/* the name only: a line may hold a secret */
-		if (!set_option(config, name, pstrdup(value)))
-		{
-			fprintf(stderr, "%s: unknown setting \"%s\" in \"%s\" line %d\n",
-					progname, name, path, lineno);
-			exit(EXIT_FAILED);
-		}
-	}
-	fclose(f);
-}
 
 /* Write len bytes to path through path.tmp, renamed into place */
 static bool
@@ -202,6 +80,33 @@ usage(void)
 	exit(EXIT_FAILED);
 }
 
+/* The forms a WAL file may be stored in, the plain one first */
+static const MvS3Compression codecs[] = {
+	MV_S3_COMPRESSION_NONE, MV_S3_COMPRESSION_ZSTD, MV_S3_COMPRESSION_LZ4
+};
+
+/* What the bucket holds of one file: which of its forms */
+typedef struct FileForms
+{
+	const char *file;
+	bool		found[lengthof(codecs)];
+} FileForms;
+
+/* Note the objects that are the file, plain or compressed */
+static void
+note_form(void *arg, const char *key, int64 size)
+{
+	FileForms  *forms = (FileForms *) arg;
+	const char *name = key + strlen(MV_S3_WAL_FOLDER);
+	size_t		len = strlen(forms->file);
+
+	if (strncmp(name, forms->file, len) != 0)
+		return;
+	for (int i = 0; i < lengthof(codecs); i++)
+		if (strcmp(name + len, MvS3CompressionSuffix(codecs[i])) == 0)
+			forms->found[i] = true;
+}
+
 /* --list: print an archived file's name and size */
 static void
 print_object(void *arg, const char *key, int64 size)
@@ -212,19 +117,15 @@ print_object(void *arg, const char *key, int64 size)
 int
 main(int argc, char **argv)
 {
-	MvS3Config	config = {
-		.endpoint = "", .region = "", .bucket = "", .prefix = "",
-		.access_key_id = "", .secret_access_key = "", .virtual_host = false,
-		.connect_timeout_ms = MV_S3_DEFAULT_CONNECT_TIMEOUT,
-		.timeout_ms = MV_S3_DEFAULT_TIMEOUT,
-		.max_retries = MV_S3_DEFAULT_RETRIES
-	};
+	MvS3Config	config;
 	const char *config_file = NULL;
 	const char *file;
 	const char *path;
 	StringInfoData body;
 	MvS3Result	result;
 	MvS3Status	status;
+	FileForms	forms = {0};
+	int			form;
 	int			argi = 1;
 	bool		list = false;
 
@@ -238,16 +139,7 @@ main(int argc, char **argv)
 	else if (argc - argi != 2)
 		usage();
 
-	pg_prng_strong_seed(&pg_global_prng_state);
-	read_environment(&config);
-	if (config_file)
-		read_config_file(&config, config_file);
-	MvS3ConfigDefaults(&config);
-	if (config.bucket[0] == '\0')
-	{
-		fprintf(stderr, "%s: no bucket: set s3_bucket in the file or MILVUS_S3_BUCKET\n", progname);
-		exit(EXIT_FAILED);
-	}
+	MvS3ConfigRead(&config, config_file, progname);
 
 	if (list)
 	{
@@ -270,8 +162,26 @@ main(int argc, char **argv)
 		exit(EXIT_FAILED);
 	}
 
+	/* one listing says whether it is there and in which forms */
+	forms.file = file;
+	if (MvS3List(&config, psprintf(MV_S3_WAL_FOLDER "%s", file), 0, note_form, &forms,
+				 &result) != MV_S3_OK)
+	{
+		fprintf(stderr, "%s: %s (%d attempts)\n", progname, result.error, result.attempts);
+		exit(EXIT_FAILED);
+	}
+	for (form = 0; form < lengthof(codecs) && !forms.found[form]; form++)
+		;
+	if (form == lengthof(codecs))
+	{
+		fprintf(stderr, "%s: %s is not in the bucket\n", progname, file);
+		exit(EXIT_MISSING);
+	}
+
 	initStringInfo(&body);
-	status = MvS3Get(&config, psprintf(MV_S3_WAL_FOLDER "%s", file), &body, &result);
+	status = MvS3Get(&config, psprintf(MV_S3_WAL_FOLDER "%s%s", file,
+									   MvS3CompressionSuffix(codecs[form])),
+					 &body, &result);
 	if (status == MV_S3_NOT_FOUND)
 	{
 		fprintf(stderr, "%s: %s\n", progname, result.error);
@@ -281,6 +191,19 @@ main(int argc, char **argv)
 	{
 		fprintf(stderr, "%s: %s (%d attempts)\n", progname, result.error, result.attempts);
 		exit(EXIT_FAILED);
+	}
+	if (codecs[form] != MV_S3_COMPRESSION_NONE)
+	{
+		StringInfoData plain;
+
+		initStringInfo(&plain);
+		if (!MvS3Decompress(codecs[form], body.data, body.len, &plain, result.error))
+		{
+			fprintf(stderr, "%s: %s%s: %s\n", progname, file,
+					MvS3CompressionSuffix(codecs[form]), result.error);
+			exit(EXIT_FAILED);
+		}
+		body = plain;
 	}
 	if (!write_file(path, body.data, body.len))
 		exit(EXIT_FAILED);
