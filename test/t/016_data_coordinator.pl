@@ -3,7 +3,8 @@
 # not before, and seals a smaller one that stayed unchanged for
 # milvus.seal_idle_time; the launcher starts a new worker after
 # pg_terminate_backend of one; a seal in progress shows in milvus.segments,
-# holds no snapshot, and a cancel of it is logged and outlived; another
+# holds no snapshot, holds back no VACUUM of another table even when its
+# catalog reads took one, and a cancel of it is logged and outlived; another
 # session's temporary index is left alone; two databases are both served;
 # DROP DATABASE of a database whose worker runs succeeds; a database without
 # the extension costs a worker start now and then, not a worker;
@@ -185,6 +186,42 @@ ok( $node->poll_query_until(
 is(segment('postgres'), '0/' . (1020 + $seal_rows), 'and every row is sealed');
 is($node->safe_psql('postgres', "SELECT count(*) FROM milvus_hnsw_verify('t_emb', true)"),
     '0', 'the index verifies clean after the interrupted seal');
+
+# A seal under way holds back no VACUUM elsewhere in its database: held after
+# its first row, when it has read the catalog (which takes a snapshot: the
+# index's inner-product function is new to the worker's caches), a
+# DELETE's rows in another table are removed by VACUUM all the same (before
+# the worker marked its jobs PROC_IN_VACUUM, all 1,000 stayed "dead but not
+# yet removable")
+$node->safe_psql(
+    'postgres', q{
+    CREATE TABLE u (id int PRIMARY KEY, emb floatvector(8));
+    CREATE INDEX u_emb ON u USING milvus_hnsw (emb floatvector_ip_ops);
+    CREATE TABLE other (id int) WITH (autovacuum_enabled = off);
+    INSERT INTO other SELECT generate_series(1, 1000);
+});
+$node->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.debug_pause_at = 'hnsw_seal_link'; SELECT pg_reload_conf()");
+$holder = $node->background_psql('postgres');
+$holder->query_safe("SELECT pg_advisory_lock($pause_key, 5)");    # hnsw_seal_link
+$node->safe_psql('postgres', "INSERT INTO u SELECT i, vec(i) FROM generate_series(1, $seal_rows) i");
+ok( $node->poll_query_until(
+        'postgres', q{
+        SELECT running = 'seal' AND phase = 'linking'
+          FROM milvus.segments WHERE index_name = 'u_emb'::regclass}),
+    'a seal is held after its first row');
+$node->safe_psql('postgres', 'DELETE FROM other');
+my ($vret, $vout, $verr) = $node->psql('postgres', 'VACUUM (VERBOSE) other');
+like($verr, qr/tuples: 1000 removed, 0 remain, 0 are dead but not yet removable/,
+    'VACUUM of another table removes the rows deleted during the seal');
+$holder->query_safe("SELECT pg_advisory_unlock($pause_key, 5)");
+$holder->quit;
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET milvus.debug_pause_at; SELECT pg_reload_conf()');
+ok( $node->poll_query_until(
+        'postgres',
+        "SELECT growing_rows = 0 AND sealed_rows = $seal_rows FROM milvus.segments WHERE index_name = 'u_emb'::regclass"),
+    'the held seal finishes');
+$node->safe_psql('postgres', 'DROP TABLE u, other');
 
 # Two databases, both served
 $node->safe_psql('postgres', 'CREATE DATABASE db2');
