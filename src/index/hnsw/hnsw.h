@@ -495,6 +495,7 @@ extern int	MvHnswGetEfConstruction(Relation index);
 extern MvHnswCache *MvHnswCacheCreate(MemoryContext ctx);
 extern struct MvHnswElement *MvHnswCacheLookup(MvHnswCache *cache, ItemPointer tid);
 extern void MvHnswCacheInsert(MvHnswCache *cache, ItemPointer tid, struct MvHnswElement *element);
+extern void MvHnswCachePrefetch(MvHnswCache *cache, ItemPointerData *tids, int n);
 
 /* A hint to the CPU: this memory is about to be read */
 #if defined(__GNUC__) || defined(__clang__)

@@ -26,7 +26,8 @@ typedef struct MvHnswCacheEntry
 #define SH_ELEMENT_TYPE	MvHnswCacheEntry
 #define SH_KEY_TYPE		uint64
 #define SH_KEY			key
-#define SH_HASH_KEY(tb, k)	hash_combine(murmurhash32((uint32) (k)), (uint32) ((k) >> 32))
+#define tid_hash(k)			hash_combine(murmurhash32((uint32) (k)), (uint32) ((k) >> 32))
+#define SH_HASH_KEY(tb, k)	tid_hash(k)
 #define SH_EQUAL(tb, a, b)	((a) == (b))
 #define SH_SCOPE		static inline
 #define SH_DEFINE
@@ -54,6 +55,25 @@ MvHnswCacheLookup(MvHnswCache *cache, ItemPointer tid)
 	MvHnswCacheEntry *entry = mvhnsw_cache_lookup((mvhnsw_cache_hash *) cache, tid_key(tid));
 
 	return entry ? entry->element : NULL;
+}
+
+/*
+ * Start loading the slots of tids[0..n) into the CPU cache, so that the
+ * lookups that follow miss in parallel rather than one after another (the
+ * table of a seal holds every element it met: megabytes, mostly not cached).
+ */
+void
+MvHnswCachePrefetch(MvHnswCache *cache, ItemPointerData *tids, int n)
+{
+	mvhnsw_cache_hash *tb = (mvhnsw_cache_hash *) cache;
+
+	for (int i = 0; i < n; i++)
+	{
+		uint64		key = tid_key(&tids[i]);
+		uint32		hash = tid_hash(key);
+
+		mv_prefetch(&tb->data[mvhnsw_cache_initial_bucket(tb, hash)]);
+	}
 }
 
 /* Remember the element loaded for tid */

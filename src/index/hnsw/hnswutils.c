@@ -868,11 +868,14 @@ get_elements(MvHnswGraph *g, ItemPointerData *tids, int n, MvHnswElement **out)
 	Buffer		bufs[2 * MV_HNSW_MAX_M];
 	int			npending = 0;
 
+	MvHnswCachePrefetch(g->cache, tids, n);
 	for (int i = 0; i < n; i++)
 	{
 		bool		dup = false;
 
 		out[i] = MvHnswCacheLookup(g->cache, &tids[i]);
+		if (out[i] != NULL)
+			mv_prefetch(out[i]);	/* its visit stamp is read next */
 		if (out[i] != NULL)
 			continue;
 		for (int j = 0; j < npending && !dup; j++)
