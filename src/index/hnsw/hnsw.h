@@ -621,6 +621,7 @@ extern int	MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc,
 								   ItemPointerData *tids);
 extern float MvHnswQueryDistance(MvHnswGraph *g, MvHnswElement *e);
 extern Pointer MvHnswElementVector(MvHnswGraph *g, MvHnswElement *e);
+extern MvHnswElement *MvHnswElementAgain(MvHnswGraph *g, MvHnswElement *e);
 extern void MvHnswForgetVectors(MvHnswGraph *g);
 extern void MvHnswNewSearch(MvHnswGraph *g);
 

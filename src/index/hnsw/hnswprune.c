@@ -214,6 +214,9 @@ MvHnswChooseVictim(MvHnswGraph *g, MvHnswElement *n, int lc, MvHnswElement *newE
 	{
 		MvHnswElement *x = MvHnswGetElement(g, &tids[i]);
 
+		/* a seal's cache is old: is that tombstone still one? */
+		if (x->deleted && g->lists != NULL)
+			x = MvHnswElementAgain(g, x);
 		if (x->deleted)
 			return x->tid;		/* drop a tombstone first */
 		items[i].element = x;

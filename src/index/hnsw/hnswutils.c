@@ -793,6 +793,29 @@ element_tuple_again(MvHnswGraph *g, MvHnswElement *e, Buffer *buf, Size *len)
 }
 
 /*
+ * An element loaded earlier, as its slot holds it now: the same element, or,
+ * if the slot was reused since (a graph insert elsewhere took a free slot),
+ * the new one, read and cached in its place.  A seal's cache lives for
+ * thousands of rows; a tombstone it remembers may be a live element by now.
+ */
+MvHnswElement *
+MvHnswElementAgain(MvHnswGraph *g, MvHnswElement *e)
+{
+	Buffer		buf;
+	Size		len = 0;
+	MvHnswElementTuple etup = element_tuple_again(g, e, &buf, &len);
+	bool		same = (etup->version == e->version);
+	ItemPointerData tid = e->tid;
+
+	UnlockReleaseBuffer(buf);
+	if (same)
+		return e;
+	e = MvHnswLoadElement(g, &tid);
+	MvHnswCacheInsert(g->cache, &tid, e);
+	return e;
+}
+
+/*
  * The vector of an element: the one it keeps, or (on disk, past the value
  * budget) a copy read again from its page, which it holds until
  * MvHnswForgetVectors.
