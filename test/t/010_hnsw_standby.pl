@@ -151,6 +151,12 @@ for my $round (4 .. 5)
     check_round("round $round, sealed");
 }
 
+# A seal long enough to hand pages to the free list as it goes (3,000 rows,
+# about 40 growing pages), its new graph pages taken from that free list
+$primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(8501, 11500) i');
+$primary->safe_psql('postgres', 'VACUUM t');
+check_round('round 6, a long seal');
+
 for my $index ('t_mem', 't_spill')
 {
     my $reused = $primary->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('$index')");
