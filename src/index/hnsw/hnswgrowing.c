@@ -62,7 +62,7 @@ append_logged(Relation index, Buffer buf, MvHnswGrowingTuple gtup, Size size)
 }
 
 /*
- * A page to become the chain's new tail, locked exclusively and not changed
+ * A page to become the chain's new tail or a new graph page, locked exclusively and not changed
  * yet: the first of the free list (*nextfree: what the metapage's free list
  * becomes), else a new one (*nextfree: the list as it is).  The caller holds
  * the metapage exclusively.

@@ -83,16 +83,15 @@ static Buffer
 new_graph_page(MvHnswPageEdit *edit, MvHnswMetaPage meta, Page prev, Page *page)
 {
 	Buffer		buf;
+	BlockNumber nextfree;
 
-	if (!edit->building && meta->growingFree != 0 && BlockNumberIsValid(meta->growingFree))
+	if (edit->building)
+		buf = MvHnswNewBuffer(edit->index, true);
+	else
 	{
-		BlockNumber nextfree;
-
 		buf = MvHnswGrowingTakePage(edit->index, meta, &nextfree);
 		meta->growingFree = nextfree;
 	}
-	else
-		buf = MvHnswNewBuffer(edit->index, edit->building);
 
 	*page = MvHnswEditRegister(edit, buf, true);
 	MvHnswInitPage(*page, MV_HNSW_PAGE_GRAPH);

@@ -898,9 +898,10 @@ get_elements(MvHnswGraph *g, ItemPointerData *tids, int n, MvHnswElement **out)
 
 		out[i] = MvHnswCacheLookup(g->cache, &tids[i]);
 		if (out[i] != NULL)
+		{
 			mv_prefetch(out[i]);	/* its visit stamp is read next */
-		if (out[i] != NULL)
 			continue;
+		}
 		for (int j = 0; j < npending && !dup; j++)
 			dup = tid_equal(&pending[j], &tids[i]);
 		if (!dup)
