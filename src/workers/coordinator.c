@@ -89,11 +89,14 @@ handle_sigterm(SIGNAL_ARGS)
 
 /*
  * Let VACUUM elsewhere ignore this transaction's xmin, as it ignores another
- * VACUUM's (PROC_IN_VACUUM; cleared when the transaction ends).  A seal or
- * compaction reads and writes index pages only, but the catalog lookups it
- * makes (a distance function's fmgr_info) take a catalog snapshot: for as
- * long as a seal ran, no VACUUM in the database could remove a row deleted
- * meanwhile (a regression test caught one that left every dead row).
+ * VACUUM's (PROC_IN_VACUUM; cleared when the transaction ends).  The worker
+ * reads no table data: only the catalog (the list of indexes, opening one, a
+ * distance function's fmgr_info in a seal), whose rows for what it has locked
+ * cannot go away, and index pages.  But each catalog read takes a snapshot:
+ * for as long as a seal ran, no VACUUM in the database could remove a row
+ * deleted meanwhile (a regression test caught one that left every dead row),
+ * and every round's short transactions could do the same to a VACUUM that
+ * came at the wrong moment.  Lazy VACUUM sets the flag for the same reason.
  */
 static void
 set_in_vacuum(void)
@@ -112,7 +115,6 @@ run_job(Relation index, MvJobKind kind)
 
 	if (ShutdownRequestPending)
 		return -1;
-	set_in_vacuum();
 	MvJobBegin(&current_job, RelationGetRelid(index), kind);
 	in_job = true;
 	if (kind == MV_JOB_SEAL)
@@ -221,6 +223,7 @@ coordinate_index_xact(Oid indexid, MemoryContext cxt)
 	PG_TRY();
 	{
 		StartTransactionCommand();
+		set_in_vacuum();
 		pgstat_report_activity(STATE_RUNNING, "milvus data coordinator");
 		coordinate_index(indexid, watch, name);
 		CommitTransactionCommand();
@@ -267,6 +270,7 @@ coordinate_round(MemoryContext cxt)
 	MvWatch    *watch;
 
 	StartTransactionCommand();
+	set_in_vacuum();
 	indexes = MvHnswIndexes(cxt);
 	CommitTransactionCommand();
 

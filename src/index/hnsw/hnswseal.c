@@ -122,8 +122,8 @@ freeze(Relation index, BlockNumber *head)
  * Lists earn their memory best: one costs about 600 bytes and saves up to a
  * few hundred distances, a kept 784-dimension vector costs 4 kB and saves a
  * page read.  Starting afresh whenever the cache filled (as this did once)
- * made a 784-dimension seal spend two thirds of its time copying vectors
- * and faulting in fresh memory.  rowctx is reset after each row.
+ * made a 784-dimension seal spend 61 % of its time loading elements, mostly
+ * copying vectors and faulting in fresh memory.  rowctx is reset after each row.
  */
 typedef struct MvHnswSealGraph
 {
