@@ -81,7 +81,10 @@ static char *
 snapshot_key(const char *key)
 {
 	if (key[0] == '/' || strstr(key, "..") != NULL)
-		elog(ERROR, "bad snapshot object key \"%s\"", key);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid snapshot object key \"%s\"", key),
+				 errdetail("A key may not start with \"/\" or contain \"..\".")));
 	return psprintf("%s%s", MV_S3_SNAPSHOT_FOLDER, key);
 }
 
