@@ -81,7 +81,10 @@ static char *
 snapshot_key(const char *key)
 {
 	if (key[0] == '/' || strstr(key, "..") != NULL)
-		elog(ERROR, "bad snapshot object key \"%s\"", key);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid snapshot object key \"%s\"", key),
+				 errdetail("A key may not start with \"/\" or contain \"..\".")));
 	return psprintf("%s%s", MV_S3_SNAPSHOT_FOLDER, key);
 }
 
@@ -307,6 +310,12 @@ milvus_snapshot_copy_out(PG_FUNCTION_ARGS)
 	snapshot_config(&out.config);
 	out.folder = snapshot_key(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	out.tag = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	/* a '/' would let "../" in the tag lead the parts out of the folder */
+	if (out.tag[0] == '\0' || strchr(out.tag, '/') != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid snapshot part name prefix \"%s\"", out.tag),
+				 errdetail("A prefix must not be empty or contain \"/\".")));
 	out.part_bytes = Max(PG_GETARG_INT32(4), 1024);
 	initStringInfo(&out.part);
 	enlargeStringInfo(&out.part, (int) Min(out.part_bytes + BLCKSZ, MaxAllocSize - 1));

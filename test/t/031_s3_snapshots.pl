@@ -157,8 +157,12 @@ $node->poll_query_until('postgres', "SELECT current_setting('milvus.s3_bucket') 
 is(sqlstate("SELECT milvus.create_snapshot('docs', 'snap2')"), '55000', 'no bucket: 55000');
 my ($ret, $out, $err) = $node->psql('postgres', "SELECT milvus.list_snapshots()");
 like($err, qr/milvus\.s3_bucket is not set/, 'the error names the setting');
+is(sqlstate("SELECT milvus._snapshot_get('a/../../wal/x')"), '22023',
+    'an object key that could leave the snapshots folder: 22023');
 $node->safe_psql('postgres', "ALTER SYSTEM RESET milvus.s3_bucket; SELECT pg_reload_conf()");
 $node->poll_query_until('postgres', "SELECT current_setting('milvus.s3_bucket') = '$bucket'") or die;
+is(sqlstate("SELECT milvus._snapshot_copy_out('docs', '{id}', 'x/', '../../../wal/x', 1048576)"),
+    '22023', 'a part name prefix that could leave the snapshot folder: 22023');
 
 # (e) S3 failing during create_snapshot and restore_snapshot
 $node->safe_psql('postgres', "ALTER SYSTEM SET milvus.s3_max_retries = 1; SELECT pg_reload_conf()");

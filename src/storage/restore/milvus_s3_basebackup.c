@@ -313,14 +313,50 @@ backup_manifest(const char *name, int64 size, int parts, const char *sha,
 	return manifest.data;
 }
 
+/*
+ * Run args[0] (from our own directory first when beside_us, then PATH) with a
+ * pipe as its child_fd (STDIN_FILENO: we write, STDOUT_FILENO: we read);
+ * our end of the pipe in *fd, its pid returned
+ */
+static pid_t
+start_child(char **args, bool beside_us, int child_fd, int *fd)
+{
+	int			pipefd[2];
+	int			ours = child_fd == STDIN_FILENO ? 1 : 0;
+	pid_t		pid;
+
+	if (pipe(pipefd) != 0)
+		fail("could not create a pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		fail("could not fork: %s", strerror(errno));
+	if (pid == 0)
+	{
+		char		dir[MAXPGPATH];
+
+		dup2(pipefd[1 - ours], child_fd);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		if (beside_us && find_my_exec(argv0, dir) == 0)
+		{
+			*last_dir_separator(dir) = '\0';
+			execv(psprintf("%s/%s", dir, args[0]), args);
+		}
+		execvp(args[0], args);
+		fprintf(stderr, "%s: could not run %s: %s\n", progname, args[0], strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1 - ours]);
+	*fd = pipefd[ours];
+	return pid;
+}
+
 /* Start pg_basebackup writing the tar of a backup to *fd; its pid */
 static pid_t
 start_pg_basebackup(const char *name, int nopts, char **opts, int *fd)
 {
 	char	  **args = palloc0(sizeof(char *) * (nopts + 8));
 	int			nargs = 0;
-	int			pipefd[2];
-	pid_t		pid;
 
 	args[nargs++] = "pg_basebackup";
 	args[nargs++] = "-D";
@@ -332,31 +368,7 @@ start_pg_basebackup(const char *name, int nopts, char **opts, int *fd)
 	for (int i = 0; i < nopts; i++)
 		args[nargs++] = opts[i];
 
-	if (pipe(pipefd) != 0)
-		fail("could not create a pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		fail("could not fork: %s", strerror(errno));
-	if (pid == 0)
-	{
-		char		dir[MAXPGPATH];
-
-		dup2(pipefd[1], STDOUT_FILENO);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		/* the pg_basebackup installed beside us first, then PATH's */
-		if (find_my_exec(argv0, dir) == 0)
-		{
-			*last_dir_separator(dir) = '\0';
-			execv(psprintf("%s/pg_basebackup", dir), args);
-		}
-		execvp("pg_basebackup", args);
-		fprintf(stderr, "%s: could not run pg_basebackup: %s\n", progname, strerror(errno));
-		_exit(127);
-	}
-	close(pipefd[1]);
-	*fd = pipefd[0];
-	return pid;
+	return start_child(args, true, STDOUT_FILENO, fd);
 }
 
 /* create NAME [options]: pg_basebackup's tar to the bucket, then the manifest */
@@ -547,7 +559,7 @@ do_fetch(const MvS3Config *config, const char *name, const char *target)
 	MvS3Result	result;
 	MvS3Status	status;
 	FetchSink	sink;
-	int			pipefd[2];
+	char	   *tar_args[] = {"tar", "-x", "-f", "-", "-C", unconstify(char *, target), NULL};
 	pid_t		pid;
 	int			wstatus;
 	int64		size;
@@ -579,24 +591,9 @@ do_fetch(const MvS3Config *config, const char *name, const char *target)
 	if (chmod(target, 0700) != 0)
 		fail("could not change the mode of \"%s\": %s", target, strerror(errno));
 
-	if (pipe(pipefd) != 0)
-		fail("could not create a pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		fail("could not fork: %s", strerror(errno));
-	if (pid == 0)
-	{
-		dup2(pipefd[0], STDIN_FILENO);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		execlp("tar", "tar", "-x", "-f", "-", "-C", target, (char *) NULL);
-		fprintf(stderr, "%s: could not run tar: %s\n", progname, strerror(errno));
-		_exit(127);
-	}
-	close(pipefd[0]);
+	pid = start_child(tar_args, false, STDIN_FILENO, &sink.fd);
 	/* a tar that stops reading must fail the write, not kill us */
 	signal(SIGPIPE, SIG_IGN);
-	sink.fd = pipefd[1];
 	sink.sha = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(sink.sha, EVP_sha256(), NULL);
 

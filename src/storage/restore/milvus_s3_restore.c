@@ -70,6 +70,16 @@ write_file(const char *path, const char *data, size_t len)
 	return true;
 }
 
+/* Exit with the message of a failed S3 call */
+static void fail_s3(const MvS3Result *result) pg_attribute_noreturn();
+
+static void
+fail_s3(const MvS3Result *result)
+{
+	fprintf(stderr, "%s: %s (%d attempts)\n", progname, result->error, result->attempts);
+	exit(EXIT_FAILED);
+}
+
 static void
 usage(void)
 {
@@ -147,10 +157,7 @@ main(int argc, char **argv)
 
 		if (MvS3List(&config, MV_S3_WAL_FOLDER, page_size, print_object, NULL,
 					 &result) != MV_S3_OK)
-		{
-			fprintf(stderr, "%s: %s (%d attempts)\n", progname, result.error, result.attempts);
-			exit(EXIT_FAILED);
-		}
+			fail_s3(&result);
 		return 0;
 	}
 
@@ -166,10 +173,7 @@ main(int argc, char **argv)
 	forms.file = file;
 	if (MvS3List(&config, psprintf(MV_S3_WAL_FOLDER "%s", file), 0, note_form, &forms,
 				 &result) != MV_S3_OK)
-	{
-		fprintf(stderr, "%s: %s (%d attempts)\n", progname, result.error, result.attempts);
-		exit(EXIT_FAILED);
-	}
+		fail_s3(&result);
 	for (form = 0; form < lengthof(codecs) && !forms.found[form]; form++)
 		;
 	if (form == lengthof(codecs))
@@ -188,10 +192,7 @@ main(int argc, char **argv)
 		exit(EXIT_MISSING);
 	}
 	if (status != MV_S3_OK)
-	{
-		fprintf(stderr, "%s: %s (%d attempts)\n", progname, result.error, result.attempts);
-		exit(EXIT_FAILED);
-	}
+		fail_s3(&result);
 	if (codecs[form] != MV_S3_COMPRESSION_NONE)
 	{
 		StringInfoData plain;

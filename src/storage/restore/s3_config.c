@@ -164,6 +164,19 @@ read_config_file(MvS3Config *config, const char *path, const char *progname)
 	fclose(f);
 }
 
+/* Exit when a numeric setting is outside the range the server's setting allows */
+static void
+check_range(const char *name, int64 value, int64 min, int64 max, const char *progname)
+{
+	if (value < min || value > max)
+	{
+		fprintf(stderr, "%s: %s is out of range: it must be between " INT64_FORMAT
+				" and " INT64_FORMAT "%s\n", progname, name, min, max,
+				max >= 1024 * 1024 ? " bytes" : "");
+		exit(MV_S3_EXIT_FAILED);
+	}
+}
+
 /*
  * Fill config from the environment, then the file (NULL: none), then AWS_*;
  * exit with MV_S3_EXIT_FAILED when that leaves no bucket
@@ -186,6 +199,18 @@ MvS3ConfigRead(MvS3Config *config, const char *file, const char *progname)
 	if (file)
 		read_config_file(config, file, progname);
 	MvS3ConfigDefaults(config);
+	check_range("s3_connect_timeout", config->connect_timeout_ms,
+				MV_S3_MIN_TIMEOUT, MV_S3_MAX_TIMEOUT, progname);
+	check_range("s3_timeout", config->timeout_ms,
+				MV_S3_MIN_TIMEOUT, MV_S3_MAX_TIMEOUT, progname);
+	check_range("s3_stall_timeout", config->stall_timeout_s,
+				MV_S3_MIN_STALL_TIMEOUT, MV_S3_MAX_STALL_TIMEOUT, progname);
+	check_range("s3_max_retries", config->max_retries,
+				MV_S3_MIN_RETRIES, MV_S3_MAX_RETRIES, progname);
+	check_range("s3_multipart_threshold", config->multipart_threshold,
+				MV_S3_MIN_PART_SIZE, MV_S3_MAX_PART_SIZE, progname);
+	check_range("s3_part_size", config->part_size,
+				MV_S3_MIN_PART_SIZE, MV_S3_MAX_PART_SIZE, progname);
 	if (config->bucket[0] == '\0')
 	{
 		fprintf(stderr, "%s: no bucket: set s3_bucket in the file or MILVUS_S3_BUCKET\n", progname);
