@@ -211,7 +211,13 @@ BEGIN
 END
 $$;
 
--- Whoever may call these may read or remove every snapshot in the bucket:
--- restoring and dropping are for roles an administrator grants them to
-REVOKE EXECUTE ON FUNCTION milvus.restore_snapshot(text, text), milvus.drop_snapshot(text),
-    milvus._snapshot_copy_in(regclass, text[], text[]), milvus._snapshot_delete(text) FROM PUBLIC;
+-- The bucket has no per-role access: whoever may call these may read, write
+-- or remove every snapshot in it (the object calls take any key under
+-- snapshots/).  So all of them are for roles an administrator grants them to;
+-- create_snapshot still checks SELECT on the collection.
+REVOKE EXECUTE ON FUNCTION milvus.create_snapshot(text, text), milvus.list_snapshots(),
+    milvus.restore_snapshot(text, text), milvus.drop_snapshot(text),
+    milvus._snapshot_put(text, text), milvus._snapshot_get(text), milvus._snapshot_list(text),
+    milvus._snapshot_delete(text),
+    milvus._snapshot_copy_out(regclass, text[], text, text, integer),
+    milvus._snapshot_copy_in(regclass, text[], text[]) FROM PUBLIC;

@@ -145,11 +145,23 @@ is(sqlstate("SELECT milvus.drop_snapshot('nope')"), '42704', 'dropping an unknow
 like(sqlstate("SELECT milvus.create_snapshot('docs', 'bad/name')"), qr/^42/, 'a bad name is refused');
 is(sqlstate("SELECT milvus.restore_snapshot('snap1', 'docs')"), '42P07', 'restore into an existing name: 42P07');
 is(sqlstate("SELECT milvus.restore_snapshot('snap1')"), '42P07', 'restore into the original name while it exists: 42P07');
-$node->safe_psql('postgres', 'CREATE ROLE reader LOGIN; CREATE ROLE nobody LOGIN; GRANT SELECT ON docs TO reader');
+$node->safe_psql('postgres',
+    'CREATE ROLE reader LOGIN; CREATE ROLE nobody LOGIN; CREATE ROLE stranger LOGIN; GRANT SELECT ON docs TO reader, stranger');
+# no role reaches the bucket unless granted: not even a snapshot of what it may read
+is(sqlstate("SELECT milvus.create_snapshot('docs', 'snap_stranger')", extra_params => [ '-U', 'stranger' ]),
+    '42501', 'create_snapshot is not granted to PUBLIC');
+is(sqlstate("SELECT milvus._snapshot_get('postgres/snap1/manifest.json')", extra_params => [ '-U', 'stranger' ]),
+    '42501', 'nor are the object calls: no role reads a snapshot it was not granted');
+is(sqlstate("SELECT milvus._snapshot_put('postgres/snap1/manifest.json', '{}')", extra_params => [ '-U', 'stranger' ]),
+    '42501', 'or overwrites one');
+$node->safe_psql('postgres', q{
+    GRANT EXECUTE ON FUNCTION milvus.create_snapshot(text, text), milvus._snapshot_get(text),
+        milvus._snapshot_put(text, text), milvus._snapshot_copy_out(regclass, text[], text, text, integer)
+        TO reader, nobody});
 is(sqlstate("SELECT milvus.create_snapshot('docs', 'snap_nobody')", extra_params => [ '-U', 'nobody' ]),
-    '42501', 'a role without SELECT: 42501');
+    '42501', 'a role granted snapshots but without SELECT: 42501');
 is(sqlstate("SELECT milvus.create_snapshot('docs', 'snap_reader')", extra_params => [ '-U', 'reader' ]),
-    'ok', 'a role with SELECT may snapshot');
+    'ok', 'a role granted snapshots and with SELECT may snapshot');
 is(sqlstate("SELECT milvus.restore_snapshot('snap_reader', 'x')", extra_params => [ '-U', 'reader' ]),
     '42501', 'restore is not granted to PUBLIC');
 $node->safe_psql('postgres', "ALTER SYSTEM SET milvus.s3_bucket = ''; SELECT pg_reload_conf()");
