@@ -83,7 +83,11 @@ expect(Reader *r, char ch)
 	return false;
 }
 
-/* a string without \u escapes, decoded into a palloc'd buffer */
+/*
+ * A string without \u escapes: *out points into the text itself when it has
+ * no escapes (no copy per key or value), else into a palloc'd decoded copy;
+ * either way not NUL-terminated, so only with *len
+ */
 static bool
 read_string(Reader *r, char **out, int *len)
 {
@@ -98,7 +102,7 @@ read_string(Reader *r, char **out, int *len)
 		r->p++;
 	if (r->p < r->end && *r->p == '"')
 	{
-		*out = pnstrdup(start, r->p - start);
+		*out = unconstify(char *, start);
 		*len = r->p - start;
 		r->p++;
 		return true;
