@@ -61,7 +61,11 @@ INSERT INTO tr_inputs (fn, data) VALUES
     ('insert', '[{"id": 9223372036854775808, "vector": [1, 2, 3]}]'),
     ('insert', '[{"id": 28, "vector": [1, 2, 3], "title": "x"'),
     ('upsert', '[{"id": 1, "vector": [9, 9, 9], "title": "upserted"}]'),
-    ('upsert', '[{"id": 29, "vector": [1, 2, 3]}, {"id": 29, "vector": [1, 2, 3]}]');
+    ('upsert', '[{"id": 29, "vector": [1, 2, 3]}, {"id": 29, "vector": [1, 2, 3]}]'),
+    -- past numeric's scale and exponent: jsonb's error
+    ('insert', '[{"id": 30, "vector": [0e-20000, 1, 2]}]'),
+    ('insert', '[{"id": 31, "vector": [0e3000000000, 1, 2]}]'),
+    ('insert', '[{"id": 32, "vector": [1.' || repeat('0', 20000) || ', 1, 2]}]');
 
 -- each input once each way, in order
 CREATE TABLE tr_outcomes (k int, by_text text, by_jsonb text);

@@ -83,7 +83,11 @@ expect(Reader *r, char ch)
 	return false;
 }
 
-/* a string without \u escapes, decoded into a palloc'd buffer */
+/*
+ * A string without \u escapes: *out points into the text itself when it has
+ * no escapes (no copy per key or value), else into a palloc'd decoded copy;
+ * either way not NUL-terminated, so only with *len
+ */
 static bool
 read_string(Reader *r, char **out, int *len)
 {
@@ -98,7 +102,7 @@ read_string(Reader *r, char **out, int *len)
 		r->p++;
 	if (r->p < r->end && *r->p == '"')
 	{
-		*out = pnstrdup(start, r->p - start);
+		*out = unconstify(char *, start);
 		*len = r->p - start;
 		r->p++;
 		return true;
@@ -252,14 +256,20 @@ read_float(Reader *r, float *out)
 
 	if (!scan_number(r, &num))
 		return false;
+
+	/*
+	 * Long numbers and zeros with a far exponent: numeric's limits on scale
+	 * and exponent (jsonb's errors, e.g. for 0e-20000 or 1.0 with 20,000
+	 * zeros) decide
+	 */
+	if (num.len >= (int) sizeof(buf) || (num.mantissa == 0 && Abs(num.exp10) > 22))
+		return false;
 	if (num.exact && MvDecimalToFloat(num.mantissa, num.exp10, num.negative, out))
 	{
 		if (num.mantissa == 0)
 			*out = 0.0f;		/* (jsonb's numeric has no negative zero) */
 		return true;
 	}
-	if (num.len >= (int) sizeof(buf))
-		return false;
 	memcpy(buf, num.start, num.len);
 	buf[num.len] = '\0';
 	errno = 0;
