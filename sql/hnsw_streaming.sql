@@ -143,5 +143,26 @@ SELECT heap_tids FROM milvus_hnsw_stats('hs_small_idx');
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_small_idx', true);
 SELECT * FROM hq_quality('hs_small_idx', 0.95, 0.98);
 
-DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hs_reuse, hs_reuse_size, hq_q, hq_centre;
+-- a seal of enough rows, by milvus.seal(), links them with parallel workers
+-- (max_parallel_maintenance_workers): each participant claims pages from a
+-- shared counter and inserts their rows as a serial seal does, and the
+-- leader hands the pages linked to the free list; every row ends in the
+-- graph once, nothing is left growing, and the graph is as good
+CREATE TABLE hs_par (id int PRIMARY KEY, label int, v floatvector(32)) WITH (autovacuum_enabled = off);
+INSERT INTO hs_par SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(1, 2000) i;
+CREATE INDEX hs_par_idx ON hs_par USING milvus_hnsw (v floatvector_l2_ops);
+BEGIN;
+LOCK TABLE hs_par IN SHARE MODE;
+INSERT INTO hs_par SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(2001, 8000) i;
+SET LOCAL max_parallel_maintenance_workers = 1;
+SET LOCAL log_min_duration_statement = -1;
+SET LOCAL client_min_messages = debug1;
+SELECT milvus.seal('hs_par_idx') AS sealed;
+COMMIT;
+SELECT growing_rows, sealed_rows FROM milvus.segments WHERE index_name = 'hs_par_idx'::regclass;
+SELECT heap_tids FROM milvus_hnsw_stats('hs_par_idx');
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_par_idx', true);
+SELECT * FROM hq_quality('hs_par_idx', 0.95, 0.98);
+
+DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hs_reuse, hs_reuse_size, hs_par, hq_q, hq_centre;
 DROP FUNCTION hq_quality, hq_point;

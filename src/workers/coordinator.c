@@ -118,7 +118,7 @@ run_job(Relation index, MvJobKind kind)
 	MvJobBegin(&current_job, RelationGetRelid(index), kind);
 	in_job = true;
 	if (kind == MV_JOB_SEAL)
-		result = MvHnswSeal(index, false, MvJobReport, &current_job);
+		result = MvHnswSeal(index, false, 0, MvJobReport, &current_job);
 	else
 		result = MvHnswCompact(index, false, MvJobReport, &current_job);
 	in_job = false;

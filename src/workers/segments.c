@@ -126,7 +126,7 @@ run_now(Oid indexid, MvJobKind kind)
 	PG_TRY();
 	{
 		if (kind == MV_JOB_SEAL)
-			result = MvHnswSeal(index, true, MvJobReport, &job);
+			result = MvHnswSeal(index, true, max_parallel_maintenance_workers, MvJobReport, &job);
 		else
 			result = MvHnswCompact(index, true, MvJobReport, &job);
 	}

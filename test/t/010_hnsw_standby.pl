@@ -157,6 +157,18 @@ $primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_se
 $primary->safe_psql('postgres', 'VACUUM t');
 check_round('round 6, a long seal');
 
+# The same by milvus.seal() with two parallel workers: each links the rows of
+# the pages it claims, on the same graph pages, and the leader hands the pages
+# to the free list (hnswsealparallel.c); the standby replays all three
+# processes' records.  pg_stat_activity shows the workers while it runs.
+$primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(11501, 15500) i');
+my ($sealed, $seal_out, $seal_err) = $primary->psql('postgres',
+    "SET max_parallel_maintenance_workers = 2; SET client_min_messages = debug1; "
+      . "SELECT milvus.seal(x) FROM unnest(ARRAY['t_mem', 't_spill']::regclass[]) x");
+is($sealed, 0, 'milvus.seal of 4,000 rows succeeds');
+like($seal_err, qr/sealing 4000 rows with [12] parallel workers/, 'and seals with parallel workers');
+check_round('round 7, a parallel seal');
+
 for my $index ('t_mem', 't_spill')
 {
     my $reused = $primary->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('$index')");

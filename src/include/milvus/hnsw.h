@@ -71,10 +71,12 @@ extern void MvHnswGetSegmentInfo(Relation index, MvHnswSegmentInfo *info);
 
 /*
  * Seal the index's growing segment: rows sealed, or -1 when wait is false and
- * another seal or a vacuum holds the index.  The caller holds at least
- * RowExclusiveLock on the index's table.
+ * another seal or a vacuum holds the index.  A seal of enough rows links them
+ * with up to nworkers parallel workers besides this process.  The caller
+ * holds at least RowExclusiveLock on the index's table.
  */
-extern int64 MvHnswSeal(Relation index, bool wait, MvHnswSealReport report, void *arg);
+extern int64 MvHnswSeal(Relation index, bool wait, int nworkers, MvHnswSealReport report,
+						void *arg);
 
 /* Compact: tombstones freed, or -1 as for MvHnswSeal */
 extern int64 MvHnswCompact(Relation index, bool wait, MvHnswSealReport report, void *arg);

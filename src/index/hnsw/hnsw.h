@@ -78,10 +78,12 @@
 #define MILVUS_INDEX_HNSW_H
 
 #include "access/amapi.h"
+#include "access/parallel.h"
 #include "access/generic_xlog.h"
 #include "access/itup.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "executor/instrument.h"
 #include "nodes/execnodes.h"
 #include "port/atomics.h"
 #include "storage/bufmgr.h"
@@ -539,13 +541,37 @@ extern Buffer MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta,
 									BlockNumber *nextfree);
 extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta,
 										Buffer *buf, Page *page);
+extern void MvHnswCheckGrowingPage(Relation index, Page page, BlockNumber blkno);
 extern void MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off,
 								 uint8 flag);
 
 /* hnswseal.c */
+
+/* A seal hands the pages it has linked to the free list every this many */
+#define MV_HNSW_SEAL_RELEASE_PAGES	32
+
+/* One process's graph and buffers for linking growing rows */
+typedef struct MvHnswSealer MvHnswSealer;
+
 extern int64 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback,
 							  void *callback_state, IndexBulkDeleteResult *stats,
-							  MvHnswSealReport report, void *arg);
+							  int nworkers, MvHnswSealReport report, void *arg);
+extern void MvHnswSealProgress(MvHnswSealReport report, void *arg, MvHnswSealPhase phase,
+							   int64 done, int64 total);
+extern MvHnswSealer *MvHnswSealerCreate(Relation index, Size budget);
+extern void MvHnswSealerFree(MvHnswSealer *sg);
+extern int64 MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno,
+							IndexBulkDeleteCallback callback, void *callback_state,
+							IndexBulkDeleteResult *stats, MvHnswSealReport report, void *arg,
+							int64 *done, int64 total, int *nrows, BlockNumber *next);
+extern void MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last,
+							  BlockNumber stop, int64 ntuples);
+
+/* hnswsealparallel.c */
+extern int64 MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop,
+								int64 total, int nworkers, MvHnswSealReport report,
+								void *arg);
+extern PGDLLEXPORT void mvhnsw_seal_worker_main(dsm_segment *seg, shm_toc *toc);
 
 /* hnswgraph.c */
 typedef void (*MvHnswWriteProgress) (int64 written, void *arg);
@@ -691,6 +717,19 @@ extern ItemPointerData MvHnswChooseVictim(MvHnswGraph *g, MvHnswElement *n, int 
 										  ItemPointerData *tids, int ntids, int lm, bool force,
 										  MvHnswListChoice *choice);
 extern void MvHnswListChosen(MvHnswGraph *g, MvHnswListChoice *choice);
+
+/* hnswparallelctx.c */
+typedef struct MvHnswParallelUsage
+{
+	WalUsage   *walusage;
+	BufferUsage *bufferusage;
+} MvHnswParallelUsage;
+
+extern void MvHnswParallelEstimateUsage(ParallelContext *pcxt);
+extern void MvHnswParallelStoreUsage(ParallelContext *pcxt, MvHnswParallelUsage *usage);
+extern void MvHnswParallelAccumUsage(ParallelContext *pcxt, MvHnswParallelUsage *usage);
+extern void MvHnswParallelWorkerBegin(shm_toc *toc);
+extern void MvHnswParallelWorkerEnd(shm_toc *toc);
 
 /* hnswparallel.c */
 typedef struct MvHnswLeader MvHnswLeader;

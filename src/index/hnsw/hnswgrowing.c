@@ -234,6 +234,18 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	return true;
 }
 
+/* Raise the error of a chain that leads to page blkno, not a growing page */
+void
+MvHnswCheckGrowingPage(Relation index, Page page, BlockNumber blkno)
+{
+	if (!(MvHnswPageGetOpaque(page)->flags & MV_HNSW_PAGE_GROWING))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("milvus_hnsw index \"%s\" has a broken growing chain at block %u",
+						RelationGetRelationName(index), blkno),
+				 errhint("REINDEX it.")));
+}
+
 /* Set a flag on one growing tuple, as its own record */
 void
 MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off, uint8 flag)

@@ -42,9 +42,6 @@
 
 #define PARALLEL_KEY_MVHNSW_SHARED	UINT64CONST(0xB000000000000001)
 #define PARALLEL_KEY_MVHNSW_ARENA	UINT64CONST(0xB000000000000002)
-#define PARALLEL_KEY_QUERY_TEXT		UINT64CONST(0xB000000000000003)
-#define PARALLEL_KEY_WAL_USAGE		UINT64CONST(0xB000000000000004)
-#define PARALLEL_KEY_BUFFER_USAGE	UINT64CONST(0xB000000000000005)
 
 /* A shared arena: the estimated graph times this, plus this many bytes */
 #define MV_HNSW_ARENA_SLACK			1.5
@@ -76,8 +73,7 @@ struct MvHnswLeader
 	MvHnswParallelShared *shared;
 	MvHnswArena *arena;
 	Snapshot	snapshot;
-	WalUsage   *walusage;
-	BufferUsage *bufferusage;
+	MvHnswParallelUsage usage;
 	Relation	heap;
 	Relation	index;
 };
@@ -239,9 +235,7 @@ MvHnswParallelBegin(Relation heap, Relation index, IndexInfo *indexInfo, int nwo
 	Size		estshared;
 	MvHnswParallelShared *shared;
 	MvHnswArena *arena;
-	WalUsage   *walusage;
-	BufferUsage *bufferusage;
-	int			querylen = 0;
+	MvHnswParallelUsage usage;
 	int			tranche;
 
 	EnterParallelMode();
@@ -258,15 +252,7 @@ MvHnswParallelBegin(Relation heap, Relation index, IndexInfo *indexInfo, int nwo
 	shm_toc_estimate_chunk(&pcxt->estimator, estshared);
 	shm_toc_estimate_chunk(&pcxt->estimator, arenaSize);
 	shm_toc_estimate_keys(&pcxt->estimator, 2);
-	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(WalUsage), pcxt->nworkers));
-	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(BufferUsage), pcxt->nworkers));
-	shm_toc_estimate_keys(&pcxt->estimator, 2);
-	if (debug_query_string)
-	{
-		querylen = strlen(debug_query_string);
-		shm_toc_estimate_chunk(&pcxt->estimator, querylen + 1);
-		shm_toc_estimate_keys(&pcxt->estimator, 1);
-	}
+	MvHnswParallelEstimateUsage(pcxt);
 
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL)
@@ -296,17 +282,7 @@ MvHnswParallelBegin(Relation heap, Relation index, IndexInfo *indexInfo, int nwo
 	MvHnswArenaInit(arena, arenaSize, tranche);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_MVHNSW_ARENA, arena);
 
-	walusage = shm_toc_allocate(pcxt->toc, mul_size(sizeof(WalUsage), pcxt->nworkers));
-	shm_toc_insert(pcxt->toc, PARALLEL_KEY_WAL_USAGE, walusage);
-	bufferusage = shm_toc_allocate(pcxt->toc, mul_size(sizeof(BufferUsage), pcxt->nworkers));
-	shm_toc_insert(pcxt->toc, PARALLEL_KEY_BUFFER_USAGE, bufferusage);
-	if (debug_query_string)
-	{
-		char	   *querycopy = shm_toc_allocate(pcxt->toc, querylen + 1);
-
-		memcpy(querycopy, debug_query_string, querylen + 1);
-		shm_toc_insert(pcxt->toc, PARALLEL_KEY_QUERY_TEXT, querycopy);
-	}
+	MvHnswParallelStoreUsage(pcxt, &usage);
 
 	LaunchParallelWorkers(pcxt);
 	if (pcxt->nworkers_launched == 0)
@@ -330,8 +306,7 @@ MvHnswParallelBegin(Relation heap, Relation index, IndexInfo *indexInfo, int nwo
 	leader->shared = shared;
 	leader->arena = arena;
 	leader->snapshot = snapshot;
-	leader->walusage = walusage;
-	leader->bufferusage = bufferusage;
+	leader->usage = usage;
 	leader->heap = heap;
 	leader->index = index;
 	return leader;
@@ -374,8 +349,7 @@ void
 MvHnswParallelEnd(MvHnswLeader *leader)
 {
 	WaitForParallelWorkersToFinish(leader->pcxt);
-	for (int i = 0; i < leader->pcxt->nworkers_launched; i++)
-		InstrAccumParallelQuery(&leader->bufferusage[i], &leader->walusage[i]);
+	MvHnswParallelAccumUsage(leader->pcxt, &leader->usage);
 	if (IsMVCCSnapshot(leader->snapshot))
 		UnregisterSnapshot(leader->snapshot);
 	DestroyParallelContext(leader->pcxt);
@@ -393,11 +367,6 @@ mvhnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	Relation	index;
 	LOCKMODE	heapLockmode;
 	LOCKMODE	indexLockmode;
-	WalUsage   *walusage;
-	BufferUsage *bufferusage;
-
-	debug_query_string = shm_toc_lookup(toc, PARALLEL_KEY_QUERY_TEXT, true);
-	pgstat_report_activity(STATE_RUNNING, debug_query_string);
 
 	shared = shm_toc_lookup(toc, PARALLEL_KEY_MVHNSW_SHARED, false);
 	arena = shm_toc_lookup(toc, PARALLEL_KEY_MVHNSW_ARENA, false);
@@ -417,12 +386,9 @@ mvhnsw_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	index = index_open(shared->indexrelid, indexLockmode);
 	LWLockRegisterTranche(arena->tranche, "milvus_hnsw_build");
 
-	InstrStartParallelQuery();
+	MvHnswParallelWorkerBegin(toc);
 	participate(shared, arena, heap, index, false);
-	walusage = shm_toc_lookup(toc, PARALLEL_KEY_WAL_USAGE, false);
-	bufferusage = shm_toc_lookup(toc, PARALLEL_KEY_BUFFER_USAGE, false);
-	InstrEndParallelQuery(&bufferusage[ParallelWorkerNumber],
-						  &walusage[ParallelWorkerNumber]);
+	MvHnswParallelWorkerEnd(toc);
 
 	index_close(index, indexLockmode);
 	table_close(heap, heapLockmode);

@@ -42,9 +42,6 @@
 
 bool		(*MvHnswCoordinatorRunning) (void) = NULL;
 
-/* A seal hands the pages it has linked to the free list every this many */
-#define MV_HNSW_SEAL_RELEASE_PAGES	32
-
 /* Whether rel is a milvus_hnsw index */
 bool
 MvHnswIsIndex(Relation rel)
@@ -53,8 +50,8 @@ MvHnswIsIndex(Relation rel)
 		rel->rd_indam->ambuild == mvhnsw_build;
 }
 
-static void
-report_progress(MvHnswSealReport report, void *arg, MvHnswSealPhase phase, int64 done,
+void
+MvHnswSealProgress(MvHnswSealReport report, void *arg, MvHnswSealPhase phase, int64 done,
 				int64 total)
 {
 	if (report)
@@ -125,21 +122,46 @@ freeze(Relation index, BlockNumber *head)
  * made a 784-dimension seal spend 61 % of its time loading elements, mostly
  * copying vectors and faulting in fresh memory.  rowctx is reset after each row.
  */
-typedef struct MvHnswSealGraph
+struct MvHnswSealer
 {
 	Relation	index;
+	Size		budget;			/* maintenance_work_mem, or this process's share */
 	MemoryContext graphctx;
 	MemoryContext rowctx;
 	MvHnswGraph *graph;
-} MvHnswSealGraph;
+	Page		copy;			/* the page being linked */
+};
+
+MvHnswSealer *
+MvHnswSealerCreate(Relation index, Size budget)
+{
+	MvHnswSealer *sg = palloc0(sizeof(MvHnswSealer));
+
+	sg->index = index;
+	sg->budget = budget;
+	sg->graphctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw seal graph",
+										 ALLOCSET_DEFAULT_SIZES);
+	sg->rowctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw seal row",
+									   ALLOCSET_DEFAULT_SIZES);
+	sg->copy = palloc(BLCKSZ);
+	return sg;
+}
+
+void
+MvHnswSealerFree(MvHnswSealer *sg)
+{
+	MemoryContextDelete(sg->rowctx);
+	MemoryContextDelete(sg->graphctx);
+	pfree(sg->copy);
+	pfree(sg);
+}
 
 static void
-insert_row(MvHnswSealGraph *sg, Pointer value, ItemPointer heaptid)
+insert_row(MvHnswSealer *sg, Pointer value, ItemPointer heaptid)
 {
 	MemoryContext oldctx;
 
-	if (sg->graph != NULL &&
-		MemoryContextMemAllocated(sg->graphctx, true) > (Size) maintenance_work_mem * 1024)
+	if (sg->graph != NULL && MemoryContextMemAllocated(sg->graphctx, true) > sg->budget)
 	{
 		MemoryContextReset(sg->graphctx);
 		sg->graph = NULL;
@@ -147,8 +169,8 @@ insert_row(MvHnswSealGraph *sg, Pointer value, ItemPointer heaptid)
 	if (sg->graph == NULL)
 	{
 		sg->graph = MvHnswInsertGraph(sg->index, sg->graphctx);
-		sg->graph->valueBudget = (Size) maintenance_work_mem * 1024 / 8;
-		MvHnswRememberLists(sg->graph, (Size) maintenance_work_mem * 1024 * 3 / 8);
+		sg->graph->valueBudget = sg->budget / 8;
+		MvHnswRememberLists(sg->graph, sg->budget * 3 / 8);
 	}
 	oldctx = MemoryContextSwitchTo(sg->rowctx);
 	MvHnswInsertWith(sg->graph, value, heaptid, false);
@@ -157,14 +179,26 @@ insert_row(MvHnswSealGraph *sg, Pointer value, ItemPointer heaptid)
 	MemoryContextReset(sg->rowctx);
 }
 
-/* Link the rows of one frozen page (a copy) into the graph; returns how many */
-static int64
-link_page(MvHnswSealGraph *sg, BlockNumber blkno, Page copy, IndexBulkDeleteCallback callback,
-		  void *callback_state, IndexBulkDeleteResult *stats, MvHnswSealReport report,
-		  void *arg, int64 *done, int64 total)
+/*
+ * Link the rows of frozen page blkno into the graph; rows a non-NULL callback
+ * names are flagged dead instead.  Returns the rows linked, and sets *nrows
+ * to the rows on the page and *next to the page after it in the chain.
+ */
+int64
+MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno, IndexBulkDeleteCallback callback,
+			   void *callback_state, IndexBulkDeleteResult *stats, MvHnswSealReport report,
+			   void *arg, int64 *done, int64 total, int *nrows, BlockNumber *next)
 {
 	Relation	index = sg->index;
+	Page		copy = sg->copy;
+	Buffer		buf;
 	int64		linked = 0;
+
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	memcpy(copy, BufferGetPage(buf), BLCKSZ);
+	UnlockReleaseBuffer(buf);
+	MvHnswCheckGrowingPage(index, copy, blkno);
 
 	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(copy);
 		 off = OffsetNumberNext(off))
@@ -190,8 +224,10 @@ link_page(MvHnswSealGraph *sg, BlockNumber blkno, Page copy, IndexBulkDeleteCall
 			}
 		}
 		(*done)++;
-		report_progress(report, arg, MV_HNSW_SEAL_LINK, *done, total);
+		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_LINK, *done, total);
 	}
+	*nrows = PageGetMaxOffsetNumber(copy);
+	*next = MvHnswPageGetOpaque(copy)->nextblkno;
 	return linked;
 }
 
@@ -199,8 +235,9 @@ link_page(MvHnswSealGraph *sg, BlockNumber blkno, Page copy, IndexBulkDeleteCall
  * Hand the frozen pages, head up to last, to the free list; the chain then
  * starts at stop.  The caller holds MV_HNSW_GROWING_LOCK exclusively.
  */
-static void
-release(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop, int64 ntuples)
+void
+MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop,
+				  int64 ntuples)
 {
 	Buffer		metabuf;
 	Buffer		lastbuf;
@@ -236,11 +273,14 @@ release(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop, in
 
 /*
  * Seal, the caller holding MV_HNSW_SEAL_LOCK; rows a non-NULL callback names
- * are dropped.  Returns the rows linked into the graph.
+ * are dropped.  With nworkers above 0 and no callback, a seal large enough
+ * links its rows with up to that many parallel workers (hnswsealparallel.c).
+ * Returns the rows linked into the graph.
  */
 int64
 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callback_state,
-				 IndexBulkDeleteResult *stats, MvHnswSealReport report, void *arg)
+				 IndexBulkDeleteResult *stats, int nworkers, MvHnswSealReport report,
+				 void *arg)
 {
 	BlockNumber head;
 	BlockNumber stop;
@@ -252,30 +292,29 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	int64		ntuples = 0;
 	int64		linked = 0;
 	int64		npages = 0;		/* linked since the last release */
-	Page		copy = palloc(BLCKSZ);
-	MvHnswSealGraph sg;
+	MvHnswSealer *sg;
 
-	report_progress(report, arg, MV_HNSW_SEAL_FREEZE, 0, 0);
+	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_FREEZE, 0, 0);
 	stop = freeze(index, &head);
 	if (!BlockNumberIsValid(stop))
-	{
-		pfree(copy);
 		return 0;
-	}
 	MvHnswReadMeta(index, &meta);
 	total = (int64) meta.growingTuples;
 
-	report_progress(report, arg, MV_HNSW_SEAL_LINK, 0, total);
-	sg.index = index;
-	sg.graph = NULL;
-	sg.graphctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw seal graph",
-										ALLOCSET_DEFAULT_SIZES);
-	sg.rowctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw seal row",
-									  ALLOCSET_DEFAULT_SIZES);
-	for (blkno = head; blkno != stop; blkno = MvHnswPageGetOpaque(copy)->nextblkno)
+	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_LINK, 0, total);
+	if (callback == NULL && nworkers > 0)
 	{
-		Buffer		buf;
-		int64		before;
+		linked = MvHnswSealParallel(index, head, stop, total, nworkers, report, arg);
+		if (linked >= 0)
+			return linked;
+		linked = 0;
+	}
+
+	sg = MvHnswSealerCreate(index, (Size) maintenance_work_mem * 1024);
+	for (blkno = head; blkno != stop;)
+	{
+		int			nrows;
+		BlockNumber next;
 
 		/*
 		 * Hand the pages linked so far to the free list, for the graph pages
@@ -285,38 +324,25 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 		if (npages >= MV_HNSW_SEAL_RELEASE_PAGES &&
 			ConditionalLockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock))
 		{
-			release(index, head, last, blkno, ntuples);
+			MvHnswSealRelease(index, head, last, blkno, ntuples);
 			UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
 			head = blkno;
 			ntuples = 0;
 			npages = 0;
 		}
-		buf = ReadBuffer(index, blkno);
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		memcpy(copy, BufferGetPage(buf), BLCKSZ);
-		UnlockReleaseBuffer(buf);
-		if (!(MvHnswPageGetOpaque(copy)->flags & MV_HNSW_PAGE_GROWING))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("milvus_hnsw index \"%s\" has a broken growing chain at block %u",
-							RelationGetRelationName(index), blkno),
-					 errhint("REINDEX it.")));
-		before = done;
-		linked += link_page(&sg, blkno, copy, callback, callback_state, stats, report,
-							arg, &done, total);
-		ntuples += done - before;
+		linked += MvHnswSealPage(sg, blkno, callback, callback_state, stats, report, arg,
+								 &done, total, &nrows, &next);
+		ntuples += nrows;
 		npages++;
 		last = blkno;
+		blkno = next;
 	}
-	MemoryContextDelete(sg.rowctx);
-	MemoryContextDelete(sg.graphctx);
+	MvHnswSealerFree(sg);
 	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
-	report_progress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
+	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
 	LockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
-	release(index, head, last, stop, ntuples);
+	MvHnswSealRelease(index, head, last, stop, ntuples);
 	UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
-	pfree(copy);
 	return linked;
 }
 
@@ -343,14 +369,14 @@ lock_for_seal(Relation index, bool wait)
 }
 
 int64
-MvHnswSeal(Relation index, bool wait, MvHnswSealReport report, void *arg)
+MvHnswSeal(Relation index, bool wait, int nworkers, MvHnswSealReport report, void *arg)
 {
 	int64		n;
 
 	check_writable(index, "seal");
 	if (!lock_for_seal(index, wait))
 		return -1;
-	n = MvHnswSealLocked(index, NULL, NULL, NULL, report, arg);
+	n = MvHnswSealLocked(index, NULL, NULL, NULL, nworkers, report, arg);
 	UnlockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return n;
 }
@@ -371,9 +397,9 @@ MvHnswCompact(Relation index, bool wait, MvHnswSealReport report, void *arg)
 	if (!lock_for_seal(index, wait))
 		return -1;
 	memset(&stats, 0, sizeof(stats));
-	report_progress(report, arg, MV_HNSW_COMPACT, 0, 0);
+	MvHnswSealProgress(report, arg, MV_HNSW_COMPACT, 0, 0);
 	n = MvHnswVacuumGraph(index, nothing_dead, NULL, &stats, true);
-	report_progress(report, arg, MV_HNSW_COMPACT, n, n);
+	MvHnswSealProgress(report, arg, MV_HNSW_COMPACT, n, n);
 	UnlockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return n;
 }

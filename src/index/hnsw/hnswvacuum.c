@@ -1008,7 +1008,7 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	stats->num_index_tuples = 0;
 
 	LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
-	MvHnswSealLocked(info->index, callback, callback_state, stats, NULL, NULL);
+	MvHnswSealLocked(info->index, callback, callback_state, stats, 0, NULL, NULL);
 	MvHnswVacuumGraph(info->index, callback, callback_state, stats, !coordinator);
 	UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return stats;
@@ -1023,7 +1023,7 @@ mvhnsw_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	if (!RecoveryInProgress())
 	{
 		LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
-		MvHnswSealLocked(info->index, NULL, NULL, NULL, NULL, NULL);
+		MvHnswSealLocked(info->index, NULL, NULL, NULL, 0, NULL, NULL);
 		UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	}
 	if (stats == NULL)
