@@ -451,6 +451,18 @@ MvDefineSettings(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("milvus.seal_parallel_workers",
+							"Sets the most parallel workers a data coordinator's seal "
+							"uses besides its own process.",
+							"0 seals serially, as autovacuum never goes parallel; "
+							"milvus.seal() follows max_parallel_maintenance_workers.",
+							&MvSealParallelWorkers,
+							MV_DEFAULT_SEAL_PARALLEL_WORKERS,
+							0, MV_MAX_SEAL_PARALLEL_WORKERS,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("milvus.search_max_group_size",
 							"Sets the largest group_size a grouping search accepts.",
 							"Milvus's quotaAndLimits.limits.maxGroupSize.",

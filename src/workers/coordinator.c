@@ -97,9 +97,10 @@ handle_sigterm(SIGNAL_ARGS)
  * deleted meanwhile (a regression test caught one that left every dead row),
  * and every round's short transactions could do the same to a VACUUM that
  * came at the wrong moment.  Lazy VACUUM sets the flag for the same reason.
+ * The parallel workers of its seals set it too (hnswsealparallel.c).
  */
-static void
-set_in_vacuum(void)
+void
+MvMarkInVacuum(void)
 {
 	LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
 	MyProc->statusFlags |= PROC_IN_VACUUM;
@@ -118,7 +119,7 @@ run_job(Relation index, MvJobKind kind)
 	MvJobBegin(&current_job, RelationGetRelid(index), kind);
 	in_job = true;
 	if (kind == MV_JOB_SEAL)
-		result = MvHnswSeal(index, false, 0, MvJobReport, &current_job);
+		result = MvHnswSeal(index, false, MvSealParallelWorkers, MvJobReport, &current_job);
 	else
 		result = MvHnswCompact(index, false, MvJobReport, &current_job);
 	in_job = false;
@@ -223,7 +224,7 @@ coordinate_index_xact(Oid indexid, MemoryContext cxt)
 	PG_TRY();
 	{
 		StartTransactionCommand();
-		set_in_vacuum();
+		MvMarkInVacuum();
 		pgstat_report_activity(STATE_RUNNING, "milvus data coordinator");
 		coordinate_index(indexid, watch, name);
 		CommitTransactionCommand();
@@ -270,7 +271,7 @@ coordinate_round(MemoryContext cxt)
 	MvWatch    *watch;
 
 	StartTransactionCommand();
-	set_in_vacuum();
+	MvMarkInVacuum();
 	indexes = MvHnswIndexes(cxt);
 	CommitTransactionCommand();
 

@@ -39,6 +39,7 @@ bool		MvDataCoordinator = true;
 int			MvDataCoordinatorNaptime = MV_COORDINATOR_DEFAULT_NAPTIME;
 int			MvSealRows = MV_DEFAULT_SEAL_ROWS;
 int			MvSealIdleTime = MV_DEFAULT_SEAL_IDLE_TIME;
+int			MvSealParallelWorkers = MV_DEFAULT_SEAL_PARALLEL_WORKERS;
 
 /* A database the launcher has seen, with the worker it started there */
 typedef struct MvLaunched

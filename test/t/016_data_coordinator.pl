@@ -122,6 +122,39 @@ is( $node->safe_psql(
     't',
     'the idle seal waited for milvus.seal_idle_time');
 
+# milvus.seal_parallel_workers: a seal of 3,000 rows (committed at once, the
+# table locked meanwhile so that no seal starts before) links them with a
+# parallel worker besides the coordinator
+$node->safe_psql('postgres',
+    'ALTER SYSTEM SET milvus.seal_parallel_workers = 1; SELECT pg_reload_conf()');
+$node->safe_psql(
+    'postgres', q{
+    CREATE TABLE p (id int PRIMARY KEY, emb floatvector(8));
+    CREATE INDEX p_emb ON p USING milvus_hnsw (emb floatvector_l2_ops);
+    BEGIN;
+    LOCK TABLE p IN SHARE MODE;
+    INSERT INTO p SELECT i, vec(i) FROM generate_series(1, 3000) i;
+    COMMIT;
+});
+ok( $node->poll_query_until(
+        'postgres',
+        "SELECT growing_rows = 0 AND sealed_rows = 3000 FROM milvus.segments WHERE index_name = 'p_emb'::regclass"
+    ),
+    'a seal with milvus.seal_parallel_workers seals every row');
+ok($node->log_contains(qr/sealing 3000 rows with 1 parallel workers/),
+    'the coordinator sealed them with a parallel worker');
+is( $node->safe_psql(
+        'postgres', q{
+        SET enable_seqscan = off;
+        SELECT count(*) FROM p a WHERE a.id % 50 = 0
+           AND a.id IS DISTINCT FROM (SELECT b.id FROM p b ORDER BY b.emb <-> a.emb LIMIT 1)}),
+    '0',
+    'searches find the rows the parallel seal linked');
+is($node->safe_psql('postgres', "SELECT count(*) FROM milvus_hnsw_verify('p_emb', true)"),
+    '0', 'and the index verifies clean');
+$node->safe_psql('postgres',
+    'DROP TABLE p; ALTER SYSTEM RESET milvus.seal_parallel_workers; SELECT pg_reload_conf()');
+
 # Another session's temporary index is not the worker's to read: left alone
 my $temp_log = -s $node->logfile;
 is( $node->safe_psql(

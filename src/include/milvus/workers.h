@@ -28,10 +28,22 @@
 #define MV_DEFAULT_SEAL_IDLE_TIME		10
 #define MV_MAX_SEAL_IDLE_TIME			(INT_MAX / 1000)
 
+/* milvus.seal_parallel_workers: parallel workers a data coordinator's seal may use */
+#define MV_DEFAULT_SEAL_PARALLEL_WORKERS	0
+#define MV_MAX_SEAL_PARALLEL_WORKERS		1024
+
 extern PGDLLIMPORT bool MvDataCoordinator;
 extern PGDLLIMPORT int MvDataCoordinatorNaptime;
 extern PGDLLIMPORT int MvSealRows;
 extern PGDLLIMPORT int MvSealIdleTime;
+extern PGDLLIMPORT int MvSealParallelWorkers;
+
+/*
+ * Mark this process's transactions as lazy VACUUM's are (PROC_IN_VACUUM), so
+ * that no VACUUM waits for the snapshots they take: the data coordinator's
+ * and its parallel seal workers'
+ */
+extern void MvMarkInVacuum(void);
 
 /* Register the launcher and the shared memory; _PG_init calls it */
 extern void MvWorkersInit(void);

@@ -16,9 +16,11 @@
  * what a serial seal leaves: rows flagged or not on frozen pages, which the
  * next seal takes up again.
  *
- * Only milvus.seal() and milvus.flush() ask for workers
- * (max_parallel_maintenance_workers, as CREATE INDEX and VACUUM do); the
- * data coordinator and VACUUM seal serially, as autovacuum never goes parallel.
+ * milvus.seal() and milvus.flush() ask for max_parallel_maintenance_workers,
+ * as CREATE INDEX and VACUUM do; the data coordinator for
+ * milvus.seal_parallel_workers, 0 by default, as autovacuum never goes
+ * parallel; VACUUM's own seal is serial.  The workers of a data
+ * coordinator's seal mark their transactions PROC_IN_VACUUM as it does.
  */
 #include "postgres.h"
 
@@ -29,11 +31,13 @@
 #include "pgstat.h"
 #include "port/atomics.h"
 #include "storage/lmgr.h"
-#include "tcop/tcopprot.h"
+#include "storage/proc.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "hnsw.h"
 #include "milvus/guc.h"
+#include "milvus/workers.h"
 
 #define PARALLEL_KEY_SEAL_SHARED		UINT64CONST(0xB000000000000011)
 
@@ -54,6 +58,7 @@ typedef struct MvHnswSealShared
 	uint32		npages;
 	int64		total;			/* rows on the frozen pages */
 	Size		budget;			/* each participant's memory */
+	bool		inVacuum;		/* the leader is a data coordinator (PROC_IN_VACUUM) */
 	pg_atomic_uint32 next;		/* the next slot to claim */
 	pg_atomic_uint64 done;		/* rows done, for progress */
 	pg_atomic_uint64 linked;	/* rows linked into the graph */
@@ -188,6 +193,7 @@ MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop, int64 tot
 	uint32		npages;
 	Size		estshared;
 	MvHnswParallelUsage usage;
+	bool		pushed;
 	int64		linked;
 
 	/* a test holding a seal at a pause point expects one process there */
@@ -202,6 +208,10 @@ MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop, int64 tot
 		return -1;
 	}
 
+	/* the workers take the leader's snapshots; a data coordinator has none */
+	pushed = !ActiveSnapshotSet();
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
 	EnterParallelMode();
 	pcxt = CreateParallelContext("milvus", "mvhnsw_seal_worker_main", nworkers);
 	estshared = add_size(MAXALIGN(sizeof(MvHnswSealShared)),
@@ -214,6 +224,8 @@ MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop, int64 tot
 	{
 		DestroyParallelContext(pcxt);
 		ExitParallelMode();
+		if (pushed)
+			PopActiveSnapshot();
 		pfree(blocks);
 		return -1;
 	}
@@ -223,6 +235,7 @@ MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop, int64 tot
 	shared->npages = npages;
 	shared->total = total;
 	shared->budget = (Size) maintenance_work_mem * 1024 / (nworkers + 1);
+	shared->inVacuum = (MyProc->statusFlags & PROC_IN_VACUUM) != 0;
 	pg_atomic_init_u32(&shared->next, 0);
 	pg_atomic_init_u64(&shared->done, 0);
 	pg_atomic_init_u64(&shared->linked, 0);
@@ -242,6 +255,8 @@ MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop, int64 tot
 		WaitForParallelWorkersToFinish(pcxt);
 		DestroyParallelContext(pcxt);
 		ExitParallelMode();
+		if (pushed)
+			PopActiveSnapshot();
 		return -1;
 	}
 	ereport(DEBUG1,
@@ -267,6 +282,8 @@ MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop, int64 tot
 
 	DestroyParallelContext(pcxt);
 	ExitParallelMode();
+	if (pushed)
+		PopActiveSnapshot();
 	return linked;
 }
 
@@ -278,6 +295,8 @@ mvhnsw_seal_worker_main(dsm_segment *seg, shm_toc *toc)
 	Relation	index;
 
 	shared = shm_toc_lookup(toc, PARALLEL_KEY_SEAL_SHARED, false);
+	if (shared->inVacuum)
+		MvMarkInVacuum();
 
 	/* the lock the leader holds (milvus.seal, segments.c) */
 	index = index_open(shared->indexrelid, RowExclusiveLock);
