@@ -348,7 +348,8 @@ extern void bench_unsealed_prepare(PGconn *conn, const BenchDataset *ds, const B
 extern PGconn *bench_seal_guard(const char *conninfo, const BenchTable *table);
 extern void bench_seal_guard_release(PGconn *guard);
 extern void bench_seal_measure(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
-							   const BenchRunSpec *search, double quiet_s, BenchSeal *seal);
+							   const BenchRunSpec *search, double quiet_s,
+							   const BenchSetting *settings, int nsettings, BenchSeal *seal);
 
 /* collapi.c */
 extern void bench_collection_api(PGconn *conn, const BenchCollectionSpec *spec);

@@ -11,9 +11,10 @@
 #   delete PCT % of the rows, at random among all (new ones included),
 #   seal:    SELECT milvus.seal(index) when the extension has it, else VACUUM
 #            (a VACUUM seals the growing segment, dropping its dead rows),
-#   compact: SELECT milvus.compact(index) when the extension has it, else VACUUM
-#            (without a data coordinator a VACUUM also repairs the graph
-#            around the deleted rows, so the seal's VACUUM has done most of it).
+#   compact: VACUUM, then SELECT milvus.compact_index(index) when the extension
+#            has it (without a data coordinator the VACUUM repairs the graph
+#            around the deleted rows itself; with one, it leaves that to the
+#            compaction).
 # Each step is timed; each round prints the index's size and milvus_hnsw_stats.
 # At the end, recall@10 over QUERIES queries from the same distribution at each
 # milvus.hnsw_ef_search of EF, against exact search, of the churned index and of
@@ -56,8 +57,9 @@ SQL
 
 have() { psql -tAc "SELECT to_regprocedure('$1') IS NOT NULL"; }
 if [ "$(have 'milvus.seal(regclass)')" = t ]; then seal="SELECT milvus.seal('cr_idx')"; else seal="VACUUM cr"; fi
-if [ "$(have 'milvus.compact(regclass)')" = t ]; then compact="SELECT milvus.compact('cr_idx')"; else compact="VACUUM cr"; fi
-echo "$label rows $ROWS dim $DIM rounds $ROUNDS pct $PCT seal '$seal' compact '$compact'"
+compact=(-c "VACUUM cr")
+if [ "$(have 'milvus.compact_index(regclass)')" = t ]; then compact+=(-c "SELECT milvus.compact_index('cr_idx')"); fi
+echo "$label rows $ROWS dim $DIM rounds $ROUNDS pct $PCT seal '$seal' compact '${compact[*]}'"
 
 stats() {
     psql -tA -F ' ' -c "SELECT 'index_bytes', pg_relation_size('$1'), 'elements', elements,
@@ -76,7 +78,7 @@ for r in $(seq 1 "$ROUNDS"); do
     t2=$(now)
     psql -c "$seal" >/dev/null
     t3=$(now)
-    psql -c "$compact" >/dev/null
+    psql "${compact[@]}" >/dev/null
     t4=$(now)
     echo "$label round $r inserted $n in $(secs "$t0" "$t1") s, deleted $n in $(secs "$t1" "$t2") s," \
         "seal $(secs "$t2" "$t3") s, compact $(secs "$t3" "$t4") s;" \

@@ -74,6 +74,8 @@ typedef struct BenchOptions
 	SweepAxis	write_set;		/* a setting the write jobs repeat over; nvalues 0: none */
 	int			unsealed;		/* rows added unsealed after the build, 0 for none */
 	int			seal_quiet;		/* seconds before the timed seal */
+	BenchSetting seal_settings[MAX_AXES];	/* for the timed seal, over the build's */
+	int			nseal_settings;
 	int			collection_api; /* run collapi.c's measurements instead */
 	BenchCollectionSpec collection; /* their sizes */
 	int			connections[MAX_CONNECTIONS];
@@ -127,6 +129,8 @@ usage(void)
 		   "                             add them unsealed, run the queries, time a seal\n"
 		   "                             while searching and inserting, run them again sealed\n"
 		   "      --seal-quiet=SECONDS   searches and inserts before the timed seal (default %d)\n"
+		   "      --seal-set=NAME=VALUE  session setting for the timed seal only, over --build-set's\n"
+		   "                             (e.g. max_parallel_maintenance_workers=1); may be repeated\n"
 		   "      --collection-api       instead of the runs: the collection API (milvus.insert,\n"
 		   "                             milvus.search, milvus.bulk_insert) against plain SQL\n"
 		   "      --collection-rows=N    rows of its inserts and searched collection (default %d)\n"
@@ -283,7 +287,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 	enum
 	{
 		OPT_DATASET_DIR = 256, OPT_METRIC, OPT_FILTER, OPT_REPLOT, OPT_LIST, OPT_INSERTS,
-		OPT_COPY, OPT_WRITE_SET, OPT_UNSEALED, OPT_SEAL_QUIET, OPT_FILTER_INDEXES,
+		OPT_COPY, OPT_WRITE_SET, OPT_UNSEALED, OPT_SEAL_QUIET, OPT_SEAL_SET, OPT_FILTER_INDEXES,
 		OPT_COLLECTION_ROWS, OPT_COLLECTION_DIM, OPT_COLLECTION_BATCH, OPT_COLLECTION_INSERTS,
 		OPT_REPEAT, OPT_BULK_ROWS
 	};
@@ -307,6 +311,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 		{"write-set", required_argument, NULL, OPT_WRITE_SET},
 		{"unsealed", required_argument, NULL, OPT_UNSEALED},
 		{"seal-quiet", required_argument, NULL, OPT_SEAL_QUIET},
+		{"seal-set", required_argument, NULL, OPT_SEAL_SET},
 		{"collection-api", no_argument, &opt->collection_api, 1},
 		{"collection-rows", required_argument, NULL, OPT_COLLECTION_ROWS},
 		{"collection-dim", required_argument, NULL, OPT_COLLECTION_DIM},
@@ -428,6 +433,20 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 				break;
 			case OPT_SEAL_QUIET:
 				opt->seal_quiet = int_option("--seal-quiet", optarg, 0, 3600);
+				break;
+			case OPT_SEAL_SET:
+				{
+					SweepAxis	axis;
+
+					if (opt->nseal_settings == MAX_AXES)
+						bad_argument("--seal-set", optarg, "too many settings");
+					parse_sweep("--seal-set", optarg, &axis);
+					if (axis.nvalues != 1)
+						bad_argument("--seal-set", optarg, "expected one value");
+					opt->seal_settings[opt->nseal_settings].name = axis.name;
+					opt->seal_settings[opt->nseal_settings].value = axis.values[0];
+					opt->nseal_settings++;
+				}
 				break;
 			case OPT_COLLECTION_ROWS:
 				opt->collection.rows = int_option("--collection-rows", optarg, 1, MAX_COPY);
@@ -949,7 +968,8 @@ measure_unsealed(PGconn *conn, const BenchOptions *opt, const BenchDataset *ds,
 	spec.nqueries = opt->nqueries;
 	spec.k = opt->k;
 	spec.binary = true;
-	bench_seal_measure(conn, ds, table, &spec, opt->seal_quiet, &seal);
+	bench_seal_measure(conn, ds, table, &spec, opt->seal_quiet, opt->seal_settings,
+					   opt->nseal_settings, &seal);
 
 	snprintf(rec.dataset, sizeof(rec.dataset), "%s", ds->name);
 	snprintf(rec.metric, sizeof(rec.metric), "%s", bench_metric_name(opt->metric));

@@ -28,6 +28,8 @@
 
 #define SEAL_FIRST_ID		(BENCH_FIRST_NEW_ID + 200000000)	/* apart from the write jobs' */
 #define INSERT_INTERVAL_MS	20	/* the inserting connection's pace */
+#define BENCH_MAX_SEAL_SETTINGS	16	/* as main.c's MAX_AXES */
+
 #define SEARCH_STMT			"bench_seal_search"
 #define INSERT_STMT			"bench_seal_insert"
 
@@ -299,15 +301,37 @@ bench_seal_guard_release(PGconn *guard)
 	PQfinish(guard);
 }
 
+/* A setting's value on conn, malloc'd */
+static char *
+current_setting(PGconn *conn, const char *name)
+{
+	const char *values[1] = {name};
+	PGresult   *res = PQexecParams(conn, "SELECT current_setting($1)", 1, NULL, values, NULL,
+								   NULL, 0);
+	char	   *value;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		bench_fatal("could not read \"%s\": %s", name, PQerrorMessage(conn));
+	value = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (value == NULL)
+		bench_fatal("out of memory");
+	return value;
+}
+
 /*
  * Search and insert from two connections for quiet_s seconds, then seal the
- * table's index from conn while they go on; fill in the rest of seal.  The
- * rows inserted are deleted, and a VACUUM clears them, before returning.
+ * table's index from conn, with settings applied for the seal alone, while
+ * they go on; fill in the rest of seal.  The rows inserted are deleted, and a
+ * VACUUM clears them, before returning.
  */
 void
 bench_seal_measure(PGconn *conn, const BenchDataset *ds, const BenchTable *table,
-				   const BenchRunSpec *search, double quiet_s, BenchSeal *seal)
+				   const BenchRunSpec *search, double quiet_s, const BenchSetting *settings,
+				   int nsettings, BenchSeal *seal)
 {
+	char	   *saved[BENCH_MAX_SEAL_SETTINGS];
+	char		err[1024];
 	SealShared	sh = {0};
 	SealThread	threads[2] = {{0}};
 	char		sql[256];
@@ -348,6 +372,15 @@ bench_seal_measure(PGconn *conn, const BenchDataset *ds, const BenchTable *table
 				  "sealed the growing rows before the timed seal (a data coordinator: run the "
 				  "server with milvus.data_coordinator = off)",
 				  (long long) before, seal->build_rows);
+	if (nsettings > BENCH_MAX_SEAL_SETTINGS)
+		bench_fatal("too many settings for the seal");
+	for (int i = 0; i < nsettings; i++)
+	{
+		saved[i] = current_setting(conn, settings[i].name);
+		if (!bench_set_config(conn, settings[i].name, settings[i].value, err, sizeof(err)))
+			bench_fatal("%s", err);
+		bench_log("seal: %s = %s", settings[i].name, settings[i].value);
+	}
 	atomic_store(&sh.phase, PHASE_SEAL);
 	start = bench_now();
 	res = PQexec(conn, sql);
@@ -355,6 +388,12 @@ bench_seal_measure(PGconn *conn, const BenchDataset *ds, const BenchTable *table
 		bench_fatal("the seal failed: %s", PQerrorMessage(conn));
 	PQclear(res);
 	seal->seal_s = bench_now() - start;
+	for (int i = 0; i < nsettings; i++)
+	{
+		if (!bench_set_config(conn, settings[i].name, saved[i], err, sizeof(err)))
+			bench_fatal("%s", err);
+		free(saved[i]);
+	}
 	atomic_store(&sh.phase, PHASE_STOP);
 	for (int i = 0; i < 2; i++)
 		pthread_join(threads[i].tid, NULL);
