@@ -281,6 +281,23 @@ default_out_dir(const char *argv0)
 	return dir;
 }
 
+/* One NAME=VALUE of an option that takes a single value, added to settings */
+static void
+add_setting(const char *option, const char *arg, BenchSetting *settings, int *n)
+{
+	SweepAxis	axis;
+
+	if (*n == MAX_AXES)
+		bad_argument(option, arg, "too many settings");
+	parse_sweep(option, arg, &axis);
+	if (axis.nvalues != 1)
+		bad_argument(option, arg, "expected one value");
+	settings[*n].name = axis.name;
+	settings[*n].value = axis.values[0];
+	(*n)++;
+	free(axis.values);
+}
+
 static void
 parse_options(int argc, char **argv, BenchOptions *opt)
 {
@@ -396,19 +413,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 				parse_sweep("--set", optarg, &opt->sweeps[opt->nsweeps++]);
 				break;
 			case 'b':
-				{
-					SweepAxis	axis;
-
-					if (opt->nbuild_settings == MAX_AXES)
-						bad_argument("--build-set", optarg, "too many settings");
-					parse_sweep("--build-set", optarg, &axis);
-					if (axis.nvalues != 1)
-						bad_argument("--build-set", optarg, "expected one value");
-					opt->build_settings[opt->nbuild_settings].name = axis.name;
-					opt->build_settings[opt->nbuild_settings].value = axis.values[0];
-					opt->nbuild_settings++;
-					free(axis.values);
-				}
+				add_setting("--build-set", optarg, opt->build_settings, &opt->nbuild_settings);
 				break;
 			case 'f':
 				opt->binary = keyword_option("--format", optarg,
@@ -435,18 +440,7 @@ parse_options(int argc, char **argv, BenchOptions *opt)
 				opt->seal_quiet = int_option("--seal-quiet", optarg, 0, 3600);
 				break;
 			case OPT_SEAL_SET:
-				{
-					SweepAxis	axis;
-
-					if (opt->nseal_settings == MAX_AXES)
-						bad_argument("--seal-set", optarg, "too many settings");
-					parse_sweep("--seal-set", optarg, &axis);
-					if (axis.nvalues != 1)
-						bad_argument("--seal-set", optarg, "expected one value");
-					opt->seal_settings[opt->nseal_settings].name = axis.name;
-					opt->seal_settings[opt->nseal_settings].value = axis.values[0];
-					opt->nseal_settings++;
-				}
+				add_setting("--seal-set", optarg, opt->seal_settings, &opt->nseal_settings);
 				break;
 			case OPT_COLLECTION_ROWS:
 				opt->collection.rows = int_option("--collection-rows", optarg, 1, MAX_COPY);
