@@ -129,7 +129,10 @@ SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_reuse_idx', true);
 -- a seal in little memory: past an eighth of maintenance_work_mem elements
 -- keep no vectors and are measured on their pages (with those distances
 -- wrong, ef10 fell to 0.87 here), past three eighths it remembers no more
--- lists; the graph it leaves is as good, and every row is in it once
+-- lists; the graph it leaves is as good, and every row is in it once.
+-- milvus.debug_check_seal_lists measures every remembered list it uses
+-- afresh as well and raises an error if the two differ (a memory that swapped
+-- two items of each list it kept failed here)
 CREATE TABLE hs_small (id int PRIMARY KEY, label int, v floatvector(32)) WITH (autovacuum_enabled = off);
 INSERT INTO hs_small SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(1, 2000) i;
 CREATE INDEX hs_small_idx ON hs_small USING milvus_hnsw (v floatvector_l2_ops);
@@ -137,6 +140,7 @@ BEGIN;
 LOCK TABLE hs_small IN SHARE MODE;
 INSERT INTO hs_small SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(2001, 6000) i;
 SET LOCAL maintenance_work_mem = '4MB';
+SET LOCAL milvus.debug_check_seal_lists = on;
 SELECT milvus.seal('hs_small_idx') AS sealed;
 COMMIT;
 SELECT heap_tids FROM milvus_hnsw_stats('hs_small_idx');
@@ -155,6 +159,7 @@ BEGIN;
 LOCK TABLE hs_par IN SHARE MODE;
 INSERT INTO hs_par SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(2001, 8000) i;
 SET LOCAL max_parallel_maintenance_workers = 1;
+SET LOCAL milvus.debug_check_seal_lists = on;
 SET LOCAL log_min_duration_statement = -1;
 SET LOCAL client_min_messages = debug1;
 SELECT milvus.seal('hs_par_idx') AS sealed;

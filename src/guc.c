@@ -21,6 +21,7 @@
 
 static char *collection_database = NULL;
 static char *debug_pause_at = NULL;
+bool		MvDebugCheckSealLists = false;
 static int	distance_kernels = 0;
 static int	search_max_group_size = MV_SEARCH_MAX_GROUP_SIZE_DEFAULT;
 static int	search_max_nq = MV_SEARCH_MAX_NQ_DEFAULT;
@@ -158,6 +159,16 @@ MvDefineSettings(void)
 							   PGC_SUSET,
 							   GUC_LIST_INPUT | GUC_NOT_IN_SAMPLE,
 							   MvPauseCheckHook, MvPauseAssignHook, NULL);
+
+	DefineCustomBoolVariable("milvus.debug_check_seal_lists",
+							 "Checks every neighbour list a seal remembers against the list "
+							 "measured afresh, for tests only.",
+							 "A disagreement raises an error; see doc/indexes.md.",
+							 &MvDebugCheckSealLists,
+							 false,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
 
 	nkernel_sets = MvKernelSetsKnown(kernel_sets, MV_MAX_KERNEL_SETS);
 	for (int i = 0; i < nkernel_sets; i++)

@@ -46,4 +46,11 @@ MvPause(MvPausePoint point)
 		MvPauseWait(point);
 }
 
+/*
+ * milvus.debug_check_seal_lists, for tests only (src/index/hnsw/hnswprune.c):
+ * every link-back that uses a list a seal remembered measures the list afresh
+ * as well and raises an error when the two disagree
+ */
+extern PGDLLIMPORT bool MvDebugCheckSealLists;
+
 #endif							/* MILVUS_GUC_H */

@@ -21,6 +21,7 @@
 #include "utils/hsearch.h"
 
 #include "hnsw.h"
+#include "milvus/guc.h"
 
 /* A list a seal remembers: element n's at layer lc, as it is after a link-back */
 typedef struct MvHnswListKey
@@ -187,6 +188,54 @@ memo_matches(MvHnswListMemo *memo, MvHnswElement *e, MvHnswCandidate *items, int
 }
 
 /*
+ * milvus.debug_check_seal_lists: the list n's memory gave (items[0..lm),
+ * sorted and flagged) against the same elements measured afresh, before
+ * MvHnswPruneList adds c to it.  Both must name the same distances in the
+ * same order with the same keep flags, and drop the same candidate, short of
+ * a tie between two distances.
+ */
+static void
+check_remembered(MvHnswGraph *g, MvHnswElement *n, const MvHnswCandidate *items, int lm,
+				 MvHnswCandidate c)
+{
+	MvHnswCandidate fresh[2 * MV_HNSW_MAX_M + 1];
+	MvHnswCandidate memo[2 * MV_HNSW_MAX_M + 1];
+	MvHnswCandidate dropped;
+	MvHnswCandidate dropped_memo;
+	Pointer		nvalue = MvHnswElementVector(g, n);
+
+	for (int i = 0; i < lm; i++)
+	{
+		fresh[i].element = items[i].element;
+		fresh[i].distance = MvHnswDistance(&g->dist, nvalue,
+										   MvHnswElementVector(g, items[i].element));
+		fresh[i].closer = false;
+	}
+	qsort(fresh, lm, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
+	for (int i = 0; i < lm; i++)
+	{
+		fresh[i].closer = is_closer(g, &fresh[i], fresh, i);
+		if (fresh[i].distance != items[i].distance ||
+			(fresh[i].element != items[i].element &&
+			 (i + 1 >= lm || fresh[i].distance != fresh[i + 1].distance) &&
+			 (i == 0 || fresh[i].distance != fresh[i - 1].distance)) ||
+			fresh[i].closer != items[i].closer)
+			elog(ERROR, "milvus_hnsw: the remembered list of (%u,%u) differs from the list "
+				 "measured afresh at item %d: distance %g against %g, keep %d against %d",
+				 ItemPointerGetBlockNumber(&n->tid), ItemPointerGetOffsetNumber(&n->tid), i,
+				 items[i].distance, fresh[i].distance, items[i].closer, fresh[i].closer);
+	}
+	memcpy(memo, items, sizeof(MvHnswCandidate) * lm);
+	MvHnswPruneList(g, fresh, lm, false, c, &dropped);
+	MvHnswPruneList(g, memo, lm, true, c, &dropped_memo);
+	if (dropped.element != dropped_memo.element && dropped.distance != dropped_memo.distance)
+		elog(ERROR, "milvus_hnsw: the remembered list of (%u,%u) drops a neighbour at distance "
+			 "%g where the list measured afresh drops one at %g",
+			 ItemPointerGetBlockNumber(&n->tid), ItemPointerGetOffsetNumber(&n->tid),
+			 dropped_memo.distance, dropped.distance);
+}
+
+/*
  * The neighbour of n at layer lc that should make room for the new element
  * (whose distance to n is dnew), or an invalid TID if the new element is the
  * one the heuristic would drop; with force, then n's farthest neighbour.
@@ -238,6 +287,8 @@ MvHnswChooseVictim(MvHnswGraph *g, MvHnswElement *n, int lc, MvHnswElement *newE
 	c.element = g->lists != NULL ? MvHnswGetElement(g, &newElement->tid) : newElement;
 	c.distance = dnew;
 	c.closer = false;
+	if (sorted && unlikely(MvDebugCheckSealLists))
+		check_remembered(g, n, items, lm, c);
 	MvHnswPruneList(g, items, lm, sorted, c, &dropped);
 
 	if (dropped.element != c.element)
