@@ -38,26 +38,30 @@ tail_takes(Page page, Size size)
 }
 
 /*
- * Append the tuple to the tail page, locked exclusively, and log it: the
- * page header with the line pointers, and the tuple.
+ * Append the tuple to the tail page, locked exclusively, and log what
+ * PageAddItem changed: the header's flags, pd_lower and pd_upper, the new
+ * line pointer, and the tuple (logging the header with every line pointer
+ * cost up to 80 bytes more per row on a page of 128-dimension rows).
  */
 static void
 append_logged(Relation index, Buffer buf, MvHnswGrowingTuple gtup, Size size)
 {
 	Page		page = BufferGetPage(buf);
 	OffsetNumber off;
-	MvHnswRange ranges[2];
+	MvHnswRange ranges[3];
 
 	START_CRIT_SECTION();
 	off = PageAddItem(page, (Item) gtup, size, InvalidOffsetNumber, false, false);
 	if (off == InvalidOffsetNumber)
 		elog(PANIC, "milvus_hnsw: failed to add growing tuple to \"%s\"",
 			 RelationGetRelationName(index));
-	ranges[0].offset = 0;
-	ranges[0].length = ((PageHeader) page)->pd_lower;
-	ranges[1].offset = ItemIdGetOffset(PageGetItemId(page, off));
-	ranges[1].length = size;
-	MvHnswLogRanges(index, buf, ranges, 2);
+	ranges[0].offset = offsetof(PageHeaderData, pd_flags);
+	ranges[0].length = offsetof(PageHeaderData, pd_special) - offsetof(PageHeaderData, pd_flags);
+	ranges[1].offset = (char *) PageGetItemId(page, off) - (char *) page;
+	ranges[1].length = sizeof(ItemIdData);
+	ranges[2].offset = ItemIdGetOffset(PageGetItemId(page, off));
+	ranges[2].length = size;
+	MvHnswLogRanges(index, buf, ranges, 3);
 	END_CRIT_SECTION();
 }
 
