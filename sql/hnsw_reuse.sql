@@ -112,3 +112,28 @@ FROM (SELECT i AS qid, ARRAY(SELECT (random() * 2 - 1)::float4 FROM generate_ser
 
 DROP TABLE hr, hr_q, hr_size, hr2;
 DROP PROCEDURE hr_delete(int), hr_insert();
+
+-- The repair keeps layer 0 connected on clustered data: an element that
+-- linked to a deleted one keeps its live neighbours, and only the tombstones'
+-- slots are filled again.  Choosing the whole list again by the heuristic
+-- among the nearest candidates dropped the few links between far-apart
+-- clusters: here 1,000 and more live elements could no longer be reached from
+-- the entry point at layer 0, and VACUUM's last pass could not link them back.
+SELECT setseed(0.5);
+CREATE TABLE hv_centre AS
+    SELECT c, ARRAY(SELECT (random() * 4)::real FROM generate_series(1, 64) WHERE c > 0) AS x
+    FROM generate_series(1, 20) c;
+CREATE TABLE hv (id int PRIMARY KEY, v floatvector(64)) WITH (autovacuum_enabled = off);
+INSERT INTO hv
+    SELECT i, ARRAY(SELECT (x[d] + (random() - 0.5) * 0.5)::real FROM generate_series(1, 64) d WHERE i > 0)::floatvector
+    FROM generate_series(1, 4000) i JOIN hv_centre ON c = 1 + i % 20;
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX hv_idx ON hv USING milvus_hnsw (v floatvector_l2_ops);
+RESET max_parallel_maintenance_workers;
+DELETE FROM hv WHERE (hashint4(id) & 1023) < 307;
+VACUUM hv;
+-- with a data coordinator, VACUUM leaves the repair to its compaction: now
+SELECT FROM milvus.compact_index('hv_idx');
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hv_idx', true);
+SELECT heap_tids = (SELECT count(*) FROM hv) AS every_row FROM milvus_hnsw_stats('hv_idx');
+DROP TABLE hv, hv_centre;

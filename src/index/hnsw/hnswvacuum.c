@@ -9,9 +9,10 @@
  * under way, and inserts that picked it as a neighbour a moment ago, still
  * walk through it).  Pass 2 replaces a tombstoned entry point by the highest
  * live element, then visits every live element that links to a new tombstone
- * and rebuilds only the affected layer lists: the candidates are its other
- * neighbours plus the neighbours of the tombstones it linked to (through
- * tombstones, a few hops), chosen by the same heuristic as inserts.  No graph
+ * and repairs only the affected layer lists: a list keeps its live
+ * neighbours, and the tombstones' slots are filled again from the neighbours
+ * of the tombstones (through tombstones, a few hops), chosen by the same
+ * heuristic as inserts.  No graph
  * search per element, which is what makes pgvector's vacuum slow.  Links an
  * insert added meanwhile are kept.  Pass 3 walks layer 0 from the entry
  * point and links the few live elements it does not reach.  Pass 4 marks the
@@ -263,10 +264,15 @@ search_replacements(MvHnswVacuumState *vs, MvHnswElement *e, int lc, ItemPointer
 }
 
 /*
- * Rebuild layer lc of element e, which links to new tombstones.  Round 0
- * looks at its old neighbours, round 1 at the neighbours of the tombstones
- * among them, and further rounds go through tombstones only while fewer than
- * lm live candidates were found.  The nearest 2 * lm go to the heuristic.
+ * Rebuild layer lc of element e, which links to new tombstones.  Its live
+ * old neighbours (round 0) all stay: only the tombstones' slots are filled
+ * again, with candidates from the neighbours of the tombstones (round 1), and
+ * further rounds go through tombstones only while fewer than lm live
+ * candidates were found; the heuristic chooses among the nearest 2 * lm of
+ * them.  Choosing the whole list again by the heuristic among the nearest
+ * candidates instead dropped the long links that join clusters: on clustered
+ * data, after deleting 30 % of 20,000 rows, a walk of layer 0 from the entry
+ * point reached as few as 4 % of the live elements, and recall fell.
  */
 static void
 repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
@@ -282,6 +288,7 @@ repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
 	int			ncands = 0;
 	MvHnswCandidate *kept = palloc(sizeof(MvHnswCandidate) * lm);
 	int			nkept;
+	int			nstay = -1;		/* cands[0..nstay) are live old neighbours */
 	ItemPointerData *ntids = palloc(sizeof(ItemPointerData) * MvHnswLayerM(vs->m, 0));
 	Buffer		buf;
 	Page		page;
@@ -299,6 +306,8 @@ repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
 	{
 		int			nnext = 0;
 
+		if (round == 1)
+			nstay = ncands;		/* the live old neighbours */
 		if (round >= 2 && ncands >= lm)
 			break;
 		for (int i = 0; i < nfrontier; i++)
@@ -329,8 +338,13 @@ repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
 		nfrontier = nnext;
 	}
 
-	qsort(cands, ncands, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
-	nkept = MvHnswSelectNeighbors(g, cands, Min(ncands, 2 * lm), lm, kept);
+	if (nstay < 0)
+		nstay = ncands;
+	for (int i = 0; i < nstay && nresult < lm; i++)
+		result[nresult++] = cands[i].element->tid;
+	qsort(cands + nstay, ncands - nstay, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
+	nkept = MvHnswSelectNeighbors(g, cands + nstay, Min(ncands - nstay, 2 * lm), lm - nresult,
+								  kept);
 	for (int i = 0; i < nkept; i++)
 		result[nresult++] = kept[i].element->tid;
 	if (nresult == 0)
