@@ -750,7 +750,7 @@ extern void MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid,
 							 bool building);
 
 /* hnswvacuum.c */
-extern void MvHnswLinkUnreached(Relation index, bool building);
+extern void MvHnswLinkUnreached(Relation index, bool building, int skipLevel);
 extern int64 MvHnswVacuumGraph(Relation index, IndexBulkDeleteCallback callback,
 							   void *callback_state, IndexBulkDeleteResult *stats,
 							   bool repair);

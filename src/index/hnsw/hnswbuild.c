@@ -132,7 +132,7 @@ build_serial(Relation heap, Relation index, IndexInfo *indexInfo, double *indtup
 		MemoryContextDelete(state.graphCtx);
 	}
 	else
-		MvHnswLinkUnreached(index, true);
+		MvHnswLinkUnreached(index, true, LOG);
 	MemoryContextDelete(state.tmpCtx);
 	*indtuples = state.indtuples;
 	return reltuples;

@@ -28,7 +28,11 @@
  * skips flagged rows, and a row whose element was written but not yet
  * flagged joins its own element (an insert that meets an equal vector with
  * its heap TID adds nothing), unless that element is not linked yet; then
- * the graph holds it twice, which scans hide and vacuum removes alike.
+ * the graph holds it twice: scans return it once, and both elements stay
+ * until the row is deleted (a parallel seal may leave one such row per
+ * process).  After linking, a seal links what its link-backs cut off
+ * (MvHnswLinkUnreached, within maintenance_work_mem), as VACUUM's pass 3
+ * does.
  */
 #include "postgres.h"
 
@@ -338,6 +342,8 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 		blkno = next;
 	}
 	MvHnswSealerFree(sg);
+	if (linked > 0)
+		MvHnswLinkUnreached(index, false, DEBUG1);
 	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
 	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
 	LockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);

@@ -65,6 +65,7 @@ typedef struct MvHnswVacuumState
 	MemoryContext ctx;
 	bool		building;		/* called by a build: no WAL, no vacuum delay */
 	bool		repair;			/* passes 2 to 4 too, else leave them to a compaction */
+	int			skipLevel;		/* of the message when layer 0 outgrows memory */
 } MvHnswVacuumState;
 
 /* vacuum_delay_point, but not while a build uses this file's passes */
@@ -534,8 +535,9 @@ write_link(MvHnswVacuumState *vs, ItemPointer nbNeighbortid, ItemPointer victim,
 /*
  * Link unreached element x from the nearest reached live element among its
  * own neighbours (or, if it has none, found by a search from searchEntry, or
- * else any with room): into a free slot, else in place of that element's
- * farthest link whose target has another.  Returns whether it did.
+ * else the nearest of the whole layer): into a free slot, else in place of
+ * that element's farthest link whose target has another.  Returns whether it
+ * did.
  */
 static bool
 link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searchEntry)
@@ -582,21 +584,35 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 	}
 	if (nnear == 0 && searchEntry != NULL)
 	{
-		/* last resort: any reached live element with a free slot */
-		for (int t = 0; t < l0->n && nnear < lm; t++)
+		/*
+		 * Last resort: the nearest reached live elements of the whole layer.
+		 * A group that links only among itself (pruning can cut one off)
+		 * lies far from everything reached, and a search from the entry point
+		 * finds only its own members; one link joins the whole group, so this
+		 * runs once per group, not per element.
+		 */
+		for (int t = 0; t < l0->n; t++)
 		{
-			bool		room = false;
+			MvHnswCandidate c;
+			int			at;
 
 			if (t == x || !l0->reached[t] || !l0->live[t])
 				continue;
-			for (int j = 0; j < lm && !room; j++)
-				room = l0->links[t * lm + j] < 0;
-			if (!room)
+			if (t % 256 == 0)
+				delay_point(vs);
+			c.element = MvHnswGetElement(g, &l0->tids[t]);
+			c.distance = MvHnswDistance(&g->dist, MvHnswElementValue(xe),
+										MvHnswElementValue(c.element));
+			c.closer = false;
+			if (nnear == lm && c.distance >= near[lm - 1].distance)
 				continue;
-			near[nnear].element = MvHnswGetElement(g, &l0->tids[t]);
-			near[nnear].distance = MvHnswDistance(&g->dist, MvHnswElementValue(xe),
-											  MvHnswElementValue(near[nnear].element));
-			nnear++;
+			at = (nnear < lm) ? nnear++ : lm - 1;
+			while (at > 0 && near[at - 1].distance > c.distance)
+			{
+				near[at] = near[at - 1];
+				at--;
+			}
+			near[at] = c;
 		}
 	}
 	qsort(near, nnear, sizeof(MvHnswCandidate), MvHnswCandidateCmp);
@@ -703,7 +719,7 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 		delay_point(vs);
 		if (MemoryContextMemAllocated(l0ctx, true) > (Size) maintenance_work_mem * 1024)
 		{
-			ereport(LOG,
+			ereport(vs->skipLevel,
 					(errmsg("milvus_hnsw index \"%s\": skipped linking unreachable elements, which needs more than maintenance_work_mem",
 							RelationGetRelationName(vs->index))));
 			goto done;
@@ -889,11 +905,15 @@ mark_free(MvHnswVacuumState *vs)
 }
 
 /*
- * Link the elements a walk of layer 0 does not reach, for a build that went
- * on disk (the in-memory graph does this itself before it is written).
+ * Link the elements a walk of layer 0 does not reach: for a build that went
+ * on disk (the in-memory graph does this itself before it is written), and
+ * at the end of a seal's linking, whose link-backs can cut off a group of
+ * elements that link only among themselves (keeps_reachable looks a few
+ * links deep, not at the whole graph).  When layer 0 outgrows
+ * maintenance_work_mem it is skipped with a message at skipLevel.
  */
 void
-MvHnswLinkUnreached(Relation index, bool building)
+MvHnswLinkUnreached(Relation index, bool building, int skipLevel)
 {
 	MvHnswVacuumState vs;
 	MvHnswMetaPageData meta;
@@ -903,6 +923,7 @@ MvHnswLinkUnreached(Relation index, bool building)
 	vs.index = index;
 	vs.m = meta.m;
 	vs.building = building;
+	vs.skipLevel = skipLevel;
 	vs.ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw link",
 								   ALLOCSET_DEFAULT_SIZES);
 	link_unreached_elements(&vs, RelationGetNumberOfBlocks(index));
@@ -948,6 +969,7 @@ MvHnswVacuumGraph(Relation index, IndexBulkDeleteCallback callback, void *callba
 	vs.bas = GetAccessStrategy(BAS_BULKREAD);
 	vs.m = meta.m;
 	vs.repair = repair;
+	vs.skipLevel = LOG;
 	vs.bestLevel = -1;
 	ItemPointerSetInvalid(&vs.best);
 	vs.ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw vacuum",
