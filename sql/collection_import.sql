@@ -131,8 +131,12 @@ SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''{"no
 SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''{"id": "nope"}'')');
 SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''[1]'')');
 
--- migration out: export_collection writes the files bulk_insert reads back
-SELECT set_config('test.export_dir', current_setting('test.import_dir') || '/exported', false) IS NOT NULL AS set;
+-- migration out: export_collection writes the files bulk_insert reads back,
+-- into pg_regress's results/ (as PostgreSQL's own copy test writes its
+-- files), never into the checkout's data/; the test removes them at its end
+\getenv abs_builddir PG_ABS_BUILDDIR
+\set export_dir :abs_builddir '/results/exported'
+SELECT set_config('test.export_dir', :'export_dir', false) IS NOT NULL AS set;
 CREATE FUNCTION imp_roundtrip(source text, format text) RETURNS TABLE (files jsonb, same boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -200,3 +204,6 @@ DELETE FROM milvus.import_tasks;
 REVOKE CREATE ON SCHEMA public FROM imp_user;
 DROP ROLE imp_user;
 DROP TABLE pgv_items;
+\setenv MV_EXPORT_DIR :export_dir
+\! rm -r -- "$MV_EXPORT_DIR"
+SELECT pg_stat_file(:'export_dir', true) IS NULL AS exported_files_removed;
