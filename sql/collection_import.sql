@@ -131,8 +131,12 @@ SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''{"no
 SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''{"id": "nope"}'')');
 SELECT imp_error('SELECT milvus.import_table(''migrated'', ''pgv_items'', ''[1]'')');
 
--- migration out: export_collection writes the files bulk_insert reads back
-SELECT set_config('test.export_dir', current_setting('test.import_dir') || '/exported', false) IS NOT NULL AS set;
+-- migration out: export_collection writes the files bulk_insert reads back,
+-- into pg_regress's results/ (as PostgreSQL's own copy test writes its
+-- files), never into the checkout's data/; the test removes them at its end
+\getenv abs_builddir PG_ABS_BUILDDIR
+\set export_dir :abs_builddir '/results/exported'
+SELECT set_config('test.export_dir', :'export_dir', false) IS NOT NULL AS set;
 CREATE FUNCTION imp_roundtrip(source text, format text) RETURNS TABLE (files jsonb, same boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -155,6 +159,36 @@ SELECT * FROM imp_roundtrip('imp', 'csv');
 SELECT imp_error('SELECT milvus.export_collection(''imp'', current_setting(''test.export_dir''), ''npy'')');
 UPDATE imp SET color = 'none' WHERE color IS NULL;
 SELECT * FROM imp_roundtrip('imp', 'npy');
+-- every type a .npy file holds, at its limits, and the dynamic field: read back the same
+SELECT milvus.create_collection('imp_types', schema => $${"enable_dynamic_field": true, "fields": [
+    {"name": "id", "type": "INT64", "is_primary": true},
+    {"name": "flag", "type": "BOOL"},
+    {"name": "i8", "type": "INT8"},
+    {"name": "i16", "type": "INT16"},
+    {"name": "i32", "type": "INT32"},
+    {"name": "f", "type": "FLOAT"},
+    {"name": "d", "type": "DOUBLE"},
+    {"name": "title", "type": "VARCHAR", "max_length": 8},
+    {"name": "meta", "type": "JSON"},
+    {"name": "fv", "type": "FLOAT_VECTOR", "dim": 2},
+    {"name": "hv", "type": "FLOAT16_VECTOR", "dim": 2},
+    {"name": "bv", "type": "BINARY_VECTOR", "dim": 16}]}$$);
+SELECT insert_count FROM milvus.insert('imp_types', $$[
+  {"id": -9223372036854775808, "flag": true, "i8": -128, "i16": -32768, "i32": -2147483648, "f": -3.4e38,
+   "d": -1.7e308, "title": "héllo", "meta": {"a": [1, "é"]}, "fv": [1, -2.5], "hv": [0.5, -65504],
+   "bv": [255, 0], "color": "red"},
+  {"id": 0, "flag": false, "i8": 0, "i16": 0, "i32": 0, "f": 1e-45, "d": 5e-324, "title": "", "meta": [],
+   "fv": [0, 0], "hv": [0, 0], "bv": [0, 0], "size": 3},
+  {"id": 9223372036854775807, "flag": true, "i8": 127, "i16": 32767, "i32": 2147483647, "f": 3.4e38,
+   "d": 1.7e308, "title": "z", "meta": {"n": null}, "fv": [0.1, 1e-30], "hv": [65504, 6e-8],
+   "bv": [1, 128], "k": {"x": 1}}]$$);
+SELECT milvus.create_collection('imp_types_npy', schema => milvus.describe_collection('imp_types'));
+SELECT replace(files::text, current_setting('test.export_dir'), '<out>') AS files,
+       milvus.bulk_insert('imp_types_npy', files) > 0 AS task
+  FROM milvus.export_collection('imp_types', current_setting('test.export_dir'), 'npy') files;
+SELECT * FROM imp_types_npy ORDER BY id;
+SELECT (SELECT string_agg(t::text, E'\n' ORDER BY id) FROM imp_types t)
+     = (SELECT string_agg(t::text, E'\n' ORDER BY id) FROM imp_types_npy t) AS same;
 SELECT imp_error('SELECT milvus.export_collection(''imp'', ''relative'', ''json'')');
 SELECT imp_error('SELECT milvus.export_collection(''imp'', current_setting(''test.export_dir''), ''parquet'')');
 SELECT imp_error('SELECT milvus.export_collection(''migrated'', current_setting(''test.export_dir''), ''npy'')');
@@ -162,7 +196,7 @@ SET ROLE imp_user;
 SELECT imp_error('SELECT milvus.export_collection(''imp_own'', current_setting(''test.export_dir''), ''json'')');
 RESET ROLE;
 
-SELECT milvus.drop_collection(c) FROM unnest('{imp, imp2, migrated}'::text[]) c;
+SELECT milvus.drop_collection(c) FROM unnest('{imp, imp2, migrated, imp_types, imp_types_npy}'::text[]) c;
 SET ROLE imp_user;
 SELECT milvus.drop_collection('imp_own');
 RESET ROLE;
@@ -170,3 +204,6 @@ DELETE FROM milvus.import_tasks;
 REVOKE CREATE ON SCHEMA public FROM imp_user;
 DROP ROLE imp_user;
 DROP TABLE pgv_items;
+\setenv MV_EXPORT_DIR :export_dir
+\! rm -r -- "$MV_EXPORT_DIR"
+SELECT pg_stat_file(:'export_dir', true) IS NULL AS exported_files_removed;

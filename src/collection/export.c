@@ -317,6 +317,44 @@ put_utf32(char *dst, const char *s, int chars)
 	}
 }
 
+/*
+ * A scalar field's value as its dtype says: kind is the dtype's kind
+ * character (b, i or f, descr[1]) and size its bytes.  INT8 is a smallint
+ * column, written as one byte.
+ */
+static void
+npy_scalar(char *buf, Datum d, char kind, int size)
+{
+	union
+	{
+		int8		i1;
+		int16		i2;
+		int32		i4;
+		int64		i8;
+		float4		f4;
+		float8		f8;
+	}			v;
+
+	if (kind == 'b')
+		v.i1 = DatumGetBool(d) ? 1 : 0;
+	else if (kind == 'f' && size == 4)
+		v.f4 = DatumGetFloat4(d);
+	else if (kind == 'f' && size == 8)
+		v.f8 = DatumGetFloat8(d);
+	else if (kind == 'i' && size == 1)
+		v.i1 = (int8) DatumGetInt16(d);
+	else if (kind == 'i' && size == 2)
+		v.i2 = DatumGetInt16(d);
+	else if (kind == 'i' && size == 4)
+		v.i4 = DatumGetInt32(d);
+	else if (kind == 'i' && size == 8)
+		v.i8 = DatumGetInt64(d);
+	else
+		elog(ERROR, "unexpected .npy element kind '%c' of %d bytes", kind, size);
+	/* every member starts at the union's first byte */
+	memcpy(buf, &v, size);
+}
+
 static void
 npy_row(HeapTuple tup, TupleDesc desc, void *arg)
 {
@@ -345,48 +383,6 @@ npy_row(HeapTuple tup, TupleDesc desc, void *arg)
 		else
 			switch (col->f->type)
 			{
-				case MV_TYPE_BOOL:
-					buf[0] = DatumGetBool(d) ? 1 : 0;
-					break;
-				case MV_TYPE_INT8:
-				case MV_TYPE_INT16:
-					{
-						int16		v = DatumGetInt16(d);
-
-						if (col->f->type == MV_TYPE_INT8)
-							buf[0] = (int8) v;
-						else
-							memcpy(buf, &v, 2);
-						break;
-					}
-				case MV_TYPE_INT32:
-					{
-						int32		v = DatumGetInt32(d);
-
-						memcpy(buf, &v, 4);
-						break;
-					}
-				case MV_TYPE_INT64:
-					{
-						int64		v = DatumGetInt64(d);
-
-						memcpy(buf, &v, 8);
-						break;
-					}
-				case MV_TYPE_FLOAT:
-					{
-						float4		v = DatumGetFloat4(d);
-
-						memcpy(buf, &v, 4);
-						break;
-					}
-				case MV_TYPE_DOUBLE:
-					{
-						float8		v = DatumGetFloat8(d);
-
-						memcpy(buf, &v, 8);
-						break;
-					}
 				case MV_TYPE_FLOAT_VECTOR:
 					memcpy(buf, DatumGetFloatVector(d)->x, col->width);
 					break;
@@ -397,7 +393,7 @@ npy_row(HeapTuple tup, TupleDesc desc, void *arg)
 					memcpy(buf, DatumGetBinaryVector(d)->x, col->width);
 					break;
 				default:
-					elog(ERROR, "unexpected field type %d", (int) col->f->type);
+					npy_scalar(buf, d, col->descr[1], col->width);
 			}
 		write_out(col->fp, col->path, buf, col->width);
 	}

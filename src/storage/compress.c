@@ -13,6 +13,14 @@
  *
  * Like s3.c it builds into the module and, with FRONTEND, into the programs;
  * it reports errors in a message, never by ereport.
+ *
+ * zstd and lz4 malloc their contexts, out of reach of PostgreSQL's memory
+ * contexts.  In a backend an ERROR can come in the middle of an upload (an
+ * out-of-memory in s3.c's buffers, say); the archiver catches it and resets
+ * its memory context, which frees the compressor but would leave its native
+ * context allocated, a few MB for each failed file for the archiver's
+ * lifetime.  So a compressor registers a reset callback on the memory
+ * context it is made in, which frees the native context on every path.
  */
 #ifdef FRONTEND
 #include "postgres_fe.h"
@@ -43,6 +51,9 @@ struct MvS3Compressor
 	ZSTD_CCtx  *zstd;
 	LZ4F_cctx  *lz4;
 	LZ4F_preferences_t lz4_prefs;
+#ifndef FRONTEND
+	MemoryContextCallback free_on_reset;	/* calls free_native */
+#endif
 };
 
 /* The suffix of an object's name that says its codec */
@@ -60,7 +71,25 @@ MvS3CompressionSuffix(MvS3Compression codec)
 	}
 }
 
-/* A compressor of codec (not none) over the source read/arg */
+/* Free a compressor's zstd or lz4 context, if it still has one */
+static void
+free_native(void *arg)
+{
+	MvS3Compressor *c = (MvS3Compressor *) arg;
+
+	if (c->zstd)
+		ZSTD_freeCCtx(c->zstd);
+	if (c->lz4)
+		LZ4F_freeCompressionContext(c->lz4);
+	c->zstd = NULL;
+	c->lz4 = NULL;
+}
+
+/*
+ * A compressor of codec (not none) over the source read/arg, in the current
+ * memory context; its native context goes with that context's reset even
+ * when MvS3CompressorFree is never reached
+ */
 MvS3Compressor *
 MvS3CompressorCreate(MvS3Compression codec, MvS3ReadCallback read, void *arg)
 {
@@ -71,6 +100,12 @@ MvS3CompressorCreate(MvS3Compression codec, MvS3ReadCallback read, void *arg)
 	c->arg = arg;
 	c->in = palloc(MV_COMPRESS_CHUNK);
 	initStringInfo(&c->out);
+#ifndef FRONTEND
+	/* registered before the native context is made: no ERROR can come between */
+	c->free_on_reset.func = free_native;
+	c->free_on_reset.arg = c;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &c->free_on_reset);
+#endif
 	/* a checksum of the content in the frame: a changed byte fails the restore */
 	if (codec == MV_S3_COMPRESSION_ZSTD)
 	{
@@ -190,16 +225,20 @@ MvS3CompressorRawBytes(MvS3Compressor *c)
 	return c->raw_bytes;
 }
 
+/*
+ * Free the compressor's native context and buffers now.  In a backend the
+ * small struct itself stays until its memory context is reset: the context's
+ * list of reset callbacks points into it.
+ */
 void
 MvS3CompressorFree(MvS3Compressor *c)
 {
-	if (c->zstd)
-		ZSTD_freeCCtx(c->zstd);
-	if (c->lz4)
-		LZ4F_freeCompressionContext(c->lz4);
+	free_native(c);
 	pfree(c->in);
 	pfree(c->out.data);
+#ifdef FRONTEND
 	pfree(c);
+#endif
 }
 
 /* Decompress the whole object data (one or more frames of codec) into out */

@@ -12,7 +12,11 @@
 #      fails its manifest's SHA-256;
 #  (c) S3 failing every part during create: status 2, the upload aborted (no
 #      part left), no manifest, list does not show it;
-#  (d) delete removes the manifest and every object of the backup.
+#  (d) delete removes the manifest and every object of the backup;
+#  (e) the programs read their settings file as the server reads its
+#      settings: units as in postgresql.conf, and a value the server would
+#      refuse (not a number, out of range, an unknown unit) is status 2 with
+#      the server's message, where it was set and what is valid.
 use strict;
 use warnings;
 
@@ -28,7 +32,7 @@ my $s3 = MilvusS3rver->start_for_test('milvus-base');
 my ($tmp, $bucket, $key_id, $secret, $s3_port) = @$s3{qw(dir bucket key_id secret port)};
 
 # The programs' settings; small parts, so that the backup goes up in several
-my $s3conf = $s3->program_conf('cluster1', q{s3_timeout = 20000
+my $s3conf = $s3->program_conf('cluster1', q{s3_timeout = 20s
 s3_max_retries = 1
 s3_multipart_threshold = 5MB
 s3_part_size = 5MB});
@@ -162,6 +166,76 @@ is($out, '', 'list shows nothing');
 ok(!-e "$tmp/s3data/$bucket/cluster1/basebackups/b1", 'no object of b1 is left in the bucket');
 ($ret) = basebackup('delete', 'b1');
 is($ret, 1, 'delete of a backup the bucket lacks: status 1');
+
+# (e) the settings file's values
+my $good_conf = slurp_file($s3conf);
+
+# Run a program with the settings file plus more lines; its exit status and stderr
+sub with_settings
+{
+    my ($program, $lines) = @_;
+    my $conf = "$tmp/settings.conf";
+    open(my $fh, '>', $conf) or die "$conf: $!";
+    print $fh "$good_conf$lines\n";
+    close($fh);
+    my ($stdout, $stderr);
+    IPC::Run::run([ $program, '-c', $conf, $program eq 'milvus_s3_restore' ? '--list' : 'list' ],
+        '>', \$stdout, '2>', \$stderr);
+    return ($? >> 8, $stderr);
+}
+
+my @refused = (
+    [ 's3_max_retries = abc', qr/: invalid value for parameter "s3_max_retries": "abc"\n.*: detail: Set in "\Q$tmp\E\/settings\.conf" line \d+\.\n.*: hint: Valid values are between "0" and "20"\.\n\z/ ],
+    [ 's3_max_retries = -1', qr/: -1 is outside the valid range for parameter "s3_max_retries" \(0 \.\. 20\)\n.*: detail: Set in /],
+    [ 's3_part_size = 1MB', qr/: 1024 kB is outside the valid range for parameter "s3_part_size" \(5120 \.\. 524288\)\n/ ],
+    [ 's3_part_size = five', qr/: invalid value for parameter "s3_part_size": "five"\n.*\n.*: hint: Valid values are between "5MB" and "512MB"; a number without a unit is in kB\.\n/ ],
+    [ 's3_part_size = 5XB', qr/: invalid value for parameter "s3_part_size": "5XB"\n.*\n.*: hint: Valid units for this parameter are "B", "kB", "MB", "GB", and "TB"\.\n/ ],
+    [ "s3_timeout = '20 sec'", qr/: invalid value for parameter "s3_timeout": "20 sec"\n.*\n.*: hint: Valid units for this parameter are "us", "ms", "s", "min", "h", and "d"\.\n/ ],
+    [ 's3_virtual_host = maybe', qr/: parameter "s3_virtual_host" requires a Boolean value: "maybe"\n.*\n.*: hint: Valid values are "on", "off", /]);
+for my $program ('milvus_s3_restore', 'milvus_s3_basebackup')
+{
+    for my $case (@refused)
+    {
+        my ($ret, $err) = with_settings($program, $case->[0]);
+        is($ret, 2, "$program with $case->[0]: status 2");
+        like($err, qr/^$program$case->[1]/s, 'and the message, where, and what is valid');
+    }
+    {
+        local $ENV{MILVUS_S3_MAX_RETRIES} = 'x';
+        my ($ret, $err) = with_settings($program, '');
+        is($ret, 2, "$program with MILVUS_S3_MAX_RETRIES=x: status 2");
+        like($err, qr/"s3_max_retries": "x"\n.*: detail: Set by the environment variable MILVUS_S3_MAX_RETRIES\.\n/,
+            'and the variable named');
+    }
+    my ($ret, $err) = with_settings($program, q{s3_timeout = '1.5 min'
+s3_connect_timeout = 2s
+s3_stall_timeout = 2min
+s3_max_retries = 0x2
+s3_multipart_threshold = 0.5GB
+s3_part_size = 5242880B
+s3_virtual_host = OFF});
+    is($ret, 0, "$program with units, a hex number and OFF: status 0") or note($err);
+}
+
+# the same verdict as the server's, as ALTER SYSTEM SET checks a value: the
+# same message (without "milvus."), or both accept it
+for my $case (
+    [ 's3_max_retries', '3.5' ], [ 's3_max_retries', '1e1' ], [ 's3_max_retries', '21' ],
+    [ 's3_max_retries', '2 s' ], [ 's3_part_size', '5242879B' ], [ 's3_part_size', '5241000B' ],
+    [ 's3_part_size', '0.51GB' ], [ 's3_part_size', '5 mb' ], [ 's3_part_size', '99999999999' ],
+    [ 's3_multipart_threshold', '1TB' ], [ 's3_timeout', '99ms' ], [ 's3_timeout', '2h' ],
+    [ 's3_connect_timeout', '1500us' ], [ 's3_stall_timeout', '1500ms' ],
+    [ 's3_stall_timeout', '0.4s' ], [ 's3_stall_timeout', '' ])
+{
+    my ($name, $value) = @$case;
+    my ($psql_ret, $psql_out, $psql_err) =
+      $primary->psql('postgres', "ALTER SYSTEM SET milvus.$name = '$value'");
+    $primary->safe_psql('postgres', "ALTER SYSTEM RESET milvus.$name");
+    my $server = $psql_ret == 0 ? 'accepted' : ($psql_err =~ /ERROR:  (.*)/ ? $1 =~ s/milvus\.//r : $psql_err);
+    my ($ret, $err) = with_settings('milvus_s3_restore', "$name = '$value'");
+    my $program = $ret == 0 ? 'accepted' : ($err =~ /^milvus_s3_restore: (.*)/ ? $1 : $err);
+    is($program, $server, "$name = '$value': the server's verdict");
+}
 
 unlike(slurp_file("$tmp/s3rver.log") . slurp_file($primary->logfile), qr/\Q$secret\E/,
     'no log holds the secret');

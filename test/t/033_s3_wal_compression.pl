@@ -8,7 +8,11 @@
 #      for byte, and a standby fed only from it catches up with every row;
 #  (c) a compressed object altered in the bucket: status 2, no file left;
 #  (d) the compression ratio and archive rate of each setting, from the
-#      archiver's own DEBUG1 timing.
+#      archiver's own DEBUG1 timing;
+#  (e) S3 answering 500 during compressed uploads: once, the PUT is sent
+#      again; always, the file waits in pg_wal until S3 is well again; the
+#      same archiver process goes on and every segment restores byte for
+#      byte.
 use strict;
 use warnings;
 
@@ -145,6 +149,56 @@ for my $setting ('off', 'lz4', 'zstd')
 }
 cmp_ok($stored{lz4}, '<', $raw{lz4}, 'lz4 stores less than the WAL');
 cmp_ok($stored{zst}, '<', $raw{zst}, 'zstd stores less than the WAL');
+
+# (e) faults during compressed uploads
+my $archiver_sql = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'archiver'";
+my $archiver = $primary->safe_psql('postgres', $archiver_sql);
+my $failed_sql = 'SELECT failed_count FROM pg_stat_archiver';
+sub some_wal
+{
+    $primary->safe_psql('postgres',
+        "INSERT INTO notes SELECT i, md5(i::text), md5((i * 3)::text) FROM generate_series($next, $next + 19999) i");
+    $next += 20000;
+}
+for my $setting ('lz4', 'zstd')
+{
+    $primary->safe_psql('postgres',
+        "ALTER SYSTEM SET milvus.s3_wal_compression = '$setting'; SELECT pg_reload_conf()");
+    MilvusS3rver::wait_archived($primary, MilvusS3rver::switch_wal($primary));
+    my $failed = $primary->safe_psql('postgres', $failed_sql);
+
+    $s3->set_fault('500 1');
+    some_wal();
+    my $retried = MilvusS3rver::switch_wal($primary);
+    MilvusS3rver::wait_archived($primary, $retried);
+    is(slurp_file("$tmp/fault"), '500 0', "$setting: one PUT was answered 500");
+    is($primary->safe_psql('postgres', $failed_sql), $failed,
+        "$setting: it was sent again and the archiver saw no failure");
+
+    $s3->set_fault('500 1000000');
+    some_wal();
+    my $stuck = MilvusS3rver::switch_wal($primary);
+    $primary->poll_query_until('postgres', "SELECT failed_count > $failed FROM pg_stat_archiver")
+      or die 'timed out waiting for archiving to fail';
+    ok(-f "$pgdata/pg_wal/archive_status/$stuck.ready",
+        "$setting: S3 answering 500 to every request: the segment stays ready");
+    $s3->set_fault('500 0');
+    some_wal();
+    my $after = MilvusS3rver::switch_wal($primary);
+    MilvusS3rver::wait_archived($primary, $after);
+    my $stored = bucket_objects();
+    my @differ;
+    for my $seg ($retried, $stuck, $after)
+    {
+        unlink("$tmp/restored");
+        push @differ, $seg
+          if !exists $stored->{"$seg$suffix{$setting}"}
+          || restore_file($seg, "$tmp/restored") != 0
+          || slurp_file("$tmp/restored") ne slurp_file("$pgdata/pg_wal/$seg");
+    }
+    is("@differ", '', "$setting: S3 well again, each of those segments is stored compressed and restores byte for byte");
+}
+is($primary->safe_psql('postgres', $archiver_sql), $archiver, 'the archiver that started is still the one archiving');
 
 unlike(slurp_file($primary->logfile) . $log, qr/\Q$secret\E/, 'no log holds the secret');
 $primary->stop;
