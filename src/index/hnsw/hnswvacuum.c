@@ -685,19 +685,39 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 static void
 link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 {
-	MemoryContext l0ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw layer 0",
-												ALLOCSET_DEFAULT_SIZES);
-	MemoryContext oldctx = MemoryContextSwitchTo(l0ctx);
+	MemoryContext l0ctx;
+	MemoryContext oldctx;
 	int			lm = MvHnswLayerM(vs->m, 0);
 	MvHnswLayer0 l0;
 	HASHCTL		ctl;
 	MvHnswMetaPageData meta;
 	ItemPointerData entry;
-	ItemPointerData *tids = palloc(sizeof(ItemPointerData) * lm);
+	ItemPointerData *tids;
 	int		   *queue;
 	int			linked = 0;
 	int			unlinked = 0;
 
+	/*
+	 * Decide before reading anything (a seal calls this each time): per
+	 * element its TIDs, level, version and flags, its hash entry, its lm
+	 * links, in-degree and queue slot, about 2m * 4 + 50 bytes.
+	 */
+	MvHnswReadMeta(vs->index, &meta);
+	if ((double) meta.elements *
+		(2 * sizeof(ItemPointerData) + 3 * sizeof(uint8) + 2 * sizeof(bool) +
+		 sizeof(MvHnswLayer0Entry) + 16 + (lm + 2) * sizeof(int)) >
+		(double) maintenance_work_mem * 1024)
+	{
+		ereport(vs->skipLevel,
+				(errmsg("milvus_hnsw index \"%s\": skipped linking unreachable elements, which needs more than maintenance_work_mem",
+						RelationGetRelationName(vs->index))));
+		return;
+	}
+
+	l0ctx = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw layer 0",
+								  ALLOCSET_DEFAULT_SIZES);
+	oldctx = MemoryContextSwitchTo(l0ctx);
+	tids = palloc(sizeof(ItemPointerData) * lm);
 	memset(&l0, 0, sizeof(l0));
 	ctl.keysize = sizeof(ItemPointerData);
 	ctl.entrysize = sizeof(MvHnswLayer0Entry);
