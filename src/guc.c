@@ -226,6 +226,20 @@ MvDefineSettings(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomIntVariable("milvus.hnsw_growing_rerank",
+							"Sets how many growing rows a milvus_hnsw search measures exactly, "
+							"per milvus.hnsw_ef_search.",
+							"A search ranks the growing segment's rows by a 1-bit sketch "
+							"kept in the backend's memory (at most work_mem an index) and "
+							"measures this many times milvus.hnsw_ef_search of them exactly. "
+							"0 measures every growing row exactly.",
+							&MvHnswGrowingRerank,
+							MV_HNSW_DEFAULT_GROWING_RERANK,
+							0, MV_HNSW_MAX_GROWING_RERANK,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("milvus.hnsw_level_seed",
 							"Seeds the levels milvus_hnsw gives new graph elements; for tests.",
 							"-1, the default, draws each level at random.  A seed of 0 or more "

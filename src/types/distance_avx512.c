@@ -276,7 +276,37 @@ avx512_bits_vpopcntdq(const uint8 *a, const uint8 *b, int nbytes, MvBitOp op,
 }
 
 MV_DEFINE_BIT_KERNELS(avx512, MV_TARGET_AVX512, avx512_bits_lut)
-MV_DEFINE_BIT_KERNELS(vpopcntdq, MV_TARGET_VPOPCNTDQ, avx512_bits_vpopcntdq)
+MV_DEFINE_BIT_KERNELS_BUT_PLANES(vpopcntdq, MV_TARGET_VPOPCNTDQ, avx512_bits_vpopcntdq)
+
+/*
+ * bits_planes with VPOPCNTQ, eight words of a code at a time: each plane's
+ * counts shifted by its weight into one accumulator, summed once per code.
+ */
+static MV_TARGET_VPOPCNTDQ void
+bits_planes_vpopcntdq(const uint64 *codes, int nwords, int n, const uint64 *planes,
+					  int nplanes, uint32 *out)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const uint64 *c = codes + (Size) i * nwords;
+		__m512i		acc = _mm512_setzero_si512();
+
+		for (int w = 0; w < nwords; w += 8)
+		{
+			__mmask8	mask = (nwords - w >= 8) ? 0xFF : (__mmask8) ((1 << (nwords - w)) - 1);
+			__m512i		code = _mm512_maskz_loadu_epi64(mask, c + w);
+
+			for (int k = 0; k < nplanes; k++)
+			{
+				__m512i		plane = _mm512_maskz_loadu_epi64(mask, planes + (Size) k * nwords + w);
+				__m512i		count = _mm512_popcnt_epi64(_mm512_and_si512(code, plane));
+
+				acc = _mm512_add_epi64(acc, _mm512_sllv_epi64(count, _mm512_set1_epi64(k)));
+			}
+		}
+		out[i] = (uint32) _mm512_reduce_add_epi64(acc);
+	}
+}
 
 const MvKernelSet MvKernelSetAvx512 = MV_KERNEL_SET("avx512", avx512, avx512);
 

@@ -635,6 +635,64 @@ test_bit_kernel(const MvKernelSet *set, BitKernel kernel)
 }
 
 /*
+ * Test bits_planes of set exactly: n codes of nwords words against one,
+ * four and eight planes, for several row counts and widths, each code's bits counted one by
+ * one; the word after the last code must stay untouched.
+ */
+static void
+test_planes(const MvKernelSet *set)
+{
+	static const int widths[] = {1, 2, 13, 24};
+	static const int counts[] = {0, 1, 3, 17};
+
+	rng_seed(UINT64CONST(20261204));
+	for (int w = 0; w < lengthof(widths); w++)
+	{
+		for (int c = 0; c < lengthof(counts); c++)
+		{
+			for (int kind = 0; kind < NUM_BIT_KINDS; kind++)
+			{
+				for (int nplanes = 1; nplanes <= 8; nplanes += (nplanes == 1 ? 3 : 4))
+				{
+					int			nwords = widths[w];
+					int			n = counts[c];
+					uint64		codes[17 * 24];
+					uint64		planes[8 * 24];
+					uint32		out[17 + 1];
+
+					for (int i = 0; i < n * nwords; i++)
+						codes[i] = kind == BITS_ONES ? ~UINT64CONST(0) :
+							kind == BITS_ZEROS ? 0 :
+							kind == BITS_SPARSE ? UINT64CONST(1) << (rng_next() % 64) :
+							rng_next();
+					for (int i = 0; i < nplanes * nwords; i++)
+						planes[i] = kind == BITS_SAME && i < n * nwords ? codes[i] :
+							kind == BITS_ONES ? ~UINT64CONST(0) : rng_next();
+					out[n] = 0xdeadbeef;
+					set->bits_planes(codes, nwords, n, planes, nplanes, out);
+					for (int i = 0; i < n; i++)
+					{
+						uint32		want = 0;
+
+						for (int k = 0; k < nplanes; k++)
+							for (int x = 0; x < nwords; x++)
+								for (int byte = 0; byte < 8; byte++)
+									want += count_bits((uint8) ((codes[i * nwords + x] &
+																 planes[k * nwords + x]) >> (8 * byte))) << k;
+						if (out[i] != want)
+							fail("nwords=%d n=%d kind %d planes %d: code %d gave %u, want %u",
+								 nwords, n, kind, nplanes, i, out[i], want);
+					}
+					if (out[n] != 0xdeadbeef)
+						fail("nwords=%d n=%d planes %d: wrote past the last code", nwords, n, nplanes);
+				}
+			}
+		}
+	}
+	end_group(set->name, "bits_planes");
+}
+
+/*
  * Check that every set is complete, that the portable set comes first, that
  * the supported sets are the known ones without a reason not to run, and that
  * MvKernelsInit() chooses the last one.
@@ -667,7 +725,7 @@ test_dispatch(const MvKernelSet **sets, int nsets)
 			!set->f32_cosine_parts || !set->f16_l2sq || !set->f16_dot ||
 			!set->f16_l1 || !set->f16_cosine_parts || !set->f16_to_f32 ||
 			!set->bits_popcount || !set->bits_xor_popcount ||
-			!set->bits_and_or_popcount)
+			!set->bits_and_or_popcount || !set->bits_planes)
 			fail("set %d is missing a kernel", s);
 	}
 	MvKernelsInit();
@@ -787,6 +845,7 @@ main(int argc, char **argv)
 		test_f16_to_f32(sets[s]);
 		for (k = K_POPCOUNT; k <= K_AND_OR; k++)
 			test_bit_kernel(sets[s], k);
+		test_planes(sets[s]);
 	}
 	test_float_to_half(Max(stride, 1));
 

@@ -39,6 +39,16 @@ typedef struct MvKernelSet
 	uint64		(*bits_xor_popcount) (const uint8 *a, const uint8 *b, int nbytes);
 	void		(*bits_and_or_popcount) (const uint8 *a, const uint8 *b, int nbytes,
 										 uint64 *and_count, uint64 *or_count);
+
+	/*
+	 * For each of n codes of nwords words (one after another), the sum over
+	 * k < nplanes (at most 24) of 2^k times the bits it shares with
+	 * planes[k] (nplanes planes of nwords words each, one after another):
+	 * the dot product of a code's bits with a query quantised to nplanes
+	 * bits per dimension.
+	 */
+	void		(*bits_planes) (const uint64 *codes, int nwords, int n,
+								const uint64 *planes, int nplanes, uint32 *out);
 } MvKernelSet;
 
 /* the most kernel sets there are */

@@ -30,7 +30,12 @@ struct IndexScanDescData;
 #define MV_HNSW_MIN_LEVEL_SEED			(-1)
 #define MV_HNSW_MAX_LEVEL_SEED			INT_MAX
 
+/* milvus.hnsw_growing_rerank: growing rows measured exactly, per ef_search; 0: all */
+#define MV_HNSW_DEFAULT_GROWING_RERANK	8
+#define MV_HNSW_MAX_GROWING_RERANK		1000
+
 extern PGDLLIMPORT bool MvHnswGrowingSegment;
+extern PGDLLIMPORT int MvHnswGrowingRerank;
 extern PGDLLIMPORT int MvHnswEfSearch;
 extern PGDLLIMPORT int MvHnswLevelSeed;
 extern PGDLLIMPORT int MvHnswMaxScanTuples;

@@ -170,7 +170,8 @@ typedef struct MvHnswMetaPageData
 	BlockNumber freeBlkno;		/* lowest page that may hold free slots; 0: none */
 	BlockNumber growingFree;	/* first emptied growing page; 0 or Invalid: none */
 	uint32		pendingTombstones;	/* left by a vacuum for a compaction */
-	uint32		reserved[3];
+	uint32		growingEpoch;	/* bumped whenever growing pages are emptied */
+	uint32		reserved[2];
 } MvHnswMetaPageData;
 
 typedef MvHnswMetaPageData *MvHnswMetaPage;
@@ -531,12 +532,19 @@ typedef struct MvHnswRow
 
 /* hnswgrowing.c */
 extern bool MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid);
-typedef void (*MvHnswGrowingVisit) (Page page, void *arg);
+typedef void (*MvHnswGrowingVisit) (Page page, BlockNumber blkno, void *arg);
 extern void MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg);
+extern void MvHnswGrowingWalkFrom(Relation index, BlockNumber blkno,
+								  MvHnswGrowingVisit visit, void *arg);
 extern int	MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query,
 							  MvHnswRow **rows);
 extern void MvHnswRowHeapify(MvHnswRow *rows, int n);
 extern MvHnswRow MvHnswRowPop(MvHnswRow *rows, int *n);
+
+/* hnswsketch.c */
+extern int	MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Pointer query,
+									int k, int want, MvHnswTidFilter filter, void *filterArg,
+									MvHnswRow **rows, float *trust, int64 *rejected);
 extern Buffer MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta,
 									BlockNumber *nextfree);
 extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta,

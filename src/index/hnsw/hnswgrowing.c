@@ -283,7 +283,6 @@ void
 MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg)
 {
 	MvHnswMetaPageData meta;
-	BlockNumber blkno;
 
 	MvHnswReadMeta(index, &meta);
 	if (!BlockNumberIsValid(meta.growingHead))
@@ -292,7 +291,17 @@ MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg)
 	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
 	/* the head may have moved before the lock: read it again under it */
 	MvHnswReadMeta(index, &meta);
-	blkno = meta.growingHead;
+	MvHnswGrowingWalkFrom(index, meta.growingHead, visit, arg);
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+}
+
+/*
+ * Call visit on the chain's pages from blkno (Invalid: none) to its tail, in
+ * order, share-locked; the caller holds MV_HNSW_GROWING_LOCK.
+ */
+void
+MvHnswGrowingWalkFrom(Relation index, BlockNumber blkno, MvHnswGrowingVisit visit, void *arg)
+{
 	while (BlockNumberIsValid(blkno))
 	{
 		Buffer		buf = MvHnswReadBuffer(index, blkno);
@@ -301,11 +310,11 @@ MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg)
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		visit(page, arg);
+		MvHnswCheckGrowingPage(index, page, blkno);
+		visit(page, blkno, arg);
 		blkno = MvHnswPageGetOpaque(page)->nextblkno;
 		UnlockReleaseBuffer(buf);
 	}
-	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
 }
 
 typedef struct GrowingReadState
@@ -318,7 +327,7 @@ typedef struct GrowingReadState
 } GrowingReadState;
 
 static void
-read_page(Page page, void *arg)
+read_page(Page page, BlockNumber blkno, void *arg)
 {
 	GrowingReadState *rs = (GrowingReadState *) arg;
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);

@@ -56,6 +56,10 @@ typedef struct MvHnswScanOpaqueData
 	bool		graphDone;		/* the graph has no row left to hand out */
 	MvHnswRow  *growing;		/* the growing segment's rows: a min-heap */
 	int			ngrowing;
+	bool		growingPartial; /* a sketch's rows only (hnswsketch.c) */
+	float		growingTrust;	/* no growing row left out is nearer (hnswsketch.c) */
+	MvHnswDist	graphDist;		/* to measure the rest of them */
+	Pointer		growingQuery;
 	MvHnswGraph *graph;
 	MvHnswHeap	discarded;
 	MvHnswCandidate *results;	/* current batch, nearest first */
@@ -94,6 +98,56 @@ mvhnsw_beginscan(Relation index, int nkeys, int norderbys)
 	return scan;
 }
 
+/*
+ * Measure every live row of the growing segment into so->growing, a row the
+ * filter fails dropped; unordered.
+ */
+static void
+read_growing(MvHnswScanOpaque so, Relation index, const MvHnswDist *dist, Pointer query)
+{
+	so->ngrowing = MvHnswGrowingRead(index, dist, query, &so->growing);
+	so->measured += so->ngrowing;
+	if (so->filter)
+	{
+		int			kept = 0;
+
+		for (int i = 0; i < so->ngrowing; i++)
+			if (so->filter(so->filterArg, &so->growing[i].heaptid))
+				so->growing[kept++] = so->growing[i];
+		so->rejected += so->ngrowing - kept;
+		so->ngrowing = kept;
+	}
+}
+
+/*
+ * The scan is about to hand out a row farther than it trusts the sketch's
+ * rows to reach (or has handed them all out): measure the whole growing
+ * segment.  A row already handed out is passed over, and one nearer than the
+ * last row returned is skipped (found too late for the ORDER BY), as the
+ * graph's later batches skip theirs.
+ */
+static void
+read_growing_rest(IndexScanDesc scan, MvHnswScanOpaque so)
+{
+	int			kept = 0;
+
+	so->growingPartial = false;
+	read_growing(so, scan->indexRelation, &so->graphDist, so->growingQuery);
+	for (int i = 0; i < so->ngrowing; i++)
+	{
+		if (MvHnswCacheLookup(so->returned, &so->growing[i].heaptid) != NULL)
+			continue;
+		if (so->growing[i].distance < so->lastDistance)
+		{
+			so->skipped++;
+			continue;
+		}
+		so->growing[kept++] = so->growing[i];
+	}
+	so->ngrowing = kept;
+	MvHnswRowHeapify(so->growing, so->ngrowing);
+}
+
 /* amrescan */
 void
 mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
@@ -106,6 +160,7 @@ mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->graphDone = false;
 	so->growing = NULL;
 	so->ngrowing = 0;
+	so->growingPartial = false;
 	so->graph = NULL;
 	so->results = NULL;
 	so->nresults = 0;
@@ -191,18 +246,17 @@ start_scan(IndexScanDesc scan)
 	 * The growing segment before the graph: a row a seal links meanwhile is
 	 * then in the graph when the walk gets there (and handed out once).
 	 */
-	so->ngrowing = MvHnswGrowingRead(index, &g->dist, g->query, &so->growing);
-	so->measured = so->ngrowing;
-	if (so->filter)
-	{
-		int			kept = 0;
-
-		for (int i = 0; i < so->ngrowing; i++)
-			if (so->filter(so->filterArg, &so->growing[i].heaptid))
-				so->growing[kept++] = so->growing[i];
-		so->rejected += so->ngrowing - kept;
-		so->ngrowing = kept;
-	}
+	so->ngrowing = MvHnswGrowingSketchRead(index, &g->dist, g->query, MvHnswEfSearch,
+										   MvHnswGrowingRerank * MvHnswEfSearch,
+										   so->filter, so->filterArg, &so->growing,
+										   &so->growingTrust, &so->rejected);
+	so->graphDist = g->dist;
+	so->growingQuery = g->query;
+	so->growingPartial = (so->ngrowing >= 0);
+	if (so->ngrowing >= 0)
+		so->measured += so->ngrowing;
+	else
+		read_growing(so, index, &g->dist, g->query);
 	MvHnswRowHeapify(so->growing, so->ngrowing);
 
 	MvHnswReadMeta(index, &meta);
@@ -562,8 +616,13 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 	{
 		float		distance = 0;
 		ItemPointerData heaptid;
-		bool		fromGraph = graph_peek(scan, &distance, &heaptid);
+		bool		fromGraph;
 
+		fromGraph = graph_peek(scan, &distance, &heaptid);
+		if (so->growingPartial && !gave_up(so) &&
+			(so->ngrowing == 0 ||
+			 Min(so->growing[0].distance, fromGraph ? distance : INFINITY) > so->growingTrust))
+			read_growing_rest(scan, so);
 		if (so->ngrowing > 0 && !gave_up(so) &&
 			(!fromGraph || so->growing[0].distance <= distance))
 		{

@@ -268,6 +268,8 @@ MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last, BlockNumbe
 		BlockNumberIsValid(oldfree) ? oldfree : MV_HNSW_METAPAGE_BLKNO;
 	meta->growingFree = head;
 	meta->growingHead = stop;
+	/* backends' sketches of the chain (hnswsketch.c) know it changed */
+	meta->growingEpoch++;
 	meta->growingTuples = (meta->growingTuples > (uint64) ntuples) ?
 		meta->growingTuples - ntuples : 0;
 	MvHnswEditFinish(&edit);
@@ -412,7 +414,7 @@ MvHnswCompact(Relation index, bool wait, MvHnswSealReport report, void *arg)
 
 /* Count one growing page into an MvHnswSegmentInfo */
 static void
-count_page(Page page, void *arg)
+count_page(Page page, BlockNumber blkno, void *arg)
 {
 	MvHnswSegmentInfo *info = (MvHnswSegmentInfo *) arg;
 

@@ -1,0 +1,130 @@
+--
+-- milvus_hnsw growing-segment sketch (hnswsketch.c): a scan ranks the
+-- growing rows by a 1-bit sketch kept in the backend and measures exactly
+-- only milvus.hnsw_growing_rerank x milvus.hnsw_ef_search of them, reading
+-- the rest when it hands out rows beyond the nearer half of those.  Each
+-- figure is compared with the same scan measuring every growing row
+-- (milvus.hnsw_growing_rerank = 0).  Clustered 96-d data: a sketch around one
+-- global mean would rank such rows little better than by cluster.
+--
+SET milvus.hnsw_level_seed = 5;
+SET milvus.enable_hybrid_search = off;
+SELECT setseed(0.5);
+CREATE TABLE sk_centre AS
+    SELECT c, ARRAY(SELECT (random() * 20 - 10)::real FROM generate_series(1, 96)) AS x
+    FROM generate_series(1, 24) c;
+CREATE FUNCTION sk_point(c int) RETURNS floatvector
+LANGUAGE sql AS $$
+    SELECT ARRAY(SELECT x[j] + (random() * 2 - 1)::real FROM generate_series(1, 96) j)::floatvector
+    FROM sk_centre WHERE sk_centre.c = sk_point.c
+$$;
+CREATE TABLE sk (id int PRIMARY KEY, v floatvector(96)) WITH (autovacuum_enabled = off);
+INSERT INTO sk SELECT i, sk_point(i % 24 + 1) FROM generate_series(1, 600) i;
+CREATE INDEX sk_l2 ON sk USING milvus_hnsw (v floatvector_l2_ops);
+CREATE INDEX sk_ip ON sk USING milvus_hnsw (v floatvector_ip_ops);
+CREATE INDEX sk_cos ON sk USING milvus_hnsw (v floatvector_cosine_ops);
+CREATE TABLE sk_q AS SELECT q, sk_point(q % 24 + 1)::text AS v FROM generate_series(1, 40) q;
+
+-- 3,000 rows growing (a SHARE lock keeps any data coordinator from sealing)
+BEGIN;
+LOCK TABLE sk IN SHARE MODE;
+INSERT INTO sk SELECT i, sk_point(i % 24 + 1) FROM generate_series(601, 3600) i;
+SELECT index_name, growing_rows FROM milvus.segments WHERE table_name = 'sk'::regclass ORDER BY 1;
+
+-- the sketch is taken once and used by every search; each measures 80 rows
+SET LOCAL milvus.hnsw_ef_search = 10;
+SET LOCAL client_min_messages = debug2;
+SELECT count(*) FROM (SELECT id FROM sk ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE q = 1) LIMIT 10) s;
+SELECT count(*) FROM (SELECT id FROM sk ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE q = 2) LIMIT 10) s;
+RESET client_min_messages;
+
+-- recall@10 with the sketch against measuring every growing row, for each
+-- metric: the same within 0.02, and above a floor
+CREATE TEMP TABLE sk_recall (idx text, sketch numeric, exact numeric);
+INSERT INTO sk_recall
+SELECT idx, hnsw_recall(idx::regclass, 'SELECT v FROM sk_q ORDER BY q', 10), NULL
+FROM unnest(ARRAY['sk_l2', 'sk_ip', 'sk_cos']) idx;
+SET LOCAL milvus.hnsw_growing_rerank = 0;
+UPDATE sk_recall SET exact = hnsw_recall(idx::regclass, 'SELECT v FROM sk_q ORDER BY q', 10);
+SET LOCAL milvus.hnsw_growing_rerank = 8;
+SELECT idx, at_least(sketch, exact - 0.02) AS against_exact, at_least(sketch, 0.9) AS floor
+FROM sk_recall ORDER BY idx;
+
+-- a growing row's own vector finds it first
+SELECT count(*) AS found_first FROM generate_series(601, 3600, 97) i
+WHERE (SELECT id FROM sk ORDER BY v <-> (SELECT v FROM sk WHERE id = i) LIMIT 1) = i;
+
+-- a WHERE clause the sketch's rows do not satisfy: the scan goes on past
+-- them and measures the rest, and finds what exact search finds
+SELECT at_least(hnsw_recall('sk_l2', 'SELECT v FROM sk_q ORDER BY q', 10, 'id % 10 = 3'), 0.95) AS ten_percent,
+       at_least(hnsw_recall('sk_l2', 'SELECT v FROM sk_q ORDER BY q', 10, 'id > 600'), 0.95) AS growing_only;
+
+-- a scan that reads every row: each once, nearest first; the rows the
+-- sketch ranked too far to come back in order are few (NOTICE hidden: its
+-- count varies)
+SET LOCAL client_min_messages = warning;
+SELECT count(*) = count(DISTINCT id) AS once,
+       bool_and(d >= prev) AS in_order,
+       at_least(count(*), 3600 - 80) AS nearly_all
+FROM (SELECT id, d, lag(d, 1, '-Infinity') OVER (ORDER BY n) AS prev
+      FROM (SELECT id, v <-> (SELECT v::floatvector FROM sk_q WHERE q = 5) AS d,
+                   row_number() OVER () AS n
+            FROM (SELECT id, v FROM sk ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE q = 5) LIMIT 5000) o) r) s;
+RESET client_min_messages;
+
+-- deleted rows do not come back
+DELETE FROM sk WHERE id > 600 AND id % 3 = 0;
+SELECT count(*) AS deleted_returned
+FROM (SELECT id FROM sk ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE q = 7) LIMIT 100) s
+WHERE id > 600 AND id % 3 = 0;
+
+-- a sketch larger than work_mem is not kept: every growing row is measured,
+-- as with milvus.hnsw_growing_rerank = 0
+SET LOCAL work_mem = 64;
+SET LOCAL client_min_messages = debug2;
+SELECT count(*) FROM (SELECT id FROM sk ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE q = 1) LIMIT 10) s;
+RESET client_min_messages;
+CREATE TEMP TABLE sk_small AS
+SELECT q, ARRAY(SELECT id FROM sk ORDER BY v <-> sk_q.v::floatvector LIMIT 10) AS ids FROM sk_q;
+SET LOCAL milvus.hnsw_growing_rerank = 0;
+SELECT count(*) AS differ FROM sk_small
+WHERE ids IS DISTINCT FROM ARRAY(SELECT id FROM sk ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE sk_q.q = sk_small.q) LIMIT 10);
+COMMIT;
+
+-- a seal empties the growing pages: the sketch of this backend starts again
+-- on the rows inserted after it, and finds them
+VACUUM sk;
+BEGIN;
+LOCK TABLE sk IN SHARE MODE;
+INSERT INTO sk SELECT i, sk_point(i % 24 + 1) FROM generate_series(3601, 5600) i;
+SET LOCAL milvus.hnsw_ef_search = 10;
+SET LOCAL client_min_messages = debug1;
+SELECT count(*) AS found_first FROM generate_series(3601, 5600, 97) i
+WHERE (SELECT id FROM sk ORDER BY v <-> (SELECT v FROM sk WHERE id = i) LIMIT 1) = i;
+RESET client_min_messages;
+COMMIT;
+
+-- float16 vectors
+CREATE TABLE sk16 (id int PRIMARY KEY, v float16vector(96)) WITH (autovacuum_enabled = off);
+INSERT INTO sk16 SELECT id, v::float16vector FROM sk WHERE id <= 600;
+CREATE INDEX sk16_l2 ON sk16 USING milvus_hnsw (v float16vector_l2_ops);
+BEGIN;
+LOCK TABLE sk16 IN SHARE MODE;
+INSERT INTO sk16 SELECT id, v::float16vector FROM sk WHERE id > 600;
+CREATE TEMP TABLE sk16_q AS SELECT q, v::floatvector::float16vector::text AS v FROM sk_q;
+SET LOCAL milvus.hnsw_ef_search = 10;
+CREATE TEMP TABLE sk16_recall AS
+SELECT hnsw_recall('sk16_l2', 'SELECT v FROM sk16_q ORDER BY q', 10) AS sketch;
+SET LOCAL milvus.hnsw_growing_rerank = 0;
+SELECT at_least(sketch, hnsw_recall('sk16_l2', 'SELECT v FROM sk16_q ORDER BY q', 10) - 0.02) AS against_exact,
+       at_least(sketch, 0.9) AS floor
+FROM sk16_recall;
+COMMIT;
+
+-- the setting's bounds
+SET milvus.hnsw_growing_rerank = -1;
+SET milvus.hnsw_growing_rerank = 1001;
+SHOW milvus.hnsw_growing_rerank;
+
+DROP TABLE sk, sk16, sk_centre, sk_q;
+DROP FUNCTION sk_point(int);

@@ -1,0 +1,931 @@
+/*
+ * hnswsketch.c
+ *		A backend's sketch of an index's growing segment, so that a scan
+ *		measures exactly only the growing rows the sketch ranks nearest.
+ *
+ * Measuring every growing row costs a scan the bytes of every unsealed
+ * vector: 31 MB a query for 10,000 rows of 784 dimensions, far more than the
+ * graph walk.  So a backend that searches an index keeps, in its own memory,
+ * a sketch of each growing row: the signs of x = v - c, c the nearest of up
+ * to 32 centroids a few k-means rounds found in a sample of the rows (v
+ * normalised first for cosine), with |x|^2 / |x|_1, the bits set, and |x|^2
+ * (l2) or <x, c> (ip, cosine).  For each centroid, the query's y = q - c,
+ * quantised to 4 bits per dimension, estimates <x, y> for each row of that
+ * centroid as |x|^2 / |x|_1 * <sign(x), y> (RaBitQ's estimator, without its
+ * rotation), the signed sum coming from four AND-and-popcount passes over
+ * the code (MvKernels->bits_planes), hence the row's distance up to a
+ * constant.  The rows of best estimate, milvus.hnsw_growing_rerank times
+ * milvus.hnsw_ef_search of them, are then measured exactly on their pages.
+ * One centroid for all rows would do on spread-out data (Fashion-MNIST), but
+ * not on clustered data, where the signs around a global mean say little
+ * more than which cluster a row is in.
+ *
+ * The sketch follows the chain under MV_HNSW_GROWING_LOCK, the lock a scan
+ * reads the chain under anyway.  Rows are only ever appended at the tail, so
+ * the sketch remembers the last page it read and how far, and reads on from
+ * there, new rows going to their nearest centroid; a seal that empties pages
+ * bumps the metapage's growingEpoch, and a sketch of another epoch (or
+ * another relfilenode) starts again.  A row a vacuum or a seal has flagged
+ * since it was sketched is found so when it is measured, and forgotten.
+ * When the rows have doubled since the centroids were found, the sketch
+ * starts again with new ones.
+ *
+ * A sketch never holds more than work_mem; a segment that needs more is
+ * measured whole, as without a sketch, until its epoch changes.  Vectors of
+ * bits have no sketch, nor do segments too small for one to pay.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+
+#include "milvus/distance.h"
+#include "milvus/vector.h"
+#include "hnsw.h"
+
+/* a segment smaller than this many times the rows to measure is read whole */
+#define SKETCH_MIN_RATIO	2
+
+/*
+ * Bits of the query per dimension.  RaBitQ quantises a query's residual to
+ * its own centroid to 4 bits; this sketch quantises the query itself, over
+ * its whole range, once for every centroid, and 4 bits then blur rows that
+ * differ by less than a cluster's spread.
+ */
+#define SKETCH_QUERY_BITS	8
+
+/* how many standard errors a row's estimate is trusted within (RaBitQ's eps0) */
+#define SKETCH_EPS0			1.9
+
+/* fewer dimensions than this rank rows too coarsely in one bit each */
+#define SKETCH_MIN_DIMS		64
+
+/* the sketch starts again with new centroids once its rows have doubled past this */
+#define SKETCH_MIN_MEAN_ROWS	256
+
+/* centroids: one per this many rows, at most SKETCH_MAX_CENTROIDS */
+#define SKETCH_ROWS_PER_CENTROID	64
+#define SKETCH_MAX_CENTROIDS		32
+#define SKETCH_SAMPLE_PER_CENTROID	16
+#define SKETCH_KMEANS_ROUNDS		3
+
+typedef struct SketchEntry
+{
+	Oid			indexOid;		/* hash key */
+	bool		inUse;			/* a scan is reading it: keep it */
+	bool		stale;			/* invalidated while in use */
+	Oid			relNumber;		/* rd_node.relNode */
+	uint32		epoch;
+	MvHnswMetric metric;
+	int			dims;
+	int			nwords;			/* 64-bit words of a code */
+	int			tooBig;			/* work_mem (kB) it outgrew at this epoch; 0: none */
+	MemoryContext ctx;			/* arrays below; NULL: empty */
+	float	   *mean;			/* ncent * dims centroids; NULL: none yet */
+	int			ncent;
+	int			meanRows;		/* rows when the centroids were found */
+	int			n;
+	int			cap;
+	uint64	   *codes;			/* n * nwords */
+	float	   *scale;			/* |x|^2 / |x|_1 */
+	float	   *aux;			/* |x|^2 (l2), <x, c> (ip, cosine) */
+	float	   *signC;			/* scale * <sign(x), c> */
+	float	   *err;			/* bound on |<x, y> - estimate| per unit |y| */
+	uint16	   *ones;			/* bits set in the code */
+	uint8	   *cent;			/* the row's centroid */
+	bool	   *gone;			/* found flagged when measured */
+	ItemPointerData *heaptids;
+	ItemPointerData *where;		/* the growing tuple */
+	BlockNumber lastBlk;		/* last chain page read, Invalid: none */
+	OffsetNumber lastOff;		/* its last tuple read */
+} SketchEntry;
+
+static HTAB *sketches = NULL;
+
+static void
+forget(SketchEntry *e)
+{
+	if (e->ctx)
+		MemoryContextDelete(e->ctx);
+	e->ctx = NULL;
+	e->mean = NULL;
+	e->ncent = 0;
+	e->meanRows = 0;
+	e->n = e->cap = 0;
+	e->lastBlk = InvalidBlockNumber;
+	e->lastOff = InvalidOffsetNumber;
+}
+
+static void
+invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	SketchEntry *e;
+
+	hash_seq_init(&status, sketches);
+	while ((e = hash_seq_search(&status)) != NULL)
+	{
+		if (OidIsValid(relid) && e->indexOid != relid)
+			continue;
+		if (e->inUse)
+			e->stale = true;
+		else
+		{
+			forget(e);
+			hash_search(sketches, &e->indexOid, HASH_REMOVE, NULL);
+		}
+	}
+}
+
+static SketchEntry *
+entry_for(Relation index)
+{
+	SketchEntry *e;
+	bool		found;
+
+	if (sketches == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(SketchEntry);
+		sketches = hash_create("milvus_hnsw growing sketches", 16, &ctl,
+							   HASH_ELEM | HASH_BLOBS);
+		CacheRegisterRelcacheCallback(invalidate, (Datum) 0);
+	}
+	e = hash_search(sketches, &RelationGetRelid(index), HASH_ENTER, &found);
+	if (!found)
+	{
+		e->ctx = NULL;
+		e->inUse = false;
+		e->stale = false;
+		e->tooBig = 0;
+		e->relNumber = InvalidOid;
+		forget(e);
+	}
+	return e;
+}
+
+/* Whether metric has a sketch */
+static bool
+sketchable(MvHnswMetric metric)
+{
+	switch (metric)
+	{
+		case MV_HNSW_F32_L2:
+		case MV_HNSW_F32_IP:
+		case MV_HNSW_F32_COSINE:
+		case MV_HNSW_F16_L2:
+		case MV_HNSW_F16_IP:
+		case MV_HNSW_F16_COSINE:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* value as floats in out (dims of them), normalised for cosine */
+static void
+as_floats(MvHnswMetric metric, Pointer value, int dims, float *out)
+{
+	bool		cosine = false;
+
+	switch (metric)
+	{
+		case MV_HNSW_F32_COSINE:
+			cosine = true;
+			/* FALLTHROUGH */
+		case MV_HNSW_F32_L2:
+		case MV_HNSW_F32_IP:
+			memcpy(out, ((FloatVector *) value)->x, sizeof(float) * dims);
+			break;
+		case MV_HNSW_F16_COSINE:
+			cosine = true;
+			/* FALLTHROUGH */
+		default:
+			MvKernels->f16_to_f32(((Float16Vector *) value)->x, out, dims);
+			break;
+	}
+	if (cosine)
+	{
+		double		norm = 0;
+
+		for (int i = 0; i < dims; i++)
+			norm += (double) out[i] * out[i];
+		if (norm > 0)
+		{
+			float		inv = (float) (1.0 / sqrt(norm));
+
+			for (int i = 0; i < dims; i++)
+				out[i] *= inv;
+		}
+	}
+}
+
+/* Bytes a row of the sketch takes */
+static Size
+row_bytes(int nwords)
+{
+	return nwords * sizeof(uint64) + 4 * sizeof(float) + sizeof(uint16) +
+		sizeof(uint8) + sizeof(bool) + 2 * sizeof(ItemPointerData);
+}
+
+/* Room for rows more rows; false when the sketch would outgrow work_mem */
+static bool
+make_room(SketchEntry *e, int rows)
+{
+	int			cap;
+
+	if (e->n + rows <= e->cap)
+		return true;
+	if ((double) (e->n + rows) * row_bytes(e->nwords) > (double) work_mem * 1024)
+		return false;
+	cap = Max(e->n + rows, Max(e->cap * 2, 1024));
+	if ((double) cap * row_bytes(e->nwords) > (double) work_mem * 1024)
+		cap = e->n + rows;
+	if (e->cap == 0)
+	{
+		e->codes = MemoryContextAlloc(e->ctx, sizeof(uint64) * e->nwords * cap);
+		e->scale = MemoryContextAlloc(e->ctx, sizeof(float) * cap);
+		e->aux = MemoryContextAlloc(e->ctx, sizeof(float) * cap);
+		e->signC = MemoryContextAlloc(e->ctx, sizeof(float) * cap);
+		e->err = MemoryContextAlloc(e->ctx, sizeof(float) * cap);
+		e->ones = MemoryContextAlloc(e->ctx, sizeof(uint16) * cap);
+		e->cent = MemoryContextAlloc(e->ctx, sizeof(uint8) * cap);
+		e->gone = MemoryContextAlloc(e->ctx, sizeof(bool) * cap);
+		e->heaptids = MemoryContextAlloc(e->ctx, sizeof(ItemPointerData) * cap);
+		e->where = MemoryContextAlloc(e->ctx, sizeof(ItemPointerData) * cap);
+	}
+	else
+	{
+		e->codes = repalloc(e->codes, sizeof(uint64) * e->nwords * cap);
+		e->scale = repalloc(e->scale, sizeof(float) * cap);
+		e->aux = repalloc(e->aux, sizeof(float) * cap);
+		e->signC = repalloc(e->signC, sizeof(float) * cap);
+		e->err = repalloc(e->err, sizeof(float) * cap);
+		e->ones = repalloc(e->ones, sizeof(uint16) * cap);
+		e->cent = repalloc(e->cent, sizeof(uint8) * cap);
+		e->gone = repalloc(e->gone, sizeof(bool) * cap);
+		e->heaptids = repalloc(e->heaptids, sizeof(ItemPointerData) * cap);
+		e->where = repalloc(e->where, sizeof(ItemPointerData) * cap);
+	}
+	e->cap = cap;
+	return true;
+}
+
+/* The centroid nearest v */
+static int
+nearest_centroid(const float *mean, int ncent, int dims, const float *v)
+{
+	int			best = 0;
+	float		bestDist = INFINITY;
+
+	for (int j = 0; j < ncent; j++)
+	{
+		float		d = MvKernels->f32_l2sq(v, mean + (Size) j * dims, dims);
+
+		if (d < bestDist)
+		{
+			bestDist = d;
+			best = j;
+		}
+	}
+	return best;
+}
+
+/* Sketch one row, v as floats */
+static void
+add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
+		OffsetNumber off)
+{
+	uint64	   *code = e->codes + (Size) e->n * e->nwords;
+	int			j = nearest_centroid(e->mean, e->ncent, e->dims, v);
+	const float *c = e->mean + (Size) j * e->dims;
+	double		sq = 0,
+				l1 = 0,
+				xc = 0,
+				sc = 0;
+	int			ones = 0;
+
+	memset(code, 0, sizeof(uint64) * e->nwords);
+	for (int i = 0; i < e->dims; i++)
+	{
+		float		x = v[i] - c[i];
+
+		sq += (double) x * x;
+		l1 += fabs(x);
+		xc += (double) x * c[i];
+		sc += (x > 0) ? c[i] : -c[i];
+		if (x > 0)
+		{
+			code[i / 64] |= UINT64CONST(1) << (i % 64);
+			ones++;
+		}
+	}
+	e->scale[e->n] = l1 > 0 ? (float) (sq / l1) : 0;
+	e->signC[e->n] = e->scale[e->n] * (float) sc;
+	/*
+	 * RaBitQ's bound: with f = <sign(x) / sqrt(D), x / |x|> = |x|_1 / (sqrt(D)
+	 * |x|), the estimate of <x, y> errs by at most about eps0 |x| |y|
+	 * sqrt((1 - f^2) / f^2) / sqrt(D - 1), with high probability.
+	 */
+	if (sq > 0 && l1 > 0)
+	{
+		double		f = l1 / (sqrt((double) e->dims) * sqrt(sq));
+
+		e->err[e->n] = (float) (SKETCH_EPS0 * sqrt(sq) * sqrt(Max(0, 1 - f * f)) / f /
+								sqrt((double) Max(e->dims - 1, 1)));
+	}
+	else
+		e->err[e->n] = 0;
+	e->aux[e->n] = (e->metric == MV_HNSW_F32_L2 || e->metric == MV_HNSW_F16_L2) ?
+		(float) sq : (float) xc;
+	e->ones[e->n] = (uint16) ones;
+	e->cent[e->n] = (uint8) j;
+	e->gone[e->n] = false;
+	e->heaptids[e->n] = *heaptid;
+	ItemPointerSet(&e->where[e->n], blkno, off);
+	e->n++;
+}
+
+typedef struct ReadState
+{
+	SketchEntry *e;
+	float	   *scratch;
+	/* sampling for the centroids: every step-th live row, up to max */
+	float	   *sample;			/* NULL when sketching */
+	int			nsample;
+	int			maxSample;
+	int64		step;
+	int64		seen;
+	bool		full;			/* work_mem reached */
+} ReadState;
+
+/* The live rows of one chain page past what the sketch has read of it */
+static void
+read_page(Page page, BlockNumber blkno, void *arg)
+{
+	ReadState  *rs = (ReadState *) arg;
+	SketchEntry *e = rs->e;
+	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+	OffsetNumber first = FirstOffsetNumber;
+
+	if (rs->full)
+		return;
+	if (blkno == e->lastBlk)
+		first = OffsetNumberNext(e->lastOff);
+	if (rs->sample == NULL && !make_room(e, maxoff))
+	{
+		rs->full = true;
+		return;
+	}
+	for (OffsetNumber off = first; off <= maxoff; off = OffsetNumberNext(off))
+	{
+		ItemId		iid = PageGetItemId(page, off);
+		MvHnswGrowingTuple gtup;
+
+		if (!ItemIdIsNormal(iid))
+			continue;
+		gtup = (MvHnswGrowingTuple) PageGetItem(page, iid);
+		if (gtup->type != MV_HNSW_GROWING_TUPLE || gtup->flags != 0)
+			continue;
+		if (rs->sample)
+		{
+			if (rs->seen++ % rs->step == 0 && rs->nsample < rs->maxSample)
+				as_floats(e->metric, gtup->data, e->dims,
+						  rs->sample + (Size) rs->nsample++ * e->dims);
+			continue;
+		}
+		as_floats(e->metric, gtup->data, e->dims, rs->scratch);
+		add_row(e, rs->scratch, &gtup->heaptid, blkno, off);
+	}
+	if (rs->sample == NULL)
+	{
+		e->lastBlk = blkno;
+		e->lastOff = maxoff;
+	}
+}
+
+/*
+ * ncent centroids of the n sample vectors, in mean: k-means++ seeds (each
+ * next seed drawn with probability by its squared distance to the nearest
+ * seed so far, from a fixed sequence, so a sketch is the same every time),
+ * then SKETCH_KMEANS_ROUNDS rounds of Lloyd's; a centroid left without a
+ * sample keeps its place.
+ */
+static void
+find_centroids(float *mean, int ncent, int dims, const float *sample, int n)
+{
+	int		   *counts;
+	int		   *assign;
+	double	   *sums;
+	float	   *nearest;
+	uint64		rng = UINT64CONST(0x9E3779B97F4A7C15);
+
+	if (n == 0)
+		return;
+	nearest = palloc(sizeof(float) * n);
+	memcpy(mean, sample, sizeof(float) * dims);
+	for (int r = 0; r < n; r++)
+		nearest[r] = MvKernels->f32_l2sq(sample + (Size) r * dims, mean, dims);
+	for (int j = 1; j < ncent; j++)
+	{
+		double		total = 0,
+					target;
+		int			pick = n - 1;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int r = 0; r < n; r++)
+			total += nearest[r];
+		/* splitmix64, to a fraction in [0, 1) */
+		rng += UINT64CONST(0x9E3779B97F4A7C15);
+		{
+			uint64		z = rng;
+
+			z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+			z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
+			z ^= z >> 31;
+			target = (double) (z >> 11) / (double) (UINT64CONST(1) << 53) * total;
+		}
+		for (int r = 0; r < n; r++)
+		{
+			target -= nearest[r];
+			if (target < 0)
+			{
+				pick = r;
+				break;
+			}
+		}
+		memcpy(mean + (Size) j * dims, sample + (Size) pick * dims, sizeof(float) * dims);
+		for (int r = 0; r < n; r++)
+			nearest[r] = Min(nearest[r],
+							 MvKernels->f32_l2sq(sample + (Size) r * dims,
+												 mean + (Size) j * dims, dims));
+	}
+	pfree(nearest);
+
+	counts = palloc(sizeof(int) * ncent);
+	assign = palloc(sizeof(int) * n);
+	sums = palloc(sizeof(double) * dims * ncent);
+	for (int round = 0; round < SKETCH_KMEANS_ROUNDS; round++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		for (int r = 0; r < n; r++)
+			assign[r] = nearest_centroid(mean, ncent, dims, sample + (Size) r * dims);
+		memset(counts, 0, sizeof(int) * ncent);
+		memset(sums, 0, sizeof(double) * dims * ncent);
+		for (int r = 0; r < n; r++)
+		{
+			counts[assign[r]]++;
+			for (int i = 0; i < dims; i++)
+				sums[(Size) assign[r] * dims + i] += sample[(Size) r * dims + i];
+		}
+		for (int j = 0; j < ncent; j++)
+			if (counts[j] > 0)
+				for (int i = 0; i < dims; i++)
+					mean[(Size) j * dims + i] = (float) (sums[(Size) j * dims + i] / counts[j]);
+	}
+	pfree(counts);
+	pfree(assign);
+	pfree(sums);
+}
+
+/*
+ * Bring e up to the chain, the caller holding MV_HNSW_GROWING_LOCK; false
+ * when the segment is not to be sketched.
+ */
+static bool
+sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
+			MvHnswMetric metric)
+{
+	ReadState	rs;
+	BlockNumber from;
+	bool		fresh = false;
+
+	if (e->relNumber != index->rd_node.relNode || e->epoch != meta->growingEpoch ||
+		e->metric != metric || e->dims != (int) meta->dimensions || e->stale)
+	{
+		forget(e);
+		e->relNumber = index->rd_node.relNode;
+		e->epoch = meta->growingEpoch;
+		e->metric = metric;
+		e->dims = meta->dimensions;
+		e->nwords = (e->dims + 63) / 64;
+		e->tooBig = 0;
+		e->stale = false;
+	}
+	if (e->tooBig >= work_mem)
+		return false;
+	if ((double) e->n * row_bytes(e->nwords) > (double) work_mem * 1024)
+		forget(e);
+	if (e->mean != NULL && e->n >= 2 * e->meanRows && e->n >= SKETCH_MIN_MEAN_ROWS)
+		forget(e);
+
+	rs.e = e;
+	rs.full = false;
+	rs.sample = NULL;
+	if (e->ctx == NULL)
+	{
+		int64		rows = Max(meta->growingTuples, 1);
+
+		fresh = true;
+		e->ctx = AllocSetContextCreate(TopMemoryContext, "milvus_hnsw growing sketch",
+									   ALLOCSET_DEFAULT_SIZES);
+		e->ncent = Max(1, Min(SKETCH_MAX_CENTROIDS, rows / SKETCH_ROWS_PER_CENTROID));
+		rs.maxSample = e->ncent * SKETCH_SAMPLE_PER_CENTROID;
+		rs.step = Max(1, rows / rs.maxSample);
+		rs.seen = 0;
+		rs.nsample = 0;
+		rs.sample = MemoryContextAlloc(e->ctx, sizeof(float) * e->dims * rs.maxSample);
+		MvHnswGrowingWalkFrom(index, meta->growingHead, read_page, &rs);
+		e->ncent = Max(1, Min(e->ncent, rs.nsample));
+		e->mean = MemoryContextAllocZero(e->ctx, sizeof(float) * e->dims * e->ncent);
+		find_centroids(e->mean, e->ncent, e->dims, rs.sample, rs.nsample);
+		e->meanRows = rs.seen;
+		pfree(rs.sample);
+		rs.sample = NULL;
+	}
+	rs.scratch = MemoryContextAlloc(e->ctx, sizeof(float) * e->dims);
+
+	from = BlockNumberIsValid(e->lastBlk) ? e->lastBlk : meta->growingHead;
+	MvHnswGrowingWalkFrom(index, from, read_page, &rs);
+	pfree(rs.scratch);
+	if (rs.full)
+	{
+		forget(e);
+		e->tooBig = work_mem;
+		ereport(DEBUG1,
+				(errmsg_internal("milvus_hnsw index \"%s\": a sketch of its growing segment would outgrow work_mem",
+								 RelationGetRelationName(index))));
+		return false;
+	}
+	if (fresh)
+		ereport(DEBUG1,
+				(errmsg_internal("milvus_hnsw index \"%s\": sketched %d growing rows around %d centroids",
+								 RelationGetRelationName(index), e->n, e->ncent)));
+	return true;
+}
+
+/* A max-heap of (estimate, row) keeping the best k estimates */
+typedef struct Pick
+{
+	float		estimate;
+	int			row;
+} Pick;
+
+static void
+pick_sift_down(Pick *h, int n, int i)
+{
+	Pick		x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].estimate > h[c].estimate)
+			c++;
+		if (h[c].estimate <= x.estimate)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+static void
+pick_push(Pick *h, int *n, int k, float estimate, int row)
+{
+	int			i;
+
+	if (*n == k)
+	{
+		h[0].estimate = estimate;
+		h[0].row = row;
+		pick_sift_down(h, k, 0);
+		return;
+	}
+	i = (*n)++;
+	while (i > 0 && h[(i - 1) / 2].estimate < estimate)
+	{
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i].estimate = estimate;
+	h[i].row = row;
+}
+
+/*
+ * The rows to measure for query: those passing filter (when not NULL) whose
+ * estimate's lower bound is no farther than the k-th nearest upper bound
+ * (all rows that may be among the k nearest), at most cap of them, nearest
+ * lower bound first, in *picks; returns how many.  *trust is the distance
+ * no row left out is nearer than (with high probability).  *rejected counts
+ * the rows the filter was asked about and failed.
+ */
+static int
+pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
+		  void *filterArg, Pick *picks, float *trust, int64 *rejected)
+{
+	float	   *q = palloc(sizeof(float) * e->dims);
+	uint64	   *planes = palloc0(sizeof(uint64) * SKETCH_QUERY_BITS * e->nwords);
+	uint32	   *dots = palloc(sizeof(uint32) * e->n);
+	float	   *lower = palloc(sizeof(float) * e->n);
+	uint8	   *passes = palloc0(sizeof(uint8) * e->n);	/* 0 not asked, 1 yes, 2 no */
+	float	   *constant = palloc(sizeof(float) * e->ncent);
+	float	   *ynorm = palloc(sizeof(float) * e->ncent);
+	Pick	   *upper = palloc(sizeof(Pick) * k);
+	bool		l2 = (e->metric == MV_HNSW_F32_L2 || e->metric == MV_HNSW_F16_L2);
+	float		lo = INFINITY,
+				hi = -INFINITY,
+				delta,
+				inv,
+				qsq,
+				qerr,
+				threshold;
+	int64		qsum = 0;
+	float		base;
+	int			nupper = 0;
+	int			npicks = 0;
+
+	/* q quantised to SKETCH_QUERY_BITS bits a dimension, as that many bit planes */
+	as_floats(e->metric, query, e->dims, q);
+	for (int i = 0; i < e->dims; i++)
+	{
+		lo = Min(lo, q[i]);
+		hi = Max(hi, q[i]);
+	}
+	delta = (hi > lo) ? (hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1) : 1;
+	inv = 1 / delta;
+	for (int i = 0; i < e->dims; i++)
+	{
+		int			v = (int) ((q[i] - lo) * inv + 0.5f);
+		uint64		bit = UINT64CONST(1) << (i % 64);
+
+		v = Min(v, (1 << SKETCH_QUERY_BITS) - 1);
+		qsum += v;
+		for (int b = 0; b < SKETCH_QUERY_BITS; b++)
+			if (v & (1 << b))
+				planes[b * e->nwords + i / 64] |= bit;
+	}
+	/* <sign(x), q> = 2 (sum of q over the set bits) - (sum of q), as quantised */
+	base = -(lo * e->dims + delta * qsum);
+	/* the quantisation's own error on <sign(x), q>, rounding errors being independent */
+	qerr = SKETCH_EPS0 * delta * sqrtf((float) e->dims / 3.0f);
+	/* per centroid c: |q - c|, and |q - c|^2 (l2) or <c, q> (ip, cosine) */
+	qsq = MvKernels->f32_dot(q, q, e->dims);
+	for (int j = 0; j < e->ncent; j++)
+	{
+		const float *c = e->mean + (Size) j * e->dims;
+		float		cq = MvKernels->f32_dot(c, q, e->dims);
+		float		ysq = Max(0, qsq - 2 * cq + MvKernels->f32_dot(c, c, e->dims));
+
+		ynorm[j] = sqrtf(ysq);
+		constant[j] = l2 ? ysq : cq;
+	}
+
+	/* pass 1: each row's bounds; the k nearest upper bounds of rows passing */
+	MvKernels->bits_planes(e->codes, e->nwords, e->n, planes, SKETCH_QUERY_BITS, dots);
+	for (int r = 0; r < e->n; r++)
+	{
+		int			j = e->cent[r];
+		float		sq;
+		float		xy;
+		float		estimate;
+		float		span;
+
+		if (e->gone[r])
+		{
+			lower[r] = INFINITY;
+			continue;
+		}
+		/* <sign(x), q - c>, then <x, q - c> */
+		sq = base + 2 * (lo * e->ones[r] + delta * dots[r]);
+		xy = e->scale[r] * sq - e->signC[r];
+		span = e->err[r] * ynorm[j] + e->scale[r] * qerr;
+		/* |x - y|^2 = |x|^2 + |y|^2 - 2<x, y>; <v, q> = <x, y> + <x, c> + <c, q> */
+		if (l2)
+		{
+			estimate = e->aux[r] + constant[j] - 2 * xy;
+			span *= 2;
+		}
+		else
+			estimate = -(xy + e->aux[r] + constant[j]);
+		lower[r] = estimate - span;
+		if (nupper == k && lower[r] >= upper[0].estimate)
+			continue;
+		if (filter)
+		{
+			passes[r] = filter(filterArg, &e->heaptids[r]) ? 1 : 2;
+			if (passes[r] == 2)
+			{
+				(*rejected)++;
+				continue;
+			}
+		}
+		pick_push(upper, &nupper, k, estimate + span, r);
+	}
+
+	/* pass 2: the rows that may be among the k nearest, nearest lower bound first */
+	threshold = (nupper == k) ? upper[0].estimate : INFINITY;
+	*trust = threshold;
+	for (int r = 0; r < e->n; r++)
+	{
+		if (lower[r] > threshold)
+			continue;
+		if (npicks == cap && lower[r] >= picks[0].estimate)
+		{
+			*trust = Min(*trust, lower[r]);
+			continue;
+		}
+		if (filter && passes[r] == 0)
+		{
+			passes[r] = filter(filterArg, &e->heaptids[r]) ? 1 : 2;
+			if (passes[r] == 2)
+				(*rejected)++;
+		}
+		if (passes[r] == 2)
+			continue;
+		if (npicks == cap)
+			*trust = Min(*trust, picks[0].estimate);
+		pick_push(picks, &npicks, cap, lower[r], r);
+	}
+	/* cosine distance is 1 - <v, q>, the estimate -<v, q> */
+	if (e->metric == MV_HNSW_F32_COSINE || e->metric == MV_HNSW_F16_COSINE)
+		*trust += 1;
+	pfree(q);
+	pfree(planes);
+	pfree(dots);
+	pfree(lower);
+	pfree(passes);
+	pfree(constant);
+	pfree(ynorm);
+	pfree(upper);
+	return npicks;
+}
+
+static int
+place_cmp(const void *a, const void *b, void *arg)
+{
+	SketchEntry *e = (SketchEntry *) arg;
+
+	return ItemPointerCompare(&e->where[((const Pick *) a)->row],
+							  &e->where[((const Pick *) b)->row]);
+}
+
+/*
+ * Measure the picked rows on their pages, the caller holding
+ * MV_HNSW_GROWING_LOCK; rows flagged since they were sketched are forgotten.
+ * The pages are pinned and their line pointers prefetched first, and each
+ * row's vector while the one before it is measured: the rows lie on as many
+ * pages, rarely in the CPU's caches.
+ */
+static int
+measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
+		Pick *picks, int npicks, MvHnswRow *rows)
+{
+	Buffer	   *bufs = palloc(sizeof(Buffer) * Max(npicks, 1));
+	int			n = 0;
+
+	qsort_arg(picks, npicks, sizeof(Pick), place_cmp, e);
+	for (int i = 0; i < npicks; i++)
+	{
+		BlockNumber blkno = ItemPointerGetBlockNumber(&e->where[picks[i].row]);
+		Page		page;
+
+		if (i > 0 && BufferGetBlockNumber(bufs[i - 1]) == blkno)
+		{
+			bufs[i] = bufs[i - 1];
+			IncrBufferRefCount(bufs[i]);
+		}
+		else
+			bufs[i] = MvHnswReadBuffer(index, blkno);
+		page = BufferGetPage(bufs[i]);
+		mv_prefetch(page);
+		mv_prefetch(PageGetItemId(page, ItemPointerGetOffsetNumber(&e->where[picks[i].row])));
+	}
+	for (int i = 0; i < npicks; i++)
+	{
+		int			r = picks[i].row;
+		OffsetNumber off = ItemPointerGetOffsetNumber(&e->where[r]);
+		Page		page = BufferGetPage(bufs[i]);
+		ItemId		iid;
+		MvHnswGrowingTuple gtup;
+
+		if (i + 1 < npicks)
+		{
+			/* unlocked, only a hint: a line pointer read too early costs a wasted prefetch */
+			Page		next = BufferGetPage(bufs[i + 1]);
+			ItemId		nid = PageGetItemId(next, ItemPointerGetOffsetNumber(&e->where[picks[i + 1].row]));
+			char	   *item = (char *) next + ItemIdGetOffset(nid);
+
+			if (ItemIdGetOffset(nid) < BLCKSZ - 4 * PG_CACHE_LINE_SIZE)
+				for (int o = 0; o < 4 * PG_CACHE_LINE_SIZE; o += PG_CACHE_LINE_SIZE)
+					mv_prefetch(item + o);
+		}
+		LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
+		if (i == 0 || bufs[i] != bufs[i - 1])
+			MvHnswCheckGrowingPage(index, page, BufferGetBlockNumber(bufs[i]));
+		if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
+		{
+			/* not the page the sketch read: start it again next time */
+			e->stale = true;
+			UnlockReleaseBuffer(bufs[i]);
+			continue;
+		}
+		iid = PageGetItemId(page, off);
+		gtup = (MvHnswGrowingTuple) PageGetItem(page, iid);
+		if (gtup->type != MV_HNSW_GROWING_TUPLE || gtup->flags != 0 ||
+			!ItemPointerEquals(&gtup->heaptid, &e->heaptids[r]))
+			e->gone[r] = true;
+		else
+		{
+			rows[n].distance = MvHnswDistance(dist, query, gtup->data);
+			rows[n].heaptid = gtup->heaptid;
+			n++;
+		}
+		UnlockReleaseBuffer(bufs[i]);
+	}
+	pfree(bufs);
+	return n;
+}
+
+/* MvHnswGrowingSketchRead's work, under MV_HNSW_GROWING_LOCK */
+static int
+sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
+				   int k, int want, MvHnswTidFilter filter, void *filterArg, MvHnswRow **rows,
+				   float *trust, int64 *rejected)
+{
+	MvHnswMetaPageData meta;
+	Pick	   *picks;
+	int			npicks;
+	int			n;
+
+	/* the chain may have moved before the lock: read it again under it */
+	MvHnswReadMeta(index, &meta);
+	if (!BlockNumberIsValid(meta.growingHead) ||
+		!sync_sketch(e, index, &meta, dist->metric) ||
+		e->n < want * SKETCH_MIN_RATIO)
+		return -1;
+	picks = palloc(sizeof(Pick) * want);
+	npicks = pick_rows(e, query, k, want, filter, filterArg, picks, trust, rejected);
+	*rows = palloc(sizeof(MvHnswRow) * Max(npicks, 1));
+	n = measure(e, index, dist, query, picks, npicks, *rows);
+	pfree(picks);
+	ereport(DEBUG2,
+			(errmsg_internal("milvus_hnsw index \"%s\": measured %d of %d growing rows, picked by their sketch",
+							 RelationGetRelationName(index), npicks, e->n)));
+	return n;
+}
+
+/*
+ * The growing rows a scan is to measure first: with a sketch, at most want
+ * rows passing filter, those it ranks nearest query, measured exactly, in
+ * *rows, and *partial set (the scan reads the rest with MvHnswGrowingRead
+ * when it needs them); *rejected counts rows the filter failed.  Returns -1,
+ * having read no row, when the segment has no sketch: a metric without one,
+ * too few rows, or too many for work_mem.
+ */
+int
+MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Pointer query, int k,
+						int want, MvHnswTidFilter filter, void *filterArg, MvHnswRow **rows,
+						float *trust, int64 *rejected)
+{
+	MvHnswMetaPageData meta;
+	SketchEntry *e;
+	int			n;
+
+	if (want <= 0 || query == NULL || !sketchable(dist->metric))
+		return -1;
+	MvHnswReadMeta(index, &meta);
+	if (!BlockNumberIsValid(meta.growingHead) || meta.dimensions < SKETCH_MIN_DIMS ||
+		meta.growingTuples < (uint64) want * SKETCH_MIN_RATIO)
+		return -1;
+
+	e = entry_for(index);
+	e->inUse = true;
+	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	PG_TRY();
+	{
+		n = sketch_read_locked(e, index, dist, query, k, Max(want, k), filter, filterArg,
+							   rows, trust, rejected);
+	}
+	PG_CATCH();
+	{
+		/* a page read halfway may be read again: start the sketch again */
+		e->inUse = false;
+		forget(e);
+		e->relNumber = InvalidOid;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	e->inUse = false;
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	return n;
+}
