@@ -631,7 +631,7 @@ pick_push(Pick *h, int *n, int k, float estimate, int row)
  */
 static int
 pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
-		  void *filterArg, Pick *picks, float *trust, int64 *rejected)
+		  void *filterArg, Pick *picks, float *trust, int *possible, int64 *rejected)
 {
 	float	   *q = palloc(sizeof(float) * e->dims);
 	uint64	   *planes = palloc0(sizeof(uint64) * SKETCH_QUERY_BITS * e->nwords);
@@ -739,6 +739,7 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	{
 		if (lower[r] > threshold)
 			continue;
+		(*possible)++;
 		if (npicks == cap && lower[r] >= picks[0].estimate)
 		{
 			*trust = Min(*trust, lower[r]);
@@ -865,6 +866,7 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	MvHnswMetaPageData meta;
 	Pick	   *picks;
 	int			npicks;
+	int			possible = 0;
 	int			n;
 
 	/* the chain may have moved before the lock: read it again under it */
@@ -874,13 +876,17 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 		e->n < want * SKETCH_MIN_RATIO)
 		return -1;
 	picks = palloc(sizeof(Pick) * want);
-	npicks = pick_rows(e, query, k, want, filter, filterArg, picks, trust, rejected);
+	npicks = pick_rows(e, query, k, want, filter, filterArg, picks, trust, &possible,
+					   rejected);
 	*rows = palloc(sizeof(MvHnswRow) * Max(npicks, 1));
 	n = measure(e, index, dist, query, picks, npicks, *rows);
 	pfree(picks);
 	ereport(DEBUG2,
 			(errmsg_internal("milvus_hnsw index \"%s\": measured %d of %d growing rows, picked by their sketch",
 							 RelationGetRelationName(index), npicks, e->n)));
+	ereport(DEBUG3,
+			(errmsg_internal("milvus_hnsw index \"%s\": %d growing rows may be among the %d nearest",
+							 RelationGetRelationName(index), possible, k)));
 	return n;
 }
 
