@@ -1,0 +1,160 @@
+# Searches of a growing segment through each backend's sketch (hnswsketch.c),
+# while other sessions append to it, seal it and delete from it, and on a
+# streaming standby:
+#  - a standby's sketch answers as the primary's, before and after seals
+#    (the metapage's growingEpoch, bumped by a seal, reaches it through WAL,
+#    checked by wal_consistency_checking);
+#  - under concurrent inserts, deletes, seals, VACUUMs and searches (some
+#    filtered, so that they go past what the sketch vouches for and measure
+#    the whole segment), no search fails, the index verifies clean, and every
+#    sampled committed row is found by its own vector.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $dim = 96;
+
+my $primary = PostgreSQL::Test::Cluster->new('sketch_primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf(
+    'postgresql.conf', qq{
+shared_preload_libraries = 'milvus'
+wal_consistency_checking = 'generic'
+autovacuum = off
+milvus.data_coordinator = off
+});
+$primary->start;
+$primary->safe_psql('postgres',
+    "SELECT pg_create_physical_replication_slot('standby_slot', true)");
+$primary->backup('base');
+my $standby = PostgreSQL::Test::Cluster->new('sketch_standby');
+$standby->init_from_backup($primary, 'base', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'standby_slot'");
+$standby->start;
+
+# 40 clusters: element j of row i is its cluster's centre plus a small
+# offset, both drawn from md5
+$primary->safe_psql(
+    'postgres', qq{
+    CREATE EXTENSION milvus;
+    CREATE FUNCTION r(s text) RETURNS real LANGUAGE sql IMMUTABLE
+        RETURN (('x' || substr(md5(s), 1, 8))::bit(32)::int / 2147483648.0)::real;
+    CREATE FUNCTION vec(i bigint) RETURNS floatvector LANGUAGE sql IMMUTABLE
+        RETURN ARRAY(SELECT 4 * r('c' || (abs(i) % 40) || ',' || j) + r(i || ',' || j) / 2
+                     FROM generate_series(1, $dim) j)::floatvector;
+    CREATE SEQUENCE ids START 5001;
+    CREATE TABLE t (id bigint PRIMARY KEY, emb floatvector($dim)) WITH (vacuum_truncate = false);
+    INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 1000) i;
+    CREATE INDEX t_idx ON t USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+    INSERT INTO t SELECT i, vec(i) FROM generate_series(1001, 5000) i;
+});
+
+# ids and distances of 30 searches, nearest first
+sub answers
+{
+    my ($node) = @_;
+    return $node->safe_psql(
+        'postgres', q{
+        SET enable_seqscan = off;
+        SET milvus.hnsw_ef_search = 20;
+        SELECT q, array_agg(id ORDER BY d, id), array_agg(round(d::numeric, 3) ORDER BY d, id)
+        FROM generate_series(1, 30) q,
+             LATERAL (SELECT id, emb <-> vec(-q) AS d FROM t ORDER BY emb <-> vec(-q) LIMIT 10) s
+        GROUP BY q ORDER BY q});
+}
+
+sub compare
+{
+    my ($what) = @_;
+    $primary->wait_for_catchup($standby, 'replay');
+    my $p = answers($primary);
+    is(answers($standby), $p, "$what: the standby answers as the primary");
+}
+
+# the sketch is what answers: 4,000 growing rows, 160 measured a search
+my ($ret, $out, $err) = $primary->psql('postgres', q{
+    SET enable_seqscan = off;
+    SET milvus.hnsw_ef_search = 20;
+    SET client_min_messages = debug2;
+    SELECT id FROM t ORDER BY emb <-> vec(-1) LIMIT 10});
+like($err, qr/measured \d+ of 4000 growing rows, picked by their sketch/,
+    'searches of the growing segment go through its sketch');
+compare('4,000 rows growing');
+
+# a seal empties the growing pages and the next rows take them again: the
+# backends' sketches start again on both servers
+$primary->safe_psql('postgres', "SELECT milvus.seal('t_idx')");
+$primary->safe_psql('postgres',
+    "INSERT INTO t SELECT i, vec(i) FROM generate_series(-3000, -1) i");
+compare('after a seal, 3,000 new rows growing');
+$primary->safe_psql('postgres', "DELETE FROM t WHERE id % 7 = 0; VACUUM t");
+$primary->safe_psql('postgres',
+    "INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n FROM generate_series(1, 2000)) s");
+compare('after deletes and a VACUUM, 2,000 new rows growing');
+
+# 5 clients: inserts, deletes, searches (a third of them filtered), seals and
+# VACUUMs.  Searches at ef_search 5 measure at most 40 growing rows, so they
+# go through their backend's sketch whenever 80 or more rows are growing:
+# about 75 inserts come between two seals.
+$primary->pgbench(
+    '--no-vacuum --client=5 --jobs=2 --transactions=800 --random-seed=18',
+    0,
+    [qr{processed: 4000/4000}],
+    [qr/pgbench: setting random seed to 18/],
+    'concurrent inserts, deletes, seals and searches through the sketch',
+    {
+        '018_insert@150' => q{
+            INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n) s;
+        },
+        '018_delete@10' => q{
+            \set victim random(1, 9000)
+            DELETE FROM t WHERE id = :victim;
+        },
+        '018_search@30' => q{
+            \set q random(1, 1000000)
+            SET enable_seqscan = off;
+            SET milvus.hnsw_ef_search = 5;
+            SELECT count(*) FROM (SELECT id FROM t ORDER BY emb <-> vec(-:q) LIMIT 10) s;
+        },
+        '018_filtered@15' => q{
+            \set q random(1, 1000000)
+            SET enable_seqscan = off;
+            SET milvus.enable_hybrid_search = off;
+            SET milvus.hnsw_ef_search = 5;
+            SELECT count(*) FROM (SELECT id FROM t WHERE id % 9 = 4 ORDER BY emb <-> vec(-:q) LIMIT 10) s;
+        },
+        '018_seal@1' => q{
+            SELECT milvus.seal('t_idx');
+        },
+        '018_vacuum@1' => q{
+            VACUUM t;
+        },
+    });
+
+is($primary->safe_psql('postgres',
+        "SELECT string_agg(p, E'\\n') FROM milvus_hnsw_verify('t_idx', false) p"),
+    '', 'index verifies clean');
+my $growing = $primary->safe_psql('postgres',
+    "SELECT growing_rows FROM milvus.segments WHERE index_name = 't_idx'::regclass");
+note("growing rows after the run: $growing");
+# a row's own vector finds it first unless the graph walk misses it (m = 8
+# on clustered rows misses a few): the sketch must miss no more than
+# measuring every growing row does
+my $misses = q{
+    SET enable_seqscan = off;
+    SET milvus.hnsw_ef_search = 40;
+    SET milvus.hnsw_growing_rerank = %d;
+    SELECT coalesce(string_agg(a.id::text, ',' ORDER BY a.id), 'none') FROM t a WHERE a.id %% 17 = 0
+       AND a.id IS DISTINCT FROM (SELECT b.id FROM t b ORDER BY b.emb <-> a.emb LIMIT 1)};
+my $exact_misses = $primary->safe_psql('postgres', sprintf($misses, 0));
+note("rows missed by their own vectors, every growing row measured: $exact_misses");
+is($primary->safe_psql('postgres', sprintf($misses, 8)), $exact_misses,
+    'searches through the sketch find every sampled row that measuring every growing row finds');
+compare('after the concurrent run');
+
+$standby->stop;
+$primary->stop;
+done_testing();
