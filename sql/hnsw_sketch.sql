@@ -4,39 +4,47 @@
 -- only milvus.hnsw_growing_rerank x milvus.hnsw_ef_search of them, reading
 -- the rest when it hands out rows beyond the nearer half of those.  Each
 -- figure is compared with the same scan measuring every growing row
--- (milvus.hnsw_growing_rerank = 0).  Clustered 96-d data: a sketch around one
--- global mean would rank such rows little better than by cluster.
+-- (milvus.hnsw_growing_rerank = 0).  Clustered 512-d data whose rows vary
+-- within a cluster along 6 dimensions mostly (as embeddings vary along few
+-- directions), in 8 clusters: a sketch around one global mean would rank such rows little
+-- better than by cluster.  Last, 96-d rows nearly equidistant from every
+-- query, which no sketch can rank.
 --
 SET milvus.hnsw_level_seed = 5;
 SET milvus.enable_hybrid_search = off;
 SELECT setseed(0.5);
 CREATE TABLE sk_centre AS
-    SELECT c, ARRAY(SELECT (random() * 20 - 10)::real FROM generate_series(1, 96)) AS x
+    SELECT c, ARRAY(SELECT (random() * 20 - 10)::real FROM generate_series(1, 512)) AS x
     FROM generate_series(1, 24) c;
 CREATE FUNCTION sk_point(c int) RETURNS floatvector
 LANGUAGE sql AS $$
-    SELECT ARRAY(SELECT x[j] + (random() * 2 - 1)::real FROM generate_series(1, 96) j)::floatvector
+    SELECT ARRAY(SELECT x[j] + ((random() * 2 - 1) * CASE WHEN j <= 6 THEN 3 ELSE 0.02 END)::real
+                 FROM generate_series(1, 512) j)::floatvector
     FROM sk_centre WHERE sk_centre.c = sk_point.c
 $$;
-CREATE TABLE sk (id int PRIMARY KEY, v floatvector(96)) WITH (autovacuum_enabled = off);
-INSERT INTO sk SELECT i, sk_point(i % 24 + 1) FROM generate_series(1, 600) i;
+CREATE TABLE sk (id int PRIMARY KEY, v floatvector(512)) WITH (autovacuum_enabled = off);
+INSERT INTO sk SELECT i, sk_point(i % 8 + 1) FROM generate_series(1, 600) i;
 CREATE INDEX sk_l2 ON sk USING milvus_hnsw (v floatvector_l2_ops);
 CREATE INDEX sk_ip ON sk USING milvus_hnsw (v floatvector_ip_ops);
 CREATE INDEX sk_cos ON sk USING milvus_hnsw (v floatvector_cosine_ops);
-CREATE TABLE sk_q AS SELECT q, sk_point(q % 24 + 1)::text AS v FROM generate_series(1, 40) q;
+CREATE TABLE sk_q AS SELECT q, sk_point(q % 8 + 1)::text AS v FROM generate_series(1, 40) q;
 
 -- 3,000 rows growing (a SHARE lock keeps any data coordinator from sealing)
 BEGIN;
 LOCK TABLE sk IN SHARE MODE;
-INSERT INTO sk SELECT i, sk_point(i % 24 + 1) FROM generate_series(601, 3600) i;
+INSERT INTO sk SELECT i, sk_point(i % 8 + 1) FROM generate_series(601, 3600) i;
 SELECT index_name, growing_rows FROM milvus.segments WHERE table_name = 'sk'::regclass ORDER BY 1;
 
--- the sketch is taken once and used by every search; each measures 80 rows
-SET LOCAL milvus.hnsw_ef_search = 10;
+-- the sketch is taken once and used by every search (a row's own vector as
+-- the query, so that the sketch surely vouches for the nearest row)
+SET LOCAL milvus.hnsw_ef_search = 1;
+SET LOCAL milvus.hnsw_growing_rerank = 100;
 SET LOCAL client_min_messages = debug2;
-SELECT count(*) FROM (SELECT id FROM sk ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE q = 1) LIMIT 10) s;
-SELECT count(*) FROM (SELECT id FROM sk ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE q = 2) LIMIT 10) s;
+SELECT id FROM sk ORDER BY v <-> (SELECT v FROM sk WHERE id = 1000) LIMIT 1;
+SELECT id FROM sk ORDER BY v <-> (SELECT v FROM sk WHERE id = 2000) LIMIT 1;
 RESET client_min_messages;
+SET LOCAL milvus.hnsw_growing_rerank = 8;
+SET LOCAL milvus.hnsw_ef_search = 10;
 
 -- recall@10 with the sketch against measuring every growing row, for each
 -- metric: the same within 0.02, and above a floor
@@ -96,7 +104,7 @@ COMMIT;
 VACUUM sk;
 BEGIN;
 LOCK TABLE sk IN SHARE MODE;
-INSERT INTO sk SELECT i, sk_point(i % 24 + 1) FROM generate_series(3601, 5600) i;
+INSERT INTO sk SELECT i, sk_point(i % 8 + 1) FROM generate_series(3601, 5600) i;
 SET LOCAL milvus.hnsw_ef_search = 10;
 SET LOCAL client_min_messages = debug1;
 SELECT count(*) AS found_first FROM generate_series(3601, 5600, 97) i
@@ -105,7 +113,7 @@ RESET client_min_messages;
 COMMIT;
 
 -- float16 vectors
-CREATE TABLE sk16 (id int PRIMARY KEY, v float16vector(96)) WITH (autovacuum_enabled = off);
+CREATE TABLE sk16 (id int PRIMARY KEY, v float16vector(512)) WITH (autovacuum_enabled = off);
 INSERT INTO sk16 SELECT id, v::float16vector FROM sk WHERE id <= 600;
 CREATE INDEX sk16_l2 ON sk16 USING milvus_hnsw (v float16vector_l2_ops);
 BEGIN;
@@ -121,10 +129,34 @@ SELECT at_least(sketch, hnsw_recall('sk16_l2', 'SELECT v FROM sk16_q ORDER BY q'
 FROM sk16_recall;
 COMMIT;
 
+-- rows nearly equidistant from every query (uniform offsets in all 96
+-- dimensions around few centres): the sketch cannot rule most of them out,
+-- so a search measures every growing row at once, as without it
+CREATE TABLE sk_flat (id int PRIMARY KEY, v floatvector(96)) WITH (autovacuum_enabled = off);
+INSERT INTO sk_flat SELECT i, ARRAY(SELECT x[j] + (random() * 2 - 1)::real FROM generate_series(1, 96) j)::floatvector
+FROM generate_series(1, 3000) i JOIN sk_centre ON c = i % 3 + 1;
+DELETE FROM sk_flat WHERE id > 600;
+CREATE INDEX sk_flat_l2 ON sk_flat USING milvus_hnsw (v floatvector_l2_ops);
+BEGIN;
+LOCK TABLE sk_flat IN SHARE MODE;
+INSERT INTO sk_flat SELECT i, ARRAY(SELECT x[j] + (random() * 2 - 1)::real FROM generate_series(1, 96) j)::floatvector
+FROM generate_series(601, 3000) i JOIN sk_centre ON c = i % 3 + 1;
+SET LOCAL milvus.hnsw_ef_search = 10;
+SET LOCAL client_min_messages = debug2;
+SELECT count(*) FROM (SELECT id FROM sk_flat ORDER BY v <-> (SELECT v FROM sk_flat WHERE id = 1000) LIMIT 10) s;
+RESET client_min_messages;
+CREATE TEMP TABLE sk_flat_ids AS
+SELECT q.id AS q, ARRAY(SELECT id FROM sk_flat ORDER BY v <-> q.v LIMIT 10) AS ids
+FROM sk_flat q WHERE q.id % 100 = 7;
+SET LOCAL milvus.hnsw_growing_rerank = 0;
+SELECT count(*) AS differ FROM sk_flat_ids
+WHERE ids IS DISTINCT FROM ARRAY(SELECT id FROM sk_flat ORDER BY v <-> (SELECT v FROM sk_flat q WHERE q.id = sk_flat_ids.q) LIMIT 10);
+COMMIT;
+
 -- the setting's bounds
 SET milvus.hnsw_growing_rerank = -1;
 SET milvus.hnsw_growing_rerank = 1001;
 SHOW milvus.hnsw_growing_rerank;
 
-DROP TABLE sk, sk16, sk_centre, sk_q;
+DROP TABLE sk, sk16, sk_flat, sk_centre, sk_q;
 DROP FUNCTION sk_point(int);

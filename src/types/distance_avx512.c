@@ -281,11 +281,55 @@ MV_DEFINE_BIT_KERNELS_BUT_PLANES(vpopcntdq, MV_TARGET_VPOPCNTDQ, avx512_bits_vpo
 /*
  * bits_planes with VPOPCNTQ, eight words of a code at a time: each plane's
  * counts shifted by its weight into one accumulator, summed once per code.
+ * Codes of up to 16 words against 8 planes (the growing-segment sketch's
+ * usual case) keep the planes in registers.
  */
+static MV_TARGET_VPOPCNTDQ void
+bits_planes8_short(const uint64 *codes, int nwords, int n, const uint64 *planes, uint32 *out)
+{
+	__mmask8	mask0 = (nwords >= 8) ? 0xFF : (__mmask8) ((1 << nwords) - 1);
+	__mmask8	mask1 = (nwords >= 16) ? 0xFF : (nwords > 8) ? (__mmask8) ((1 << (nwords - 8)) - 1) : 0;
+	__m512i		p0[8];
+	__m512i		p1[8];
+
+	for (int k = 0; k < 8; k++)
+	{
+		p0[k] = _mm512_maskz_loadu_epi64(mask0, planes + (Size) k * nwords);
+		p1[k] = _mm512_maskz_loadu_epi64(mask1, planes + (Size) k * nwords + 8);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		const uint64 *c = codes + (Size) i * nwords;
+		__m512i		c0 = _mm512_maskz_loadu_epi64(mask0, c);
+		__m512i		c1 = _mm512_maskz_loadu_epi64(mask1, c + 8);
+		__m512i		acc = _mm512_setzero_si512();
+
+#define MV_PLANE(k) \
+		acc = _mm512_add_epi64(acc, _mm512_slli_epi64( \
+			_mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(c0, p0[k])), \
+							 _mm512_popcnt_epi64(_mm512_and_si512(c1, p1[k]))), k))
+		MV_PLANE(0);
+		MV_PLANE(1);
+		MV_PLANE(2);
+		MV_PLANE(3);
+		MV_PLANE(4);
+		MV_PLANE(5);
+		MV_PLANE(6);
+		MV_PLANE(7);
+#undef MV_PLANE
+		out[i] = (uint32) _mm512_reduce_add_epi64(acc);
+	}
+}
+
 static MV_TARGET_VPOPCNTDQ void
 bits_planes_vpopcntdq(const uint64 *codes, int nwords, int n, const uint64 *planes,
 					  int nplanes, uint32 *out)
 {
+	if (nplanes == 8 && nwords <= 16)
+	{
+		bits_planes8_short(codes, nwords, n, planes, out);
+		return;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		const uint64 *c = codes + (Size) i * nwords;

@@ -132,6 +132,9 @@ read_growing_rest(IndexScanDesc scan, MvHnswScanOpaque so)
 	int			kept = 0;
 
 	so->growingPartial = false;
+	ereport(DEBUG2,
+			(errmsg_internal("milvus_hnsw index \"%s\": the scan passed what the sketch vouches for; measuring every growing row",
+							 RelationGetRelationName(scan->indexRelation))));
 	read_growing(so, scan->indexRelation, &so->graphDist, so->growingQuery);
 	for (int i = 0; i < so->ngrowing; i++)
 	{

@@ -60,7 +60,10 @@
 #define SKETCH_QUERY_BITS	8
 
 /* how many standard errors a row's estimate is trusted within (RaBitQ's eps0) */
-#define SKETCH_EPS0			1.9
+#define SKETCH_EPS0			3.0
+
+/* pages a search pins at once to measure its rows */
+#define SKETCH_WINDOW		16
 
 /* fewer dimensions than this rank rows too coarsely in one bit each */
 #define SKETCH_MIN_DIMS		64
@@ -82,8 +85,10 @@ typedef struct SketchEntry
 	Oid			relNumber;		/* rd_node.relNode */
 	uint32		epoch;
 	MvHnswMetric metric;
-	int			dims;
+	int			vdims;			/* the vectors' dimensions */
+	int			dims;			/* the sketch's: vdims rounded up to a power of 2 */
 	int			nwords;			/* 64-bit words of a code */
+	float	   *signs;			/* dims random signs, over sqrt(dims) */
 	int			tooBig;			/* work_mem (kB) it outgrew at this epoch; 0: none */
 	MemoryContext ctx;			/* arrays below; NULL: empty */
 	float	   *mean;			/* ncent * dims centroids; NULL: none yet */
@@ -114,6 +119,7 @@ forget(SketchEntry *e)
 		MemoryContextDelete(e->ctx);
 	e->ctx = NULL;
 	e->mean = NULL;
+	e->signs = NULL;
 	e->ncent = 0;
 	e->meanRows = 0;
 	e->n = e->cap = 0;
@@ -225,6 +231,43 @@ as_floats(MvHnswMetric metric, Pointer value, int dims, float *out)
 				out[i] *= inv;
 		}
 	}
+}
+
+/* The next number of a fixed sequence (splitmix64) */
+static uint64
+next_random(uint64 *state)
+{
+	uint64		z = (*state += UINT64CONST(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+/*
+ * value in the sketch's coordinates, dims floats in out: as floats
+ * (normalised for cosine), padded with zeros, rotated at random (the signs
+ * flipped, then a Walsh-Hadamard transform), which keeps distances and inner
+ * products and spreads each vector's energy over all coordinates, as
+ * RaBitQ's estimator and bound assume.
+ */
+static void
+sketch_vector(SketchEntry *e, Pointer value, float *out)
+{
+	as_floats(e->metric, value, e->vdims, out);
+	memset(out + e->vdims, 0, sizeof(float) * (e->dims - e->vdims));
+	for (int i = 0; i < e->dims; i++)
+		out[i] *= e->signs[i];
+	for (int h = 1; h < e->dims; h <<= 1)
+		for (int i = 0; i < e->dims; i += 2 * h)
+			for (int j = i; j < i + h; j++)
+			{
+				float		x = out[j];
+				float		y = out[j + h];
+
+				out[j] = x + y;
+				out[j + h] = x - y;
+			}
 }
 
 /* Bytes a row of the sketch takes */
@@ -397,11 +440,10 @@ read_page(Page page, BlockNumber blkno, void *arg)
 		if (rs->sample)
 		{
 			if (rs->seen++ % rs->step == 0 && rs->nsample < rs->maxSample)
-				as_floats(e->metric, gtup->data, e->dims,
-						  rs->sample + (Size) rs->nsample++ * e->dims);
+				sketch_vector(e, gtup->data, rs->sample + (Size) rs->nsample++ * e->dims);
 			continue;
 		}
-		as_floats(e->metric, gtup->data, e->dims, rs->scratch);
+		sketch_vector(e, gtup->data, rs->scratch);
 		add_row(e, rs->scratch, &gtup->heaptid, blkno, off);
 	}
 	if (rs->sample == NULL)
@@ -425,7 +467,7 @@ find_centroids(float *mean, int ncent, int dims, const float *sample, int n)
 	int		   *assign;
 	double	   *sums;
 	float	   *nearest;
-	uint64		rng = UINT64CONST(0x9E3779B97F4A7C15);
+	uint64		rng = 0;
 
 	if (n == 0)
 		return;
@@ -442,16 +484,8 @@ find_centroids(float *mean, int ncent, int dims, const float *sample, int n)
 		CHECK_FOR_INTERRUPTS();
 		for (int r = 0; r < n; r++)
 			total += nearest[r];
-		/* splitmix64, to a fraction in [0, 1) */
-		rng += UINT64CONST(0x9E3779B97F4A7C15);
-		{
-			uint64		z = rng;
-
-			z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-			z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
-			z ^= z >> 31;
-			target = (double) (z >> 11) / (double) (UINT64CONST(1) << 53) * total;
-		}
+		/* a fraction in [0, 1) of the total */
+		target = (double) (next_random(&rng) >> 11) / (double) (UINT64CONST(1) << 53) * total;
 		for (int r = 0; r < n; r++)
 		{
 			target -= nearest[r];
@@ -508,14 +542,17 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	bool		fresh = false;
 
 	if (e->relNumber != index->rd_node.relNode || e->epoch != meta->growingEpoch ||
-		e->metric != metric || e->dims != (int) meta->dimensions || e->stale)
+		e->metric != metric || e->vdims != (int) meta->dimensions || e->stale)
 	{
 		forget(e);
 		e->relNumber = index->rd_node.relNode;
 		e->epoch = meta->growingEpoch;
 		e->metric = metric;
-		e->dims = meta->dimensions;
-		e->nwords = (e->dims + 63) / 64;
+		e->vdims = meta->dimensions;
+		e->dims = 64;
+		while (e->dims < e->vdims)
+			e->dims *= 2;
+		e->nwords = e->dims / 64;
 		e->tooBig = 0;
 		e->stale = false;
 	}
@@ -532,10 +569,14 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	if (e->ctx == NULL)
 	{
 		int64		rows = Max(meta->growingTuples, 1);
+		uint64		seed = 0;
 
 		fresh = true;
 		e->ctx = AllocSetContextCreate(TopMemoryContext, "milvus_hnsw growing sketch",
 									   ALLOCSET_DEFAULT_SIZES);
+		e->signs = MemoryContextAlloc(e->ctx, sizeof(float) * e->dims);
+		for (int i = 0; i < e->dims; i++)
+			e->signs[i] = ((next_random(&seed) & 1) ? 1.0f : -1.0f) / sqrtf((float) e->dims);
 		e->ncent = Max(1, Min(SKETCH_MAX_CENTROIDS, rows / SKETCH_ROWS_PER_CENTROID));
 		rs.maxSample = e->ncent * SKETCH_SAMPLE_PER_CENTROID;
 		rs.step = Max(1, rows / rs.maxSample);
@@ -655,7 +696,7 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	int			npicks = 0;
 
 	/* q quantised to SKETCH_QUERY_BITS bits a dimension, as that many bit planes */
-	as_floats(e->metric, query, e->dims, q);
+	sketch_vector(e, query, q);
 	for (int i = 0; i < e->dims; i++)
 	{
 		lo = Min(lo, q[i]);
@@ -663,16 +704,21 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	}
 	delta = (hi > lo) ? (hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1) : 1;
 	inv = 1 / delta;
-	for (int i = 0; i < e->dims; i++)
+	for (int w = 0; w < e->nwords; w++)
 	{
-		int			v = (int) ((q[i] - lo) * inv + 0.5f);
-		uint64		bit = UINT64CONST(1) << (i % 64);
+		uint64		plane[SKETCH_QUERY_BITS] = {0};
 
-		v = Min(v, (1 << SKETCH_QUERY_BITS) - 1);
-		qsum += v;
+		for (int i = 0; i < 64; i++)
+		{
+			int			v = (int) ((q[w * 64 + i] - lo) * inv + 0.5f);
+
+			v = Min(v, (1 << SKETCH_QUERY_BITS) - 1);
+			qsum += v;
+			for (int b = 0; b < SKETCH_QUERY_BITS; b++)
+				plane[b] |= (uint64) ((v >> b) & 1) << i;
+		}
 		for (int b = 0; b < SKETCH_QUERY_BITS; b++)
-			if (v & (1 << b))
-				planes[b * e->nwords + i / 64] |= bit;
+			planes[b * e->nwords + w] = plane[b];
 	}
 	/* <sign(x), q> = 2 (sum of q over the set bits) - (sum of q), as quantised */
 	base = -(lo * e->dims + delta * qsum);
@@ -718,6 +764,8 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		else
 			estimate = -(xy + e->aux[r] + constant[j]);
 		lower[r] = estimate - span;
+		if (l2)
+			lower[r] = Max(lower[r], 0);	/* a squared distance */
 		if (nupper == k && lower[r] >= upper[0].estimate)
 			continue;
 		if (filter)
@@ -739,12 +787,6 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	{
 		if (lower[r] > threshold)
 			continue;
-		(*possible)++;
-		if (npicks == cap && lower[r] >= picks[0].estimate)
-		{
-			*trust = Min(*trust, lower[r]);
-			continue;
-		}
 		if (filter && passes[r] == 0)
 		{
 			passes[r] = filter(filterArg, &e->heaptids[r]) ? 1 : 2;
@@ -753,6 +795,12 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		}
 		if (passes[r] == 2)
 			continue;
+		(*possible)++;
+		if (npicks == cap && lower[r] >= picks[0].estimate)
+		{
+			*trust = Min(*trust, lower[r]);
+			continue;
+		}
 		if (npicks == cap)
 			*trust = Min(*trust, picks[0].estimate);
 		pick_push(picks, &npicks, cap, lower[r], r);
@@ -783,77 +831,84 @@ place_cmp(const void *a, const void *b, void *arg)
 /*
  * Measure the picked rows on their pages, the caller holding
  * MV_HNSW_GROWING_LOCK; rows flagged since they were sketched are forgotten.
- * The pages are pinned and their line pointers prefetched first, and each
- * row's vector while the one before it is measured: the rows lie on as many
- * pages, rarely in the CPU's caches.
+ * The rows lie on as many pages, rarely in the CPU's caches: SKETCH_WINDOW
+ * pages at a time are pinned and their line pointers prefetched first, and
+ * each row's vector while the one before it is measured.  (A window, not all
+ * at once: a small shared_buffers has room for few pins.)
  */
 static int
 measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
 		Pick *picks, int npicks, MvHnswRow *rows)
 {
-	Buffer	   *bufs = palloc(sizeof(Buffer) * Max(npicks, 1));
+	Buffer		bufs[SKETCH_WINDOW];
 	int			n = 0;
 
 	qsort_arg(picks, npicks, sizeof(Pick), place_cmp, e);
-	for (int i = 0; i < npicks; i++)
+	for (int start = 0; start < npicks; start += SKETCH_WINDOW)
 	{
-		BlockNumber blkno = ItemPointerGetBlockNumber(&e->where[picks[i].row]);
-		Page		page;
+		int			end = Min(npicks, start + SKETCH_WINDOW);
 
-		if (i > 0 && BufferGetBlockNumber(bufs[i - 1]) == blkno)
+		for (int i = start; i < end; i++)
 		{
-			bufs[i] = bufs[i - 1];
-			IncrBufferRefCount(bufs[i]);
+			BlockNumber blkno = ItemPointerGetBlockNumber(&e->where[picks[i].row]);
+			Buffer	   *buf = &bufs[i - start];
+			Page		page;
+
+			if (i > start && BufferGetBlockNumber(buf[-1]) == blkno)
+			{
+				*buf = buf[-1];
+				IncrBufferRefCount(*buf);
+			}
+			else
+				*buf = MvHnswReadBuffer(index, blkno);
+			page = BufferGetPage(*buf);
+			mv_prefetch(page);
+			mv_prefetch(PageGetItemId(page, ItemPointerGetOffsetNumber(&e->where[picks[i].row])));
 		}
-		else
-			bufs[i] = MvHnswReadBuffer(index, blkno);
-		page = BufferGetPage(bufs[i]);
-		mv_prefetch(page);
-		mv_prefetch(PageGetItemId(page, ItemPointerGetOffsetNumber(&e->where[picks[i].row])));
+		for (int i = start; i < end; i++)
+		{
+			int			r = picks[i].row;
+			Buffer		buf = bufs[i - start];
+			OffsetNumber off = ItemPointerGetOffsetNumber(&e->where[r]);
+			Page		page = BufferGetPage(buf);
+			ItemId		iid;
+			MvHnswGrowingTuple gtup;
+
+			if (i + 1 < end)
+			{
+				/* unlocked, only a hint: a line pointer read too early costs a wasted prefetch */
+				Page		next = BufferGetPage(bufs[i + 1 - start]);
+				ItemId		nid = PageGetItemId(next, ItemPointerGetOffsetNumber(&e->where[picks[i + 1].row]));
+				char	   *item = (char *) next + ItemIdGetOffset(nid);
+
+				if (ItemIdGetOffset(nid) < BLCKSZ - 4 * PG_CACHE_LINE_SIZE)
+					for (int o = 0; o < 4 * PG_CACHE_LINE_SIZE; o += PG_CACHE_LINE_SIZE)
+						mv_prefetch(item + o);
+			}
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			if (i == start || buf != bufs[i - 1 - start])
+				MvHnswCheckGrowingPage(index, page, BufferGetBlockNumber(buf));
+			if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
+			{
+				/* not the page the sketch read: start it again next time */
+				e->stale = true;
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
+			iid = PageGetItemId(page, off);
+			gtup = (MvHnswGrowingTuple) PageGetItem(page, iid);
+			if (gtup->type != MV_HNSW_GROWING_TUPLE || gtup->flags != 0 ||
+				!ItemPointerEquals(&gtup->heaptid, &e->heaptids[r]))
+				e->gone[r] = true;
+			else
+			{
+				rows[n].distance = MvHnswDistance(dist, query, gtup->data);
+				rows[n].heaptid = gtup->heaptid;
+				n++;
+			}
+			UnlockReleaseBuffer(buf);
+		}
 	}
-	for (int i = 0; i < npicks; i++)
-	{
-		int			r = picks[i].row;
-		OffsetNumber off = ItemPointerGetOffsetNumber(&e->where[r]);
-		Page		page = BufferGetPage(bufs[i]);
-		ItemId		iid;
-		MvHnswGrowingTuple gtup;
-
-		if (i + 1 < npicks)
-		{
-			/* unlocked, only a hint: a line pointer read too early costs a wasted prefetch */
-			Page		next = BufferGetPage(bufs[i + 1]);
-			ItemId		nid = PageGetItemId(next, ItemPointerGetOffsetNumber(&e->where[picks[i + 1].row]));
-			char	   *item = (char *) next + ItemIdGetOffset(nid);
-
-			if (ItemIdGetOffset(nid) < BLCKSZ - 4 * PG_CACHE_LINE_SIZE)
-				for (int o = 0; o < 4 * PG_CACHE_LINE_SIZE; o += PG_CACHE_LINE_SIZE)
-					mv_prefetch(item + o);
-		}
-		LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
-		if (i == 0 || bufs[i] != bufs[i - 1])
-			MvHnswCheckGrowingPage(index, page, BufferGetBlockNumber(bufs[i]));
-		if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
-		{
-			/* not the page the sketch read: start it again next time */
-			e->stale = true;
-			UnlockReleaseBuffer(bufs[i]);
-			continue;
-		}
-		iid = PageGetItemId(page, off);
-		gtup = (MvHnswGrowingTuple) PageGetItem(page, iid);
-		if (gtup->type != MV_HNSW_GROWING_TUPLE || gtup->flags != 0 ||
-			!ItemPointerEquals(&gtup->heaptid, &e->heaptids[r]))
-			e->gone[r] = true;
-		else
-		{
-			rows[n].distance = MvHnswDistance(dist, query, gtup->data);
-			rows[n].heaptid = gtup->heaptid;
-			n++;
-		}
-		UnlockReleaseBuffer(bufs[i]);
-	}
-	pfree(bufs);
 	return n;
 }
 
@@ -867,6 +922,8 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	Pick	   *picks;
 	int			npicks;
 	int			possible = 0;
+	int64		rejectedBefore;
+	int			vouched = 0;
 	int			n;
 
 	/* the chain may have moved before the lock: read it again under it */
@@ -876,17 +933,37 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 		e->n < want * SKETCH_MIN_RATIO)
 		return -1;
 	picks = palloc(sizeof(Pick) * want);
+	rejectedBefore = *rejected;
 	npicks = pick_rows(e, query, k, want, filter, filterArg, picks, trust, &possible,
 					   rejected);
 	*rows = palloc(sizeof(MvHnswRow) * Max(npicks, 1));
 	n = measure(e, index, dist, query, picks, npicks, *rows);
 	pfree(picks);
+	for (int i = 0; i < n; i++)
+		vouched += ((*rows)[i].distance <= *trust);
+	if (vouched < Min(k, n))
+	{
+		/*
+		 * Rows close to equidistant from the query: the sketch vouches for
+		 * fewer than ef_search of them, and a scan would soon go past that
+		 * and measure the rest anyway.  Measure it all now.
+		 */
+		ereport(DEBUG2,
+				(errmsg_internal("milvus_hnsw index \"%s\": its sketch cannot rank the growing rows near this query; measuring all %d",
+								 RelationGetRelationName(index), e->n)));
+		ereport(DEBUG3,
+				(errmsg_internal("milvus_hnsw index \"%s\": its sketch vouches for %d of the %d nearest growing rows",
+								 RelationGetRelationName(index), vouched, k)));
+		*rejected = rejectedBefore;
+		pfree(*rows);
+		return -1;
+	}
 	ereport(DEBUG2,
-			(errmsg_internal("milvus_hnsw index \"%s\": measured %d of %d growing rows, picked by their sketch",
-							 RelationGetRelationName(index), npicks, e->n)));
+			(errmsg_internal("milvus_hnsw index \"%s\": searched %d growing rows through its sketch",
+							 RelationGetRelationName(index), e->n)));
 	ereport(DEBUG3,
-			(errmsg_internal("milvus_hnsw index \"%s\": %d growing rows may be among the %d nearest",
-							 RelationGetRelationName(index), possible, k)));
+			(errmsg_internal("milvus_hnsw index \"%s\": measured %d growing rows, of %d that may be among the %d nearest",
+							 RelationGetRelationName(index), npicks, possible, k)));
 	return n;
 }
 
