@@ -297,12 +297,14 @@ MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg)
 
 /*
  * Call visit on the chain's pages from blkno (Invalid: none) to its tail, in
- * order, share-locked; the caller holds MV_HNSW_GROWING_LOCK.
+ * order, share-locked; the caller holds MV_HNSW_GROWING_LOCK.  A hot standby
+ * replays seals without that lock, so a walk there may step from a page just
+ * emptied onto the free list, which ends in block 0: the walk ends there too.
  */
 void
 MvHnswGrowingWalkFrom(Relation index, BlockNumber blkno, MvHnswGrowingVisit visit, void *arg)
 {
-	while (BlockNumberIsValid(blkno))
+	while (BlockNumberIsValid(blkno) && blkno != MV_HNSW_METAPAGE_BLKNO)
 	{
 		Buffer		buf = MvHnswReadBuffer(index, blkno);
 		Page		page;
