@@ -1,24 +1,35 @@
 /*
  * hnswsketch.c
  *		A backend's sketch of an index's growing segment, so that a scan
- *		measures exactly only the growing rows the sketch ranks nearest.
+ *		measures exactly only the growing rows the sketch cannot rule out.
  *
  * Measuring every growing row costs a scan the bytes of every unsealed
  * vector: 31 MB a query for 10,000 rows of 784 dimensions, far more than the
  * graph walk.  So a backend that searches an index keeps, in its own memory,
- * a sketch of each growing row: the signs of x = v - c, c the nearest of up
- * to 32 centroids a few k-means rounds found in a sample of the rows (v
- * normalised first for cosine), with |x|^2 / |x|_1, the bits set, and |x|^2
- * (l2) or <x, c> (ip, cosine).  For each centroid, the query's y = q - c,
- * quantised to 4 bits per dimension, estimates <x, y> for each row of that
- * centroid as |x|^2 / |x|_1 * <sign(x), y> (RaBitQ's estimator, without its
- * rotation), the signed sum coming from four AND-and-popcount passes over
- * the code (MvKernels->bits_planes), hence the row's distance up to a
- * constant.  The rows of best estimate, milvus.hnsw_growing_rerank times
- * milvus.hnsw_ef_search of them, are then measured exactly on their pages.
- * One centroid for all rows would do on spread-out data (Fashion-MNIST), but
- * not on clustered data, where the signs around a global mean say little
- * more than which cluster a row is in.
+ * a sketch of the growing rows, after RaBitQ (Gao and Long, 2024):
+ *
+ * - every vector (normalised first for cosine) is padded with zeros to D, a
+ *   power of 2, and rotated at random (fixed sign flips, then a
+ *   Walsh-Hadamard transform), which keeps distances and inner products;
+ * - up to 32 centroids c are found in a sample of the rows (k-means++ seeds,
+ *   a few Lloyd rounds), and each row keeps the D signs of x = v - c, c its
+ *   nearest centroid, with |x|^2 / |x|_1, <sign(x), c>, the bits set, an
+ *   error factor, and |x|^2 (l2) or <x, c> (ip, cosine);
+ * - a query, rotated the same way and quantised to 8 bits per dimension,
+ *   gives each row the estimate <x, q - c> ~ |x|^2 / |x|_1 <sign(x), q - c>,
+ *   the signed sum from one AND-and-popcount pass per bit of the query
+ *   (MvKernels->bits_planes), hence an estimate of the row's distance, with
+ *   RaBitQ's error bound (eps0 standard errors) and a term for the query's
+ *   quantisation.
+ *
+ * The rows whose lower bound is no farther than the ef_search-th nearest
+ * upper bound may be among the ef_search nearest: they are measured exactly
+ * on their pages, nearest lower bound first, at most milvus.hnsw_growing_rerank
+ * times ef_search of them.  The scan is told the distance the sketch vouches
+ * for (no row left out is nearer, with high probability) and measures the
+ * whole segment before it hands out a row beyond it (hnswscan.c); a search
+ * whose sketch vouches for fewer than ef_search of the rows it measured
+ * measures the whole segment at once.
  *
  * The sketch follows the chain under MV_HNSW_GROWING_LOCK, the lock a scan
  * reads the chain under anyway.  Rows are only ever appended at the tail, so
@@ -32,7 +43,8 @@
  *
  * A sketch never holds more than work_mem; a segment that needs more is
  * measured whole, as without a sketch, until its epoch changes.  Vectors of
- * bits have no sketch, nor do segments too small for one to pay.
+ * bits, sparse vectors, fewer than 64 dimensions and segments too small for
+ * a sketch to pay have none.
  */
 #include "postgres.h"
 
@@ -53,13 +65,17 @@
 
 /*
  * Bits of the query per dimension.  RaBitQ quantises a query's residual to
- * its own centroid to 4 bits; this sketch quantises the query itself, over
- * its whole range, once for every centroid, and 4 bits then blur rows that
- * differ by less than a cluster's spread.
+ * each centroid to 4 bits; this sketch quantises the query itself, over its
+ * whole range, once for all centroids, and 4 bits then blur rows that differ
+ * by less than a cluster's spread.
  */
 #define SKETCH_QUERY_BITS	8
 
-/* how many standard errors a row's estimate is trusted within (RaBitQ's eps0) */
+/*
+ * How many standard errors a row's estimate is trusted within (RaBitQ's
+ * eps0, which RaBitQ sets to 1.9: on clustered test data that lost 3 % of the
+ * true neighbours, 3.0 none)
+ */
 #define SKETCH_EPS0			3.0
 
 /* pages a search pins at once to measure its rows */
