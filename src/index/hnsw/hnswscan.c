@@ -24,10 +24,13 @@
  * most work_mem worth of rows and reads the index again when the executor
  * wants more than that.  A NOTICE also counts the rows skipped for order.
  *
- * The growing segment (hnswgrowing.c) is read first, whole: every row
- * measured exactly, kept in a min-heap.  Each call hands out whichever is
- * nearer, the heap's top or the graph's next row, so the two parts come out
- * merged in distance order.  A seal may link a row into the graph after the
+ * The growing segment (hnswgrowing.c) is read first: the rows its sketch
+ * cannot rule out (hnswsketch.c), or every row, measured exactly and kept in
+ * a min-heap.  Each call hands out whichever is nearer, the heap's top or the
+ * graph's next row, so the two parts come out merged in distance order.
+ * Before it would hand out a row farther than the sketch vouches for, the
+ * scan measures the rest of the segment, skipping (and counting, as below)
+ * rows nearer than one already handed out.  A seal may link a row into the graph after the
  * scan read it as growing: every heap TID handed out is remembered, and a
  * row met again is passed over.
  *
