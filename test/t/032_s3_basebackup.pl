@@ -191,7 +191,8 @@ my @refused = (
     [ 's3_part_size = five', qr/: invalid value for parameter "s3_part_size": "five"\n.*\n.*: hint: Valid values are between "5MB" and "512MB"; a number without a unit is in kB\.\n/ ],
     [ 's3_part_size = 5XB', qr/: invalid value for parameter "s3_part_size": "5XB"\n.*\n.*: hint: Valid units for this parameter are "B", "kB", "MB", "GB", and "TB"\.\n/ ],
     [ "s3_timeout = '20 sec'", qr/: invalid value for parameter "s3_timeout": "20 sec"\n.*\n.*: hint: Valid units for this parameter are "us", "ms", "s", "min", "h", and "d"\.\n/ ],
-    [ 's3_virtual_host = maybe', qr/: parameter "s3_virtual_host" requires a Boolean value: "maybe"\n.*\n.*: hint: Valid values are "on", "off", /]);
+    [ 's3_virtual_host = maybe', qr/: parameter "s3_virtual_host" requires a Boolean value: "maybe"\n.*\n.*: hint: Valid values are "on", "off", /],
+    [ 's3_wal_compression = gzip', qr/: invalid value for parameter "s3_wal_compression": "gzip"\n.*: detail: Set in .*\n.*: hint: Available values: off, lz4, zstd\.\n\z/ ]);
 for my $program ('milvus_s3_restore', 'milvus_s3_basebackup')
 {
     for my $case (@refused)
@@ -213,8 +214,24 @@ s3_stall_timeout = 2min
 s3_max_retries = 0x2
 s3_multipart_threshold = 0.5GB
 s3_part_size = 5242880B
-s3_virtual_host = OFF});
-    is($ret, 0, "$program with units, a hex number and OFF: status 0") or note($err);
+s3_virtual_host = OFF
+s3_wal_compression = ZSTD});
+    is($ret, 0, "$program with units, a hex number, OFF and ZSTD: status 0") or note($err);
+}
+
+# a page size that is not a whole number from 1 to 1000 is refused before any request
+for my $size ('abc', '0', '1001', '5x')
+{
+    my ($stdout, $stderr);
+    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, '--list', $size ], '>', \$stdout, '2>', \$stderr);
+    is($? >> 8, 2, "milvus_s3_restore --list $size: status 2");
+    like($stderr, qr/^milvus_s3_restore: invalid page size "\Q$size\E": a whole number from 1 to 1000\n\z/,
+        'and says what is valid');
+}
+{
+    my ($stdout, $stderr);
+    IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, '--list', '2' ], '>', \$stdout, '2>', \$stderr);
+    is($? >> 8, 0, 'milvus_s3_restore --list 2: status 0') or note($stderr);
 }
 
 # the same verdict as the server's, as ALTER SYSTEM SET checks a value: the
@@ -225,7 +242,8 @@ for my $case (
     [ 's3_part_size', '0.51GB' ], [ 's3_part_size', '5 mb' ], [ 's3_part_size', '99999999999' ],
     [ 's3_multipart_threshold', '1TB' ], [ 's3_timeout', '99ms' ], [ 's3_timeout', '2h' ],
     [ 's3_connect_timeout', '1500us' ], [ 's3_stall_timeout', '1500ms' ],
-    [ 's3_stall_timeout', '0.4s' ], [ 's3_stall_timeout', '' ])
+    [ 's3_stall_timeout', '0.4s' ], [ 's3_stall_timeout', '' ],
+    [ 's3_wal_compression', 'Lz4' ], [ 's3_wal_compression', 'none' ], [ 's3_wal_compression', '' ])
 {
     my ($name, $value) = @$case;
     my ($psql_ret, $psql_out, $psql_err) =

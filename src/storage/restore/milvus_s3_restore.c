@@ -153,7 +153,27 @@ main(int argc, char **argv)
 
 	if (list)
 	{
-		int			page_size = argi + 1 < argc ? atoi(argv[argi + 1]) : 0;
+		int			page_size = 0;
+
+		if (argi + 2 < argc)
+			usage();
+		if (argi + 1 < argc)
+		{
+			const char *arg = argv[argi + 1];
+			char	   *end;
+			long		n;
+
+			errno = 0;
+			n = strtol(arg, &end, 10);
+			/* S3 answers at most 1,000 keys a page (max-keys) */
+			if (end == arg || *end != '\0' || errno == ERANGE || n < 1 || n > 1000)
+			{
+				fprintf(stderr, "%s: invalid page size \"%s\": a whole number from 1 to 1000\n",
+						progname, arg);
+				exit(EXIT_FAILED);
+			}
+			page_size = (int) n;
+		}
 
 		if (MvS3List(&config, MV_S3_WAL_FOLDER, page_size, print_object, NULL,
 					 &result) != MV_S3_OK)

@@ -24,6 +24,7 @@
 #include <math.h>
 
 #include "common/pg_prng.h"
+#include "lib/stringinfo.h"
 
 #include "milvus/storage.h"
 #include "s3_config.h"
@@ -34,7 +35,10 @@ typedef enum SettingType
 	SETTING_STRING,				/* const char * */
 	SETTING_BOOL,				/* bool */
 	SETTING_INT,				/* int, in the setting's unit */
-	SETTING_SIZE				/* int64 bytes; the setting's unit is kB */
+	SETTING_SIZE,				/* int64 bytes; the setting's unit is kB */
+	SETTING_CHECKED				/* one of values, checked and not kept: the
+								 * server's own, which a file shared with
+								 * postgresql.conf may hold */
 } SettingType;
 
 /* The unit of a number without one, as the server's GUC_UNIT_* flag says */
@@ -54,7 +58,11 @@ typedef struct S3Setting
 	SettingUnit unit;			/* numbers: as in src/guc.c */
 	int			min;			/* numbers: the range src/guc.c gives, in unit */
 	int			max;
+	const char *const *values;	/* SETTING_CHECKED: what src/guc.c accepts */
 } S3Setting;
+
+/* milvus.s3_wal_compression's values (the archive module compresses; restores read every form) */
+static const char *const wal_compression_values[] = {"off", "lz4", "zstd", NULL};
 
 #define STRING_SETTING(name, field) \
 	{name, SETTING_STRING, offsetof(MvS3Config, field)}
@@ -80,6 +88,7 @@ static const S3Setting settings[] = {
 	{"s3_timeout", SETTING_INT, offsetof(MvS3Config, timeout_ms),
 	UNIT_MS, MV_S3_MIN_TIMEOUT, MV_S3_MAX_TIMEOUT},
 	{"s3_virtual_host", SETTING_BOOL, offsetof(MvS3Config, virtual_host)},
+	{"s3_wal_compression", SETTING_CHECKED, 0, UNIT_NONE, 0, 0, wal_compression_values},
 };
 
 /*
@@ -317,6 +326,25 @@ set_option(MvS3Config *config, const char *name, const char *value, const char *
 	{
 		case SETTING_STRING:
 			*(const char **) field = value;
+			break;
+		case SETTING_CHECKED:
+			{
+				StringInfoData hint;
+				bool		known = false;
+
+				initStringInfo(&hint);
+				appendStringInfoString(&hint, "Available values: ");
+				for (int i = 0; s->values[i] != NULL; i++)
+				{
+					/* the server compares an enum's names without case */
+					known |= pg_strcasecmp(value, s->values[i]) == 0;
+					appendStringInfo(&hint, "%s%s", i > 0 ? ", " : "", s->values[i]);
+				}
+				appendStringInfoChar(&hint, '.');
+				if (!known)
+					bad_value(origin, hint.data,
+							  "invalid value for parameter \"%s\": \"%s\"", name, value);
+			}
 			break;
 		case SETTING_BOOL:
 			if (!parse_boolean(value, (bool *) field))
