@@ -572,8 +572,8 @@ extern int64 MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno,
 							IndexBulkDeleteCallback callback, void *callback_state,
 							IndexBulkDeleteResult *stats, MvHnswSealReport report, void *arg,
 							int64 *done, int64 total, int *nrows, BlockNumber *next);
-extern void MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last,
-							  BlockNumber stop, int64 ntuples);
+extern bool MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last,
+							  BlockNumber stop, int64 ntuples, bool wait);
 
 /* hnswsealparallel.c */
 extern int64 MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop,

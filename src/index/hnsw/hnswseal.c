@@ -237,11 +237,13 @@ MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno, IndexBulkDeleteCallback call
 
 /*
  * Hand the frozen pages, head up to last, to the free list; the chain then
- * starts at stop.  The caller holds MV_HNSW_GROWING_LOCK exclusively.
+ * starts at stop.  Under MV_HNSW_GROWING_LOCK, exclusively: with wait, once
+ * the scans reading the chain are done; without, only if none is (a seal
+ * never waits for scans before its last release), returning whether it did.
  */
-void
+bool
 MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last, BlockNumber stop,
-				  int64 ntuples)
+				  int64 ntuples, bool wait)
 {
 	Buffer		metabuf;
 	Buffer		lastbuf;
@@ -250,6 +252,10 @@ MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last, BlockNumbe
 	Page		lastpage;
 	BlockNumber oldfree;
 
+	if (wait)
+		LockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
+	else if (!ConditionalLockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock))
+		return false;
 	metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	lastbuf = ReadBuffer(index, last);
@@ -275,6 +281,8 @@ MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last, BlockNumbe
 	MvHnswEditFinish(&edit);
 	UnlockReleaseBuffer(lastbuf);
 	UnlockReleaseBuffer(metabuf);
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
+	return true;
 }
 
 /*
@@ -328,10 +336,8 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 		 * scan is reading the chain: a seal never waits for scans here.
 		 */
 		if (npages >= MV_HNSW_SEAL_RELEASE_PAGES &&
-			ConditionalLockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock))
+			MvHnswSealRelease(index, head, last, blkno, ntuples, false))
 		{
-			MvHnswSealRelease(index, head, last, blkno, ntuples);
-			UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
 			head = blkno;
 			ntuples = 0;
 			npages = 0;
@@ -348,9 +354,7 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 		MvHnswLinkUnreached(index, false, DEBUG1);
 	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
 	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
-	LockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
-	MvHnswSealRelease(index, head, last, stop, ntuples);
-	UnlockPage(index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
+	MvHnswSealRelease(index, head, last, stop, ntuples, true);
 	return linked;
 }
 

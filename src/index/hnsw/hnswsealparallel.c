@@ -101,14 +101,9 @@ release_done(MvHnswSealLeader *leader, bool wait)
 	if (end == leader->released ||
 		(!wait && end - leader->released < MV_HNSW_SEAL_RELEASE_PAGES))
 		return;
-	if (wait)
-		LockPage(leader->index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
-	else if (!ConditionalLockPage(leader->index, MV_HNSW_GROWING_LOCK, ExclusiveLock))
-		return;
-	MvHnswSealRelease(leader->index, slots[leader->released].blkno, slots[end - 1].blkno,
-					  end < shared->npages ? slots[end].blkno : leader->stop, ntuples);
-	UnlockPage(leader->index, MV_HNSW_GROWING_LOCK, ExclusiveLock);
-	leader->released = end;
+	if (MvHnswSealRelease(leader->index, slots[leader->released].blkno, slots[end - 1].blkno,
+						  end < shared->npages ? slots[end].blkno : leader->stop, ntuples, wait))
+		leader->released = end;
 }
 
 /* Link pages until none is left to claim; the leader also releases and reports */
