@@ -289,7 +289,10 @@ MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last, BlockNumbe
  * Seal, the caller holding MV_HNSW_SEAL_LOCK; rows a non-NULL callback names
  * are dropped.  With nworkers above 0 and no callback, a seal large enough
  * links its rows with up to that many parallel workers (hnswsealparallel.c).
- * Returns the rows linked into the graph.
+ * Returns the rows linked into the graph.  The link-backs' reachability
+ * check looks a few links deep only: when rows were linked, the caller then
+ * links what a walk from the entry point no longer reaches
+ * (MvHnswLinkUnreached), unless a vacuum's repair is about to.
  */
 int64
 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callback_state,
@@ -350,8 +353,6 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 		blkno = next;
 	}
 	MvHnswSealerFree(sg);
-	if (linked > 0)
-		MvHnswLinkUnreached(index, false, DEBUG1);
 	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
 	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
 	MvHnswSealRelease(index, head, last, stop, ntuples, true);
@@ -389,6 +390,8 @@ MvHnswSeal(Relation index, bool wait, int nworkers, MvHnswSealReport report, voi
 	if (!lock_for_seal(index, wait))
 		return -1;
 	n = MvHnswSealLocked(index, NULL, NULL, NULL, nworkers, report, arg);
+	if (n > 0)
+		MvHnswLinkUnreached(index, false, DEBUG1);
 	UnlockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return n;
 }

@@ -267,8 +267,6 @@ MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop, int64 tot
 	participate(shared, index, &leader);
 	WaitForParallelWorkersToFinish(pcxt);
 	MvHnswParallelAccumUsage(pcxt, &usage);
-	if (pg_atomic_read_u64(&shared->linked) > 0)
-		MvHnswLinkUnreached(index, false, DEBUG1);
 
 	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
 	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_RELEASE,

@@ -1058,14 +1058,18 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				  IndexBulkDeleteCallback callback, void *callback_state)
 {
 	bool		coordinator = coordinator_running();
+	int64		sealed;
 
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 	stats->num_index_tuples = 0;
 
 	LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
-	MvHnswSealLocked(info->index, callback, callback_state, stats, 0, NULL, NULL);
+	sealed = MvHnswSealLocked(info->index, callback, callback_state, stats, 0, NULL, NULL);
+	/* a repair ends with the layer-0 pass the seal would need */
 	MvHnswVacuumGraph(info->index, callback, callback_state, stats, !coordinator);
+	if (sealed > 0 && coordinator)
+		MvHnswLinkUnreached(info->index, false, DEBUG1);
 	UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return stats;
 }
@@ -1079,7 +1083,8 @@ mvhnsw_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	if (!RecoveryInProgress())
 	{
 		LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
-		MvHnswSealLocked(info->index, NULL, NULL, NULL, 0, NULL, NULL);
+		if (MvHnswSealLocked(info->index, NULL, NULL, NULL, 0, NULL, NULL) > 0)
+			MvHnswLinkUnreached(info->index, false, DEBUG1);
 		UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	}
 	if (stats == NULL)
