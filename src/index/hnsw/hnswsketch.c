@@ -682,9 +682,10 @@ pick_push(Pick *h, int *n, int k, float estimate, int row)
  * The rows to measure for query: those passing filter (when not NULL) whose
  * estimate's lower bound is no farther than the k-th nearest upper bound
  * (all rows that may be among the k nearest), at most cap of them, nearest
- * lower bound first, in *picks; returns how many.  *trust is the distance
- * no row left out is nearer than (with high probability).  *rejected counts
- * the rows the filter was asked about and failed.
+ * lower bound first, in *picks; returns how many, or -1 for a query the
+ * sketch cannot estimate for.  *trust is the distance no row left out is
+ * nearer than (with high probability).  *rejected counts the rows the filter
+ * was asked about and failed.  A row whose estimate overflowed is measured.
  */
 static int
 pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
@@ -717,6 +718,19 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	{
 		lo = Min(lo, q[i]);
 		hi = Max(hi, q[i]);
+	}
+	if (!isfinite(hi - lo) || !isfinite(MvKernels->f32_dot(q, q, e->dims)))
+	{
+		/* a query so large its squares overflow: no estimate means anything */
+		pfree(q);
+		pfree(planes);
+		pfree(dots);
+		pfree(lower);
+		pfree(passes);
+		pfree(constant);
+		pfree(ynorm);
+		pfree(upper);
+		return -1;
 	}
 	delta = (hi > lo) ? (hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1) : 1;
 	inv = 1 / delta;
@@ -782,6 +796,13 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		lower[r] = estimate - span;
 		if (l2)
 			lower[r] = Max(lower[r], 0);	/* a squared distance */
+		if (!isfinite(estimate) || !isfinite(span))
+		{
+			/* overflowed (coordinates near FLT_MAX): it must be measured */
+			lower[r] = -INFINITY;
+			estimate = INFINITY;
+			span = 0;
+		}
 		if (nupper == k && lower[r] >= upper[0].estimate)
 			continue;
 		if (filter)
@@ -952,6 +973,11 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	rejectedBefore = *rejected;
 	npicks = pick_rows(e, query, k, want, filter, filterArg, picks, trust, &possible,
 					   rejected);
+	if (npicks < 0)
+	{
+		pfree(picks);
+		return -1;
+	}
 	*rows = palloc(sizeof(MvHnswRow) * Max(npicks, 1));
 	n = measure(e, index, dist, query, picks, npicks, *rows);
 	pfree(picks);
