@@ -691,6 +691,9 @@ static int
 pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		  void *filterArg, Pick *picks, float *trust, int *possible, int64 *rejected)
 {
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw sketch search",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(tmp);
 	float	   *q = palloc(sizeof(float) * e->dims);
 	uint64	   *planes = palloc0(sizeof(uint64) * SKETCH_QUERY_BITS * e->nwords);
 	uint32	   *dots = palloc(sizeof(uint32) * e->n);
@@ -722,14 +725,8 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	if (!isfinite(hi - lo) || !isfinite(MvKernels->f32_dot(q, q, e->dims)))
 	{
 		/* a query so large its squares overflow: no estimate means anything */
-		pfree(q);
-		pfree(planes);
-		pfree(dots);
-		pfree(lower);
-		pfree(passes);
-		pfree(constant);
-		pfree(ynorm);
-		pfree(upper);
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(tmp);
 		return -1;
 	}
 	delta = (hi > lo) ? (hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1) : 1;
@@ -845,14 +842,8 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	/* cosine distance is 1 - <v, q>, the estimate -<v, q> */
 	if (e->metric == MV_HNSW_F32_COSINE || e->metric == MV_HNSW_F16_COSINE)
 		*trust += 1;
-	pfree(q);
-	pfree(planes);
-	pfree(dots);
-	pfree(lower);
-	pfree(passes);
-	pfree(constant);
-	pfree(ynorm);
-	pfree(upper);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
 	return npicks;
 }
 
