@@ -219,13 +219,13 @@ s3_wal_compression = ZSTD});
     is($ret, 0, "$program with units, a hex number, OFF and ZSTD: status 0") or note($err);
 }
 
-# a page size that is not a whole number from 1 to 1000 is refused before any request
-for my $size ('abc', '0', '1001', '5x')
+# a page size that is not a whole number from 0 to 1000 is refused before any request
+for my $size ('abc', '-1', '1001', '5x')
 {
     my ($stdout, $stderr);
     IPC::Run::run([ 'milvus_s3_restore', '-c', $s3conf, '--list', $size ], '>', \$stdout, '2>', \$stderr);
     is($? >> 8, 2, "milvus_s3_restore --list $size: status 2");
-    like($stderr, qr/^milvus_s3_restore: invalid page size "\Q$size\E": a whole number from 1 to 1000\n\z/,
+    like($stderr, qr/^milvus_s3_restore: invalid page size "\Q$size\E": a whole number from 0 \(the server's default\) to 1000\n\z/,
         'and says what is valid');
 }
 {

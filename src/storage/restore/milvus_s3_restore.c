@@ -165,10 +165,10 @@ main(int argc, char **argv)
 
 			errno = 0;
 			n = strtol(arg, &end, 10);
-			/* S3 answers at most 1,000 keys a page (max-keys) */
-			if (end == arg || *end != '\0' || errno == ERANGE || n < 1 || n > 1000)
+			/* S3 answers at most 1,000 keys a page (max-keys); 0 leaves it to S3 */
+			if (end == arg || *end != '\0' || errno == ERANGE || n < 0 || n > 1000)
 			{
-				fprintf(stderr, "%s: invalid page size \"%s\": a whole number from 1 to 1000\n",
+				fprintf(stderr, "%s: invalid page size \"%s\": a whole number from 0 (the server's default) to 1000\n",
 						progname, arg);
 				exit(EXIT_FAILED);
 			}
