@@ -42,6 +42,12 @@ SET LOCAL milvus.hnsw_growing_rerank = 100;
 SET LOCAL client_min_messages = debug2;
 SELECT id FROM sk ORDER BY v <-> (SELECT v FROM sk WHERE id = 1000) LIMIT 1;
 SELECT id FROM sk ORDER BY v <-> (SELECT v FROM sk WHERE id = 2000) LIMIT 1;
+-- ANALYZE updates the index's pg_class row, a relcache invalidation: the
+-- sketch is kept (no "sketched" line)
+SET LOCAL client_min_messages = warning;
+ANALYZE sk;
+SET LOCAL client_min_messages = debug2;
+SELECT id FROM sk ORDER BY v <-> (SELECT v FROM sk WHERE id = 3000) LIMIT 1;
 RESET client_min_messages;
 SET LOCAL milvus.hnsw_growing_rerank = 8;
 SET LOCAL milvus.hnsw_ef_search = 10;

@@ -36,8 +36,10 @@
  * the sketch remembers the last page it read and how far, and reads on from
  * there, new rows going to their nearest centroid; a seal that empties pages
  * bumps the metapage's growingEpoch, and a sketch of another epoch (or
- * another relfilenode) starts again.  A row a vacuum or a seal has flagged
- * since it was sketched is found so when it is measured, and forgotten.
+ * another relfilenode) starts again; a relcache invalidation does not start
+ * it again (ANALYZE sends them), but frees it once its index is gone.  A row
+ * a vacuum or a seal has flagged since it was sketched is found so when it
+ * is measured, and forgotten.
  * When the rows have doubled since the centroids were found, the sketch
  * starts again with new ones.
  *
@@ -55,6 +57,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "milvus/distance.h"
 #include "milvus/vector.h"
@@ -97,7 +100,8 @@ typedef struct SketchEntry
 {
 	Oid			indexOid;		/* hash key */
 	bool		inUse;			/* a scan is reading it: keep it */
-	bool		stale;			/* invalidated while in use */
+	bool		stale;			/* a measured row was not where it was read */
+	bool		maybeDropped;	/* a relcache invalidation named the index */
 	Oid			relNumber;		/* rd_node.relNode */
 	uint32		epoch;
 	MvHnswMetric metric;
@@ -127,6 +131,7 @@ typedef struct SketchEntry
 } SketchEntry;
 
 static HTAB *sketches = NULL;
+static bool someMaybeDropped = false;	/* some entry's maybeDropped is set */
 
 static void
 forget(SketchEntry *e)
@@ -143,6 +148,12 @@ forget(SketchEntry *e)
 	e->lastOff = InvalidOffsetNumber;
 }
 
+/*
+ * A relcache invalidation: the index may have been dropped.  Most are not
+ * drops (ANALYZE, VACUUM and ALTER INDEX send them too), and what a sketch
+ * depends on it checks itself (relfilenode, epoch), so the sketch is kept
+ * and entry_for frees it only if its index is gone.
+ */
 static void
 invalidate(Datum arg, Oid relid)
 {
@@ -151,12 +162,29 @@ invalidate(Datum arg, Oid relid)
 
 	hash_seq_init(&status, sketches);
 	while ((e = hash_seq_search(&status)) != NULL)
+		if (!OidIsValid(relid) || e->indexOid == relid)
+		{
+			e->maybeDropped = true;
+			someMaybeDropped = true;
+		}
+}
+
+/* Free the sketches of indexes an invalidation named and that no longer exist */
+static void
+free_dropped(Oid current)
+{
+	HASH_SEQ_STATUS status;
+	SketchEntry *e;
+
+	someMaybeDropped = false;
+	hash_seq_init(&status, sketches);
+	while ((e = hash_seq_search(&status)) != NULL)
 	{
-		if (OidIsValid(relid) && e->indexOid != relid)
+		if (!e->maybeDropped)
 			continue;
-		if (e->inUse)
-			e->stale = true;
-		else
+		e->maybeDropped = false;
+		if (e->indexOid != current && !e->inUse &&
+			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(e->indexOid)))
 		{
 			forget(e);
 			hash_search(sketches, &e->indexOid, HASH_REMOVE, NULL);
@@ -180,12 +208,15 @@ entry_for(Relation index)
 							   HASH_ELEM | HASH_BLOBS);
 		CacheRegisterRelcacheCallback(invalidate, (Datum) 0);
 	}
+	if (someMaybeDropped)
+		free_dropped(RelationGetRelid(index));
 	e = hash_search(sketches, &RelationGetRelid(index), HASH_ENTER, &found);
 	if (!found)
 	{
 		e->ctx = NULL;
 		e->inUse = false;
 		e->stale = false;
+		e->maybeDropped = false;
 		e->tooBig = 0;
 		e->relNumber = InvalidOid;
 		forget(e);
