@@ -231,8 +231,8 @@ MvDefineSettings(void)
 							"per milvus.hnsw_ef_search.",
 							"A search ranks the growing segment's rows by a 1-bit sketch "
 							"kept in the backend's memory (at most work_mem an index) and "
-							"measures this many times milvus.hnsw_ef_search of them exactly. "
-							"0 measures every growing row exactly.",
+							"measures at most this many times milvus.hnsw_ef_search of them "
+							"exactly. 0 measures every growing row exactly.",
 							&MvHnswGrowingRerank,
 							MV_HNSW_DEFAULT_GROWING_RERANK,
 							0, MV_HNSW_MAX_GROWING_RERANK,

@@ -30,9 +30,9 @@
  * graph's next row, so the two parts come out merged in distance order.
  * Before it would hand out a row farther than the sketch vouches for, the
  * scan measures the rest of the segment, skipping (and counting, as below)
- * rows nearer than one already handed out.  A seal may link a row into the graph after the
- * scan read it as growing: every heap TID handed out is remembered, and a
- * row met again is passed over.
+ * rows nearer than one already handed out.  A seal may link a row into the
+ * graph after the scan read it as growing: every heap TID handed out is
+ * remembered, and a row met again is passed over.
  *
  * A filtered scan (MvHnswScanSetFilter, for the hybrid search) hands out only
  * heap TIDs its filter passes: the layer-0 walk keeps going through elements

@@ -77,7 +77,7 @@
 /*
  * How many standard errors a row's estimate is trusted within (RaBitQ's
  * eps0, which RaBitQ sets to 1.9: on clustered test data that lost 3 % of the
- * true neighbours, 3.0 none)
+ * true neighbours; with 3.0 the recall there was that of measuring every row)
  */
 #define SKETCH_EPS0			3.0
 
@@ -144,6 +144,12 @@ forget(SketchEntry *e)
 	e->ncent = 0;
 	e->meanRows = 0;
 	e->n = e->cap = 0;
+	e->codes = NULL;
+	e->scale = e->aux = e->signC = e->err = NULL;
+	e->ones = NULL;
+	e->cent = NULL;
+	e->gone = NULL;
+	e->heaptids = e->where = NULL;
 	e->lastBlk = InvalidBlockNumber;
 	e->lastOff = InvalidOffsetNumber;
 }
@@ -268,6 +274,7 @@ as_floats(MvHnswMetric metric, Pointer value, int dims, float *out)
 	{
 		double		norm = 0;
 
+		/* in double: squares of coordinates near FLT_MAX overflow a float */
 		for (int i = 0; i < dims; i++)
 			norm += (double) out[i] * out[i];
 		if (norm > 0)
@@ -325,6 +332,13 @@ row_bytes(int nwords)
 		sizeof(uint8) + sizeof(bool) + 2 * sizeof(ItemPointerData);
 }
 
+/* p (NULL: not yet allocated) with room for size bytes, in ctx */
+static void *
+resize(MemoryContext ctx, void *p, Size size)
+{
+	return p ? repalloc(p, size) : MemoryContextAlloc(ctx, size);
+}
+
 /* Room for rows more rows; false when the sketch would outgrow work_mem */
 static bool
 make_room(SketchEntry *e, int rows)
@@ -338,32 +352,16 @@ make_room(SketchEntry *e, int rows)
 	cap = Max(e->n + rows, Max(e->cap * 2, 1024));
 	if ((double) cap * row_bytes(e->nwords) > (double) work_mem * 1024)
 		cap = e->n + rows;
-	if (e->cap == 0)
-	{
-		e->codes = MemoryContextAlloc(e->ctx, sizeof(uint64) * e->nwords * cap);
-		e->scale = MemoryContextAlloc(e->ctx, sizeof(float) * cap);
-		e->aux = MemoryContextAlloc(e->ctx, sizeof(float) * cap);
-		e->signC = MemoryContextAlloc(e->ctx, sizeof(float) * cap);
-		e->err = MemoryContextAlloc(e->ctx, sizeof(float) * cap);
-		e->ones = MemoryContextAlloc(e->ctx, sizeof(uint16) * cap);
-		e->cent = MemoryContextAlloc(e->ctx, sizeof(uint8) * cap);
-		e->gone = MemoryContextAlloc(e->ctx, sizeof(bool) * cap);
-		e->heaptids = MemoryContextAlloc(e->ctx, sizeof(ItemPointerData) * cap);
-		e->where = MemoryContextAlloc(e->ctx, sizeof(ItemPointerData) * cap);
-	}
-	else
-	{
-		e->codes = repalloc(e->codes, sizeof(uint64) * e->nwords * cap);
-		e->scale = repalloc(e->scale, sizeof(float) * cap);
-		e->aux = repalloc(e->aux, sizeof(float) * cap);
-		e->signC = repalloc(e->signC, sizeof(float) * cap);
-		e->err = repalloc(e->err, sizeof(float) * cap);
-		e->ones = repalloc(e->ones, sizeof(uint16) * cap);
-		e->cent = repalloc(e->cent, sizeof(uint8) * cap);
-		e->gone = repalloc(e->gone, sizeof(bool) * cap);
-		e->heaptids = repalloc(e->heaptids, sizeof(ItemPointerData) * cap);
-		e->where = repalloc(e->where, sizeof(ItemPointerData) * cap);
-	}
+	e->codes = resize(e->ctx, e->codes, sizeof(uint64) * e->nwords * cap);
+	e->scale = resize(e->ctx, e->scale, sizeof(float) * cap);
+	e->aux = resize(e->ctx, e->aux, sizeof(float) * cap);
+	e->signC = resize(e->ctx, e->signC, sizeof(float) * cap);
+	e->err = resize(e->ctx, e->err, sizeof(float) * cap);
+	e->ones = resize(e->ctx, e->ones, sizeof(uint16) * cap);
+	e->cent = resize(e->ctx, e->cent, sizeof(uint8) * cap);
+	e->gone = resize(e->ctx, e->gone, sizeof(bool) * cap);
+	e->heaptids = resize(e->ctx, e->heaptids, sizeof(ItemPointerData) * cap);
+	e->where = resize(e->ctx, e->where, sizeof(ItemPointerData) * cap);
 	e->cap = cap;
 	return true;
 }
@@ -1032,12 +1030,15 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 }
 
 /*
- * The growing rows a scan is to measure first: with a sketch, at most want
- * rows passing filter, those it ranks nearest query, measured exactly, in
- * *rows, and *partial set (the scan reads the rest with MvHnswGrowingRead
- * when it needs them); *rejected counts rows the filter failed.  Returns -1,
- * having read no row, when the segment has no sketch: a metric without one,
- * too few rows, or too many for work_mem.
+ * The growing rows a scan is to measure first, with the sketch: the rows
+ * passing filter that may be among the k nearest query, at most want of
+ * them, measured exactly, in *rows; returns how many.  *trust is the
+ * distance no row left out is nearer than (with high probability): the scan
+ * reads the rest (MvHnswGrowingRead) before it hands out a farther row.
+ * *rejected counts rows the filter failed.  Returns -1, having kept no row,
+ * when the scan is to measure every growing row: a metric or a dimension
+ * count without a sketch, too few rows, too many for work_mem, or a query
+ * the sketch cannot rank the rows for.
  */
 int
 MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Pointer query, int k,
@@ -1056,8 +1057,8 @@ MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Pointer query, i
 		return -1;
 
 	e = entry_for(index);
-	e->inUse = true;
 	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	e->inUse = true;
 	PG_TRY();
 	{
 		n = sketch_read_locked(e, index, dist, query, k, Max(want, k), filter, filterArg,
