@@ -276,86 +276,12 @@ avx512_bits_vpopcntdq(const uint8 *a, const uint8 *b, int nbytes, MvBitOp op,
 }
 
 MV_DEFINE_BIT_KERNELS(avx512, MV_TARGET_AVX512, avx512_bits_lut)
-MV_DEFINE_BIT_KERNELS_BUT_PLANES(vpopcntdq, MV_TARGET_VPOPCNTDQ, avx512_bits_vpopcntdq)
+MV_DEFINE_BIT_KERNELS(vpopcntdq, MV_TARGET_VPOPCNTDQ, avx512_bits_vpopcntdq)
 
-/*
- * bits_planes with VPOPCNTQ, eight words of a code at a time: each plane's
- * counts shifted by its weight into one accumulator, summed once per code.
- * Codes of up to 16 words against 8 planes (the growing-segment sketch's
- * usual case) keep the planes in registers.
- */
-static MV_TARGET_VPOPCNTDQ void
-bits_planes8_short(const uint64 *codes, int nwords, int n, const uint64 *planes, uint32 *out)
-{
-	__mmask8	mask0 = (nwords >= 8) ? 0xFF : (__mmask8) ((1 << nwords) - 1);
-	__mmask8	mask1 = (nwords >= 16) ? 0xFF : (nwords > 8) ? (__mmask8) ((1 << (nwords - 8)) - 1) : 0;
-	__m512i		p0[8];
-	__m512i		p1[8];
-
-	for (int k = 0; k < 8; k++)
-	{
-		p0[k] = _mm512_maskz_loadu_epi64(mask0, planes + (Size) k * nwords);
-		p1[k] = _mm512_maskz_loadu_epi64(mask1, planes + (Size) k * nwords + 8);
-	}
-	for (int i = 0; i < n; i++)
-	{
-		const uint64 *c = codes + (Size) i * nwords;
-		__m512i		c0 = _mm512_maskz_loadu_epi64(mask0, c);
-		__m512i		c1 = _mm512_maskz_loadu_epi64(mask1, c + 8);
-		__m512i		acc = _mm512_setzero_si512();
-
-#define MV_PLANE(k) \
-		acc = _mm512_add_epi64(acc, _mm512_slli_epi64( \
-			_mm512_add_epi64(_mm512_popcnt_epi64(_mm512_and_si512(c0, p0[k])), \
-							 _mm512_popcnt_epi64(_mm512_and_si512(c1, p1[k]))), k))
-		MV_PLANE(0);
-		MV_PLANE(1);
-		MV_PLANE(2);
-		MV_PLANE(3);
-		MV_PLANE(4);
-		MV_PLANE(5);
-		MV_PLANE(6);
-		MV_PLANE(7);
-#undef MV_PLANE
-		out[i] = (uint32) _mm512_reduce_add_epi64(acc);
-	}
-}
-
-static MV_TARGET_VPOPCNTDQ void
-bits_planes_vpopcntdq(const uint64 *codes, int nwords, int n, const uint64 *planes,
-					  int nplanes, uint32 *out)
-{
-	if (nplanes == 8 && nwords <= 16)
-	{
-		bits_planes8_short(codes, nwords, n, planes, out);
-		return;
-	}
-	for (int i = 0; i < n; i++)
-	{
-		const uint64 *c = codes + (Size) i * nwords;
-		__m512i		acc = _mm512_setzero_si512();
-
-		for (int w = 0; w < nwords; w += 8)
-		{
-			__mmask8	mask = (nwords - w >= 8) ? 0xFF : (__mmask8) ((1 << (nwords - w)) - 1);
-			__m512i		code = _mm512_maskz_loadu_epi64(mask, c + w);
-
-			for (int k = 0; k < nplanes; k++)
-			{
-				__m512i		plane = _mm512_maskz_loadu_epi64(mask, planes + (Size) k * nwords + w);
-				__m512i		count = _mm512_popcnt_epi64(_mm512_and_si512(code, plane));
-
-				acc = _mm512_add_epi64(acc, _mm512_sllv_epi64(count, _mm512_set1_epi64(k)));
-			}
-		}
-		out[i] = (uint32) _mm512_reduce_add_epi64(acc);
-	}
-}
-
-const MvKernelSet MvKernelSetAvx512 = MV_KERNEL_SET("avx512", avx512, avx512);
+const MvKernelSet MvKernelSetAvx512 = MV_KERNEL_SET("avx512", avx512, avx512, MvBitsLutSumsAvx2);
 
 /* the same, counting bits with VPOPCNTQ */
 const MvKernelSet MvKernelSetAvx512Vpopcntdq =
-MV_KERNEL_SET("avx512_vpopcntdq", avx512, vpopcntdq);
+MV_KERNEL_SET("avx512_vpopcntdq", avx512, vpopcntdq, MvBitsLutSumsAvx2);
 
 #endif							/* __x86_64__ */

@@ -96,7 +96,7 @@ f16_cosine_parts_##sfx(const uint16 *a, const uint16 *b, int n, \
  * Define bits_popcount_<sfx>, bits_xor_popcount_<sfx> and
  * bits_and_or_popcount_<sfx> from the body bits.
  */
-#define MV_DEFINE_BIT_KERNELS_BUT_PLANES(sfx, target, bits) \
+#define MV_DEFINE_BIT_KERNELS(sfx, target, bits) \
 static target uint64 \
 bits_popcount_##sfx(const uint8 *a, int nbytes) \
 { \
@@ -124,43 +124,18 @@ bits_and_or_popcount_##sfx(const uint8 *a, const uint8 *b, int nbytes, \
 	*or_count = counts[1]; \
 }
 
+/* bits_lut_sums: in portable C, and with AVX2 (distance_avx2.c, x86-64 only) */
+extern void MvBitsLutSumsScalar(const uint8 *codes, int ngroups, int nblocks,
+								const uint8 *lut, uint32 *out);
+extern void MvBitsLutSumsAvx2(const uint8 *codes, int ngroups, int nblocks,
+							  const uint8 *lut, uint32 *out);
+
 /*
  * The initializer of a set named setname, of the float kernels (and
- * f16_to_f32) with suffix fsfx and the bit kernels with suffix bsfx.
+ * f16_to_f32) with suffix fsfx, the bit kernels with suffix bsfx, and lutfn
+ * for bits_lut_sums.
  */
-/*
- * bits_planes one word at a time, with the compiler's popcount for the
- * target; MV_DEFINE_BIT_KERNELS includes it, a set with a faster one of its
- * own uses MV_DEFINE_BIT_KERNELS_BUT_PLANES.
- */
-#define MV_DEFINE_PLANES_KERNEL(sfx, target) \
-static target void \
-bits_planes_##sfx(const uint64 *codes, int nwords, int n, \
-				  const uint64 *planes, int nplanes, uint32 *out) \
-{ \
-	for (int i = 0; i < n; i++) \
-	{ \
-		const uint64 *c = codes + (Size) i * nwords; \
-		uint32		sum = 0; \
-\
-		for (int k = 0; k < nplanes; k++) \
-		{ \
-			const uint64 *p = planes + (Size) k * nwords; \
-			uint32		s = 0; \
-\
-			for (int w = 0; w < nwords; w++) \
-				s += __builtin_popcountll(c[w] & p[w]); \
-			sum += s << k; \
-		} \
-		out[i] = sum; \
-	} \
-}
-
-#define MV_DEFINE_BIT_KERNELS(sfx, target, bits) \
-MV_DEFINE_BIT_KERNELS_BUT_PLANES(sfx, target, bits) \
-MV_DEFINE_PLANES_KERNEL(sfx, target)
-
-#define MV_KERNEL_SET(setname, fsfx, bsfx) \
+#define MV_KERNEL_SET(setname, fsfx, bsfx, lutfn) \
 { \
 	.name = setname, \
 	.f32_l2sq = f32_l2sq_##fsfx, \
@@ -175,7 +150,7 @@ MV_DEFINE_PLANES_KERNEL(sfx, target)
 	.bits_popcount = bits_popcount_##bsfx, \
 	.bits_xor_popcount = bits_xor_popcount_##bsfx, \
 	.bits_and_or_popcount = bits_and_or_popcount_##bsfx, \
-	.bits_planes = bits_planes_##bsfx, \
+	.bits_lut_sums = lutfn, \
 }
 
 #endif							/* MILVUS_DISTANCE_KERNELS_H */

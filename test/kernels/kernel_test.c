@@ -635,61 +635,77 @@ test_bit_kernel(const MvKernelSet *set, BitKernel kernel)
 }
 
 /*
- * Test bits_planes of set exactly: n codes of nwords words against one,
- * four and eight planes, for several row counts and widths, each code's bits counted one by
- * one; the word after the last code must stay untouched.
+ * Test bits_lut_sums of set exactly: codes laid out by MvBitsLutSetCode and
+ * weights tabled by MvBitsLutBuild, for several code lengths (past the
+ * 1,024 groups the AVX2 kernel adds up before it widens its sums) and code
+ * counts (a last block part full), against each code's weights added up bit
+ * by bit; the word after the last block must stay untouched.
  */
 static void
-test_planes(const MvKernelSet *set)
+test_lut(const MvKernelSet *set)
 {
-	static const int widths[] = {1, 2, 13, 24};
-	static const int counts[] = {0, 1, 3, 17};
+	static const int group_counts[] = {2, 16, 256, 1026, 2050};
+	static const int counts[] = {0, 1, 31, 33, 70};
 
 	rng_seed(UINT64CONST(20261204));
-	for (int w = 0; w < lengthof(widths); w++)
+	for (int gi = 0; gi < lengthof(group_counts); gi++)
 	{
+		int			ngroups = group_counts[gi];
+		int			nwords = (ngroups * 4 + 63) / 64;
+
 		for (int c = 0; c < lengthof(counts); c++)
 		{
 			for (int kind = 0; kind < NUM_BIT_KINDS; kind++)
 			{
-				for (int nplanes = 1; nplanes <= 8; nplanes += (nplanes == 1 ? 3 : 4))
-				{
-					int			nwords = widths[w];
-					int			n = counts[c];
-					uint64		codes[17 * 24];
-					uint64		planes[8 * 24];
-					uint32		out[17 + 1];
+				int			n = counts[c];
+				int			nblocks = (n + MV_LUT_BLOCK - 1) / MV_LUT_BLOCK;
+				uint64	   *bits = calloc((Size) Max(n, 1) * nwords, sizeof(uint64));
+				uint8	   *weights = malloc((Size) ngroups * 4);
+				uint8	   *codes = calloc((Size) Max(nblocks, 1), MV_LUT_BLOCK_BYTES(ngroups));
+				uint8	   *lut = malloc(MV_LUT_BYTES(ngroups));
+				uint32	   *out = malloc(sizeof(uint32) * (nblocks * MV_LUT_BLOCK + 1));
 
-					for (int i = 0; i < n * nwords; i++)
-						codes[i] = kind == BITS_ONES ? ~UINT64CONST(0) :
+				for (int i = 0; i < ngroups * 4; i++)
+					weights[i] = kind == BITS_ONES ? 255 : kind == BITS_ZEROS ? 0 :
+						kind == BITS_SPARSE ? (uint8) (1 << (rng_next() % 8)) : (uint8) rng_next();
+				for (int i = 0; i < n; i++)
+				{
+					for (int x = 0; x < nwords; x++)
+						bits[(Size) i * nwords + x] = kind == BITS_ONES ? ~UINT64CONST(0) :
 							kind == BITS_ZEROS ? 0 :
 							kind == BITS_SPARSE ? UINT64CONST(1) << (rng_next() % 64) :
 							rng_next();
-					for (int i = 0; i < nplanes * nwords; i++)
-						planes[i] = kind == BITS_SAME && i < n * nwords ? codes[i] :
-							kind == BITS_ONES ? ~UINT64CONST(0) : rng_next();
-					out[n] = 0xdeadbeef;
-					set->bits_planes(codes, nwords, n, planes, nplanes, out);
-					for (int i = 0; i < n; i++)
-					{
-						uint32		want = 0;
-
-						for (int k = 0; k < nplanes; k++)
-							for (int x = 0; x < nwords; x++)
-								for (int byte = 0; byte < 8; byte++)
-									want += count_bits((uint8) ((codes[i * nwords + x] &
-																 planes[k * nwords + x]) >> (8 * byte))) << k;
-						if (out[i] != want)
-							fail("nwords=%d n=%d kind %d planes %d: code %d gave %u, want %u",
-								 nwords, n, kind, nplanes, i, out[i], want);
-					}
-					if (out[n] != 0xdeadbeef)
-						fail("nwords=%d n=%d planes %d: wrote past the last code", nwords, n, nplanes);
+					/* bits past the code's length are not part of it */
+					if (ngroups * 4 % 64 != 0)
+						bits[(Size) i * nwords + nwords - 1] &=
+							(UINT64CONST(1) << (ngroups * 4 % 64)) - 1;
+					MvBitsLutSetCode(codes, ngroups, i, bits + (Size) i * nwords);
 				}
+				MvBitsLutBuild(weights, ngroups, lut);
+				out[nblocks * MV_LUT_BLOCK] = 0xdeadbeef;
+				set->bits_lut_sums(codes, ngroups, nblocks, lut, out);
+				for (int i = 0; i < n; i++)
+				{
+					uint32		want = 0;
+
+					for (int bit = 0; bit < ngroups * 4; bit++)
+						if (bits[(Size) i * nwords + bit / 64] >> (bit % 64) & 1)
+							want += weights[bit];
+					if (out[i] != want)
+						fail("ngroups=%d n=%d kind %d: code %d gave %u, want %u",
+							 ngroups, n, kind, i, out[i], want);
+				}
+				if (out[nblocks * MV_LUT_BLOCK] != 0xdeadbeef)
+					fail("ngroups=%d n=%d: wrote past the last block", ngroups, n);
+				free(bits);
+				free(weights);
+				free(codes);
+				free(lut);
+				free(out);
 			}
 		}
 	}
-	end_group(set->name, "bits_planes");
+	end_group(set->name, "bits_lut_sums");
 }
 
 /*
@@ -725,7 +741,7 @@ test_dispatch(const MvKernelSet **sets, int nsets)
 			!set->f32_cosine_parts || !set->f16_l2sq || !set->f16_dot ||
 			!set->f16_l1 || !set->f16_cosine_parts || !set->f16_to_f32 ||
 			!set->bits_popcount || !set->bits_xor_popcount ||
-			!set->bits_and_or_popcount || !set->bits_planes)
+			!set->bits_and_or_popcount || !set->bits_lut_sums)
 			fail("set %d is missing a kernel", s);
 	}
 	MvKernelsInit();
@@ -845,7 +861,7 @@ main(int argc, char **argv)
 		test_f16_to_f32(sets[s]);
 		for (k = K_POPCOUNT; k <= K_AND_OR; k++)
 			test_bit_kernel(sets[s], k);
-		test_planes(sets[s]);
+		test_lut(sets[s]);
 	}
 	test_float_to_half(Max(stride, 1));
 

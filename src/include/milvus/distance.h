@@ -41,15 +41,35 @@ typedef struct MvKernelSet
 										 uint64 *and_count, uint64 *or_count);
 
 	/*
-	 * For each of n codes of nwords words (one after another), the sum over
-	 * k < nplanes (at most 24) of 2^k times the bits it shares with
-	 * planes[k] (nplanes planes of nwords words each, one after another):
-	 * the dot product of a code's bits with a query quantised to nplanes
-	 * bits per dimension.
+	 * For each code of nblocks blocks of MV_LUT_BLOCK codes, the sum of the
+	 * 8-bit weights of its set bits (the dot product of a code's bits with
+	 * a query quantised to 8 bits per dimension), looked up four bits at a
+	 * time in lut: codes and lut as MvBitsLutSetCode and MvBitsLutBuild lay
+	 * them out, ngroups = bits per code / 4, even.  out gets MV_LUT_BLOCK
+	 * sums per block.
 	 */
-	void		(*bits_planes) (const uint64 *codes, int nwords, int n,
-								const uint64 *planes, int nplanes, uint32 *out);
+	void		(*bits_lut_sums) (const uint8 *codes, int ngroups, int nblocks,
+								  const uint8 *lut, uint32 *out);
 } MvKernelSet;
+
+/*
+ * The block layout of bits_lut_sums.  A block of MV_LUT_BLOCK codes holds,
+ * for each group g of four bits (bits 4g to 4g + 3 of every code), 16 bytes:
+ * byte j has the group's bits of code j in its low half and of code j + 16
+ * in its high half.  The lookup table holds, for each pair of groups g, g + 1,
+ * 64 bytes: for each nibble value v, the sum of the low four bits of the
+ * weights of the bits set in v, for g then g + 1 (16 bytes each), then the
+ * same for the high four bits.
+ */
+#define MV_LUT_BLOCK		32
+#define MV_LUT_BLOCK_BYTES(ngroups)	((Size) (ngroups) * 16)
+#define MV_LUT_BYTES(ngroups)		((Size) (ngroups) * 32)
+
+/* Store code i of a block layout (its ngroups * 4 bits as 64-bit words) */
+extern void MvBitsLutSetCode(uint8 *codes, int ngroups, int i, const uint64 *bits);
+
+/* The lookup table of ngroups * 4 weights (0 to 255) */
+extern void MvBitsLutBuild(const uint8 *weights, int ngroups, uint8 *lut);
 
 /* the most kernel sets there are */
 #define MV_MAX_KERNEL_SETS	8

@@ -17,10 +17,10 @@
  *   error factor, and |x|^2 (l2) or <x, c> (ip, cosine);
  * - a query, rotated the same way and quantised to 8 bits per dimension,
  *   gives each row the estimate <x, q - c> ~ |x|^2 / |x|_1 <sign(x), q - c>,
- *   the signed sum from one AND-and-popcount pass per bit of the query
- *   (MvKernels->bits_planes), hence an estimate of the row's distance, with
- *   RaBitQ's error bound (eps0 standard errors) and a term for the query's
- *   quantisation.
+ *   the signed sum from one pass over the codes that looks the query's
+ *   weights up four bits at a time (MvKernels->bits_lut_sums), hence an
+ *   estimate of the row's distance, with RaBitQ's error bound (eps0
+ *   standard errors) and a term for the query's quantisation.
  *
  * The rows whose lower bound is no farther than the ef_search-th nearest
  * upper bound may be among the ef_search nearest: they are measured exactly
@@ -67,12 +67,14 @@
 #define SKETCH_MIN_RATIO	2
 
 /*
- * Bits of the query per dimension.  RaBitQ quantises a query's residual to
- * each centroid to 4 bits; this sketch quantises the query itself, over its
- * whole range, once for all centroids, and 4 bits then blur rows that differ
- * by less than a cluster's spread.
+ * Bits of the query per dimension, the 8 bits of bits_lut_sums's weights.
+ * RaBitQ quantises a query's residual to each centroid to 4 bits; this
+ * sketch quantises the query itself, over its whole range, once for all
+ * centroids, and 4 bits then blur rows that differ by less than a cluster's
+ * spread.
  */
 #define SKETCH_QUERY_BITS	8
+StaticAssertDecl(SKETCH_QUERY_BITS == 8, "bits_lut_sums takes 8-bit weights");
 
 /*
  * How many standard errors a row's estimate is trusted within (RaBitQ's
@@ -107,7 +109,9 @@ typedef struct SketchEntry
 	MvHnswMetric metric;
 	int			vdims;			/* the vectors' dimensions */
 	int			dims;			/* the sketch's: vdims rounded up to a power of 2 */
-	int			nwords;			/* 64-bit words of a code */
+	int			nwords;			/* 64-bit words of a code's bits */
+	int			ngroups;		/* groups of four bits of a code */
+	uint64	   *bits;			/* one code's bits, while it is sketched */
 	float	   *signs;			/* dims random signs, over sqrt(dims) */
 	int			tooBig;			/* work_mem (kB) it outgrew at this epoch; 0: none */
 	MemoryContext ctx;			/* arrays below; NULL: empty */
@@ -116,7 +120,7 @@ typedef struct SketchEntry
 	int			meanRows;		/* rows when the centroids were found */
 	int			n;
 	int			cap;
-	uint64	   *codes;			/* n * nwords */
+	uint8	   *codes;			/* the codes, in bits_lut_sums's blocks */
 	float	   *scale;			/* |x|^2 / |x|_1 */
 	float	   *aux;			/* |x|^2 (l2), <x, c> (ip, cosine) */
 	float	   *signC;			/* scale * <sign(x), c> */
@@ -145,6 +149,7 @@ forget(SketchEntry *e)
 	e->meanRows = 0;
 	e->n = e->cap = 0;
 	e->codes = NULL;
+	e->bits = NULL;
 	e->scale = e->aux = e->signC = e->err = NULL;
 	e->ones = NULL;
 	e->cent = NULL;
@@ -339,6 +344,9 @@ resize(MemoryContext ctx, void *p, Size size)
 	return p ? repalloc(p, size) : MemoryContextAlloc(ctx, size);
 }
 
+/* The bytes of rows codes, rows a multiple of MV_LUT_BLOCK */
+#define CODE_BYTES(e, rows)	((Size) (rows) / MV_LUT_BLOCK * MV_LUT_BLOCK_BYTES((e)->ngroups))
+
 /* Room for rows more rows; false when the sketch would outgrow work_mem */
 static bool
 make_room(SketchEntry *e, int rows)
@@ -347,12 +355,14 @@ make_room(SketchEntry *e, int rows)
 
 	if (e->n + rows <= e->cap)
 		return true;
-	if ((double) (e->n + rows) * row_bytes(e->nwords) > (double) work_mem * 1024)
-		return false;
-	cap = Max(e->n + rows, Max(e->cap * 2, 1024));
+	/* whole blocks of codes (bits_lut_sums's), a new block's codes zero */
+	cap = TYPEALIGN(MV_LUT_BLOCK, e->n + rows);
 	if ((double) cap * row_bytes(e->nwords) > (double) work_mem * 1024)
-		cap = e->n + rows;
-	e->codes = resize(e->ctx, e->codes, sizeof(uint64) * e->nwords * cap);
+		return false;
+	if ((double) Max(e->cap * 2, 1024) * row_bytes(e->nwords) <= (double) work_mem * 1024)
+		cap = Max(cap, Max(e->cap * 2, 1024));
+	e->codes = resize(e->ctx, e->codes, CODE_BYTES(e, cap));
+	memset(e->codes + CODE_BYTES(e, e->cap), 0, CODE_BYTES(e, cap) - CODE_BYTES(e, e->cap));
 	e->scale = resize(e->ctx, e->scale, sizeof(float) * cap);
 	e->aux = resize(e->ctx, e->aux, sizeof(float) * cap);
 	e->signC = resize(e->ctx, e->signC, sizeof(float) * cap);
@@ -391,7 +401,7 @@ static void
 add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
 		OffsetNumber off)
 {
-	uint64	   *code = e->codes + (Size) e->n * e->nwords;
+	uint64	   *code = e->bits;
 	int			j = nearest_centroid(e->mean, e->ncent, e->dims, v);
 	const float *c = e->mean + (Size) j * e->dims;
 	double		sq = 0,
@@ -433,6 +443,7 @@ add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
 		e->err[e->n] = 0;
 	e->aux[e->n] = (e->metric == MV_HNSW_F32_L2 || e->metric == MV_HNSW_F16_L2) ?
 		(float) sq : (float) xc;
+	MvBitsLutSetCode(e->codes, e->ngroups, e->n, code);
 	e->ones[e->n] = (uint16) ones;
 	e->cent[e->n] = (uint8) j;
 	e->gone[e->n] = false;
@@ -598,6 +609,7 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 		while (e->dims < e->vdims)
 			e->dims *= 2;
 		e->nwords = e->dims / 64;
+		e->ngroups = e->dims / 4;
 		e->tooBig = 0;
 		e->stale = false;
 	}
@@ -620,6 +632,7 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 		e->ctx = AllocSetContextCreate(TopMemoryContext, "milvus_hnsw growing sketch",
 									   ALLOCSET_DEFAULT_SIZES);
 		e->signs = MemoryContextAlloc(e->ctx, sizeof(float) * e->dims);
+		e->bits = MemoryContextAlloc(e->ctx, sizeof(uint64) * e->nwords);
 		for (int i = 0; i < e->dims; i++)
 			e->signs[i] = ((next_random(&seed) & 1) ? 1.0f : -1.0f) / sqrtf((float) e->dims);
 		e->ncent = Max(1, Min(SKETCH_MAX_CENTROIDS, rows / SKETCH_ROWS_PER_CENTROID));
@@ -724,8 +737,9 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(tmp);
 	float	   *q = palloc(sizeof(float) * e->dims);
-	uint64	   *planes = palloc0(sizeof(uint64) * SKETCH_QUERY_BITS * e->nwords);
-	uint32	   *dots = palloc(sizeof(uint32) * e->n);
+	uint8	   *weights = palloc(sizeof(uint8) * e->dims);
+	uint8	   *lut = palloc(MV_LUT_BYTES(e->ngroups));
+	uint32	   *dots = palloc(sizeof(uint32) * TYPEALIGN(MV_LUT_BLOCK, e->n));
 	float	   *lower = palloc(sizeof(float) * e->n);
 	uint8	   *passes = palloc0(sizeof(uint8) * e->n);	/* 0 not asked, 1 yes, 2 no */
 	float	   *constant = palloc(sizeof(float) * e->ncent);
@@ -744,7 +758,7 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	int			nupper = 0;
 	int			npicks = 0;
 
-	/* q quantised to SKETCH_QUERY_BITS bits a dimension, as that many bit planes */
+	/* q quantised to SKETCH_QUERY_BITS bits a dimension, as bits_lut_sums's weights */
 	sketch_vector(e, query, q);
 	for (int i = 0; i < e->dims; i++)
 	{
@@ -760,22 +774,14 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	}
 	delta = (hi > lo) ? (hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1) : 1;
 	inv = 1 / delta;
-	for (int w = 0; w < e->nwords; w++)
+	for (int i = 0; i < e->dims; i++)
 	{
-		uint64		plane[SKETCH_QUERY_BITS] = {0};
+		int			v = (int) ((q[i] - lo) * inv + 0.5f);
 
-		for (int i = 0; i < 64; i++)
-		{
-			int			v = (int) ((q[w * 64 + i] - lo) * inv + 0.5f);
-
-			v = Min(v, (1 << SKETCH_QUERY_BITS) - 1);
-			qsum += v;
-			for (int b = 0; b < SKETCH_QUERY_BITS; b++)
-				plane[b] |= (uint64) ((v >> b) & 1) << i;
-		}
-		for (int b = 0; b < SKETCH_QUERY_BITS; b++)
-			planes[b * e->nwords + w] = plane[b];
+		weights[i] = (uint8) Min(v, (1 << SKETCH_QUERY_BITS) - 1);
+		qsum += weights[i];
 	}
+	MvBitsLutBuild(weights, e->ngroups, lut);
 	/* <sign(x), q> = 2 (sum of q over the set bits) - (sum of q), as quantised */
 	base = -(lo * e->dims + delta * qsum);
 	/* the quantisation's own error on <sign(x), q>, rounding errors being independent */
@@ -793,7 +799,8 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	}
 
 	/* pass 1: each row's bounds; the k nearest upper bounds of rows passing */
-	MvKernels->bits_planes(e->codes, e->nwords, e->n, planes, SKETCH_QUERY_BITS, dots);
+	MvKernels->bits_lut_sums(e->codes, e->ngroups, TYPEALIGN(MV_LUT_BLOCK, e->n) / MV_LUT_BLOCK,
+							 lut, dots);
 	for (int r = 0; r < e->n; r++)
 	{
 		int			j = e->cent[r];
