@@ -43,6 +43,12 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Rebuild an object when a header it includes changes (a kernel set built
+# against an older MvKernelSet would hand out the wrong functions).
+override CPPFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
+
 all: restore-program
 install: install-restore-program
 clean: clean-restore-program
