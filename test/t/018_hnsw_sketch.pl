@@ -2,7 +2,7 @@
 # while other sessions append to it, seal it and delete from it, and on a
 # streaming standby:
 #  - a standby's sketch answers as the primary's, before and after seals
-#    (the metapage's growingEpoch, bumped by a seal, reaches it through WAL,
+#    (the metapage's growingReleased, advanced by a seal, reaches it through WAL,
 #    checked by wal_consistency_checking);
 #  - under concurrent inserts, deletes, seals, VACUUMs and searches (some
 #    filtered, so that they go past what the sketch vouches for and measure
@@ -97,6 +97,62 @@ $primary->safe_psql('postgres', "DELETE FROM t WHERE id % 7 = 0; VACUUM t");
 $primary->safe_psql('postgres',
     "INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n FROM generate_series(1, 2000)) s");
 compare('after deletes and a VACUUM, 2,000 new rows growing');
+
+# A seal empties the chain's pages as it goes (every 32 pages it has linked,
+# when no scan reads the chain); a backend's sketch then drops the rows of
+# those pages and reads on, without starting again.  With the seal held
+# before its last release, rows appended meanwhile are found through the
+# kept sketch; after the release (the page it read on from emptied too) it
+# starts again.
+$primary->safe_psql('postgres', "SELECT milvus.seal('t_idx')");
+$primary->safe_psql('postgres',
+    "INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n FROM generate_series(1, 3000)) s");
+my $searcher = $primary->background_psql('postgres');
+$searcher->query_safe(
+    "SET enable_seqscan = off; SET milvus.hnsw_ef_search = 10; SET client_min_messages = debug2");
+my $own = q{SELECT count(*) FROM t a WHERE a.id >= %d
+              AND a.id = (SELECT b.id FROM t b ORDER BY b.emb <-> a.emb LIMIT 1)};
+$searcher->{stderr} = '';
+$searcher->query(sprintf($own, 0) . ' AND a.id % 50 = 0');
+like($searcher->{stderr}, qr/sketched 3000 growing rows/, 'a backend sketches 3,000 growing rows');
+$primary->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.debug_pause_at = 'hnsw_seal_release'; SELECT pg_reload_conf()");
+my $pause_key = 1835625590;
+my $holder = $primary->background_psql('postgres');
+$holder->query_safe("SELECT pg_advisory_lock($pause_key, 6)");    # hnsw_seal_release
+my $sealer = $primary->background_psql('postgres');
+$sealer->query_until(qr/sealing/, "\\echo sealing\nSELECT milvus.seal('t_idx');\n");
+ok( $primary->poll_query_until(
+        'postgres', qq{
+        SELECT count(*) = 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted AND objid = 6 AND classid = $pause_key}),
+    'a seal waits before its last release');
+cmp_ok(
+    $primary->safe_psql('postgres',
+        "SELECT growing_rows FROM milvus.segments WHERE index_name = 't_idx'::regclass"),
+    '<', 3000, 'it has emptied pages of the chain already');
+my $first_new = $primary->safe_psql('postgres', "SELECT nextval('ids') + 1");
+$primary->safe_psql('postgres',
+    "INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n FROM generate_series(1, 200)) s");
+$searcher->{stderr} = '';
+is($searcher->query(sprintf($own, $first_new)), '200',
+    'rows appended during the seal are found by their own vectors');
+unlike($searcher->{stderr}, qr/sketched/, 'through the sketch the backend kept');
+like($searcher->{stderr}, qr/searched \d+ growing rows through its sketch/,
+    'which answered the searches');
+$holder->query_safe("SELECT pg_advisory_unlock($pause_key, 6)");
+$sealer->quit;
+$holder->quit;
+$primary->safe_psql('postgres', 'ALTER SYSTEM RESET milvus.debug_pause_at; SELECT pg_reload_conf()');
+$primary->safe_psql('postgres',
+    "INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n FROM generate_series(1, 1000)) s");
+$searcher->{stderr} = '';
+is($searcher->query(sprintf($own, $first_new)), '1200',
+    'after the seal, the rows appended since are found by their own vectors');
+like($searcher->{stderr}, qr/sketched 1200 growing rows/,
+    'the sketch started again once the page it read on from was emptied');
+$searcher->quit;
+compare('after a seal held before its last release');
 
 # 5 clients: inserts, deletes, searches (a third of them filtered), seals and
 # VACUUMs.  Searches at ef_search 5 measure at most 40 growing rows, so they

@@ -170,7 +170,7 @@ typedef struct MvHnswMetaPageData
 	BlockNumber freeBlkno;		/* lowest page that may hold free slots; 0: none */
 	BlockNumber growingFree;	/* first emptied growing page; 0 or Invalid: none */
 	uint32		pendingTombstones;	/* left by a vacuum for a compaction */
-	uint32		growingEpoch;	/* bumped whenever growing pages are emptied */
+	uint32		growingReleased;	/* tuples on the chain pages emptied so far (wraps) */
 	uint32		reserved[2];
 } MvHnswMetaPageData;
 

@@ -274,8 +274,8 @@ MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last, BlockNumbe
 		BlockNumberIsValid(oldfree) ? oldfree : MV_HNSW_METAPAGE_BLKNO;
 	meta->growingFree = head;
 	meta->growingHead = stop;
-	/* backends' sketches of the chain (hnswsketch.c) know it changed */
-	meta->growingEpoch++;
+	/* backends' sketches of the chain (hnswsketch.c) drop what they had of them */
+	meta->growingReleased += (uint32) ntuples;
 	meta->growingTuples = (meta->growingTuples > (uint64) ntuples) ?
 		meta->growingTuples - ntuples : 0;
 	MvHnswEditFinish(&edit);

@@ -34,17 +34,20 @@
  * The sketch follows the chain under MV_HNSW_GROWING_LOCK, the lock a scan
  * reads the chain under anyway.  Rows are only ever appended at the tail, so
  * the sketch remembers the last page it read and how far, and reads on from
- * there, new rows going to their nearest centroid; a seal that empties pages
- * bumps the metapage's growingEpoch, and a sketch of another epoch (or
- * another relfilenode) starts again; a relcache invalidation does not start
- * it again (ANALYZE sends them), but frees it once its index is gone.  A row
- * a vacuum or a seal has flagged since it was sketched is found so when it
- * is measured, and forgotten.
- * When the rows have doubled since the centroids were found, the sketch
- * starts again with new ones.
+ * there, new rows going to their nearest centroid.  A seal empties pages
+ * from the head of the chain only (several times as it goes) and adds
+ * their tuples to the metapage's growingReleased; each row remembers its
+ * place in the chain counted the same way, so the sketch drops the rows of
+ * the emptied pages without reading anything again (and starts again only
+ * if the page it was to read on from was emptied too; so does a sketch of
+ * another relfilenode).  A relcache invalidation does not start it again
+ * (ANALYZE sends them), but frees it once its index is gone.  A row a vacuum
+ * or a seal has flagged since it was sketched is found so when it is
+ * measured, and forgotten.  When the rows have doubled since the centroids
+ * were found, the sketch starts again with new ones.
  *
  * A sketch never holds more than work_mem; a segment that needs more is
- * measured whole, as without a sketch, until its epoch changes.  Vectors of
+ * measured whole, as without a sketch, until a seal empties pages.  Vectors of
  * bits, sparse vectors, fewer than 64 dimensions and segments too small for
  * a sketch to pay have none.
  */
@@ -105,7 +108,7 @@ typedef struct SketchEntry
 	bool		stale;			/* a measured row was not where it was read */
 	bool		maybeDropped;	/* a relcache invalidation named the index */
 	Oid			relNumber;		/* rd_node.relNode */
-	uint32		epoch;
+	uint32		released;		/* the metapage's growingReleased it has followed */
 	MvHnswMetric metric;
 	int			vdims;			/* the vectors' dimensions */
 	int			dims;			/* the sketch's: vdims rounded up to a power of 2 */
@@ -113,7 +116,7 @@ typedef struct SketchEntry
 	int			ngroups;		/* groups of four bits of a code */
 	uint64	   *bits;			/* one code's bits, while it is sketched */
 	float	   *signs;			/* dims random signs, over sqrt(dims) */
-	int			tooBig;			/* work_mem (kB) it outgrew at this epoch; 0: none */
+	int			tooBig;			/* work_mem (kB) it outgrew at this growingReleased; 0: none */
 	MemoryContext ctx;			/* arrays below; NULL: empty */
 	float	   *mean;			/* ncent * dims centroids; NULL: none yet */
 	int			ncent;
@@ -130,8 +133,11 @@ typedef struct SketchEntry
 	bool	   *gone;			/* found flagged when measured */
 	ItemPointerData *heaptids;
 	ItemPointerData *where;		/* the growing tuple */
+	uint32	   *ord;			/* its place in the chain, counted as growingReleased */
 	BlockNumber lastBlk;		/* last chain page read, Invalid: none */
 	OffsetNumber lastOff;		/* its last tuple read */
+	uint32		lastPageOrd;	/* the place of lastBlk's first tuple */
+	uint32		nextOrd;		/* the place of the next tuple after lastOff */
 } SketchEntry;
 
 static HTAB *sketches = NULL;
@@ -155,6 +161,7 @@ forget(SketchEntry *e)
 	e->cent = NULL;
 	e->gone = NULL;
 	e->heaptids = e->where = NULL;
+	e->ord = NULL;
 	e->lastBlk = InvalidBlockNumber;
 	e->lastOff = InvalidOffsetNumber;
 }
@@ -162,7 +169,7 @@ forget(SketchEntry *e)
 /*
  * A relcache invalidation: the index may have been dropped.  Most are not
  * drops (ANALYZE, VACUUM and ALTER INDEX send them too), and what a sketch
- * depends on it checks itself (relfilenode, epoch), so the sketch is kept
+ * depends on it checks itself (relfilenode, growingReleased), so the sketch is kept
  * and entry_for frees it only if its index is gone.
  */
 static void
@@ -334,7 +341,7 @@ static Size
 row_bytes(int nwords)
 {
 	return nwords * sizeof(uint64) + 4 * sizeof(float) + sizeof(uint16) +
-		sizeof(uint8) + sizeof(bool) + 2 * sizeof(ItemPointerData);
+		sizeof(uint8) + sizeof(bool) + 2 * sizeof(ItemPointerData) + sizeof(uint32);
 }
 
 /* p (NULL: not yet allocated) with room for size bytes, in ctx */
@@ -372,6 +379,7 @@ make_room(SketchEntry *e, int rows)
 	e->gone = resize(e->ctx, e->gone, sizeof(bool) * cap);
 	e->heaptids = resize(e->ctx, e->heaptids, sizeof(ItemPointerData) * cap);
 	e->where = resize(e->ctx, e->where, sizeof(ItemPointerData) * cap);
+	e->ord = resize(e->ctx, e->ord, sizeof(uint32) * cap);
 	e->cap = cap;
 	return true;
 }
@@ -399,7 +407,7 @@ nearest_centroid(const float *mean, int ncent, int dims, const float *v)
 /* Sketch one row, v as floats */
 static void
 add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
-		OffsetNumber off)
+		OffsetNumber off, uint32 ord)
 {
 	uint64	   *code = e->bits;
 	int			j = nearest_centroid(e->mean, e->ncent, e->dims, v);
@@ -449,6 +457,7 @@ add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
 	e->gone[e->n] = false;
 	e->heaptids[e->n] = *heaptid;
 	ItemPointerSet(&e->where[e->n], blkno, off);
+	e->ord[e->n] = ord;
 	e->n++;
 }
 
@@ -473,11 +482,15 @@ read_page(Page page, BlockNumber blkno, void *arg)
 	SketchEntry *e = rs->e;
 	OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
 	OffsetNumber first = FirstOffsetNumber;
+	uint32		pageOrd = e->nextOrd;	/* the place of the page's first tuple */
 
 	if (rs->full)
 		return;
 	if (blkno == e->lastBlk)
+	{
 		first = OffsetNumberNext(e->lastOff);
+		pageOrd = e->lastPageOrd;
+	}
 	if (rs->sample == NULL && !make_room(e, maxoff))
 	{
 		rs->full = true;
@@ -500,12 +513,14 @@ read_page(Page page, BlockNumber blkno, void *arg)
 			continue;
 		}
 		sketch_vector(e, gtup->data, rs->scratch);
-		add_row(e, rs->scratch, &gtup->heaptid, blkno, off);
+		add_row(e, rs->scratch, &gtup->heaptid, blkno, off, pageOrd + off - 1);
 	}
 	if (rs->sample == NULL)
 	{
 		e->lastBlk = blkno;
 		e->lastOff = maxoff;
+		e->lastPageOrd = pageOrd;
+		e->nextOrd = pageOrd + maxoff;
 	}
 }
 
@@ -586,6 +601,42 @@ find_centroids(float *mean, int ncent, int dims, const float *sample, int n)
 }
 
 /*
+ * A seal emptied the chain's pages up to the place cut (its tuples, counted
+ * as the metapage's growingReleased counts them, are the first to go, the
+ * chain losing whole pages from its head): the rows before it are gone.
+ * Those of whole blocks of codes go at once (a block moves as it is); the
+ * rest of the first block's are flagged.
+ */
+static void
+drop_released(SketchEntry *e, uint32 cut)
+{
+	int			live = 0;
+	int			shift;
+
+	while (live < e->n && (int32) (e->ord[live] - cut) < 0)
+		e->gone[live++] = true;
+	shift = live / MV_LUT_BLOCK * MV_LUT_BLOCK;
+	if (shift == 0)
+		return;
+	memmove(e->codes, e->codes + CODE_BYTES(e, shift),
+			CODE_BYTES(e, TYPEALIGN(MV_LUT_BLOCK, e->n) - shift));
+#define SHIFT_ARRAY(a) memmove((a), (a) + shift, sizeof(*(a)) * (e->n - shift))
+	SHIFT_ARRAY(e->scale);
+	SHIFT_ARRAY(e->aux);
+	SHIFT_ARRAY(e->signC);
+	SHIFT_ARRAY(e->err);
+	SHIFT_ARRAY(e->ones);
+	SHIFT_ARRAY(e->cent);
+	SHIFT_ARRAY(e->gone);
+	SHIFT_ARRAY(e->heaptids);
+	SHIFT_ARRAY(e->where);
+	SHIFT_ARRAY(e->ord);
+#undef SHIFT_ARRAY
+	e->n -= shift;
+	e->meanRows = Max(0, e->meanRows - shift);
+}
+
+/*
  * Bring e up to the chain, the caller holding MV_HNSW_GROWING_LOCK; false
  * when the segment is not to be sketched.
  */
@@ -597,12 +648,12 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	BlockNumber from;
 	bool		fresh = false;
 
-	if (e->relNumber != index->rd_node.relNode || e->epoch != meta->growingEpoch ||
-		e->metric != metric || e->vdims != (int) meta->dimensions || e->stale)
+	if (e->relNumber != index->rd_node.relNode || e->metric != metric ||
+		e->vdims != (int) meta->dimensions || e->stale)
 	{
 		forget(e);
 		e->relNumber = index->rd_node.relNode;
-		e->epoch = meta->growingEpoch;
+		e->released = meta->growingReleased;
 		e->metric = metric;
 		e->vdims = meta->dimensions;
 		e->dims = 64;
@@ -612,6 +663,18 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 		e->ngroups = e->dims / 4;
 		e->tooBig = 0;
 		e->stale = false;
+	}
+	if (e->released != meta->growingReleased)
+	{
+		/* seals emptied chain pages: drop their rows, or all if it had no others */
+		if (e->ctx != NULL &&
+			(!BlockNumberIsValid(e->lastBlk) ||
+			 (int32) (meta->growingReleased - e->lastPageOrd) > 0))
+			forget(e);
+		else if (e->ctx != NULL)
+			drop_released(e, meta->growingReleased);
+		e->released = meta->growingReleased;
+		e->tooBig = 0;
 	}
 	if (e->tooBig >= work_mem)
 		return false;
@@ -633,6 +696,7 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 									   ALLOCSET_DEFAULT_SIZES);
 		e->signs = MemoryContextAlloc(e->ctx, sizeof(float) * e->dims);
 		e->bits = MemoryContextAlloc(e->ctx, sizeof(uint64) * e->nwords);
+		e->nextOrd = meta->growingReleased;
 		for (int i = 0; i < e->dims; i++)
 			e->signs[i] = ((next_random(&seed) & 1) ? 1.0f : -1.0f) / sqrtf((float) e->dims);
 		e->ncent = Max(1, Min(SKETCH_MAX_CENTROIDS, rows / SKETCH_ROWS_PER_CENTROID));
