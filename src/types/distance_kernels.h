@@ -46,7 +46,9 @@ extern const MvKernelSet MvKernelSetAvx512Vpopcntdq;
 
 /*
  * Define f32_l2sq_<sfx>, f32_dot_<sfx>, f32_l1_<sfx>, f32_cosine_parts_<sfx>
- * and their f16_ twins from the bodies sum and cosine.
+ * and their f16_ twins from the bodies sum and cosine, and f32_fwht_<sfx>,
+ * whose butterflies the compiler vectorises for the target (each element's
+ * additions happen in the same order in every set, so all give the same bits).
  */
 #define MV_DEFINE_FLOAT_KERNELS(sfx, target, sum, cosine) \
 static target float \
@@ -90,6 +92,25 @@ f16_cosine_parts_##sfx(const uint16 *a, const uint16 *b, int n, \
 					   float *ab, float *aa, float *bb) \
 { \
 	cosine(a, b, n, true, ab, aa, bb); \
+} \
+static target void \
+f32_fwht_##sfx(float *a, int n) \
+{ \
+	for (int h = 1; h < n; h <<= 1) \
+		for (int i = 0; i < n; i += 2 * h) \
+		{ \
+			float	   *restrict lo = a + i; \
+			float	   *restrict hi = a + i + h; \
+\
+			for (int j = 0; j < h; j++) \
+			{ \
+				float		x = lo[j]; \
+				float		y = hi[j]; \
+\
+				lo[j] = x + y; \
+				hi[j] = x - y; \
+			} \
+		} \
 }
 
 /*
@@ -142,6 +163,7 @@ extern void MvBitsLutSumsAvx2(const uint8 *codes, int ngroups, int nblocks,
 	.f32_dot = f32_dot_##fsfx, \
 	.f32_l1 = f32_l1_##fsfx, \
 	.f32_cosine_parts = f32_cosine_parts_##fsfx, \
+	.f32_fwht = f32_fwht_##fsfx, \
 	.f16_l2sq = f16_l2sq_##fsfx, \
 	.f16_dot = f16_dot_##fsfx, \
 	.f16_l1 = f16_l1_##fsfx, \

@@ -635,6 +635,56 @@ test_bit_kernel(const MvKernelSet *set, BitKernel kernel)
 }
 
 /*
+ * Test f32_fwht of set: on small integers (every sum exact in a float) it
+ * must give what a Walsh-Hadamard transform in double gives, for lengths 1
+ * to 32,768; on random floats, the same bits as the portable set (the same
+ * additions in the same order), portable being the first set.
+ */
+static void
+test_fwht(const MvKernelSet *set, const MvKernelSet *portable)
+{
+	static const int lengths[] = {1, 2, 8, 64, 1024, 32768};
+
+	rng_seed(UINT64CONST(20261205));
+	for (int li = 0; li < lengthof(lengths); li++)
+	{
+		int			n = lengths[li];
+		float	   *a = malloc(sizeof(float) * n);
+		float	   *b = malloc(sizeof(float) * n);
+		double	   *want = malloc(sizeof(double) * n);
+
+		for (int i = 0; i < n; i++)
+			want[i] = a[i] = (float) ((int) (rng_next() % 201) - 100);
+		for (int h = 1; h < n; h <<= 1)
+			for (int i = 0; i < n; i += 2 * h)
+				for (int j = i; j < i + h; j++)
+				{
+					double		x = want[j];
+
+					want[j] = x + want[j + h];
+					want[j + h] = x - want[j + h];
+				}
+		set->f32_fwht(a, n);
+		for (int i = 0; i < n; i++)
+			if (a[i] != want[i])
+			{
+				fail("n=%d: element %d is %g, want %g", n, i, a[i], want[i]);
+				break;
+			}
+		for (int i = 0; i < n; i++)
+			a[i] = b[i] = (float) (rng_unit() * 2 - 1);
+		set->f32_fwht(a, n);
+		portable->f32_fwht(b, n);
+		if (memcmp(a, b, sizeof(float) * n) != 0)
+			fail("n=%d: random floats differ from the portable set's", n);
+		free(a);
+		free(b);
+		free(want);
+	}
+	end_group(set->name, "f32_fwht");
+}
+
+/*
  * Test bits_lut_sums of set exactly: codes laid out by MvBitsLutSetCode and
  * weights tabled by MvBitsLutBuild, for several code lengths (past the
  * 1,024 groups the AVX2 kernel adds up before it widens its sums) and code
@@ -738,7 +788,7 @@ test_dispatch(const MvKernelSet **sets, int nsets)
 		const MvKernelSet *set = sets[s];
 
 		if (!set->name || !set->f32_l2sq || !set->f32_dot || !set->f32_l1 ||
-			!set->f32_cosine_parts || !set->f16_l2sq || !set->f16_dot ||
+			!set->f32_cosine_parts || !set->f32_fwht || !set->f16_l2sq || !set->f16_dot ||
 			!set->f16_l1 || !set->f16_cosine_parts || !set->f16_to_f32 ||
 			!set->bits_popcount || !set->bits_xor_popcount ||
 			!set->bits_and_or_popcount || !set->bits_lut_sums)
@@ -859,6 +909,7 @@ main(int argc, char **argv)
 		for (k = K_L2SQ; k <= K_COSINE; k++)
 			test_float_kernel(sets[s], k, true);
 		test_f16_to_f32(sets[s]);
+		test_fwht(sets[s], sets[0]);
 		for (k = K_POPCOUNT; k <= K_AND_OR; k++)
 			test_bit_kernel(sets[s], k);
 		test_lut(sets[s]);

@@ -25,6 +25,8 @@ typedef struct MvKernelSet
 	/* a.b, a.a and b.b in one pass */
 	void		(*f32_cosine_parts) (const float *a, const float *b, int n,
 									 float *ab, float *aa, float *bb);
+	/* a, of n floats (a power of 2), through an unnormalised Walsh-Hadamard transform */
+	void		(*f32_fwht) (float *a, int n);
 
 	/* float16 */
 	float		(*f16_l2sq) (const uint16 *a, const uint16 *b, int n);

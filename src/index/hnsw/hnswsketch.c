@@ -324,16 +324,7 @@ sketch_vector(SketchEntry *e, Pointer value, float *out)
 	memset(out + e->vdims, 0, sizeof(float) * (e->dims - e->vdims));
 	for (int i = 0; i < e->dims; i++)
 		out[i] *= e->signs[i];
-	for (int h = 1; h < e->dims; h <<= 1)
-		for (int i = 0; i < e->dims; i += 2 * h)
-			for (int j = i; j < i + h; j++)
-			{
-				float		x = out[j];
-				float		y = out[j + h];
-
-				out[j] = x + y;
-				out[j + h] = x - y;
-			}
+	MvKernels->f32_fwht(out, e->dims);
 }
 
 /* Bytes a row of the sketch takes */
@@ -412,26 +403,22 @@ add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
 	uint64	   *code = e->bits;
 	int			j = nearest_centroid(e->mean, e->ncent, e->dims, v);
 	const float *c = e->mean + (Size) j * e->dims;
-	double		sq = 0,
-				l1 = 0,
-				xc = 0,
-				sc = 0;
+	/* x = v - c: |x|^2, |x|_1, <x, c> = <v, c> - |c|^2, then <sign(x), c> */
+	double		sq = MvKernels->f32_l2sq(v, c, e->dims);
+	double		l1 = MvKernels->f32_l1(v, c, e->dims);
+	double		xc = (double) MvKernels->f32_dot(v, c, e->dims) -
+		MvKernels->f32_dot(c, c, e->dims);
+	float		sc = 0;
 	int			ones = 0;
 
 	memset(code, 0, sizeof(uint64) * e->nwords);
 	for (int i = 0; i < e->dims; i++)
 	{
-		float		x = v[i] - c[i];
+		bool		up = v[i] > c[i];
 
-		sq += (double) x * x;
-		l1 += fabs(x);
-		xc += (double) x * c[i];
-		sc += (x > 0) ? c[i] : -c[i];
-		if (x > 0)
-		{
-			code[i / 64] |= UINT64CONST(1) << (i % 64);
-			ones++;
-		}
+		code[i / 64] |= (uint64) up << (i % 64);
+		ones += up;
+		sc += up ? c[i] : -c[i];
 	}
 	e->scale[e->n] = l1 > 0 ? (float) (sq / l1) : 0;
 	e->signC[e->n] = e->scale[e->n] * (float) sc;
