@@ -653,10 +653,15 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	}
 	if (e->released != meta->growingReleased)
 	{
-		/* seals emptied chain pages: drop their rows, or all if it had no others */
+		/*
+		 * Seals emptied chain pages: drop their rows, or all when the page
+		 * to read on from was emptied too (or may have been: a page read
+		 * while it held no tuple counts for nothing when emptied).
+		 */
 		if (e->ctx != NULL &&
 			(!BlockNumberIsValid(e->lastBlk) ||
-			 (int32) (meta->growingReleased - e->lastPageOrd) > 0))
+			 (int32) (meta->growingReleased - e->lastPageOrd) > 0 ||
+			 (meta->growingReleased == e->lastPageOrd && e->lastOff == 0)))
 			forget(e);
 		else if (e->ctx != NULL)
 			drop_released(e, meta->growingReleased);
