@@ -55,6 +55,7 @@
 
 #include <math.h>
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/hsearch.h"
@@ -353,7 +354,7 @@ make_room(SketchEntry *e, int rows)
 
 	if (e->n + rows <= e->cap)
 		return true;
-	/* whole blocks of codes (bits_lut_sums's), a new block's codes zero */
+	/* whole blocks of codes (bits_lut_sums's); codes past the last row are never read */
 	cap = TYPEALIGN(MV_LUT_BLOCK, e->n + rows);
 	if ((double) cap * row_bytes(e->nwords) > (double) work_mem * 1024)
 		return false;
@@ -656,10 +657,13 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 		/*
 		 * Seals emptied chain pages: drop their rows, or all when the page
 		 * to read on from was emptied too (or may have been: a page read
-		 * while it held no tuple counts for nothing when emptied).
+		 * while it held no tuple counts for nothing when emptied).  A hot
+		 * standby replays a release without MV_HNSW_GROWING_LOCK, so a walk
+		 * there may have gone from an emptied page on into the free list,
+		 * counting its tuples: there the sketch starts again.
 		 */
 		if (e->ctx != NULL &&
-			(!BlockNumberIsValid(e->lastBlk) ||
+			(!BlockNumberIsValid(e->lastBlk) || RecoveryInProgress() ||
 			 (int32) (meta->growingReleased - e->lastPageOrd) > 0 ||
 			 (meta->growingReleased == e->lastPageOrd && e->lastOff == 0)))
 			forget(e);
@@ -911,7 +915,8 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	*trust = threshold;
 	for (int r = 0; r < e->n; r++)
 	{
-		if (lower[r] > threshold)
+		/* gone rows too (INFINITY is not above INFINITY): their pages may be emptied */
+		if (lower[r] > threshold || e->gone[r])
 			continue;
 		if (filter && passes[r] == 0)
 		{
