@@ -102,8 +102,8 @@ compare('after deletes and a VACUUM, 2,000 new rows growing');
 # when no scan reads the chain); a backend's sketch then drops the rows of
 # those pages and reads on, without starting again.  With the seal held
 # before its last release, rows appended meanwhile are found through the
-# kept sketch; after the release (the page it read on from emptied too) it
-# starts again.
+# kept sketch; after the last release (every row it held emptied) it starts
+# again.
 $primary->safe_psql('postgres', "SELECT milvus.seal('t_idx')");
 $primary->safe_psql('postgres',
     "INSERT INTO t SELECT n, vec(n) FROM (SELECT nextval('ids') AS n FROM generate_series(1, 3000)) s");
@@ -150,7 +150,7 @@ $searcher->{stderr} = '';
 is($searcher->query(sprintf($own, $first_new)), '1200',
     'after the seal, the rows appended since are found by their own vectors');
 like($searcher->{stderr}, qr/sketched 1200 growing rows/,
-    'the sketch started again once the page it read on from was emptied');
+    'the sketch started again after the last release');
 $searcher->quit;
 compare('after a seal held before its last release');
 

@@ -141,6 +141,13 @@ typedef struct SketchEntry
 	uint32		nextOrd;		/* the place of the next tuple after lastOff */
 } SketchEntry;
 
+/*
+ * The per-row arrays besides the codes, which grow, shift and go together
+ * (make_room, drop_released, forget, row_bytes)
+ */
+#define SKETCH_ROW_ARRAYS(X) \
+	X(scale) X(aux) X(signC) X(err) X(ones) X(cent) X(gone) X(heaptids) X(where) X(ord)
+
 static HTAB *sketches = NULL;
 static bool someMaybeDropped = false;	/* some entry's maybeDropped is set */
 
@@ -157,12 +164,9 @@ forget(SketchEntry *e)
 	e->n = e->cap = 0;
 	e->codes = NULL;
 	e->bits = NULL;
-	e->scale = e->aux = e->signC = e->err = NULL;
-	e->ones = NULL;
-	e->cent = NULL;
-	e->gone = NULL;
-	e->heaptids = e->where = NULL;
-	e->ord = NULL;
+#define FORGET_ARRAY(a) e->a = NULL;
+	SKETCH_ROW_ARRAYS(FORGET_ARRAY)
+#undef FORGET_ARRAY
 	e->lastBlk = InvalidBlockNumber;
 	e->lastOff = InvalidOffsetNumber;
 }
@@ -332,8 +336,9 @@ sketch_vector(SketchEntry *e, Pointer value, float *out)
 static Size
 row_bytes(int nwords)
 {
-	return nwords * sizeof(uint64) + 4 * sizeof(float) + sizeof(uint16) +
-		sizeof(uint8) + sizeof(bool) + 2 * sizeof(ItemPointerData) + sizeof(uint32);
+#define ARRAY_BYTES(a) + sizeof(*((SketchEntry *) NULL)->a)
+	return nwords * sizeof(uint64) SKETCH_ROW_ARRAYS(ARRAY_BYTES);
+#undef ARRAY_BYTES
 }
 
 /* p (NULL: not yet allocated) with room for size bytes, in ctx */
@@ -354,7 +359,7 @@ make_room(SketchEntry *e, int rows)
 
 	if (e->n + rows <= e->cap)
 		return true;
-	/* whole blocks of codes (bits_lut_sums's); codes past the last row are never read */
+	/* whole blocks of codes, for bits_lut_sums (whose sums past the last row go unread) */
 	cap = TYPEALIGN(MV_LUT_BLOCK, e->n + rows);
 	if ((double) cap * row_bytes(e->nwords) > (double) work_mem * 1024)
 		return false;
@@ -362,16 +367,9 @@ make_room(SketchEntry *e, int rows)
 		cap = Max(cap, Max(e->cap * 2, 1024));
 	e->codes = resize(e->ctx, e->codes, CODE_BYTES(e, cap));
 	memset(e->codes + CODE_BYTES(e, e->cap), 0, CODE_BYTES(e, cap) - CODE_BYTES(e, e->cap));
-	e->scale = resize(e->ctx, e->scale, sizeof(float) * cap);
-	e->aux = resize(e->ctx, e->aux, sizeof(float) * cap);
-	e->signC = resize(e->ctx, e->signC, sizeof(float) * cap);
-	e->err = resize(e->ctx, e->err, sizeof(float) * cap);
-	e->ones = resize(e->ctx, e->ones, sizeof(uint16) * cap);
-	e->cent = resize(e->ctx, e->cent, sizeof(uint8) * cap);
-	e->gone = resize(e->ctx, e->gone, sizeof(bool) * cap);
-	e->heaptids = resize(e->ctx, e->heaptids, sizeof(ItemPointerData) * cap);
-	e->where = resize(e->ctx, e->where, sizeof(ItemPointerData) * cap);
-	e->ord = resize(e->ctx, e->ord, sizeof(uint32) * cap);
+#define GROW_ARRAY(a) e->a = resize(e->ctx, e->a, sizeof(*e->a) * cap);
+	SKETCH_ROW_ARRAYS(GROW_ARRAY)
+#undef GROW_ARRAY
 	e->cap = cap;
 	return true;
 }
@@ -608,17 +606,8 @@ drop_released(SketchEntry *e, uint32 cut)
 		return;
 	memmove(e->codes, e->codes + CODE_BYTES(e, shift),
 			CODE_BYTES(e, TYPEALIGN(MV_LUT_BLOCK, e->n) - shift));
-#define SHIFT_ARRAY(a) memmove((a), (a) + shift, sizeof(*(a)) * (e->n - shift))
-	SHIFT_ARRAY(e->scale);
-	SHIFT_ARRAY(e->aux);
-	SHIFT_ARRAY(e->signC);
-	SHIFT_ARRAY(e->err);
-	SHIFT_ARRAY(e->ones);
-	SHIFT_ARRAY(e->cent);
-	SHIFT_ARRAY(e->gone);
-	SHIFT_ARRAY(e->heaptids);
-	SHIFT_ARRAY(e->where);
-	SHIFT_ARRAY(e->ord);
+#define SHIFT_ARRAY(a) memmove(e->a, e->a + shift, sizeof(*e->a) * (e->n - shift));
+	SKETCH_ROW_ARRAYS(SHIFT_ARRAY)
 #undef SHIFT_ARRAY
 	e->n -= shift;
 	e->meanRows = Max(0, e->meanRows - shift);
@@ -656,16 +645,16 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	{
 		/*
 		 * Seals emptied chain pages: drop their rows, or all when the page
-		 * to read on from was emptied too (or may have been: a page read
-		 * while it held no tuple counts for nothing when emptied).  A hot
-		 * standby replays a release without MV_HNSW_GROWING_LOCK, so a walk
-		 * there may have gone from an emptied page on into the free list,
-		 * counting its tuples: there the sketch starts again.
+		 * to read on from was emptied too (a seal never empties a page that
+		 * holds no tuple: hnswseal.c's freeze leaves an empty tail in the
+		 * chain).  A hot standby replays a release without
+		 * MV_HNSW_GROWING_LOCK, so a walk there may have gone from an
+		 * emptied page on into the free list, counting its tuples: there the
+		 * sketch starts again.
 		 */
 		if (e->ctx != NULL &&
 			(!BlockNumberIsValid(e->lastBlk) || RecoveryInProgress() ||
-			 (int32) (meta->growingReleased - e->lastPageOrd) > 0 ||
-			 (meta->growingReleased == e->lastPageOrd && e->lastOff == 0)))
+			 (int32) (meta->growingReleased - e->lastPageOrd) > 0))
 			forget(e);
 		else if (e->ctx != NULL)
 			drop_released(e, meta->growingReleased);
