@@ -645,16 +645,16 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	{
 		/*
 		 * Seals emptied chain pages: drop their rows, or all when the page
-		 * to read on from was emptied too (a seal never empties a page that
-		 * holds no tuple: hnswseal.c's freeze leaves an empty tail in the
-		 * chain).  A hot standby replays a release without
-		 * MV_HNSW_GROWING_LOCK, so a walk there may have gone from an
-		 * emptied page on into the free list, counting its tuples: there the
-		 * sketch starts again.
+		 * to read on from was emptied too, or may have been (read while it
+		 * held no tuple, its place is also the place after it).  A hot
+		 * standby replays a release without MV_HNSW_GROWING_LOCK, so a walk
+		 * there may have gone from an emptied page on into the free list,
+		 * counting its tuples: there the sketch starts again.
 		 */
 		if (e->ctx != NULL &&
 			(!BlockNumberIsValid(e->lastBlk) || RecoveryInProgress() ||
-			 (int32) (meta->growingReleased - e->lastPageOrd) > 0))
+			 (int32) (meta->growingReleased - e->lastPageOrd) > 0 ||
+			 (meta->growingReleased == e->lastPageOrd && e->lastOff == 0)))
 			forget(e);
 		else if (e->ctx != NULL)
 			drop_released(e, meta->growingReleased);
