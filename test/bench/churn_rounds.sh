@@ -21,7 +21,10 @@
 # a fresh build on a copy of the same rows, and their sizes.  FRESH fresh builds
 # (default 1; more need a superuser, for milvus.hnsw_level_seed 1..FRESH) give
 # the fresh recall as a mean with its range, since one build's recall moves by
-# more than the target's 0.005.  Connection from PG* variables.
+# more than the target's 0.005.  SEED (a number in [-1, 1]) makes the rows and
+# queries the same on every run (setseed); with milvus.hnsw_level_seed and
+# max_parallel_maintenance_workers = 0 in PGOPTIONS and one LABEL, two builds
+# then churn the same rows the same way.  Connection from PG* variables.
 #   PGHOST=/tmp/sock PGPORT=5432 test/bench/churn_rounds.sh [label]
 set -euo pipefail
 label=${1:-churn_rounds}
@@ -47,7 +50,11 @@ rows_sql() {
           JOIN cr_centres c ON c.c = 1 + (hashint4(i + $1) & 2147483647) % $CLUSTERS"
 }
 
+# the rows of round r (0: the first ones and the queries) from SEED, if set
+seed_sql() { [ -n "${SEED:-}" ] && echo "SELECT setseed($SEED * (1 - $1 / 100.0));" || true; }
+
 psql <<SQL
+$(seed_sql 0)
 DROP TABLE IF EXISTS cr, cr_fresh, cr_q, cr_centres;
 CREATE TABLE cr_centres AS
     SELECT c, ARRAY(SELECT random()::float4 * 4 FROM generate_series(1, $DIM) WHERE c > 0) AS v
@@ -75,7 +82,10 @@ for r in $(seq 1 "$ROUNDS"); do
     n=$(psql -tAc "SELECT count(*) * $PCT / 100 FROM cr")
     first=$(psql -tAc "SELECT max(id) + 1 FROM cr")
     t0=$(now)
-    psql -c "INSERT INTO cr $(rows_sql "$first" "$n")"
+    psql <<SQL
+$(seed_sql "$r")
+INSERT INTO cr $(rows_sql "$first" "$n");
+SQL
     t1=$(now)
     psql -c "DELETE FROM cr WHERE id IN (SELECT id FROM cr ORDER BY md5(id::text || '$label$r') LIMIT $n)"
     t2=$(now)

@@ -24,11 +24,17 @@ my $per_group = 400;
 
 my $node = PostgreSQL::Test::Cluster->new('hybrid_concurrent');
 $node->init;
-# the data coordinator seals every 50 growing rows, checking every 50 ms
+# The data coordinator seals every 50 growing rows, checking every 50 ms.
+# The answers are checked against exact search, so the graph searches must
+# not miss by approximation: with ef_search at its largest, 1,000, a walk
+# keeps most of the index's elements in its list (2,000 live rows, and up to
+# about a thousand tombstones and dead rows while compactions lag).  At 400,
+# about one walk search in 50,000 missed a live, reachable row ranked near
+# 50th, which the same search at 1,000 found.
 $node->append_conf('postgresql.conf',
         "shared_preload_libraries = 'milvus'\nautovacuum = off\n"
       . "milvus.seal_rows = 50\nmilvus.data_coordinator_naptime = 50\n"
-      . "milvus.hnsw_level_seed = 17\nmilvus.hnsw_ef_search = 400\njit = off");
+      . "milvus.hnsw_level_seed = 17\nmilvus.hnsw_ef_search = 1000\njit = off");
 $node->start;
 
 $node->safe_psql(

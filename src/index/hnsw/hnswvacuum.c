@@ -14,8 +14,10 @@
  * of the tombstones (through tombstones, a few hops), chosen by the same
  * heuristic as inserts.  No graph
  * search per element, which is what makes pgvector's vacuum slow.  Links an
- * insert added meanwhile are kept.  Pass 3 walks layer 0 from the entry
- * point and links the few live elements it does not reach.  Pass 4 marks the
+ * insert added meanwhile are kept.  Pass 3 gives live elements that fewer
+ * than m live lists lead to links from their nearest neighbours, then walks
+ * layer 0 from the entry point and links the few live elements it does not
+ * reach.  Pass 4 marks the
  * tombstones free, for inserts to reuse (hnswinsert.c), and points the
  * metapage's hint at the lowest page holding free slots.  Tombstones a vacuum
  * left unfreed (it stopped) go through passes 2 and 4 of the next one.  Every
@@ -533,14 +535,14 @@ write_link(MvHnswVacuumState *vs, ItemPointer nbNeighbortid, ItemPointer victim,
 }
 
 /*
- * Link unreached element x from the nearest reached live element among its
- * own neighbours (or, if it has none, found by a search from searchEntry, or
- * else the nearest of the whole layer): into a free slot, else in place of
- * that element's farthest link whose target has another.  Returns whether it
- * did.
+ * Link element x from the nearest reached live element among its own
+ * neighbours that does not link to it yet (or, if it has none, found by a
+ * search from searchEntry, or else the nearest of the whole layer): into a
+ * free slot, else in place of that element's farthest link whose target has
+ * more than keep others.  Returns whether it did.
  */
 static bool
-link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searchEntry)
+link_from_near(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searchEntry, int keep)
 {
 	int			lm = MvHnswLayerM(vs->m, 0);
 	MvHnswGraph *g = MvHnswGraphCreate(vs->index, true, vs->ctx, true, vs->m, 0);
@@ -631,17 +633,21 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 			float		farthest = -INFINITY;
 			int			slot;
 			bool		replaced;
+			bool		linked = false;
 
-			for (int j = 0; j < lm && !room; j++)
-				room = links[j] < 0;
-			if (room != (pass == 0))
+			for (int j = 0; j < lm; j++)
+			{
+				room |= links[j] < 0;
+				linked |= links[j] == x;
+			}
+			if (linked || room != (pass == 0))
 				continue;
 			for (int j = 0; j < lm && !room; j++)
 			{
 				float		d;
 
-				/* not the only link to it, nor one this pass added */
-				if (l0->indegree[links[j]] < 2 || l0->relinked[links[j]])
+				/* not one of its last keep + 1 links, nor one this pass added */
+				if (l0->indegree[links[j]] <= keep || l0->relinked[links[j]])
 					continue;
 				d = MvHnswDistance(&g->dist, MvHnswElementValue(near[i].element),
 								   MvHnswElementValue(MvHnswGetElement(g, &l0->tids[links[j]])));
@@ -677,10 +683,11 @@ link_unreached(MvHnswVacuumState *vs, MvHnswLayer0 *l0, int x, ItemPointer searc
 }
 
 /*
- * Pass 3: read layer 0 of the whole graph, walk it from the entry point, and
- * link every live element the walk does not reach (pruning by inserts, and
- * repairs, can leave a few so; no search would find them).  Gives up, saying
- * so, when layer 0 does not fit in maintenance_work_mem.
+ * Pass 3: read layer 0 of the whole graph; in a repair, give elements few
+ * live lists lead to more; walk it from the entry point, and link every live
+ * element the walk does not reach (pruning by inserts, and repairs, can leave
+ * a few so; no search would find them).  Gives up, saying so, when layer 0
+ * does not fit in maintenance_work_mem.
  */
 static void
 link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
@@ -696,6 +703,7 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 	int		   *queue;
 	int			linked = 0;
 	int			unlinked = 0;
+	int			thickened = 0;
 
 	/*
 	 * Decide before reading anything (a seal calls this each time): per
@@ -804,7 +812,8 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 			int			t = (i < n) ? layer0_find(&l0, &tids[i]) : -1;
 
 			l0.links[e * lm + i] = t;
-			if (t >= 0)
+			/* a tombstone's list goes with it: count live lists only */
+			if (t >= 0 && l0.live[e])
 				l0.indegree[t]++;
 		}
 		MemoryContextReset(vs->ctx);
@@ -814,6 +823,29 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 	if (!BlockNumberIsValid(meta.entryBlkno))
 		goto done;
 	ItemPointerSet(&entry, meta.entryBlkno, meta.entryOffno);
+
+	/*
+	 * A repair (a vacuum's or a compaction's, where deletes have just taken
+	 * lists away) also looks for elements that few live lists lead to: a
+	 * search near one reaches it only through those few, and misses it when
+	 * it expands none of them.  Deletes and link-backs (a victim given up)
+	 * leave some so.  Each reached one gets links from its own nearest
+	 * neighbours, up to m, each in place of a link whose target keeps m
+	 * others; the rounds below then link anything that cost a way to.
+	 */
+	if (vs->repair)
+	{
+		layer0_reach(&l0, lm, layer0_find(&l0, &entry), queue);
+		for (int x = 0; x < l0.n; x++)
+		{
+			if (!l0.live[x] || !l0.reached[x] || l0.indegree[x] >= vs->m)
+				continue;
+			delay_point(vs);
+			while (l0.indegree[x] < vs->m && link_from_near(vs, &l0, x, NULL, vs->m))
+				thickened++;
+			MemoryContextReset(vs->ctx);
+		}
+	}
 
 	/*
 	 * A new link can take the place of one that something else needed, and
@@ -835,7 +867,7 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 			if (l0.reached[x] || !l0.live[x])
 				continue;
 			delay_point(vs);
-			if (link_unreached(vs, &l0, x, round > 0 ? &entry : NULL))
+			if (link_from_near(vs, &l0, x, round > 0 ? &entry : NULL, 1))
 			{
 				linked++;
 				layer0_reach(&l0, lm, x, queue);
@@ -843,10 +875,11 @@ link_unreached_elements(MvHnswVacuumState *vs, BlockNumber nblocks)
 			MemoryContextReset(vs->ctx);
 		}
 	}
-	if (linked > 0 || unlinked > 0)
+
+	if (linked > 0 || unlinked > 0 || thickened > 0)
 		ereport(DEBUG1,
-				(errmsg("milvus_hnsw index \"%s\": linked %d unreachable elements, %d were left at the last walk",
-						RelationGetRelationName(vs->index), linked, unlinked)));
+				(errmsg("milvus_hnsw index \"%s\": linked %d unreachable elements, %d were left at the last walk; %d links to elements few lists led to",
+						RelationGetRelationName(vs->index), linked, unlinked, thickened)));
 
 done:
 	MemoryContextSwitchTo(oldctx);
