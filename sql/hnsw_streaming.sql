@@ -171,3 +171,28 @@ SELECT * FROM hq_quality('hs_par_idx', 0.95, 0.98);
 
 DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hs_reuse, hs_reuse_size, hs_par, hq_q, hq_centre;
 DROP FUNCTION hq_quality, hq_point;
+
+--
+-- A new session's first insert into an index past block 1,024 (the first
+-- size of the backend's map of recent buffers), whose tail page is full: the
+-- map grows while the append reads the tail, and the append then moves to a
+-- new tail.  Its hint must not be left in the map's old, freed memory (it
+-- was: the freed block's allocator links were overwritten, and a later
+-- allocation crashed the backend).  Vectors of 1,000 dimensions, two to a
+-- growing page; an even number of rows fills the last one.
+--
+CREATE TABLE hs_big (id int, v floatvector(1000));
+CREATE INDEX hs_big_idx ON hs_big USING milvus_hnsw (v floatvector_l2_ops);
+INSERT INTO hs_big
+    SELECT i, array_fill((i % 997)::real / 997, ARRAY[1000])::floatvector
+    FROM generate_series(1, 2200) i;
+SELECT pg_relation_size('hs_big_idx') / current_setting('block_size')::int > 1024 AS past_first_map;
+\c
+SET milvus.enable_hybrid_search = off;
+INSERT INTO hs_big VALUES (0, array_fill(0.5::real, ARRAY[1000])::floatvector);
+INSERT INTO hs_big VALUES (-1, array_fill(0.25::real, ARRAY[1000])::floatvector);
+SELECT string_agg(repeat('x', 4000 + i), '') IS NOT NULL AS allocates
+FROM generate_series(1, 200) i;
+SELECT id FROM hs_big ORDER BY v <-> array_fill(0.5::real, ARRAY[1000])::floatvector, id LIMIT 3;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_big_idx', false);
+DROP TABLE hs_big;

@@ -152,7 +152,8 @@ MvHnswPrefetchTuple(Relation index, ItemPointer tid)
 /*
  * What appends to this index remember between rows (dims 0 until known):
  * kept with the buffer map, so that a relcache flush (TRUNCATE, REINDEX)
- * forgets both.
+ * forgets both.  The pointer is good until the next MvHnswReadBuffer of the
+ * index, which may grow the map into new memory and free the old.
  */
 MvHnswAppendHint *
 MvHnswGetAppendHint(Relation index)

@@ -179,7 +179,7 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 		{
 			/* another insert added this page since: no metapage change */
 			append_logged(index, buf, gtup, size);
-			hint->tail = tail;
+			MvHnswGetAppendHint(index)->tail = tail;
 			UnlockReleaseBuffer(buf);
 			UnlockReleaseBuffer(metabuf);
 			pfree(gtup);
@@ -229,7 +229,8 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	MvHnswLogPages(index, pages, npages);
 	END_CRIT_SECTION();
 
-	hint->tail = newblk;
+	/* not through hint: reading the tail may have moved the map it is in */
+	MvHnswGetAppendHint(index)->tail = newblk;
 	UnlockReleaseBuffer(newbuf);
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);
