@@ -125,4 +125,20 @@ RESET enable_seqscan;
 RESET enable_sort;
 DROP TABLE hm_poor;
 
+--
+-- A repair (here a compaction with nothing dead) gives every element that
+-- fewer than m live lists lead to links from its nearest neighbours, and a
+-- second repair finds fewer left to give (DEBUG1 counts them).  m = 4 prunes
+-- hardest, so a build leaves some.
+--
+CREATE TABLE hm_thin (id int PRIMARY KEY, v floatvector(8));
+INSERT INTO hm_thin SELECT i, test_ints(8, i / 10000.0 + 0.5)::floatvector FROM generate_series(1, 2000) i;
+CREATE INDEX hm_thin_idx ON hm_thin USING milvus_hnsw (v floatvector_l2_ops) WITH (m = 4);
+SET client_min_messages = debug1;
+SELECT milvus.compact_index('hm_thin_idx');
+SELECT milvus.compact_index('hm_thin_idx');
+RESET client_min_messages;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hm_thin_idx', true);
+DROP TABLE hm_thin;
+
 DROP TABLE hm;
