@@ -275,6 +275,8 @@ MV_DEFINE_BIT_KERNELS(avx2, MV_TARGET_AVX2, avx2_bits)
  * (four weights' halves of at most 15), so 1,024 groups stay below 65,536.
  */
 #define MV_LUT_FLUSH_GROUPS	1024
+StaticAssertDecl(MV_LUT_FLUSH_GROUPS % 2 == 0 && MV_LUT_FLUSH_GROUPS / 2 * 60 < 65536,
+				 "bits_lut_sums's 16-bit sums must not wrap between flushes");
 
 /*
  * Add r's bytes into 16-bit lanes: odd gets the odd bytes, even gets whole
@@ -298,6 +300,7 @@ MvBitsLutSumsAvx2(const uint8 *codes, int ngroups, int nblocks, const uint8 *lut
 {
 	const __m256i low4 = _mm256_set1_epi8(0x0f);
 
+	Assert(ngroups % 2 == 0);	/* groups are read in pairs */
 	for (int b = 0; b < nblocks; b++)
 	{
 		const uint8 *block = codes + (Size) b * MV_LUT_BLOCK_BYTES(ngroups);

@@ -11,7 +11,8 @@
  *
  * Two sets differ only in their bit kernels: one counts bits with VPSHUFB
  * nibble lookups (AVX-512BW), the other with VPOPCNTQ for CPUs that have
- * AVX512_VPOPCNTDQ (Ice Lake and later, Zen 4).
+ * AVX512_VPOPCNTDQ (Ice Lake and later, Zen 4).  Both use the AVX2
+ * bits_lut_sums (MvBitsLutSumsAvx2); no AVX-512 version is written.
  */
 #include "postgres.h"
 

@@ -12,7 +12,9 @@
  *
  * and the macros below stamp out, from those, the entry points with the
  * signatures of MvKernelSet, each compiled with the set's target attribute,
- * and the set itself.  f16_to_f32 is written out in each file.
+ * and the set itself, whose bits_lut_sums is named by the file
+ * (MvBitsLutSumsScalar or MvBitsLutSumsAvx2).  f16_to_f32 is written out in
+ * each file.
  */
 #ifndef MILVUS_DISTANCE_KERNELS_H
 #define MILVUS_DISTANCE_KERNELS_H
@@ -96,6 +98,7 @@ f16_cosine_parts_##sfx(const uint16 *a, const uint16 *b, int n, \
 static target void \
 f32_fwht_##sfx(float *a, int n) \
 { \
+	Assert((n & (n - 1)) == 0);	/* a power of 2 */ \
 	for (int h = 1; h < n; h <<= 1) \
 		for (int i = 0; i < n; i += 2 * h) \
 		{ \

@@ -4,10 +4,9 @@
  *
  * bits_lut_sums adds up, for many codes at once, the 8-bit weights of each
  * code's set bits: the growing-segment sketch's estimate of <sign(x), q>
- * for a query q quantised to 8 bits per dimension.  Counting the bits each
- * code shares with each of the query's 8 bit planes would cost 8 population
- * counts per code word; looking the weights up four bits at a time costs
- * two byte shuffles (VPSHUFB: the low and the high halves of the weights)
+ * for a query q quantised to 8 bits per dimension, with no population
+ * counts: looking the weights up four bits at a time costs two byte
+ * shuffles (VPSHUFB: the low and the high halves of the weights)
  * per group of four bits for 16 codes at once, once the codes of 32 rows are
  * interleaved so that one register holds a group of all of them, as in
  * Faiss's fast-scan product quantisation.  The layout is in distance.h.
@@ -39,6 +38,7 @@ MvBitsLutSetCode(uint8 *codes, int ngroups, int i, const uint64 *bits)
 void
 MvBitsLutBuild(const uint8 *weights, int ngroups, uint8 *lut)
 {
+	Assert(ngroups % 2 == 0);	/* the table holds pairs of groups */
 	for (int g = 0; g < ngroups; g++)
 	{
 		/* the pair's 64 bytes: low halves of g, of g + 1, high halves of g, of g + 1 */

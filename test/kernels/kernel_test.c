@@ -685,16 +685,18 @@ test_fwht(const MvKernelSet *set, const MvKernelSet *portable)
 }
 
 /*
- * Test bits_lut_sums of set exactly: codes laid out by MvBitsLutSetCode and
- * weights tabled by MvBitsLutBuild, for several code lengths (past the
- * 1,024 groups the AVX2 kernel adds up before it widens its sums) and code
+ * Test bits_lut_sums of set exactly: codes laid out by MvBitsLutSetCode over
+ * bytes that held other codes, and weights tabled by MvBitsLutBuild, for
+ * several code lengths (past the 1,024 groups the AVX2 kernel adds up before
+ * it widens its sums, and past where not widening would wrap) and code
  * counts (a last block part full), against each code's weights added up bit
  * by bit; the word after the last block must stay untouched.
  */
 static void
 test_lut(const MvKernelSet *set)
 {
-	static const int group_counts[] = {2, 16, 256, 1026, 2050};
+	/* 4,098: past where 16-bit sums of 60 a lookup would wrap without a flush */
+	static const int group_counts[] = {2, 16, 256, 1026, 2050, 4098};
 	static const int counts[] = {0, 1, 31, 33, 70};
 
 	rng_seed(UINT64CONST(20261204));
@@ -711,10 +713,12 @@ test_lut(const MvKernelSet *set)
 				int			nblocks = (n + MV_LUT_BLOCK - 1) / MV_LUT_BLOCK;
 				uint64	   *bits = calloc((Size) Max(n, 1) * nwords, sizeof(uint64));
 				uint8	   *weights = malloc((Size) ngroups * 4);
-				uint8	   *codes = calloc((Size) Max(nblocks, 1), MV_LUT_BLOCK_BYTES(ngroups));
+				uint8	   *codes = malloc((Size) Max(nblocks, 1) * MV_LUT_BLOCK_BYTES(ngroups));
 				uint8	   *lut = malloc(MV_LUT_BYTES(ngroups));
 				uint32	   *out = malloc(sizeof(uint32) * (nblocks * MV_LUT_BLOCK + 1));
 
+				/* old bytes, as a sketch's blocks hold after rows move: each code replaces its nibbles */
+				memset(codes, 0xA5, (Size) Max(nblocks, 1) * MV_LUT_BLOCK_BYTES(ngroups));
 				for (int i = 0; i < ngroups * 4; i++)
 					weights[i] = kind == BITS_ONES ? 255 : kind == BITS_ZEROS ? 0 :
 						kind == BITS_SPARSE ? (uint8) (1 << (rng_next() % 8)) : (uint8) rng_next();

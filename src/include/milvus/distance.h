@@ -67,7 +67,12 @@ typedef struct MvKernelSet
 #define MV_LUT_BLOCK_BYTES(ngroups)	((Size) (ngroups) * 16)
 #define MV_LUT_BYTES(ngroups)		((Size) (ngroups) * 32)
 
-/* Store code i of a block layout (its ngroups * 4 bits as 64-bit words) */
+/*
+ * Store code i of a block layout (its ngroups * 4 bits as 64-bit words).  It
+ * replaces code i's nibbles and keeps the other half of each byte (code
+ * i +/- 16's); what bits_lut_sums gives for a code never stored is whatever
+ * the bytes held.
+ */
 extern void MvBitsLutSetCode(uint8 *codes, int ngroups, int i, const uint64 *bits);
 
 /* The lookup table of ngroups * 4 weights (0 to 255) */
