@@ -161,14 +161,19 @@ COMMIT;
 
 -- coordinates near the float range's end, whose squares overflow: rows
 -- and a query (row 9003) the sketch cannot estimate are measured, and the
--- answers are those of measuring every growing row (ties in id order)
+-- answers are those of measuring every growing row (ties in id order); so
+-- are those of queries whose coordinates differ by less than the smallest
+-- normal float (no quantisation step has a finite inverse)
 BEGIN;
 LOCK TABLE sk IN SHARE MODE;
 INSERT INTO sk SELECT i, ARRAY(SELECT (CASE WHEN j % 2 = 0 THEN 3e38 ELSE -3e38 END * (i % 3 - 1))::real
                                FROM generate_series(1, 512) j)::floatvector
 FROM generate_series(9001, 9030) i;
 CREATE TEMP TABLE sk_hq AS
-SELECT q, v::floatvector AS v FROM sk_q UNION ALL SELECT id, v FROM sk WHERE id IN (9001, 9003);
+SELECT q, v::floatvector AS v FROM sk_q UNION ALL SELECT id, v FROM sk WHERE id IN (9001, 9003)
+UNION ALL SELECT -t, ARRAY(SELECT CASE WHEN j % t = 0 THEN 1e-40 ELSE 0 END::real
+                           FROM generate_series(1, 512) j)::floatvector
+FROM generate_series(1, 3) t;
 SET LOCAL milvus.hnsw_ef_search = 10;
 CREATE TEMP TABLE sk_huge AS
 SELECT q, ARRAY(SELECT id FROM (SELECT id, sk.v <-> sk_hq.v AS d FROM sk ORDER BY sk.v <-> sk_hq.v LIMIT 10) s

@@ -40,7 +40,11 @@
  * place in the chain counted the same way, so the sketch drops the rows of
  * the emptied pages without reading anything again (and starts again only
  * if the page it was to read on from was emptied too; so does a sketch of
- * another relfilenode).  A relcache invalidation does not start it again
+ * another relfilenode).  A hot standby replays releases without the lock: a
+ * walk there that a release overtook (growingReleased moved while it read)
+ * may have gone on into the free list, so its sketch is not used, and a
+ * picked page found given to the graph meanwhile is passed over (the graph
+ * holds its rows).  A relcache invalidation does not start it again
  * (ANALYZE sends them), but frees it once its index is gone.  A row a vacuum
  * or a seal has flagged since it was sketched is found so when it is
  * measured, and forgotten.  When the rows have doubled since the centroids
@@ -53,6 +57,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/xlog.h"
@@ -89,6 +94,12 @@ StaticAssertDecl(SKETCH_QUERY_BITS == 8, "bits_lut_sums takes 8-bit weights");
 
 /* pages a search pins at once to measure its rows */
 #define SKETCH_WINDOW		16
+
+/*
+ * Tuples released since the sketch last looked beyond which it starts again:
+ * places are 32-bit and compared by their difference, which must not wrap.
+ */
+#define SKETCH_MAX_RELEASED	((uint32) 1 << 30)
 
 /* fewer dimensions than this rank rows too coarsely in one bit each */
 #define SKETCH_MIN_DIMS		64
@@ -613,6 +624,16 @@ drop_released(SketchEntry *e, uint32 cut)
 	e->meanRows = Max(0, e->meanRows - shift);
 }
 
+/* Whether a release moved growingReleased since meta was read */
+static bool
+released_since(Relation index, const MvHnswMetaPageData *meta)
+{
+	MvHnswMetaPageData now;
+
+	MvHnswReadMeta(index, &now);
+	return now.growingReleased != meta->growingReleased;
+}
+
 /*
  * Bring e up to the chain, the caller holding MV_HNSW_GROWING_LOCK; false
  * when the segment is not to be sketched.
@@ -646,13 +667,12 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 		/*
 		 * Seals emptied chain pages: drop their rows, or all when the page
 		 * to read on from was emptied too, or may have been (read while it
-		 * held no tuple, its place is also the place after it).  A hot
-		 * standby replays a release without MV_HNSW_GROWING_LOCK, so a walk
-		 * there may have gone from an emptied page on into the free list,
-		 * counting its tuples: there the sketch starts again.
+		 * held no tuple, its place is also the place after it), or when so
+		 * many went that the 32-bit places may have wrapped.
 		 */
 		if (e->ctx != NULL &&
-			(!BlockNumberIsValid(e->lastBlk) || RecoveryInProgress() ||
+			(!BlockNumberIsValid(e->lastBlk) ||
+			 meta->growingReleased - e->released >= SKETCH_MAX_RELEASED ||
 			 (int32) (meta->growingReleased - e->lastPageOrd) > 0 ||
 			 (meta->growingReleased == e->lastPageOrd && e->lastOff == 0)))
 			forget(e);
@@ -703,6 +723,12 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	from = BlockNumberIsValid(e->lastBlk) ? e->lastBlk : meta->growingHead;
 	MvHnswGrowingWalkFrom(index, from, read_page, &rs);
 	pfree(rs.scratch);
+	if (RecoveryInProgress() && released_since(index, meta))
+	{
+		/* a replayed release overtook the walk (see the header) */
+		forget(e);
+		return false;
+	}
 	if (rs.full)
 	{
 		forget(e);
@@ -821,7 +847,10 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		MemoryContextDelete(tmp);
 		return -1;
 	}
-	delta = (hi > lo) ? (hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1) : 1;
+	delta = (hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1);
+	/* all coordinates (nearly) equal: no step whose inverse is finite */
+	if (!(delta >= FLT_MIN))
+		delta = 1;
 	inv = 1 / delta;
 	for (int i = 0; i < e->dims; i++)
 	{
@@ -1000,6 +1029,14 @@ measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
 						mv_prefetch(item + o);
 			}
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			if (RecoveryInProgress() &&
+				!(MvHnswPageGetOpaque(page)->flags & MV_HNSW_PAGE_GROWING))
+			{
+				/* a replayed release gave it to the graph, with its rows */
+				e->stale = true;
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
 			if (i == start || buf != bufs[i - 1 - start])
 				MvHnswCheckGrowingPage(index, page, BufferGetBlockNumber(buf));
 			if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
