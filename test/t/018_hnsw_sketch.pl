@@ -138,6 +138,8 @@ $searcher->{stderr} = '';
 is($searcher->query(sprintf($own, $first_new)), '200',
     'rows appended during the seal are found by their own vectors');
 unlike($searcher->{stderr}, qr/sketched/, 'through the sketch the backend kept');
+like($searcher->{stderr}, qr/its sketch dropped [1-9]\d* rows of emptied pages/,
+    'less the rows of the pages the seal emptied');
 like($searcher->{stderr}, qr/searched \d+ growing rows through its sketch/,
     'which answered the searches');
 $holder->query_safe("SELECT pg_advisory_unlock($pause_key, 6)");

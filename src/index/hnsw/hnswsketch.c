@@ -602,9 +602,9 @@ find_centroids(float *mean, int ncent, int dims, const float *sample, int n)
  * as the metapage's growingReleased counts them, are the first to go, the
  * chain losing whole pages from its head): the rows before it are gone.
  * Those of whole blocks of codes go at once (a block moves as it is); the
- * rest of the first block's are flagged.
+ * rest of the first block's are flagged.  Returns how many went.
  */
-static void
+static int
 drop_released(SketchEntry *e, uint32 cut)
 {
 	int			live = 0;
@@ -614,7 +614,7 @@ drop_released(SketchEntry *e, uint32 cut)
 		e->gone[live++] = true;
 	shift = live / MV_LUT_BLOCK * MV_LUT_BLOCK;
 	if (shift == 0)
-		return;
+		return live;
 	memmove(e->codes, e->codes + CODE_BYTES(e, shift),
 			CODE_BYTES(e, TYPEALIGN(MV_LUT_BLOCK, e->n) - shift));
 #define SHIFT_ARRAY(a) memmove(e->a, e->a + shift, sizeof(*e->a) * (e->n - shift));
@@ -622,6 +622,7 @@ drop_released(SketchEntry *e, uint32 cut)
 #undef SHIFT_ARRAY
 	e->n -= shift;
 	e->meanRows = Max(0, e->meanRows - shift);
+	return live;
 }
 
 /* Whether a release moved growingReleased since meta was read */
@@ -677,7 +678,13 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 			 (meta->growingReleased == e->lastPageOrd && e->lastOff == 0)))
 			forget(e);
 		else if (e->ctx != NULL)
-			drop_released(e, meta->growingReleased);
+		{
+			int			dropped = drop_released(e, meta->growingReleased);
+
+			ereport(DEBUG2,
+					(errmsg_internal("milvus_hnsw index \"%s\": its sketch dropped %d rows of emptied pages",
+									 RelationGetRelationName(index), dropped)));
+		}
 		e->released = meta->growingReleased;
 		e->tooBig = 0;
 	}
