@@ -64,6 +64,36 @@ SET LOCAL milvus.hnsw_growing_rerank = 8;
 SELECT idx, at_least(sketch, exact - 0.02) AS against_exact, at_least(sketch, 0.9) AS floor
 FROM sk_recall ORDER BY idx;
 
+-- the sketch measures its picks nearest lower bound first and stops once
+-- ef_search of the rows measured are nearer than the next lower bound, so
+-- how many it measures does not depend on the cap (milvus.hnsw_growing_rerank
+-- x ef_search: 300 or 1,000 here), where measuring every pick would measure
+-- more under the larger cap; and these clustered rows, which differ by much
+-- less than the query's range, take the query at 8 bits (at 6, with the
+-- default cap, the sketch could rank 2 of the 40 queries' rows and measured
+-- all 3,000 for the rest).  A hybrid scan held to the graph strategy counts
+-- its distances: the walk's (the same walk each time) and the growing rows'.
+CREATE FUNCTION sk_distances(q int, rerank int) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    plan json;
+BEGIN
+    PERFORM set_config('milvus.hnsw_growing_rerank', rerank::text, true);
+    EXECUTE format('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) '
+                   'SELECT id FROM sk WHERE id > 0 ORDER BY v <-> %L::floatvector LIMIT 10',
+                   (SELECT v FROM sk_q WHERE sk_q.q = sk_distances.q)) INTO plan;
+    RETURN jsonb_path_query_first(plan::jsonb, 'strict $.**."Distances"')::bigint;
+END $$;
+SET LOCAL milvus.enable_hybrid_search = on;
+SET LOCAL milvus.hybrid_strategy = graph;
+SELECT count(*) AS queries, count(*) FILTER (WHERE r30 <> r100) AS differ,
+       at_least(count(*) FILTER (WHERE r8 < 3000), 20) AS ranked
+FROM (SELECT sk_distances(q, 8) AS r8, sk_distances(q, 30) AS r30, sk_distances(q, 100) AS r100
+      FROM sk_q) s;
+SET LOCAL milvus.enable_hybrid_search = off;
+SET LOCAL milvus.hybrid_strategy = auto;
+SET LOCAL milvus.hnsw_growing_rerank = 8;
+
 -- a growing row's own vector finds it first
 SELECT count(*) AS found_first FROM generate_series(601, 3600, 97) i
 WHERE (SELECT id FROM sk ORDER BY v <-> (SELECT v FROM sk WHERE id = i) LIMIT 1) = i;
@@ -193,3 +223,4 @@ SHOW milvus.hnsw_growing_rerank;
 
 DROP TABLE sk, sk16, sk_flat, sk_centre, sk_q;
 DROP FUNCTION sk_point(int);
+DROP FUNCTION sk_distances(int, int);

@@ -271,11 +271,12 @@ MV_DEFINE_BIT_KERNELS(avx2, MV_TARGET_AVX2, avx2_bits)
 
 /*
  * Groups bits_lut_sums adds up in 16-bit lanes before it widens them: each
- * 128-bit half of a register takes every other group, at most 60 a group
- * (four weights' halves of at most 15), so 1,024 groups stay below 65,536.
+ * 128-bit half of a register takes every other group, at most 4 *
+ * MV_LUT_WEIGHT_MAX (252) a group, so 512 groups stay below 65,536.
  */
-#define MV_LUT_FLUSH_GROUPS	1024
-StaticAssertDecl(MV_LUT_FLUSH_GROUPS % 2 == 0 && MV_LUT_FLUSH_GROUPS / 2 * 60 < 65536,
+#define MV_LUT_FLUSH_GROUPS	512
+StaticAssertDecl(MV_LUT_FLUSH_GROUPS % 2 == 0 &&
+				 MV_LUT_FLUSH_GROUPS / 2 * 4 * MV_LUT_WEIGHT_MAX < 65536,
 				 "bits_lut_sums's 16-bit sums must not wrap between flushes");
 
 /*
@@ -291,9 +292,9 @@ lut_add(__m256i r, __m256i *even, __m256i *odd)
 
 /*
  * bits_lut_sums with VPSHUFB: per pair of groups, one 32-byte load holds the
- * two groups' nibbles of 32 codes; the low nibbles (codes 0 to 15) and the
- * high ones (codes 16 to 31) each look up the low and the high halves of the
- * weights, two groups at once (one per 128-bit half).
+ * two groups' nibbles of 32 codes, another their two tables; the low
+ * nibbles (codes 0 to 15) and the high ones (codes 16 to 31) each look their
+ * weights up, two groups at once (one per 128-bit half).
  */
 MV_TARGET_AVX2 void
 MvBitsLutSumsAvx2(const uint8 *codes, int ngroups, int nblocks, const uint8 *lut, uint32 *out)
@@ -311,42 +312,36 @@ MvBitsLutSumsAvx2(const uint8 *codes, int ngroups, int nblocks, const uint8 *lut
 		{
 			int			gend = Min(ngroups, g0 + MV_LUT_FLUSH_GROUPS);
 
-			/* [low, high half of the weights][codes 0-15, 16-31][even, odd bytes] */
-			__m256i		acc[2][2][2];
-			uint16		lanes[2][2][2][16];
+			/* [codes 0-15, 16-31][even, odd bytes] */
+			__m256i		acc[2][2];
+			uint16		lanes[2][2][16];
 
-			for (int h = 0; h < 2; h++)
-				for (int part = 0; part < 2; part++)
-					acc[h][part][0] = acc[h][part][1] = _mm256_setzero_si256();
+			for (int part = 0; part < 2; part++)
+				acc[part][0] = acc[part][1] = _mm256_setzero_si256();
 			for (int g = g0; g < gend; g += 2)
 			{
 				__m256i		c = _mm256_loadu_si256((const __m256i *) (block + (Size) g * 16));
 				__m256i		na = _mm256_and_si256(c, low4);
 				__m256i		nb = _mm256_and_si256(_mm256_srli_epi16(c, 4), low4);
-				__m256i		tlo = _mm256_loadu_si256((const __m256i *) (lut + (Size) g * 32));
-				__m256i		thi = _mm256_loadu_si256((const __m256i *) (lut + (Size) g * 32 + 32));
+				__m256i		t = _mm256_loadu_si256((const __m256i *) (lut + (Size) g * 16));
 
-				lut_add(_mm256_shuffle_epi8(tlo, na), &acc[0][0][0], &acc[0][0][1]);
-				lut_add(_mm256_shuffle_epi8(tlo, nb), &acc[0][1][0], &acc[0][1][1]);
-				lut_add(_mm256_shuffle_epi8(thi, na), &acc[1][0][0], &acc[1][0][1]);
-				lut_add(_mm256_shuffle_epi8(thi, nb), &acc[1][1][0], &acc[1][1][1]);
+				lut_add(_mm256_shuffle_epi8(t, na), &acc[0][0], &acc[0][1]);
+				lut_add(_mm256_shuffle_epi8(t, nb), &acc[1][0], &acc[1][1]);
 			}
-			for (int h = 0; h < 2; h++)
-				for (int part = 0; part < 2; part++)
-					for (int eo = 0; eo < 2; eo++)
-						_mm256_storeu_si256((__m256i *) lanes[h][part][eo], acc[h][part][eo]);
+			for (int part = 0; part < 2; part++)
+				for (int eo = 0; eo < 2; eo++)
+					_mm256_storeu_si256((__m256i *) lanes[part][eo], acc[part][eo]);
 			/* lane l covers bytes 2 (l % 8) and 2 (l % 8) + 1 of its 128-bit half */
-			for (int h = 0; h < 2; h++)
-				for (int part = 0; part < 2; part++)
-					for (int l = 0; l < 16; l++)
-					{
-						uint16		odd = lanes[h][part][1][l];
-						uint16		even = (uint16) (lanes[h][part][0][l] - (uint16) (odd << 8));
-						int			code = part * 16 + (l % 8) * 2;
+			for (int part = 0; part < 2; part++)
+				for (int l = 0; l < 16; l++)
+				{
+					uint16		odd = lanes[part][1][l];
+					uint16		even = (uint16) (lanes[part][0][l] - (uint16) (odd << 8));
+					int			code = part * 16 + (l % 8) * 2;
 
-						o[code] += (uint32) even << (4 * h);
-						o[code + 1] += (uint32) odd << (4 * h);
-					}
+					o[code] += even;
+					o[code + 1] += odd;
+				}
 		}
 	}
 }

@@ -687,7 +687,7 @@ test_fwht(const MvKernelSet *set, const MvKernelSet *portable)
 /*
  * Test bits_lut_sums of set exactly: codes laid out by MvBitsLutSetCode over
  * bytes that held other codes, and weights tabled by MvBitsLutBuild, for
- * several code lengths (past the 1,024 groups the AVX2 kernel adds up before
+ * several code lengths (past the 512 groups the AVX2 kernel adds up before
  * it widens its sums, and past where not widening would wrap) and code
  * counts (a last block part full), against each code's weights added up bit
  * by bit; the word after the last block must stay untouched.
@@ -695,7 +695,7 @@ test_fwht(const MvKernelSet *set, const MvKernelSet *portable)
 static void
 test_lut(const MvKernelSet *set)
 {
-	/* 4,098: past where 16-bit sums of 60 a lookup would wrap without a flush */
+	/* 1,026 and up: past where 16-bit sums of 252 a lookup would wrap without a flush */
 	static const int group_counts[] = {2, 16, 256, 1026, 2050, 4098};
 	static const int counts[] = {0, 1, 31, 33, 70};
 
@@ -720,8 +720,9 @@ test_lut(const MvKernelSet *set)
 				/* old bytes, as a sketch's blocks hold after rows move: each code replaces its nibbles */
 				memset(codes, 0xA5, (Size) Max(nblocks, 1) * MV_LUT_BLOCK_BYTES(ngroups));
 				for (int i = 0; i < ngroups * 4; i++)
-					weights[i] = kind == BITS_ONES ? 255 : kind == BITS_ZEROS ? 0 :
-						kind == BITS_SPARSE ? (uint8) (1 << (rng_next() % 8)) : (uint8) rng_next();
+					weights[i] = kind == BITS_ONES ? MV_LUT_WEIGHT_MAX : kind == BITS_ZEROS ? 0 :
+						kind == BITS_SPARSE ? (uint8) (1 << (rng_next() % MV_LUT_WEIGHT_BITS)) :
+						(uint8) (rng_next() % (MV_LUT_WEIGHT_MAX + 1));
 				for (int i = 0; i < n; i++)
 				{
 					for (int x = 0; x < nwords; x++)

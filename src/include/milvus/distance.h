@@ -44,11 +44,12 @@ typedef struct MvKernelSet
 
 	/*
 	 * For each code of nblocks blocks of MV_LUT_BLOCK codes, the sum of the
-	 * 8-bit weights of its set bits (the dot product of a code's bits with
-	 * a query quantised to 8 bits per dimension), looked up four bits at a
-	 * time in lut: codes and lut as MvBitsLutSetCode and MvBitsLutBuild lay
-	 * them out, ngroups = bits per code / 4, even.  out gets MV_LUT_BLOCK
-	 * sums per block.
+	 * weights of its set bits, each at most MV_LUT_WEIGHT_MAX (the dot
+	 * product of a code's bits with a query quantised to
+	 * MV_LUT_WEIGHT_BITS bits per dimension), looked up four bits at a time
+	 * in lut: codes and lut as MvBitsLutSetCode and MvBitsLutBuild lay them
+	 * out, ngroups = bits per code / 4, even.  out gets MV_LUT_BLOCK sums
+	 * per block.
 	 */
 	void		(*bits_lut_sums) (const uint8 *codes, int ngroups, int nblocks,
 								  const uint8 *lut, uint32 *out);
@@ -58,14 +59,16 @@ typedef struct MvKernelSet
  * The block layout of bits_lut_sums.  A block of MV_LUT_BLOCK codes holds,
  * for each group g of four bits (bits 4g to 4g + 3 of every code), 16 bytes:
  * byte j has the group's bits of code j in its low half and of code j + 16
- * in its high half.  The lookup table holds, for each pair of groups g, g + 1,
- * 64 bytes: for each nibble value v, the sum of the low four bits of the
- * weights of the bits set in v, for g then g + 1 (16 bytes each), then the
- * same for the high four bits.
+ * in its high half.  The lookup table holds, for each group, 16 bytes: for
+ * each nibble value v, the sum of the weights of the bits set in v.  Four
+ * weights of MV_LUT_WEIGHT_BITS bits add up to at most 252: one byte, one
+ * byte shuffle per group of 16 codes.
  */
 #define MV_LUT_BLOCK		32
 #define MV_LUT_BLOCK_BYTES(ngroups)	((Size) (ngroups) * 16)
-#define MV_LUT_BYTES(ngroups)		((Size) (ngroups) * 32)
+#define MV_LUT_BYTES(ngroups)		((Size) (ngroups) * 16)
+#define MV_LUT_WEIGHT_BITS	6
+#define MV_LUT_WEIGHT_MAX	((1 << MV_LUT_WEIGHT_BITS) - 1)
 
 /*
  * Store code i of a block layout (its ngroups * 4 bits as 64-bit words).  It
@@ -75,7 +78,7 @@ typedef struct MvKernelSet
  */
 extern void MvBitsLutSetCode(uint8 *codes, int ngroups, int i, const uint64 *bits);
 
-/* The lookup table of ngroups * 4 weights (0 to 255) */
+/* The lookup table of ngroups * 4 weights (0 to MV_LUT_WEIGHT_MAX) */
 extern void MvBitsLutBuild(const uint8 *weights, int ngroups, uint8 *lut);
 
 /* the most kernel sets there are */

@@ -17,10 +17,13 @@
  *   error factor, and |x|^2 (l2) or <x, c> (ip, cosine);
  * - a query, rotated the same way and quantised to 8 bits per dimension,
  *   gives each row the estimate <x, q - c> ~ |x|^2 / |x|_1 <sign(x), q - c>,
- *   the signed sum from one pass over the codes that looks the query's
- *   weights up four bits at a time (MvKernels->bits_lut_sums), hence an
+ *   the signed sum from passes over the codes that look the query's weights
+ *   up four bits at a time (MvKernels->bits_lut_sums, 6-bit weights: one
+ *   pass for the weights' high 6 bits, one for their low 2), hence an
  *   estimate of the row's distance, with RaBitQ's error bound (eps0
- *   standard errors) and a term for the query's quantisation.
+ *   standard errors) and a term for the query's quantisation; a query
+ *   whose 6-bit quantisation would widen the bounds little takes one pass,
+ *   at 6 bits.
  *
  * The rows whose lower bound is no farther than the ef_search-th nearest
  * upper bound may be among the ef_search nearest: they are measured exactly
@@ -76,14 +79,21 @@
 #define SKETCH_MIN_RATIO	2
 
 /*
- * Bits of the query per dimension, the 8 bits of bits_lut_sums's weights.
- * RaBitQ quantises a query's residual to each centroid to 4 bits; this
- * sketch quantises the query itself, over its whole range, once for all
- * centroids, and 4 bits then blur rows that differ by less than a cluster's
- * spread.
+ * Bits of the query per dimension.  RaBitQ quantises a query's residual to
+ * each centroid to 4 bits; this sketch quantises the query itself, over its
+ * whole range, once for all centroids, and 4 bits then blur rows that
+ * differ by less than a cluster's spread.  8 bits take two passes of
+ * bits_lut_sums (weights of 6 bits); a query whose quantisation term at 6
+ * bits would be at most SKETCH_FAST_SHARE of the bounds' own term takes
+ * one pass at 6 bits: Fashion-MNIST's queries do, at the same recall,
+ * while clustered rows that differ from each other by much less than the
+ * query's range need 8 (doc/benchmarks.md).
  */
 #define SKETCH_QUERY_BITS	8
-StaticAssertDecl(SKETCH_QUERY_BITS == 8, "bits_lut_sums takes 8-bit weights");
+#define SKETCH_FAST_BITS	MV_LUT_WEIGHT_BITS
+#define SKETCH_FAST_SHARE	0.25
+StaticAssertDecl(SKETCH_QUERY_BITS == MV_LUT_WEIGHT_BITS + 2,
+				 "a query's weights are two passes of bits_lut_sums: 6 bits, then 2");
 
 /*
  * How many standard errors a row's estimate is trusted within (RaBitQ's
@@ -132,6 +142,12 @@ typedef struct SketchEntry
 	MemoryContext ctx;			/* arrays below; NULL: empty */
 	float	   *mean;			/* ncent * dims centroids; NULL: none yet */
 	int			ncent;
+	/*
+	 * per centroid, summed over the rows sketched since the centroids were
+	 * found (those dropped since stay counted: pick_rows compares their means)
+	 */
+	double		scaleSum[SKETCH_MAX_CENTROIDS];
+	double		errSum[SKETCH_MAX_CENTROIDS];
 	int			meanRows;		/* rows when the centroids were found */
 	int			n;
 	int			cap;
@@ -171,6 +187,8 @@ forget(SketchEntry *e)
 	e->mean = NULL;
 	e->signs = NULL;
 	e->ncent = 0;
+	memset(e->scaleSum, 0, sizeof(e->scaleSum));
+	memset(e->errSum, 0, sizeof(e->errSum));
 	e->meanRows = 0;
 	e->n = e->cap = 0;
 	e->codes = NULL;
@@ -448,6 +466,8 @@ add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
 		e->err[e->n] = 0;
 	e->aux[e->n] = (e->metric == MV_HNSW_F32_L2 || e->metric == MV_HNSW_F16_L2) ?
 		(float) sq : (float) xc;
+	e->scaleSum[j] += e->scale[e->n];
+	e->errSum[j] += e->err[e->n];
 	MvBitsLutSetCode(e->codes, e->ngroups, e->n, code);
 	e->ones[e->n] = (uint16) ones;
 	e->cent[e->n] = (uint8) j;
@@ -752,6 +772,13 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	return true;
 }
 
+/* What turns an estimate into a distance: cosine's is 1 - <v, q>, its estimate -<v, q> */
+static float
+estimate_offset(MvHnswMetric metric)
+{
+	return (metric == MV_HNSW_F32_COSINE || metric == MV_HNSW_F16_COSINE) ? 1 : 0;
+}
+
 /* A max-heap of (estimate, row) keeping the best k estimates */
 typedef struct Pick
 {
@@ -805,15 +832,18 @@ pick_push(Pick *h, int *n, int k, float estimate, int row)
 /*
  * The rows to measure for query: those passing filter (when not NULL) whose
  * estimate's lower bound is no farther than the k-th nearest upper bound
- * (all rows that may be among the k nearest), at most cap of them, nearest
- * lower bound first, in *picks; returns how many, or -1 for a query the
- * sketch cannot estimate for.  *trust is the distance no row left out is
- * nearer than (with high probability).  *rejected counts the rows the filter
- * was asked about and failed.  A row whose estimate overflowed is measured.
+ * (all rows that may be among the k nearest), at most cap of them (those
+ * of the nearest lower bounds), in *picks, their lower bounds as
+ * estimates; returns how many, or -1 for a query the sketch cannot
+ * estimate for.  *trust is the distance no row left out is nearer than
+ * (with high probability).  *rejected counts the rows the filter was asked
+ * about and failed; *qbits is the bits the query was quantised to.  A row
+ * whose estimate overflowed is measured.
  */
 static int
 pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
-		  void *filterArg, Pick *picks, float *trust, int *possible, int64 *rejected)
+		  void *filterArg, Pick *picks, float *trust, int *possible, int64 *rejected,
+		  int *qbits)
 {
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw sketch search",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -837,10 +867,13 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 				threshold;
 	int64		qsum = 0;
 	float		base;
+	double		scaleSum = 0;	/* the rows' scale: a factor of the quantisation term */
+	double		spanSum = 0;	/* their err times |q - c|: the bounds' own term */
+	int			bits;
+	int			nblocks = TYPEALIGN(MV_LUT_BLOCK, e->n) / MV_LUT_BLOCK;
 	int			nupper = 0;
 	int			npicks = 0;
 
-	/* q quantised to SKETCH_QUERY_BITS bits a dimension, as bits_lut_sums's weights */
 	sketch_vector(e, query, q);
 	for (int i = 0; i < e->dims; i++)
 	{
@@ -854,23 +887,6 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		MemoryContextDelete(tmp);
 		return -1;
 	}
-	delta = (hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1);
-	/* all coordinates (nearly) equal: no step whose inverse is finite */
-	if (!(delta >= FLT_MIN))
-		delta = 1;
-	inv = 1 / delta;
-	for (int i = 0; i < e->dims; i++)
-	{
-		int			v = (int) ((q[i] - lo) * inv + 0.5f);
-
-		weights[i] = (uint8) Min(v, (1 << SKETCH_QUERY_BITS) - 1);
-		qsum += weights[i];
-	}
-	MvBitsLutBuild(weights, e->ngroups, lut);
-	/* <sign(x), q> = 2 (sum of q over the set bits) - (sum of q), as quantised */
-	base = -(lo * e->dims + delta * qsum);
-	/* the quantisation's own error on <sign(x), q>, rounding errors being independent */
-	qerr = SKETCH_EPS0 * delta * sqrtf((float) e->dims / 3.0f);
 	/* per centroid c: |q - c|, and |q - c|^2 (l2) or <c, q> (ip, cosine) */
 	qsq = MvKernels->f32_dot(q, q, e->dims);
 	for (int j = 0; j < e->ncent; j++)
@@ -881,11 +897,64 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 
 		ynorm[j] = sqrtf(ysq);
 		constant[j] = l2 ? ysq : cq;
+		scaleSum += e->scaleSum[j];
+		spanSum += e->errSum[j] * ynorm[j];
+	}
+
+	/*
+	 * The bounds' quantisation term at 6 bits against their own: small, one
+	 * pass at 6 bits; else two, at 8.  (The rounding errors being
+	 * independent, the quantisation errs on <sign(x), q> by eps0 standard
+	 * errors of a sum of dims of them, each within half a step.)
+	 */
+	bits = SKETCH_FAST_BITS;
+	for (;;)
+	{
+		delta = (hi - lo) / ((1 << bits) - 1);
+		/* all coordinates (nearly) equal: no step whose inverse is finite */
+		if (!(delta >= FLT_MIN))
+			delta = 1;
+		qerr = SKETCH_EPS0 * delta * sqrtf((float) e->dims / 3.0f);
+		if (bits == SKETCH_QUERY_BITS || qerr * scaleSum <= SKETCH_FAST_SHARE * spanSum)
+			break;
+		bits = SKETCH_QUERY_BITS;
+	}
+	*qbits = bits;
+	inv = 1 / delta;
+	for (int i = 0; i < e->dims; i++)
+	{
+		int			v = (int) ((q[i] - lo) * inv + 0.5f);
+
+		weights[i] = (uint8) Min(v, (1 << bits) - 1);
+		qsum += weights[i];
+	}
+	/* <sign(x), q> = 2 (sum of q over the set bits) - (sum of q), as quantised */
+	base = -(lo * e->dims + delta * qsum);
+	if (bits == SKETCH_QUERY_BITS)
+	{
+		/* the low 2 bits of each weight first, then the high 6, each sum times 4 */
+		uint32	   *low = palloc(sizeof(uint32) * TYPEALIGN(MV_LUT_BLOCK, e->n));
+		uint8	   *high = palloc(sizeof(uint8) * e->dims);
+
+		for (int i = 0; i < e->dims; i++)
+		{
+			high[i] = weights[i] >> 2;
+			weights[i] &= 3;
+		}
+		MvBitsLutBuild(weights, e->ngroups, lut);
+		MvKernels->bits_lut_sums(e->codes, e->ngroups, nblocks, lut, low);
+		MvBitsLutBuild(high, e->ngroups, lut);
+		MvKernels->bits_lut_sums(e->codes, e->ngroups, nblocks, lut, dots);
+		for (int r = 0; r < e->n; r++)
+			dots[r] = 4 * dots[r] + low[r];
+	}
+	else
+	{
+		MvBitsLutBuild(weights, e->ngroups, lut);
+		MvKernels->bits_lut_sums(e->codes, e->ngroups, nblocks, lut, dots);
 	}
 
 	/* pass 1: each row's bounds; the k nearest upper bounds of rows passing */
-	MvKernels->bits_lut_sums(e->codes, e->ngroups, TYPEALIGN(MV_LUT_BLOCK, e->n) / MV_LUT_BLOCK,
-							 lut, dots);
 	for (int r = 0; r < e->n; r++)
 	{
 		int			j = e->cent[r];
@@ -961,12 +1030,19 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 			*trust = Min(*trust, picks[0].estimate);
 		pick_push(picks, &npicks, cap, lower[r], r);
 	}
-	/* cosine distance is 1 - <v, q>, the estimate -<v, q> */
-	if (e->metric == MV_HNSW_F32_COSINE || e->metric == MV_HNSW_F16_COSINE)
-		*trust += 1;
+	*trust += estimate_offset(e->metric);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(tmp);
 	return npicks;
+}
+
+static int
+lower_cmp(const void *a, const void *b)
+{
+	float		x = ((const Pick *) a)->estimate;
+	float		y = ((const Pick *) b)->estimate;
+
+	return (x > y) - (x < y);
 }
 
 static int
@@ -981,23 +1057,38 @@ place_cmp(const void *a, const void *b, void *arg)
 /*
  * Measure the picked rows on their pages, the caller holding
  * MV_HNSW_GROWING_LOCK; rows flagged since they were sketched are forgotten.
- * The rows lie on as many pages, rarely in the CPU's caches: SKETCH_WINDOW
- * pages at a time are pinned and their line pointers prefetched first, and
- * each row's vector while the one before it is measured.  (A window, not all
- * at once: a small shared_buffers has room for few pins.)
+ * The picks go nearest lower bound first, SKETCH_WINDOW at a time, and stop
+ * once k rows measured are all nearer than the next lower bound: no row
+ * left is among the k nearest, and *trust comes down to that bound.  The
+ * rows of a window lie on as many pages, rarely in the CPU's caches: they
+ * are taken in page order, their pages pinned and line pointers prefetched
+ * first, and each row's vector while the one before it is measured.  (A
+ * window, not all at once: a small shared_buffers has room for few pins.)
+ * Returns the rows measured; *tried counts the picks read.
  */
 static int
 measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
-		Pick *picks, int npicks, MvHnswRow *rows)
+		Pick *picks, int npicks, int k, float *trust, MvHnswRow *rows, int *tried)
 {
 	Buffer		bufs[SKETCH_WINDOW];
+	Pick	   *nearest = palloc(sizeof(Pick) * k);	/* the k nearest measured */
+	int			nnearest = 0;
+	float		offset = estimate_offset(e->metric);
 	int			n = 0;
 
-	qsort_arg(picks, npicks, sizeof(Pick), place_cmp, e);
+	qsort(picks, npicks, sizeof(Pick), lower_cmp);
+	*tried = npicks;
 	for (int start = 0; start < npicks; start += SKETCH_WINDOW)
 	{
 		int			end = Min(npicks, start + SKETCH_WINDOW);
 
+		if (nnearest == k && picks[start].estimate + offset > nearest[0].estimate)
+		{
+			*trust = Min(*trust, picks[start].estimate + offset);
+			*tried = start;
+			break;
+		}
+		qsort_arg(picks + start, end - start, sizeof(Pick), place_cmp, e);
 		for (int i = start; i < end; i++)
 		{
 			BlockNumber blkno = ItemPointerGetBlockNumber(&e->where[picks[i].row]);
@@ -1062,11 +1153,14 @@ measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
 			{
 				rows[n].distance = MvHnswDistance(dist, query, gtup->data);
 				rows[n].heaptid = gtup->heaptid;
+				if (nnearest < k || rows[n].distance < nearest[0].estimate)
+					pick_push(nearest, &nnearest, k, rows[n].distance, n);
 				n++;
 			}
 			UnlockReleaseBuffer(buf);
 		}
 	}
+	pfree(nearest);
 	return n;
 }
 
@@ -1082,6 +1176,8 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	int			possible = 0;
 	int64		rejectedBefore;
 	int			vouched = 0;
+	int			tried;
+	int			qbits;
 	int			n;
 
 	/* the chain may have moved before the lock: read it again under it */
@@ -1093,14 +1189,14 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	picks = palloc(sizeof(Pick) * want);
 	rejectedBefore = *rejected;
 	npicks = pick_rows(e, query, k, want, filter, filterArg, picks, trust, &possible,
-					   rejected);
+					   rejected, &qbits);
 	if (npicks < 0)
 	{
 		pfree(picks);
 		return -1;
 	}
 	*rows = palloc(sizeof(MvHnswRow) * Max(npicks, 1));
-	n = measure(e, index, dist, query, picks, npicks, *rows);
+	n = measure(e, index, dist, query, picks, npicks, k, trust, *rows, &tried);
 	pfree(picks);
 	for (int i = 0; i < n; i++)
 		vouched += ((*rows)[i].distance <= *trust);
@@ -1125,8 +1221,8 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 			(errmsg_internal("milvus_hnsw index \"%s\": searched %d growing rows through its sketch",
 							 RelationGetRelationName(index), e->n)));
 	ereport(DEBUG3,
-			(errmsg_internal("milvus_hnsw index \"%s\": measured %d growing rows, of %d that may be among the %d nearest",
-							 RelationGetRelationName(index), npicks, possible, k)));
+			(errmsg_internal("milvus_hnsw index \"%s\": measured %d growing rows, of %d that may be among the %d nearest (the query at %d bits)",
+							 RelationGetRelationName(index), tried, possible, k, qbits)));
 	return n;
 }
 

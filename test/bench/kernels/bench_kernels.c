@@ -213,7 +213,7 @@ bench(const MvKernelSet *set, Kernel k, int n, double min_ns)
 
 /*
  * The growing-segment sketch's scan: bits_lut_sums over SKETCH_ROWS codes of
- * SKETCH_BITS bits, in blocks, against a query quantised to 8 bits, as a
+ * SKETCH_BITS bits, in blocks, against a query quantised to MV_LUT_WEIGHT_BITS bits, as a
  * lookup table; best of REPEATS, in nanoseconds a code and microseconds a
  * scan.  The codes (1.3 MB) overflow the L2 cache, as a sketch's do.
  */
@@ -240,7 +240,7 @@ bench_sketch(const MvKernelSet *set, double min_ns)
 		MvBitsLutSetCode(codes, ngroups, i, bits);
 	}
 	for (int i = 0; i < SKETCH_BITS; i++)
-		weights[i] = (uint8) rand();
+		weights[i] = (uint8) (rand() % (MV_LUT_WEIGHT_MAX + 1));
 	MvBitsLutBuild(weights, ngroups, lut);
 
 	for (int r = 0; r < REPEATS; r++)
