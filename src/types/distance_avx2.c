@@ -346,6 +346,71 @@ MvBitsLutSumsAvx2(const uint8 *codes, int ngroups, int nblocks, const uint8 *lut
 	}
 }
 
-const MvKernelSet MvKernelSetAvx2 = MV_KERNEL_SET("avx2", avx2, avx2, MvBitsLutSumsAvx2);
+/*
+ * sketch_bounds, eight rows at a time: the per-centroid terms gathered by
+ * each row's centroid, the same operations in the same order as
+ * mv_sketch_bound_row, which takes the last rows.
+ */
+MV_TARGET_AVX2 void
+MvSketchBoundsAvx2(const MvSketchRows *rows, const MvSketchQuery *query, int n,
+				   float *lower, float *upper)
+{
+	const __m256 two = _mm256_set1_ps(2.0f);
+	const __m256 zero = _mm256_setzero_ps();
+	const __m256 inf = _mm256_set1_ps(INFINITY);
+	const __m256 ninf = _mm256_set1_ps(-INFINITY);
+	const __m256 fltmax = _mm256_set1_ps(FLT_MAX);
+	const __m256 abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+	const __m256 base = _mm256_set1_ps(query->base);
+	const __m256 lo = _mm256_set1_ps(query->lo);
+	const __m256 delta = _mm256_set1_ps(query->delta);
+	const __m256 qerr = _mm256_set1_ps(query->qerr);
+	int			r = 0;
+
+	for (; r + 8 <= n; r += 8)
+	{
+		__m256i		j = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *) (rows->cent + r)));
+		__m256		ynorm = _mm256_i32gather_ps(query->ynorm, j, 4);
+		__m256		constant = _mm256_i32gather_ps(query->constant, j, 4);
+		__m256		ones = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) (rows->ones + r))));
+		__m256		dots = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *) (rows->dots + r)));
+		__m256		scale = _mm256_loadu_ps(rows->scale + r);
+		__m256		aux = _mm256_loadu_ps(rows->aux + r);
+		__m256		sq = _mm256_add_ps(base, _mm256_mul_ps(two, _mm256_add_ps(_mm256_mul_ps(lo, ones),
+																		   _mm256_mul_ps(delta, dots))));
+		__m256		xy = _mm256_sub_ps(_mm256_mul_ps(scale, sq), _mm256_loadu_ps(rows->signC + r));
+		__m256		span = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(rows->err + r), ynorm),
+										 _mm256_mul_ps(scale, qerr));
+		__m256		estimate;
+		__m256		low;
+		__m256		finite;
+		__m256		gone;
+
+		if (query->l2)
+		{
+			estimate = _mm256_sub_ps(_mm256_add_ps(aux, constant), _mm256_mul_ps(two, xy));
+			span = _mm256_mul_ps(span, two);
+			/* NaN gives 0, as in C: the row is not finite, and overflowed below */
+			low = _mm256_max_ps(_mm256_sub_ps(estimate, span), zero);
+		}
+		else
+		{
+			estimate = _mm256_sub_ps(zero, _mm256_add_ps(_mm256_add_ps(xy, aux), constant));
+			low = _mm256_sub_ps(estimate, span);
+		}
+		finite = _mm256_and_ps(_mm256_cmp_ps(_mm256_and_ps(estimate, abs), fltmax, _CMP_LE_OQ),
+							   _mm256_cmp_ps(_mm256_and_ps(span, abs), fltmax, _CMP_LE_OQ));
+		gone = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *) (rows->gone + r))),
+													  _mm256_setzero_si256()));
+		low = _mm256_blendv_ps(ninf, low, finite);
+		_mm256_storeu_ps(lower + r, _mm256_blendv_ps(low, inf, gone));
+		_mm256_storeu_ps(upper + r, _mm256_blendv_ps(_mm256_blendv_ps(inf, _mm256_add_ps(estimate, span), finite),
+													 inf, gone));
+	}
+	for (; r < n; r++)
+		mv_sketch_bound_row(rows, query, r, &lower[r], &upper[r]);
+}
+
+const MvKernelSet MvKernelSetAvx2 = MV_KERNEL_SET("avx2", avx2, avx2, MvBitsLutSumsAvx2, MvSketchBoundsAvx2);
 
 #endif							/* __x86_64__ */

@@ -279,10 +279,10 @@ avx512_bits_vpopcntdq(const uint8 *a, const uint8 *b, int nbytes, MvBitOp op,
 MV_DEFINE_BIT_KERNELS(avx512, MV_TARGET_AVX512, avx512_bits_lut)
 MV_DEFINE_BIT_KERNELS(vpopcntdq, MV_TARGET_VPOPCNTDQ, avx512_bits_vpopcntdq)
 
-const MvKernelSet MvKernelSetAvx512 = MV_KERNEL_SET("avx512", avx512, avx512, MvBitsLutSumsAvx2);
+const MvKernelSet MvKernelSetAvx512 = MV_KERNEL_SET("avx512", avx512, avx512, MvBitsLutSumsAvx2, MvSketchBoundsAvx2);
 
 /* the same, counting bits with VPOPCNTQ */
 const MvKernelSet MvKernelSetAvx512Vpopcntdq =
-MV_KERNEL_SET("avx512_vpopcntdq", avx512, vpopcntdq, MvBitsLutSumsAvx2);
+MV_KERNEL_SET("avx512_vpopcntdq", avx512, vpopcntdq, MvBitsLutSumsAvx2, MvSketchBoundsAvx2);
 
 #endif							/* __x86_64__ */

@@ -12,12 +12,15 @@
  *
  * and the macros below stamp out, from those, the entry points with the
  * signatures of MvKernelSet, each compiled with the set's target attribute,
- * and the set itself, whose bits_lut_sums is named by the file
- * (MvBitsLutSumsScalar or MvBitsLutSumsAvx2).  f16_to_f32 is written out in
- * each file.
+ * and the set itself, whose bits_lut_sums and sketch_bounds are named by the
+ * file (MvBitsLutSumsScalar or MvBitsLutSumsAvx2, MvSketchBoundsScalar or
+ * MvSketchBoundsAvx2).  f16_to_f32 is written out in each file.
  */
 #ifndef MILVUS_DISTANCE_KERNELS_H
 #define MILVUS_DISTANCE_KERNELS_H
+
+#include <float.h>
+#include <math.h>
 
 #include "milvus/distance.h"
 
@@ -154,12 +157,56 @@ extern void MvBitsLutSumsScalar(const uint8 *codes, int ngroups, int nblocks,
 extern void MvBitsLutSumsAvx2(const uint8 *codes, int ngroups, int nblocks,
 							  const uint8 *lut, uint32 *out);
 
+/* sketch_bounds: in portable C, and with AVX2 (distance_avx2.c, x86-64 only) */
+extern void MvSketchBoundsScalar(const MvSketchRows *rows, const MvSketchQuery *query, int n,
+								 float *lower, float *upper);
+extern void MvSketchBoundsAvx2(const MvSketchRows *rows, const MvSketchQuery *query, int n,
+							   float *lower, float *upper);
+
+/* sketch_bounds of one row, in portable C: the AVX2 kernel's last rows too */
+static inline void
+mv_sketch_bound_row(const MvSketchRows *rows, const MvSketchQuery *query, int r,
+					float *lower, float *upper)
+{
+	int			j = rows->cent[r];
+	float		sq = query->base + 2 * (query->lo * rows->ones[r] + query->delta * rows->dots[r]);
+	float		xy = rows->scale[r] * sq - rows->signC[r];
+	float		span = rows->err[r] * query->ynorm[j] + rows->scale[r] * query->qerr;
+	float		estimate;
+	float		low;
+
+	if (query->l2)
+	{
+		estimate = rows->aux[r] + query->constant[j] - 2 * xy;
+		span *= 2;
+		low = estimate - span;
+		low = low > 0 ? low : 0;
+	}
+	else
+	{
+		estimate = -(xy + rows->aux[r] + query->constant[j]);
+		low = estimate - span;
+	}
+	if (rows->gone[r])
+		*lower = *upper = INFINITY;
+	else if (!(fabsf(estimate) <= FLT_MAX) || !(fabsf(span) <= FLT_MAX))
+	{
+		*lower = -INFINITY;
+		*upper = INFINITY;
+	}
+	else
+	{
+		*lower = low;
+		*upper = estimate + span;
+	}
+}
+
 /*
  * The initializer of a set named setname, of the float kernels (and
- * f16_to_f32) with suffix fsfx, the bit kernels with suffix bsfx, and lutfn
- * for bits_lut_sums.
+ * f16_to_f32) with suffix fsfx, the bit kernels with suffix bsfx, lutfn for
+ * bits_lut_sums and boundsfn for sketch_bounds.
  */
-#define MV_KERNEL_SET(setname, fsfx, bsfx, lutfn) \
+#define MV_KERNEL_SET(setname, fsfx, bsfx, lutfn, boundsfn) \
 { \
 	.name = setname, \
 	.f32_l2sq = f32_l2sq_##fsfx, \
@@ -176,6 +223,7 @@ extern void MvBitsLutSumsAvx2(const uint8 *codes, int ngroups, int nblocks,
 	.bits_xor_popcount = bits_xor_popcount_##bsfx, \
 	.bits_and_or_popcount = bits_and_or_popcount_##bsfx, \
 	.bits_lut_sums = lutfn, \
+	.sketch_bounds = boundsfn, \
 }
 
 #endif							/* MILVUS_DISTANCE_KERNELS_H */

@@ -215,7 +215,7 @@ bits_portable(const uint8 *a, const uint8 *b, int nbytes, MvBitOp op,
 
 MV_DEFINE_BIT_KERNELS(portable, MV_TARGET_NONE, bits_portable)
 
-const MvKernelSet MvKernelSetPortable = MV_KERNEL_SET("scalar", portable, portable, MvBitsLutSumsScalar);
+const MvKernelSet MvKernelSetPortable = MV_KERNEL_SET("scalar", portable, portable, MvBitsLutSumsScalar, MvSketchBoundsScalar);
 
 #if defined(__x86_64__)
 
@@ -230,6 +230,6 @@ bits_popcnt(const uint8 *a, const uint8 *b, int nbytes, MvBitOp op,
 MV_DEFINE_BIT_KERNELS(popcnt, MV_TARGET_POPCNT, bits_popcnt)
 
 /* the portable float kernels with POPCNT bit kernels, for pre-AVX2 CPUs */
-const MvKernelSet MvKernelSetPopcnt = MV_KERNEL_SET("popcnt", portable, popcnt, MvBitsLutSumsScalar);
+const MvKernelSet MvKernelSetPopcnt = MV_KERNEL_SET("popcnt", portable, popcnt, MvBitsLutSumsScalar, MvSketchBoundsScalar);
 
 #endif							/* __x86_64__ */

@@ -685,6 +685,108 @@ test_fwht(const MvKernelSet *set, const MvKernelSet *portable)
 }
 
 /*
+ * Test sketch_bounds of set against the terms of distance.h worked out in
+ * double precision: for both metrics, row counts around the AVX2 kernel's
+ * eight (the last rows in C), 32 centroids, gone rows (both bounds
+ * infinite), rows whose span overflows a float (lower -inf, upper inf), and
+ * no write past row n.  Finite bounds agree to within float rounding of the
+ * terms summed.
+ */
+static void
+test_sketch_bounds(const MvKernelSet *set)
+{
+	static const int counts[] = {0, 1, 7, 8, 9, 33, 100};
+	float		ynorm[32];
+	float		constant[32];
+
+	rng_seed(UINT64CONST(20261205));
+	for (int j = 0; j < 32; j++)
+	{
+		ynorm[j] = (float) (rng_unit() * 50);
+		constant[j] = (float) (rng_sign() * rng_unit() * 1000);
+	}
+	for (int l2 = 0; l2 < 2; l2++)
+		for (int c = 0; c < lengthof(counts); c++)
+		{
+			int			n = counts[c];
+			uint32	   *dots = malloc(sizeof(uint32) * (n + 1));
+			uint16	   *ones = malloc(sizeof(uint16) * (n + 1));
+			float	   *f = malloc(sizeof(float) * 4 * (n + 1));
+			uint8	   *cent = malloc(n + 1);
+			bool	   *gone = malloc(n + 1);
+			float	   *lower = malloc(sizeof(float) * (n + 1));
+			float	   *upper = malloc(sizeof(float) * (n + 1));
+			MvSketchRows rows = {dots, ones, f, f + n + 1, f + 2 * (n + 1), f + 3 * (n + 1), cent, gone};
+			MvSketchQuery q = {ynorm, constant, -512.5f, -0.75f, 0.0125f, 0.3f, l2 == 1};
+
+			for (int r = 0; r < n; r++)
+			{
+				dots[r] = (uint32) (rng_next() % 64000);
+				ones[r] = (uint16) (rng_next() % 1025);
+				f[r] = (float) (rng_unit() * 0.2);	/* scale */
+				f[n + 1 + r] = (float) (rng_sign() * rng_unit() * 20);	/* signC */
+				f[2 * (n + 1) + r] = (float) (rng_unit() * 0.5);	/* err */
+				f[3 * (n + 1) + r] = (float) (rng_sign() * rng_unit() * 500);	/* aux */
+				cent[r] = (uint8) (rng_next() % 32);
+				gone[r] = (rng_next() % 7) == 0;
+				if (rng_next() % 11 == 0)
+					f[2 * (n + 1) + r] = 1e38f;	/* err: span overflows where |q - c| > 3.4 */
+			}
+			lower[n] = upper[n] = 12345.0f;
+			set->sketch_bounds(&rows, &q, n, lower, upper);
+			for (int r = 0; r < n; r++)
+			{
+				int			j = cent[r];
+				double		sq = q.base + 2 * ((double) q.lo * ones[r] + (double) q.delta * dots[r]);
+				double		xy = (double) f[r] * sq - f[n + 1 + r];
+				double		span = (double) f[2 * (n + 1) + r] * ynorm[j] + (double) f[r] * q.qerr;
+				double		aux = f[3 * (n + 1) + r];
+				double		est = l2 ? aux + constant[j] - 2 * xy : -(xy + aux + constant[j]);
+				double		wantLow,
+							wantUp;
+				double		slack;
+
+				if (l2)
+					span *= 2;
+				wantLow = est - span;
+				if (l2 && wantLow < 0)
+					wantLow = 0;
+				wantUp = est + span;
+				if (gone[r])
+				{
+					if (!(isinf(lower[r]) && lower[r] > 0 && isinf(upper[r]) && upper[r] > 0))
+						fail("l2=%d n=%d row %d (gone): lower %g upper %g, want inf inf",
+							 l2, n, r, lower[r], upper[r]);
+					continue;
+				}
+				if (fabs(est) > FLT_MAX || fabs(span) > FLT_MAX)
+				{
+					if (!(isinf(lower[r]) && lower[r] < 0 && isinf(upper[r]) && upper[r] > 0))
+						fail("l2=%d n=%d row %d (overflows): lower %g upper %g, want -inf inf",
+							 l2, n, r, lower[r], upper[r]);
+					continue;
+				}
+				/* each float term rounds by half an ulp; the largest of them bounds it */
+				slack = 1e-5 * (fabs(aux) + fabs(constant[j]) + 2 * fabs(xy) +
+								fabs((double) f[r] * sq) + 2 * span + 1);
+				if (!(fabs(lower[r] - wantLow) <= slack) || !(fabs(upper[r] - wantUp) <= slack))
+					fail("l2=%d n=%d row %d: lower %g upper %g, want %g %g",
+						 l2, n, r, lower[r], upper[r], wantLow, wantUp);
+			}
+			if (lower[n] != 12345.0f || upper[n] != 12345.0f)
+				fail("l2=%d n=%d: wrote past row n", l2, n);
+			free(dots);
+			free(ones);
+			free(f);
+			free(cent);
+			free(gone);
+			free(lower);
+			free(upper);
+		}
+	end_group(set->name, "sketch_bounds");
+}
+
+/*
  * Test bits_lut_sums of set exactly: codes laid out by MvBitsLutSetCode over
  * bytes that held other codes, and weights tabled by MvBitsLutBuild, for
  * several code lengths (past the 512 groups the AVX2 kernel adds up before
@@ -918,6 +1020,7 @@ main(int argc, char **argv)
 		for (k = K_POPCOUNT; k <= K_AND_OR; k++)
 			test_bit_kernel(sets[s], k);
 		test_lut(sets[s]);
+		test_sketch_bounds(sets[s]);
 	}
 	test_float_to_half(Max(stride, 1));
 

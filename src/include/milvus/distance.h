@@ -14,6 +14,42 @@
 #ifndef MILVUS_DISTANCE_H
 #define MILVUS_DISTANCE_H
 
+/*
+ * What sketch_bounds reads of a growing-segment sketch's rows (hnswsketch.c)
+ * and of a query.  For row r, j = cent[r]:
+ *   sq = base + 2 (lo ones[r] + delta dots[r])        <sign(x), q>, quantised
+ *   xy = scale[r] sq - signC[r]                        <x, q - c>
+ *   span = err[r] ynorm[j] + scale[r] qerr
+ *   l2: estimate = aux[r] + constant[j] - 2 xy, span doubled,
+ *       lower = max(estimate - span, 0)
+ *   ip, cosine: estimate = -(xy + aux[r] + constant[j]), lower = estimate - span
+ *   upper = estimate + span
+ * A row whose estimate or span is not finite gets lower -inf and upper inf;
+ * a gone row gets inf for both.  Sets may differ only by float rounding.
+ */
+typedef struct MvSketchRows
+{
+	const uint32 *dots;			/* bits_lut_sums's sums */
+	const uint16 *ones;			/* bits set in each code */
+	const float *scale;
+	const float *signC;
+	const float *err;
+	const float *aux;
+	const uint8 *cent;			/* each row's centroid, below 256 */
+	const bool *gone;
+} MvSketchRows;
+
+typedef struct MvSketchQuery
+{
+	const float *ynorm;			/* per centroid */
+	const float *constant;		/* per centroid */
+	float		base;
+	float		lo;
+	float		delta;
+	float		qerr;
+	bool		l2;
+} MvSketchQuery;
+
 typedef struct MvKernelSet
 {
 	const char *name;			/* "scalar", "popcnt", "avx2", ... */
@@ -53,6 +89,10 @@ typedef struct MvKernelSet
 	 */
 	void		(*bits_lut_sums) (const uint8 *codes, int ngroups, int nblocks,
 								  const uint8 *lut, uint32 *out);
+
+	/* the growing-segment sketch's bounds of rows 0 to n - 1 (MvSketchRows) */
+	void		(*sketch_bounds) (const MvSketchRows *rows, const MvSketchQuery *query,
+								  int n, float *lower, float *upper);
 } MvKernelSet;
 
 /*

@@ -807,6 +807,7 @@ pick_sift_down(Pick *h, int n, int i)
 	h[i] = x;
 }
 
+/* Add to h, of k at most; when it is full, estimate must be below h[0]'s */
 static void
 pick_push(Pick *h, int *n, int k, float estimate, int row)
 {
@@ -853,6 +854,11 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	uint8	   *lut = palloc(MV_LUT_BYTES(e->ngroups));
 	uint32	   *dots = palloc(sizeof(uint32) * TYPEALIGN(MV_LUT_BLOCK, e->n));
 	float	   *lower = palloc(sizeof(float) * e->n);
+	float	   *upperBound = palloc(sizeof(float) * e->n);
+	int		   *near = palloc(sizeof(int) * e->n);	/* rows pass 3 looks at */
+	int			nnear = 0;
+	MvSketchRows rows;
+	MvSketchQuery qterms;
 	uint8	   *passes = palloc0(sizeof(uint8) * e->n);	/* 0 not asked, 1 yes, 2 no */
 	float	   *constant = palloc(sizeof(float) * e->ncent);
 	float	   *ynorm = palloc(sizeof(float) * e->ncent);
@@ -954,43 +960,39 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		MvKernels->bits_lut_sums(e->codes, e->ngroups, nblocks, lut, dots);
 	}
 
-	/* pass 1: each row's bounds; the k nearest upper bounds of rows passing */
+	/* pass 1: each row's bounds (a gone row's lower one infinite) */
+	rows.dots = dots;
+	rows.ones = e->ones;
+	rows.scale = e->scale;
+	rows.signC = e->signC;
+	rows.err = e->err;
+	rows.aux = e->aux;
+	rows.cent = e->cent;
+	rows.gone = e->gone;
+	qterms.ynorm = ynorm;
+	qterms.constant = constant;
+	qterms.base = base;
+	qterms.lo = lo;
+	qterms.delta = delta;
+	qterms.qerr = qerr;
+	qterms.l2 = l2;
+	MvKernels->sketch_bounds(&rows, &qterms, e->n, lower, upperBound);
+
+	/*
+	 * pass 2: the k nearest upper bounds of rows passing, and the rows whose
+	 * lower bound is no farther than the k-th nearest upper bound so far (the
+	 * bound only comes nearer, so they include every row pass 3 takes)
+	 */
 	for (int r = 0; r < e->n; r++)
 	{
-		int			j = e->cent[r];
-		float		sq;
-		float		xy;
-		float		estimate;
-		float		span;
+		float		top = (nupper == k) ? upper[0].estimate : INFINITY;
 
-		if (e->gone[r])
-		{
-			lower[r] = INFINITY;
+		/* never a gone row (its lower bound infinite): its page may be emptied */
+		if (lower[r] > top || lower[r] == INFINITY)
 			continue;
-		}
-		/* <sign(x), q - c>, then <x, q - c> */
-		sq = base + 2 * (lo * e->ones[r] + delta * dots[r]);
-		xy = e->scale[r] * sq - e->signC[r];
-		span = e->err[r] * ynorm[j] + e->scale[r] * qerr;
-		/* |x - y|^2 = |x|^2 + |y|^2 - 2<x, y>; <v, q> = <x, y> + <x, c> + <c, q> */
-		if (l2)
-		{
-			estimate = e->aux[r] + constant[j] - 2 * xy;
-			span *= 2;
-		}
-		else
-			estimate = -(xy + e->aux[r] + constant[j]);
-		lower[r] = estimate - span;
-		if (l2)
-			lower[r] = Max(lower[r], 0);	/* a squared distance */
-		if (!isfinite(estimate) || !isfinite(span))
-		{
-			/* overflowed (coordinates near FLT_MAX): it must be measured */
-			lower[r] = -INFINITY;
-			estimate = INFINITY;
-			span = 0;
-		}
-		if (nupper == k && lower[r] >= upper[0].estimate)
+		near[nnear++] = r;
+		/* a full heap takes only a nearer bound: the k-th only comes nearer */
+		if (nupper == k && upperBound[r] >= top)
 			continue;
 		if (filter)
 		{
@@ -1001,16 +1003,17 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 				continue;
 			}
 		}
-		pick_push(upper, &nupper, k, estimate + span, r);
+		pick_push(upper, &nupper, k, upperBound[r], r);
 	}
 
-	/* pass 2: the rows that may be among the k nearest, nearest lower bound first */
+	/* pass 3: the rows that may be among the k nearest, nearest lower bound first */
 	threshold = (nupper == k) ? upper[0].estimate : INFINITY;
 	*trust = threshold;
-	for (int r = 0; r < e->n; r++)
+	for (int i = 0; i < nnear; i++)
 	{
-		/* gone rows too (INFINITY is not above INFINITY): their pages may be emptied */
-		if (lower[r] > threshold || e->gone[r])
+		int			r = near[i];
+
+		if (lower[r] > threshold)
 			continue;
 		if (filter && passes[r] == 0)
 		{
