@@ -373,6 +373,7 @@ MvSketchBoundsAvx2(const MvSketchRows *rows, const MvSketchQuery *query, int n,
 		__m256		ynorm = _mm256_i32gather_ps(query->ynorm, j, 4);
 		__m256		constant = _mm256_i32gather_ps(query->constant, j, 4);
 		__m256		ones = _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) (rows->ones + r))));
+		/* signed: sums of weights below 256 over a growing row's dimensions stay far below 2^31 */
 		__m256		dots = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *) (rows->dots + r)));
 		__m256		scale = _mm256_loadu_ps(rows->scale + r);
 		__m256		aux = _mm256_loadu_ps(rows->aux + r);

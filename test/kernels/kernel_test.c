@@ -688,8 +688,8 @@ test_fwht(const MvKernelSet *set, const MvKernelSet *portable)
  * Test sketch_bounds of set against the terms of distance.h worked out in
  * double precision: for both metrics, row counts around the AVX2 kernel's
  * eight (the last rows in C), 32 centroids, gone rows (both bounds
- * infinite), rows whose span overflows a float (lower -inf, upper inf), and
- * no write past row n.  Finite bounds agree to within float rounding of the
+ * infinite), rows whose span overflows a float or whose estimate is not
+ * finite (lower -inf, upper inf), and no write past row n.  Finite bounds agree to within float rounding of the
  * terms summed.
  */
 static void
@@ -731,6 +731,13 @@ test_sketch_bounds(const MvKernelSet *set)
 				gone[r] = (rng_next() % 7) == 0;
 				if (rng_next() % 11 == 0)
 					f[2 * (n + 1) + r] = 1e38f;	/* err: span overflows where |q - c| > 3.4 */
+				if (rng_next() % 13 == 0)
+				{
+					/* aux: the estimate is not finite */
+					static const float odd[] = {INFINITY, -INFINITY, NAN};
+
+					f[3 * (n + 1) + r] = odd[rng_next() % 3];
+				}
 			}
 			lower[n] = upper[n] = 12345.0f;
 			set->sketch_bounds(&rows, &q, n, lower, upper);
@@ -759,7 +766,7 @@ test_sketch_bounds(const MvKernelSet *set)
 							 l2, n, r, lower[r], upper[r]);
 					continue;
 				}
-				if (fabs(est) > FLT_MAX || fabs(span) > FLT_MAX)
+				if (!(fabs(est) <= FLT_MAX) || !(fabs(span) <= FLT_MAX))
 				{
 					if (!(isinf(lower[r]) && lower[r] < 0 && isinf(upper[r]) && upper[r] > 0))
 						fail("l2=%d n=%d row %d (overflows): lower %g upper %g, want -inf inf",

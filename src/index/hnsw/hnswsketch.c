@@ -26,9 +26,11 @@
  *   at 6 bits.
  *
  * The rows whose lower bound is no farther than the ef_search-th nearest
- * upper bound may be among the ef_search nearest: they are measured exactly
- * on their pages, nearest lower bound first, at most milvus.hnsw_growing_rerank
- * times ef_search of them.  The scan is told the distance the sketch vouches
+ * upper bound may be among the ef_search nearest: at most
+ * milvus.hnsw_growing_rerank times ef_search of them are measured exactly on
+ * their pages, nearest lower bound first, until ef_search of the rows
+ * measured are nearer than the next one's lower bound, which then bounds
+ * what the sketch vouches for.  The scan is told the distance the sketch vouches
  * for (no row left out is nearer, with high probability) and measures the
  * whole segment before it hands out a row beyond it (hnswscan.c); a search
  * whose sketch vouches for fewer than ef_search of the rows it measured
@@ -93,7 +95,7 @@
 #define SKETCH_FAST_BITS	MV_LUT_WEIGHT_BITS
 #define SKETCH_FAST_SHARE	0.25
 StaticAssertDecl(SKETCH_QUERY_BITS == MV_LUT_WEIGHT_BITS + 2,
-				 "a query's weights are two passes of bits_lut_sums: 6 bits, then 2");
+				 "a query's weights are two passes of bits_lut_sums: their low 2 bits and high 6");
 
 /*
  * How many standard errors a row's estimate is trusted within (RaBitQ's
@@ -466,8 +468,12 @@ add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
 		e->err[e->n] = 0;
 	e->aux[e->n] = (e->metric == MV_HNSW_F32_L2 || e->metric == MV_HNSW_F16_L2) ?
 		(float) sq : (float) xc;
-	e->scaleSum[j] += e->scale[e->n];
-	e->errSum[j] += e->err[e->n];
+	/* a row whose terms overflowed would make the sums mean nothing */
+	if (isfinite(e->scale[e->n]) && isfinite(e->err[e->n]))
+	{
+		e->scaleSum[j] += e->scale[e->n];
+		e->errSum[j] += e->err[e->n];
+	}
 	MvBitsLutSetCode(e->codes, e->ngroups, e->n, code);
 	e->ones[e->n] = (uint16) ones;
 	e->cent[e->n] = (uint8) j;
@@ -921,8 +927,9 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		if (!(delta >= FLT_MIN))
 			delta = 1;
 		qerr = SKETCH_EPS0 * delta * sqrtf((float) e->dims / 3.0f);
-		if (bits == SKETCH_QUERY_BITS || qerr * scaleSum <= SKETCH_FAST_SHARE * spanSum)
-			break;
+		if (bits == SKETCH_QUERY_BITS || qerr * scaleSum <= SKETCH_FAST_SHARE * spanSum ||
+			!((hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1) >= FLT_MIN))
+			break;				/* (a step of 8 bits too small to invert is no finer) */
 		bits = SKETCH_QUERY_BITS;
 	}
 	*qbits = bits;
@@ -938,7 +945,7 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	base = -(lo * e->dims + delta * qsum);
 	if (bits == SKETCH_QUERY_BITS)
 	{
-		/* the low 2 bits of each weight first, then the high 6, each sum times 4 */
+		/* the sums of the weights' low 2 bits, then of their high 6, times 4 */
 		uint32	   *low = palloc(sizeof(uint32) * TYPEALIGN(MV_LUT_BLOCK, e->n));
 		uint8	   *high = palloc(sizeof(uint8) * e->dims);
 
@@ -987,7 +994,11 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	{
 		float		top = (nupper == k) ? upper[0].estimate : INFINITY;
 
-		/* never a gone row (its lower bound infinite): its page may be emptied */
+		/*
+		 * never a gone row, its page may be emptied: only a gone row has an
+		 * infinite lower bound (sketch_bounds gives a row that overflowed
+		 * -inf)
+		 */
 		if (lower[r] > top || lower[r] == INFINITY)
 			continue;
 		near[nnear++] = r;
