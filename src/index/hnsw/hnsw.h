@@ -542,9 +542,27 @@ extern void MvHnswRowHeapify(MvHnswRow *rows, int n);
 extern MvHnswRow MvHnswRowPop(MvHnswRow *rows, int *n);
 
 /* hnswsketch.c */
+
+/*
+ * The rows a sketch search picked and left unmeasured when it stopped early,
+ * nearest lower bound first, for the scan to measure when it gets there
+ */
+typedef struct MvHnswSketchRest
+{
+	int			n;
+	int			next;			/* the first not measured yet */
+	ItemPointerData *where;		/* each one's growing tuple */
+	ItemPointerData *heaptids;
+	float	   *lower;			/* each one's lower bound, a distance */
+	float		trust;			/* no growing row left out of them all is nearer */
+} MvHnswSketchRest;
+
 extern int	MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Pointer query,
 									int k, int want, MvHnswTidFilter filter, void *filterArg,
-									MvHnswRow **rows, float *trust, int64 *rejected);
+									MvHnswRow **rows, float *trust, int64 *rejected,
+									MvHnswSketchRest *rest);
+extern int	MvHnswGrowingSketchMore(Relation index, const MvHnswDist *dist, Pointer query,
+									MvHnswSketchRest *rest, MvHnswRow **rows, float *trust);
 extern Buffer MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta,
 									BlockNumber *nextfree);
 extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta,

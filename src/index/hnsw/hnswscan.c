@@ -61,6 +61,7 @@ typedef struct MvHnswScanOpaqueData
 	int			ngrowing;
 	bool		growingPartial; /* a sketch's rows only (hnswsketch.c) */
 	float		growingTrust;	/* no growing row left out is nearer (hnswsketch.c) */
+	MvHnswSketchRest sketchRest;	/* rows the sketch picked, not measured yet */
 	MvHnswDist	graphDist;		/* to measure the rest of them */
 	Pointer		growingQuery;
 	MvHnswGraph *graph;
@@ -154,6 +155,38 @@ read_growing_rest(IndexScanDesc scan, MvHnswScanOpaque so)
 	MvHnswRowHeapify(so->growing, so->ngrowing);
 }
 
+/*
+ * The scan is about to hand out a row farther than it trusts the sketch's
+ * rows measured so far to reach: measure the next of the rows the sketch
+ * picked and left (nearer than any it did not pick), which raises the
+ * distance trusted.  A row handed out already is passed over, as is one
+ * nearer than the last row returned (counted as skipped).
+ */
+static void
+read_growing_more(IndexScanDesc scan, MvHnswScanOpaque so)
+{
+	MvHnswRow  *more;
+	int			n = MvHnswGrowingSketchMore(scan->indexRelation, &so->graphDist, so->growingQuery,
+											&so->sketchRest, &more, &so->growingTrust);
+
+	so->measured += n;
+	so->growing = so->growing ? repalloc(so->growing, sizeof(MvHnswRow) * (so->ngrowing + n + 1))
+		: palloc(sizeof(MvHnswRow) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (MvHnswCacheLookup(so->returned, &more[i].heaptid) != NULL)
+			continue;
+		if (more[i].distance < so->lastDistance)
+		{
+			so->skipped++;
+			continue;
+		}
+		so->growing[so->ngrowing++] = more[i];
+	}
+	pfree(more);
+	MvHnswRowHeapify(so->growing, so->ngrowing);
+}
+
 /* amrescan */
 void
 mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
@@ -167,6 +200,7 @@ mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->growing = NULL;
 	so->ngrowing = 0;
 	so->growingPartial = false;
+	so->sketchRest.n = so->sketchRest.next = 0;
 	so->graph = NULL;
 	so->results = NULL;
 	so->nresults = 0;
@@ -255,7 +289,7 @@ start_scan(IndexScanDesc scan)
 	so->ngrowing = MvHnswGrowingSketchRead(index, &g->dist, g->query, MvHnswEfSearch,
 										   MvHnswGrowingRerank * MvHnswEfSearch,
 										   so->filter, so->filterArg, &so->growing,
-										   &so->growingTrust, &so->rejected);
+										   &so->growingTrust, &so->rejected, &so->sketchRest);
 	so->graphDist = g->dist;
 	so->growingQuery = g->query;
 	so->growingPartial = (so->ngrowing >= 0);
@@ -625,10 +659,15 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 		bool		fromGraph;
 
 		fromGraph = graph_peek(scan, &distance, &heaptid);
-		if (so->growingPartial && !gave_up(so) &&
-			(so->ngrowing == 0 ||
-			 Min(so->growing[0].distance, fromGraph ? distance : INFINITY) > so->growingTrust))
-			read_growing_rest(scan, so);
+		while (so->growingPartial && !gave_up(so) &&
+			   (so->ngrowing == 0 ||
+				Min(so->growing[0].distance, fromGraph ? distance : INFINITY) > so->growingTrust))
+		{
+			if (so->sketchRest.next < so->sketchRest.n)
+				read_growing_more(scan, so);
+			else
+				read_growing_rest(scan, so);
+		}
 		if (so->ngrowing > 0 && !gave_up(so) &&
 			(!fromGraph || so->growing[0].distance <= distance))
 		{

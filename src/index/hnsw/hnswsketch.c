@@ -1182,7 +1182,7 @@ measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
 static int
 sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
 				   int k, int want, MvHnswTidFilter filter, void *filterArg, MvHnswRow **rows,
-				   float *trust, int64 *rejected)
+				   float *trust, int64 *rejected, MvHnswSketchRest *rest)
 {
 	MvHnswMetaPageData meta;
 	Pick	   *picks;
@@ -1192,6 +1192,7 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	int			vouched = 0;
 	int			tried;
 	int			qbits;
+	float		allTrust;
 	int			n;
 
 	/* the chain may have moved before the lock: read it again under it */
@@ -1210,7 +1211,26 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 		return -1;
 	}
 	*rows = palloc(sizeof(MvHnswRow) * Max(npicks, 1));
+	allTrust = *trust;
 	n = measure(e, index, dist, query, picks, npicks, k, trust, *rows, &tried);
+	/* what measuring left, still nearest lower bound first */
+	rest->n = npicks - tried;
+	rest->next = 0;
+	rest->trust = allTrust;
+	if (rest->n > 0)
+	{
+		float		offset = estimate_offset(e->metric);
+
+		rest->where = palloc(sizeof(ItemPointerData) * rest->n);
+		rest->heaptids = palloc(sizeof(ItemPointerData) * rest->n);
+		rest->lower = palloc(sizeof(float) * rest->n);
+		for (int i = 0; i < rest->n; i++)
+		{
+			rest->where[i] = e->where[picks[tried + i].row];
+			rest->heaptids[i] = e->heaptids[picks[tried + i].row];
+			rest->lower[i] = picks[tried + i].estimate + offset;
+		}
+	}
 	pfree(picks);
 	for (int i = 0; i < n; i++)
 		vouched += ((*rows)[i].distance <= *trust);
@@ -1229,6 +1249,7 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 								 RelationGetRelationName(index), vouched, k)));
 		*rejected = rejectedBefore;
 		pfree(*rows);
+		rest->n = 0;
 		return -1;
 	}
 	ereport(DEBUG2,
@@ -1254,12 +1275,13 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 int
 MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Pointer query, int k,
 						int want, MvHnswTidFilter filter, void *filterArg, MvHnswRow **rows,
-						float *trust, int64 *rejected)
+						float *trust, int64 *rejected, MvHnswSketchRest *rest)
 {
 	MvHnswMetaPageData meta;
 	SketchEntry *e;
 	int			n;
 
+	rest->n = rest->next = 0;
 	if (want <= 0 || query == NULL || !sketchable(dist->metric))
 		return -1;
 	MvHnswReadMeta(index, &meta);
@@ -1273,7 +1295,7 @@ MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Pointer query, i
 	PG_TRY();
 	{
 		n = sketch_read_locked(e, index, dist, query, k, Max(want, k), filter, filterArg,
-							   rows, trust, rejected);
+							   rows, trust, rejected, rest);
 	}
 	PG_CATCH();
 	{
@@ -1286,5 +1308,50 @@ MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Pointer query, i
 	PG_END_TRY();
 	e->inUse = false;
 	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	return n;
+}
+
+/*
+ * Measure the next SKETCH_WINDOW of the rows a sketch search left (rest),
+ * under MV_HNSW_GROWING_LOCK, into *rows (palloc'd), and raise *trust to the
+ * next one's lower bound, or to what they all vouch for once none is left;
+ * returns how many were measured.  A row whose tuple is no longer where the
+ * sketch read it, or is flagged, was sealed or found dead meanwhile (the
+ * graph holds a sealed one) and is passed over.
+ */
+int
+MvHnswGrowingSketchMore(Relation index, const MvHnswDist *dist, Pointer query,
+						MvHnswSketchRest *rest, MvHnswRow **rows, float *trust)
+{
+	int			end = Min(rest->n, rest->next + SKETCH_WINDOW);
+	int			n = 0;
+
+	*rows = palloc(sizeof(MvHnswRow) * Max(end - rest->next, 1));
+	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	for (; rest->next < end; rest->next++)
+	{
+		ItemPointer where = &rest->where[rest->next];
+		OffsetNumber off = ItemPointerGetOffsetNumber(where);
+		Buffer		buf = MvHnswReadBuffer(index, ItemPointerGetBlockNumber(where));
+		Page		page = BufferGetPage(buf);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		if ((MvHnswPageGetOpaque(page)->flags & MV_HNSW_PAGE_GROWING) &&
+			off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))
+		{
+			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+
+			if (gtup->type == MV_HNSW_GROWING_TUPLE && gtup->flags == 0 &&
+				ItemPointerEquals(&gtup->heaptid, &rest->heaptids[rest->next]))
+			{
+				(*rows)[n].distance = MvHnswDistance(dist, query, gtup->data);
+				(*rows)[n].heaptid = gtup->heaptid;
+				n++;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	*trust = rest->next < rest->n ? Min(rest->trust, rest->lower[rest->next]) : rest->trust;
 	return n;
 }
