@@ -62,6 +62,7 @@ typedef struct MvHnswScanOpaqueData
 	bool		growingPartial; /* a sketch's rows only (hnswsketch.c) */
 	float		growingTrust;	/* no growing row left out is nearer (hnswsketch.c) */
 	MvHnswSketchRest sketchRest;	/* rows the sketch picked, not measured yet */
+	int			sketchK;		/* the nearest rows the sketch last picked for */
 	MvHnswDist	graphDist;		/* to measure the rest of them */
 	Pointer		growingQuery;
 	MvHnswGraph *graph;
@@ -155,6 +156,26 @@ read_growing_rest(IndexScanDesc scan, MvHnswScanOpaque so)
 	MvHnswRowHeapify(so->growing, so->ngrowing);
 }
 
+/* Add rows measured since the scan began to its heap of growing rows */
+static void
+add_growing(MvHnswScanOpaque so, MvHnswRow *rows, int n)
+{
+	so->growing = so->growing ? repalloc(so->growing, sizeof(MvHnswRow) * (so->ngrowing + n + 1))
+		: palloc(sizeof(MvHnswRow) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (MvHnswCacheLookup(so->returned, &rows[i].heaptid) != NULL)
+			continue;
+		if (rows[i].distance < so->lastDistance)
+		{
+			so->skipped++;
+			continue;
+		}
+		so->growing[so->ngrowing++] = rows[i];
+	}
+	MvHnswRowHeapify(so->growing, so->ngrowing);
+}
+
 /*
  * The scan is about to hand out a row farther than it trusts the sketch's
  * rows measured so far to reach: measure the next of the rows the sketch
@@ -170,21 +191,37 @@ read_growing_more(IndexScanDesc scan, MvHnswScanOpaque so)
 											&so->sketchRest, &more, &so->growingTrust);
 
 	so->measured += n;
-	so->growing = so->growing ? repalloc(so->growing, sizeof(MvHnswRow) * (so->ngrowing + n + 1))
-		: palloc(sizeof(MvHnswRow) * (n + 1));
-	for (int i = 0; i < n; i++)
-	{
-		if (MvHnswCacheLookup(so->returned, &more[i].heaptid) != NULL)
-			continue;
-		if (more[i].distance < so->lastDistance)
-		{
-			so->skipped++;
-			continue;
-		}
-		so->growing[so->ngrowing++] = more[i];
-	}
+	add_growing(so, more, n);
 	pfree(more);
-	MvHnswRowHeapify(so->growing, so->ngrowing);
+}
+
+/*
+ * The scan went past every row the sketch picked: ask it for four times as
+ * many nearest rows as it last did (a row measured twice is handed out
+ * once).  False when the sketch cannot pick that many (the segment is too
+ * small for it, or it cannot rank them): then the whole segment is measured.
+ */
+static bool
+read_growing_wider(IndexScanDesc scan, MvHnswScanOpaque so)
+{
+	MvHnswRow  *rows;
+	float		trust;
+	int64		rejected = 0;	/* counted the first time */
+	int			n;
+
+	if (so->sketchK > INT_MAX / 4 / Max(MvHnswGrowingRerank, 1))
+		return false;
+	so->sketchK *= 4;
+	n = MvHnswGrowingSketchRead(scan->indexRelation, &so->graphDist, so->growingQuery,
+								so->sketchK, MvHnswGrowingRerank * so->sketchK, so->filter,
+								so->filterArg, &rows, &trust, &rejected, &so->sketchRest);
+	if (n < 0)
+		return false;
+	so->measured += n;
+	so->growingTrust = trust;
+	add_growing(so, rows, n);
+	pfree(rows);
+	return true;
 }
 
 /* amrescan */
@@ -201,6 +238,7 @@ mvhnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->ngrowing = 0;
 	so->growingPartial = false;
 	so->sketchRest.n = so->sketchRest.next = 0;
+	so->sketchK = 0;
 	so->graph = NULL;
 	so->results = NULL;
 	so->nresults = 0;
@@ -293,6 +331,7 @@ start_scan(IndexScanDesc scan)
 	so->graphDist = g->dist;
 	so->growingQuery = g->query;
 	so->growingPartial = (so->ngrowing >= 0);
+	so->sketchK = MvHnswEfSearch;
 	if (so->ngrowing >= 0)
 		so->measured += so->ngrowing;
 	else
@@ -665,7 +704,7 @@ mvhnsw_gettuple(IndexScanDesc scan, ScanDirection dir)
 		{
 			if (so->sketchRest.next < so->sketchRest.n)
 				read_growing_more(scan, so);
-			else
+			else if (!read_growing_wider(scan, so))
 				read_growing_rest(scan, so);
 		}
 		if (so->ngrowing > 0 && !gave_up(so) &&
