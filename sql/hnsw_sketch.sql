@@ -95,16 +95,17 @@ SELECT count(*) AS queries, count(*) FILTER (WHERE m8 < 3000 AND m8 <> m100) AS 
 FROM (SELECT sk_measured(q, 8) AS m8, sk_measured(q, 100) AS m100 FROM sk_q) s;
 SET LOCAL milvus.enable_hybrid_search = off;
 SET LOCAL milvus.hybrid_strategy = auto;
--- a scan that hands out more rows than ef_search measures the rows the
--- sketch picked and left as it gets to them, then the whole segment: the
--- same answers, in the same order, as measuring every growing row
+-- a scan that hands out many more rows than ef_search measures the rows the
+-- sketch picked and left as it gets to them, then asks it for four times as
+-- many nearest, then measures the whole segment: the same answers, in the
+-- same order, as measuring every growing row
 SET LOCAL milvus.hnsw_growing_rerank = 8;
-CREATE TEMP TABLE sk_g40 AS
-SELECT q, ARRAY(SELECT id FROM sk_g ORDER BY v <-> sk_q.v::floatvector LIMIT 40) AS ids FROM sk_q;
+CREATE TEMP TABLE sk_g200 AS
+SELECT q, ARRAY(SELECT id FROM sk_g ORDER BY v <-> sk_q.v::floatvector LIMIT 200) AS ids FROM sk_q;
 SET LOCAL milvus.hnsw_growing_rerank = 0;
 SELECT count(*) AS queries, count(*) FILTER (WHERE ids IS DISTINCT FROM
-       ARRAY(SELECT id FROM sk_g ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE sk_q.q = sk_g40.q) LIMIT 40)) AS differ
-FROM sk_g40;
+       ARRAY(SELECT id FROM sk_g ORDER BY v <-> (SELECT v::floatvector FROM sk_q WHERE sk_q.q = sk_g200.q) LIMIT 200)) AS differ
+FROM sk_g200;
 SET LOCAL milvus.hnsw_growing_rerank = 8;
 
 -- a growing row's own vector finds it first

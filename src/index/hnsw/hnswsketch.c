@@ -778,6 +778,18 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	return true;
 }
 
+/*
+ * The step of a query quantised to bits bits over [lo, hi]; 1 when the
+ * coordinates are (nearly) all equal, so that no step has a finite inverse
+ */
+static float
+quant_step(float lo, float hi, int bits)
+{
+	float		delta = (hi - lo) / ((1 << bits) - 1);
+
+	return delta >= FLT_MIN ? delta : 1;
+}
+
 /* What turns an estimate into a distance: cosine's is 1 - <v, q>, its estimate -<v, q> */
 static float
 estimate_offset(MvHnswMetric metric)
@@ -920,17 +932,14 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	 * errors of a sum of dims of them, each within half a step.)
 	 */
 	bits = SKETCH_FAST_BITS;
-	for (;;)
+	delta = quant_step(lo, hi, bits);
+	qerr = SKETCH_EPS0 * delta * sqrtf((float) e->dims / 3.0f);
+	if (qerr * scaleSum > SKETCH_FAST_SHARE * spanSum &&
+		quant_step(lo, hi, SKETCH_QUERY_BITS) < delta)
 	{
-		delta = (hi - lo) / ((1 << bits) - 1);
-		/* all coordinates (nearly) equal: no step whose inverse is finite */
-		if (!(delta >= FLT_MIN))
-			delta = 1;
-		qerr = SKETCH_EPS0 * delta * sqrtf((float) e->dims / 3.0f);
-		if (bits == SKETCH_QUERY_BITS || qerr * scaleSum <= SKETCH_FAST_SHARE * spanSum ||
-			!((hi - lo) / ((1 << SKETCH_QUERY_BITS) - 1) >= FLT_MIN))
-			break;				/* (a step of 8 bits too small to invert is no finer) */
 		bits = SKETCH_QUERY_BITS;
+		delta = quant_step(lo, hi, bits);
+		qerr = SKETCH_EPS0 * delta * sqrtf((float) e->dims / 3.0f);
 	}
 	*qbits = bits;
 	inv = 1 / delta;
@@ -1050,6 +1059,26 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	return npicks;
 }
 
+/*
+ * The growing tuple at off on page, the caller holding the page's lock, if
+ * it is still row heaptid and not flagged; else NULL, *moved telling whether
+ * off holds no tuple at all (the page is not the one the row was read on).
+ */
+static MvHnswGrowingTuple
+live_row(Page page, OffsetNumber off, ItemPointer heaptid, bool *moved)
+{
+	MvHnswGrowingTuple gtup;
+
+	*moved = off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off));
+	if (*moved)
+		return NULL;
+	gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+	if (gtup->type != MV_HNSW_GROWING_TUPLE || gtup->flags != 0 ||
+		!ItemPointerEquals(&gtup->heaptid, heaptid))
+		return NULL;
+	return gtup;
+}
+
 static int
 lower_cmp(const void *a, const void *b)
 {
@@ -1126,7 +1155,7 @@ measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
 			Buffer		buf = bufs[i - start];
 			OffsetNumber off = ItemPointerGetOffsetNumber(&e->where[r]);
 			Page		page = BufferGetPage(buf);
-			ItemId		iid;
+			bool		moved;
 			MvHnswGrowingTuple gtup;
 
 			if (i + 1 < end)
@@ -1151,17 +1180,10 @@ measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
 			}
 			if (i == start || buf != bufs[i - 1 - start])
 				MvHnswCheckGrowingPage(index, page, BufferGetBlockNumber(buf));
-			if (off > PageGetMaxOffsetNumber(page) || !ItemIdIsNormal(PageGetItemId(page, off)))
-			{
-				/* not the page the sketch read: start it again next time */
-				e->stale = true;
-				UnlockReleaseBuffer(buf);
-				continue;
-			}
-			iid = PageGetItemId(page, off);
-			gtup = (MvHnswGrowingTuple) PageGetItem(page, iid);
-			if (gtup->type != MV_HNSW_GROWING_TUPLE || gtup->flags != 0 ||
-				!ItemPointerEquals(&gtup->heaptid, &e->heaptids[r]))
+			gtup = live_row(page, off, &e->heaptids[r], &moved);
+			if (moved)
+				e->stale = true;	/* not the page the sketch read: start it again next time */
+			else if (gtup == NULL)
 				e->gone[r] = true;
 			else
 			{
@@ -1335,19 +1357,18 @@ MvHnswGrowingSketchMore(Relation index, const MvHnswDist *dist, Pointer query,
 		Buffer		buf = MvHnswReadBuffer(index, ItemPointerGetBlockNumber(where));
 		Page		page = BufferGetPage(buf);
 
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		if ((MvHnswPageGetOpaque(page)->flags & MV_HNSW_PAGE_GROWING) &&
-			off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off)))
-		{
-			MvHnswGrowingTuple gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+		MvHnswGrowingTuple gtup;
+		bool		moved;
 
-			if (gtup->type == MV_HNSW_GROWING_TUPLE && gtup->flags == 0 &&
-				ItemPointerEquals(&gtup->heaptid, &rest->heaptids[rest->next]))
-			{
-				(*rows)[n].distance = MvHnswDistance(dist, query, gtup->data);
-				(*rows)[n].heaptid = gtup->heaptid;
-				n++;
-			}
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		/* a page a release gave to the graph since holds no growing row */
+		gtup = (MvHnswPageGetOpaque(page)->flags & MV_HNSW_PAGE_GROWING) ?
+			live_row(page, off, &rest->heaptids[rest->next], &moved) : NULL;
+		if (gtup != NULL)
+		{
+			(*rows)[n].distance = MvHnswDistance(dist, query, gtup->data);
+			(*rows)[n].heaptid = gtup->heaptid;
+			n++;
 		}
 		UnlockReleaseBuffer(buf);
 	}
