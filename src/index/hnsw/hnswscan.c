@@ -125,43 +125,15 @@ read_growing(MvHnswScanOpaque so, Relation index, const MvHnswDist *dist, Pointe
 }
 
 /*
- * The scan is about to hand out a row farther than it trusts the sketch's
- * rows to reach (or has handed them all out): measure the whole growing
- * segment.  A row already handed out is passed over, and one nearer than the
- * last row returned is skipped (found too late for the ORDER BY), as the
- * graph's later batches skip theirs.
+ * Keep, in place, the rows the scan may still hand out: not handed out
+ * already, and not nearer than the last row returned (found too late for
+ * the ORDER BY: counted as skipped).  Returns how many are kept.
  */
-static void
-read_growing_rest(IndexScanDesc scan, MvHnswScanOpaque so)
+static int
+keep_unreturned(MvHnswScanOpaque so, MvHnswRow *rows, int n)
 {
 	int			kept = 0;
 
-	so->growingPartial = false;
-	ereport(DEBUG2,
-			(errmsg_internal("milvus_hnsw index \"%s\": the scan passed what the sketch vouches for; measuring every growing row",
-							 RelationGetRelationName(scan->indexRelation))));
-	read_growing(so, scan->indexRelation, &so->graphDist, so->growingQuery);
-	for (int i = 0; i < so->ngrowing; i++)
-	{
-		if (MvHnswCacheLookup(so->returned, &so->growing[i].heaptid) != NULL)
-			continue;
-		if (so->growing[i].distance < so->lastDistance)
-		{
-			so->skipped++;
-			continue;
-		}
-		so->growing[kept++] = so->growing[i];
-	}
-	so->ngrowing = kept;
-	MvHnswRowHeapify(so->growing, so->ngrowing);
-}
-
-/* Add rows measured since the scan began to its heap of growing rows */
-static void
-add_growing(MvHnswScanOpaque so, MvHnswRow *rows, int n)
-{
-	so->growing = so->growing ? repalloc(so->growing, sizeof(MvHnswRow) * (so->ngrowing + n + 1))
-		: palloc(sizeof(MvHnswRow) * (n + 1));
 	for (int i = 0; i < n; i++)
 	{
 		if (MvHnswCacheLookup(so->returned, &rows[i].heaptid) != NULL)
@@ -171,8 +143,38 @@ add_growing(MvHnswScanOpaque so, MvHnswRow *rows, int n)
 			so->skipped++;
 			continue;
 		}
-		so->growing[so->ngrowing++] = rows[i];
+		rows[kept++] = rows[i];
 	}
+	return kept;
+}
+
+/*
+ * The scan is about to hand out a row farther than it trusts the sketch's
+ * rows to reach (or has handed them all out): measure the whole growing
+ * segment.  A row already handed out is passed over, and one nearer than the
+ * last row returned is skipped (found too late for the ORDER BY), as the
+ * graph's later batches skip theirs.
+ */
+static void
+read_growing_rest(IndexScanDesc scan, MvHnswScanOpaque so)
+{
+	so->growingPartial = false;
+	ereport(DEBUG2,
+			(errmsg_internal("milvus_hnsw index \"%s\": the scan passed what the sketch vouches for; measuring every growing row",
+							 RelationGetRelationName(scan->indexRelation))));
+	read_growing(so, scan->indexRelation, &so->graphDist, so->growingQuery);
+	so->ngrowing = keep_unreturned(so, so->growing, so->ngrowing);
+	MvHnswRowHeapify(so->growing, so->ngrowing);
+}
+
+/* Add rows measured since the scan began to its heap of growing rows */
+static void
+add_growing(MvHnswScanOpaque so, MvHnswRow *rows, int n)
+{
+	so->growing = so->growing ? repalloc(so->growing, sizeof(MvHnswRow) * (so->ngrowing + n + 1))
+		: palloc(sizeof(MvHnswRow) * (n + 1));
+	memcpy(so->growing + so->ngrowing, rows, sizeof(MvHnswRow) * n);
+	so->ngrowing += keep_unreturned(so, so->growing + so->ngrowing, n);
 	MvHnswRowHeapify(so->growing, so->ngrowing);
 }
 
