@@ -106,6 +106,21 @@ MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta, Buffer *buf, Pag
 }
 
 /*
+ * Add to a metapage's log entry the range of its fields at offset..offset+length
+ * (fields of MvHnswMetaPageData): a new tail changes a handful of them, and
+ * logging those alone keeps a row's WAL near the table's own.
+ */
+static void
+meta_range(MvHnswPageLog *log, MvHnswMetaPage meta, Size offset, Size length)
+{
+	MvHnswRange *range = &log->ranges[log->nranges++];
+
+	Assert(log->nranges <= MV_HNSW_LOG_RANGES);
+	range->offset = ((char *) meta + offset) - (char *) BufferGetPage(log->buffer);
+	range->length = length;
+}
+
+/*
  * Append a row to the growing segment; false (nothing written) when its
  * vector is too large for a growing page, for the caller to insert it into
  * the graph instead.
@@ -189,7 +204,7 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	newbuf = MvHnswGrowingTakePage(index, meta, &nextfree);
 	newblk = BufferGetBlockNumber(newbuf);
 
-	/* one record: the metapage's fields, the old tail's link, the new page whole */
+	/* one record: the metapage's fields changed, the old tail's link, the new page whole */
 	START_CRIT_SECTION();
 	newpage = BufferGetPage(newbuf);
 	MvHnswInitPage(newpage, MV_HNSW_PAGE_GROWING);
@@ -200,9 +215,18 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	npages = 0;
 	pages[npages].buffer = metabuf;
 	pages[npages].image = false;
-	pages[npages].nranges = 1;
-	pages[npages].ranges[0].offset = (char *) meta - (char *) BufferGetPage(metabuf);
-	pages[npages].ranges[0].length = sizeof(MvHnswMetaPageData);
+	pages[npages].nranges = 0;
+	if (meta->version != MV_HNSW_VERSION)
+	{
+		/* an index of an older version holds a growing segment now */
+		meta->version = MV_HNSW_VERSION;
+		meta_range(&pages[npages], meta, offsetof(MvHnswMetaPageData, version),
+				   sizeof(meta->version));
+	}
+	meta_range(&pages[npages], meta, offsetof(MvHnswMetaPageData, growingHead),
+			   offsetof(MvHnswMetaPageData, reused) - offsetof(MvHnswMetaPageData, growingHead));
+	meta_range(&pages[npages], meta, offsetof(MvHnswMetaPageData, growingFree),
+			   sizeof(meta->growingFree));
 	npages++;
 	if (BufferIsValid(buf))
 	{
@@ -212,16 +236,15 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 		pages[npages].buffer = buf;
 		pages[npages].image = false;
 		pages[npages].nranges = 1;
-		pages[npages].ranges[0].offset = ((PageHeader) page)->pd_special;
-		pages[npages].ranges[0].length = sizeof(MvHnswPageOpaqueData);
+		pages[npages].ranges[0].offset = ((PageHeader) page)->pd_special +
+			offsetof(MvHnswPageOpaqueData, nextblkno);
+		pages[npages].ranges[0].length = sizeof(BlockNumber);
 		npages++;
 	}
 	else
 		meta->growingHead = newblk;
 	meta->growingFree = nextfree;
 	meta->growingTail = newblk;
-	/* an index of an older version holds a growing segment now */
-	meta->version = MV_HNSW_VERSION;
 	pages[npages].buffer = newbuf;
 	pages[npages].image = true;
 	pages[npages].nranges = 0;
