@@ -96,5 +96,49 @@ SELECT sqlstate_detail_of($$SELECT milvus.flush('segs')$$);
 RESET ROLE;
 SELECT milvus.drop_collection('segs');
 
+-- Free growing pages at the end of the index go back after a seal: rows
+-- inserted after a compaction freed slots take those slots, and the growing
+-- pages they came from are cut off (hnswtruncate.c).  Whether the data
+-- coordinator or milvus.seal() seals them, the index ends smaller than it was
+-- with the rows growing, and whole.
+CREATE TABLE segt (id int PRIMARY KEY, v floatvector(16));
+CREATE FUNCTION segt_vec(i int) RETURNS floatvector LANGUAGE sql IMMUTABLE AS
+$$ SELECT ARRAY(SELECT (hashint4(i * 16 + d) & 1023) / 1024.0
+                  FROM generate_series(1, 16) d)::real[]::floatvector $$;
+INSERT INTO segt SELECT i, segt_vec(i) FROM generate_series(1, 3000) i;
+CREATE INDEX segt_v ON segt USING milvus_hnsw (v floatvector_l2_ops);
+DELETE FROM segt WHERE id % 2 = 0;
+VACUUM segt;
+SELECT milvus.compact_index('segt_v') >= 0 AS compacted;
+SELECT free_slots >= 1000 AS freed FROM milvus_hnsw_stats('segt_v');
+INSERT INTO segt SELECT i, segt_vec(i) FROM generate_series(3001, 4200) i;
+SELECT pg_relation_size('segt_v') AS growing_size \gset
+SELECT milvus.seal('segt_v') >= 0 AS sealed;
+SELECT pg_relation_size('segt_v') < :growing_size AS given_back;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('segt_v', true);
+SET enable_seqscan = off;
+SET milvus.hnsw_ef_search = 200;
+SELECT count(*) AS missed FROM segt a WHERE a.id % 50 = 1
+   AND a.id IS DISTINCT FROM (SELECT b.id FROM segt b ORDER BY b.v <-> a.v LIMIT 1);
+-- inserts go on, into the chain's new page
+INSERT INTO segt SELECT i, segt_vec(i) FROM generate_series(4201, 4300) i;
+SELECT id FROM segt ORDER BY v <-> segt_vec(4250) LIMIT 1;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('segt_v', true);
+-- in a transaction block a seal keeps the pages (the lock would last to its end)
+DELETE FROM segt WHERE id > 3000 AND id % 3 = 0;
+VACUUM segt;
+SELECT milvus.compact_index('segt_v') >= 0 AS compacted;
+INSERT INTO segt SELECT i, segt_vec(i) FROM generate_series(4301, 5000) i;
+BEGIN;
+SELECT pg_relation_size('segt_v') AS growing_size \gset
+SELECT milvus.seal('segt_v') >= 0 AS sealed;
+SELECT pg_relation_size('segt_v') >= :growing_size AS kept;
+COMMIT;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('segt_v', true);
+RESET milvus.hnsw_ef_search;
+RESET enable_seqscan;
+DROP TABLE segt;
+DROP FUNCTION segt_vec;
+
 DROP TABLE seg;
 DROP ROLE regress_seg_other;

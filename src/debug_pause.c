@@ -29,6 +29,7 @@ static const char *const pause_names[] = {
 	[MV_PAUSE_HNSW_VACUUM_FREE] = "hnsw_vacuum_free",
 	[MV_PAUSE_HNSW_SEAL_LINK] = "hnsw_seal_link",
 	[MV_PAUSE_HNSW_SEAL_RELEASE] = "hnsw_seal_release",
+	[MV_PAUSE_HNSW_TRUNCATE] = "hnsw_truncate",
 };
 
 int			MvPausePoints = 0;

@@ -177,6 +177,27 @@ for my $index ('t_mem', 't_spill')
         $reused, "and the standby's $index says so");
 }
 
+# A seal whose rows take the slots of deleted rows leaves the growing pages
+# they came from free at the end of the index, and cuts them off
+# (hnswtruncate.c): the standby replays the truncation, the new page of the
+# growing chain, and the links of the free list, and answers as the primary.
+$primary->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0; VACUUM t;');
+$primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(15501, 16500) i');
+($sealed, $seal_out, $seal_err) = $primary->psql('postgres',
+    "SET client_min_messages = debug1; "
+      . "SELECT milvus.seal(x) FROM unnest(ARRAY['t_mem', 't_spill']::regclass[]) x");
+is($sealed, 0, 'milvus.seal of 1,000 rows into freed slots succeeds');
+like($seal_err, qr/free pages at its end given back/, 'and gives back free pages');
+check_round('round 8, a seal that truncates');
+$primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(16501, 16600) i');
+check_round('round 8, rows growing again');
+for my $index ('t_mem', 't_spill')
+{
+    is( $standby->safe_psql('postgres', "SELECT pg_relation_size('$index')"),
+        $primary->safe_psql('postgres', "SELECT pg_relation_size('$index')"),
+        "the standby's $index is as long as the primary's");
+}
+
 ok(!$standby->log_contains('inconsistent page'), 'standby found no inconsistent page');
 
 $standby->stop;

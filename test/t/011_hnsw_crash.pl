@@ -1,6 +1,7 @@
 # kill -9 (an immediate stop) after and during inserts (into the growing
 # segment, and into the graph), during CREATE INDEX, during VACUUM and
-# during a seal of the growing segment leaves a milvus_hnsw index that verifies clean and finds
+# during a seal of the growing segment and during the truncation after it
+# leaves a milvus_hnsw index that verifies clean and finds
 # every committed row; an unlogged table's index comes back empty and usable.
 # Inserts of vectors larger than a page (chunks first, the element last, in
 # separate WAL records) are crashed too, and so are inserts that reuse the
@@ -133,7 +134,8 @@ my %pause_point = (
     hnsw_vacuum_repair => 3,
     hnsw_vacuum_free => 4,
     hnsw_seal_link => 5,
-    hnsw_seal_release => 6);
+    hnsw_seal_release => 6,
+    hnsw_truncate => 7);
 
 # Run $sql in the background with a backend held at $point; returns once it
 # waits there, with the session holding the lock.
@@ -333,6 +335,30 @@ crash_while_inserting('t', 'vec', 2000001, 200, 'reuse', 'off');
 cmp_ok($node->safe_psql('postgres', "SELECT reused FROM milvus_hnsw_stats('t_idx')"), '>', $reused + 200,
     "reuse: the inserts took free slots ($reused before)");
 check('crash during inserts that reuse slots');
+
+# Crash during a truncation (hnswtruncate.c), held after it has linked the
+# free list past the pages at the end of the index and before it cuts them
+# off: those pages are then on no list, which verify accepts at the end of
+# the index, and the next VACUUM cuts them off.  New rows take the free slots
+# of deleted ones, so the growing pages they came from are left free at the end.
+$node->safe_psql(
+    'postgres', q{
+    CREATE TABLE tr (id int PRIMARY KEY, emb floatvector(16));
+    INSERT INTO tr SELECT i, vec(i) FROM generate_series(1, 4000) i;
+    CREATE INDEX tr_idx ON tr USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+    DELETE FROM tr WHERE id % 2 = 0;
+    VACUUM tr;
+    INSERT INTO tr SELECT i, vec(i) FROM generate_series(4001, 5600) i;});
+$holder = start_held('hnsw_truncate', "SELECT milvus.seal('tr_idx')");
+$node->safe_psql('postgres', 'INSERT INTO wal_flush VALUES (1)');
+crash($holder);
+my $crashed_size = $node->safe_psql('postgres', "SELECT pg_relation_size('tr_idx')");
+is(problems('tr_idx', 'false'), '', 'crash during a truncation: index verifies clean');
+is($node->safe_psql('postgres', "SELECT growing_rows FROM milvus.segments WHERE index_name = 'tr_idx'::regclass"),
+    '0', 'crash during a truncation: the seal had linked every row');
+check('crash during a truncation', 'tr');
+cmp_ok($node->safe_psql('postgres', "SELECT pg_relation_size('tr_idx')"), '<', $crashed_size,
+    'crash during a truncation: the next VACUUM cuts the free pages off');
 
 # The unlogged table comes back empty, its index an empty graph that works.
 is($node->safe_psql('postgres', 'SELECT count(*) FROM u'), '0', 'unlogged table is empty');

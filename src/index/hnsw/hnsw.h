@@ -563,8 +563,8 @@ extern int	MvHnswGrowingSketchRead(Relation index, const MvHnswDist *dist, Point
 									MvHnswSketchRest *rest);
 extern int	MvHnswGrowingSketchMore(Relation index, const MvHnswDist *dist, Pointer query,
 									MvHnswSketchRest *rest, MvHnswRow **rows, float *trust);
-extern Buffer MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta,
-									BlockNumber *nextfree);
+extern Buffer MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta, bool graph,
+									 BlockNumber *nextfree);
 extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta,
 										Buffer *buf, Page *page);
 extern void MvHnswCheckGrowingPage(Relation index, Page page, BlockNumber blkno);
@@ -572,6 +572,9 @@ extern void MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber
 								 uint8 flag);
 
 /* hnswseal.c */
+
+/* Free pages a new growing page leaves on the list, for a seal's graph pages */
+#define MV_HNSW_FREE_RESERVE		4
 
 /* A seal hands the pages it has linked to the free list every this many */
 #define MV_HNSW_SEAL_RELEASE_PAGES	32
@@ -592,6 +595,9 @@ extern int64 MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno,
 							int64 *done, int64 total, int *nrows, BlockNumber *next);
 extern bool MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last,
 							  BlockNumber stop, int64 ntuples, bool wait);
+
+/* hnswtruncate.c */
+extern BlockNumber MvHnswTruncateFree(Relation index);
 
 /* hnswsealparallel.c */
 extern int64 MvHnswSealParallel(Relation index, BlockNumber head, BlockNumber stop,

@@ -66,19 +66,48 @@ append_logged(Relation index, Buffer buf, MvHnswGrowingTuple gtup, Size size)
 }
 
 /*
- * A page to become the chain's new tail or a new graph page, locked exclusively and not changed
- * yet: the first of the free list (*nextfree: what the metapage's free list
- * becomes), else a new one (*nextfree: the list as it is).  The caller holds
- * the metapage exclusively.
+ * Whether the free list from first on holds more than keep pages (reading
+ * the links of its first keep pages)
+ */
+static bool
+list_longer_than(Relation index, BlockNumber first, int keep)
+{
+	BlockNumber blkno = first;
+
+	for (int i = 0; i <= keep; i++)
+	{
+		Buffer		buf;
+
+		if (blkno == MV_HNSW_METAPAGE_BLKNO || !BlockNumberIsValid(blkno))
+			return false;
+		if (i == keep)
+			break;
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		blkno = MvHnswPageGetOpaque(BufferGetPage(buf))->nextblkno;
+		UnlockReleaseBuffer(buf);
+	}
+	return true;
+}
+
+/*
+ * A page to become the chain's new tail or a new graph page, locked
+ * exclusively and not changed yet: the first of the free list (*nextfree:
+ * what the metapage's free list becomes), else a new one (*nextfree: the
+ * list as it is).  A growing page (graph false) leaves the list its last
+ * MV_HNSW_FREE_RESERVE pages: they are for the graph pages a seal needs
+ * before it has emptied a page of its own, so that it need not extend the
+ * index past the pages a truncation could give back (hnswtruncate.c).  The
+ * caller holds the metapage exclusively.
  */
 Buffer
-MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta, BlockNumber *nextfree)
+MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta, bool graph, BlockNumber *nextfree)
 {
 	BlockNumber freeblk = meta->growingFree;
 	Buffer		buf;
 
 	*nextfree = freeblk;
-	if (freeblk != 0 && BlockNumberIsValid(freeblk))
+	if (list_longer_than(index, freeblk, graph ? 0 : MV_HNSW_FREE_RESERVE))
 	{
 		buf = ReadBuffer(index, freeblk);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -98,7 +127,7 @@ MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta, Buffer *buf, Pag
 {
 	BlockNumber nextfree;
 
-	*buf = MvHnswGrowingTakePage(edit->index, meta, &nextfree);
+	*buf = MvHnswGrowingTakePage(edit->index, meta, false, &nextfree);
 	meta->growingFree = nextfree;
 	*page = MvHnswEditRegister(edit, *buf, true);
 	MvHnswInitPage(*page, MV_HNSW_PAGE_GROWING);
@@ -201,7 +230,7 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 			return true;
 		}
 	}
-	newbuf = MvHnswGrowingTakePage(index, meta, &nextfree);
+	newbuf = MvHnswGrowingTakePage(index, meta, false, &nextfree);
 	newblk = BufferGetBlockNumber(newbuf);
 
 	/* one record: the metapage's fields changed, the old tail's link, the new page whole */

@@ -89,7 +89,7 @@ new_graph_page(MvHnswPageEdit *edit, MvHnswMetaPage meta, Page prev, Page *page)
 		buf = MvHnswNewBuffer(edit->index, true);
 	else
 	{
-		buf = MvHnswGrowingTakePage(edit->index, meta, &nextfree);
+		buf = MvHnswGrowingTakePage(edit->index, meta, true, &nextfree);
 		meta->growingFree = nextfree;
 	}
 

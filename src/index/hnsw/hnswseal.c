@@ -285,6 +285,16 @@ MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last, BlockNumbe
 	return true;
 }
 
+/* Whether the free list is empty: a graph page the seal needs would extend the index */
+static bool
+free_list_empty(Relation index)
+{
+	MvHnswMetaPageData meta;
+
+	MvHnswReadMeta(index, &meta);
+	return meta.growingFree == MV_HNSW_METAPAGE_BLKNO || !BlockNumberIsValid(meta.growingFree);
+}
+
 /*
  * Seal, the caller holding MV_HNSW_SEAL_LOCK; rows a non-NULL callback names
  * are dropped.  With nworkers above 0 and no callback, a seal large enough
@@ -338,7 +348,7 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 		 * of the rows still to link (hnswinsert.c takes them first), if no
 		 * scan is reading the chain: a seal never waits for scans here.
 		 */
-		if (npages >= MV_HNSW_SEAL_RELEASE_PAGES &&
+		if (npages > 0 && (npages >= MV_HNSW_SEAL_RELEASE_PAGES || free_list_empty(index)) &&
 			MvHnswSealRelease(index, head, last, blkno, ntuples, false))
 		{
 			head = blkno;
@@ -392,6 +402,8 @@ MvHnswSeal(Relation index, bool wait, int nworkers, MvHnswSealReport report, voi
 	n = MvHnswSealLocked(index, NULL, NULL, NULL, nworkers, report, arg);
 	if (n > 0)
 		MvHnswLinkUnreached(index, false, DEBUG1);
+	/* also after a seal that found nothing: one before may have kept them */
+	MvHnswTruncateFree(index);
 	UnlockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return n;
 }
@@ -414,6 +426,7 @@ MvHnswCompact(Relation index, bool wait, MvHnswSealReport report, void *arg)
 	memset(&stats, 0, sizeof(stats));
 	MvHnswSealProgress(report, arg, MV_HNSW_COMPACT, 0, 0);
 	n = MvHnswVacuumGraph(index, nothing_dead, NULL, &stats, true);
+	MvHnswTruncateFree(index);
 	MvHnswSealProgress(report, arg, MV_HNSW_COMPACT, n, n);
 	UnlockPage(index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return n;

@@ -1118,6 +1118,8 @@ mvhnsw_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 		if (MvHnswSealLocked(info->index, NULL, NULL, NULL, 0, NULL, NULL) > 0)
 			MvHnswLinkUnreached(info->index, false, DEBUG1);
+		/* what this VACUUM's seals emptied and the graph did not take */
+		MvHnswTruncateFree(info->index);
 		UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	}
 	if (stats == NULL)

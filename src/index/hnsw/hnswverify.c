@@ -100,13 +100,16 @@ problem(VerifyState *vs, const char *fmt,...)
 /*
  * The growing chain runs from the metapage's head to its tail, the free list
  * from growingFree to its end, both over growing pages only, and every
- * growing page is on one of them.
+ * growing page is on one of them, but those that only free, unlisted growing
+ * and new pages follow: a crash in a truncation (hnswtruncate.c) leaves
+ * such pages, which the next one cuts off.
  */
 static void
 check_growing_chain(VerifyState *vs, const MvHnswMetaPageData *meta, BlockNumber *nexts,
-					bool *growing, BlockNumber nblocks)
+					bool *growing, const bool *graph, BlockNumber nblocks)
 {
 	BlockNumber last = InvalidBlockNumber;
+	BlockNumber held = MV_HNSW_METAPAGE_BLKNO;	/* the last graph or chain page */
 	BlockNumber blkno;
 	BlockNumber freeblk = meta->growingFree == 0 ? InvalidBlockNumber : meta->growingFree;
 
@@ -119,6 +122,7 @@ check_growing_chain(VerifyState *vs, const MvHnswMetaPageData *meta, BlockNumber
 		}
 		growing[blkno] = false;
 		last = blkno;
+		held = Max(held, blkno);
 	}
 	if (last != meta->growingTail)
 		problem(vs, "metapage growing tail is %u, the growing chain ends at %u",
@@ -135,6 +139,9 @@ check_growing_chain(VerifyState *vs, const MvHnswMetaPageData *meta, BlockNumber
 		growing[blkno] = false;
 	}
 	for (blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
+		if (graph[blkno])
+			held = Max(held, blkno);
+	for (blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < held; blkno++)
 		if (growing[blkno])
 			problem(vs, "growing page %u is neither in the growing chain nor free", blkno);
 }
@@ -577,6 +584,7 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 	 * An all-zero page is an extension a crash cut short: unused space, not
 	 * damage.
 	 */
+	check_growing_chain(&vs, &meta, nexts, growing, inchain, nblocks);
 	linked = palloc0(sizeof(bool) * nblocks);
 	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 		if (inchain[blkno] && BlockNumberIsValid(nexts[blkno]) && nexts[blkno] < nblocks)
@@ -600,7 +608,6 @@ milvus_hnsw_verify(PG_FUNCTION_ARGS)
 	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
 		if (inchain[blkno])
 			problem(&vs, "graph page %u is not in the page chain", blkno);
-	check_growing_chain(&vs, &meta, nexts, growing, nblocks);
 	if (meta.insertPage != last)
 		problem(&vs, "metapage insert page is %u, the page chain ends at %u",
 				meta.insertPage, last);

@@ -1,0 +1,360 @@
+/*
+ * hnswtruncate.c
+ *		Give the free growing pages at the end of a milvus_hnsw index back to
+ *		the file system.
+ *
+ * A seal hands the growing pages it has linked to the free list, and the
+ * graph takes its new pages from there first; what it does not take waits
+ * for the next rows.  After a seal, a compaction or a VACUUM, the run of
+ * free pages at the end of the relation is cut off, as VACUUM truncates a
+ * heap:
+ *
+ *   - only outside a transaction block and parallel mode (a parallel
+ *     VACUUM's index passes), and only when AccessExclusiveLock on
+ *     the index is granted at once: no other session has the index open (no
+ *     scan, insert or plan of its table).  It is held to the end of the
+ *     transaction, so that no session uses what it cached of the pages cut
+ *     off before it sees the relcache invalidation sent below.
+ *   - growing pages in that run that no list holds (left by a crash in a
+ *     truncation) go back on the free list first.
+ *   - when the growing chain is one empty page in that run (the fresh tail
+ *     a seal's freeze took), the lowest free page becomes the chain's page
+ *     instead, and the old one goes on the free list, in one record;
+ *     growingReleased moves on by one, so that backends' sketches start
+ *     again (hnswsketch.c) rather than read on from the old page.
+ *   - MV_HNSW_FREE_RESERVE free pages stay, the lowest: a seal takes graph
+ *     pages from them before it has emptied a page of its own, rather than
+ *     extend the index past the pages the next truncation gives back.
+ *   - the free list is linked past the pages cut off, one record per link
+ *     that changes, and then RelationTruncate cuts them off (WAL-logged).
+ *
+ * Every record leaves the chain and the list whole.  A crash before the
+ * truncation leaves growing pages at the end that neither holds: the next
+ * truncation takes them too, and milvus_hnsw_verify accepts growing pages
+ * that no list holds when only such pages, free pages or new pages follow
+ * them.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/storage.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/inval.h"
+
+#include "hnsw.h"
+#include "milvus/guc.h"
+
+/* What a page at the end of the index is to a truncation */
+typedef enum
+{
+	PAGE_OTHER,					/* the graph, the metapage: the run stops */
+	PAGE_FREE,					/* on the free list */
+	PAGE_CHAIN					/* on the growing chain */
+} PageRole;
+
+/* The free list's end: block 0, or Invalid in older indexes */
+static inline bool
+list_ends(BlockNumber blkno)
+{
+	return blkno == MV_HNSW_METAPAGE_BLKNO || !BlockNumberIsValid(blkno);
+}
+
+static BlockNumber
+next_of(Relation index, BlockNumber blkno)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	BlockNumber next;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	next = MvHnswPageGetOpaque(BufferGetPage(buf))->nextblkno;
+	UnlockReleaseBuffer(buf);
+	return next;
+}
+
+/*
+ * Mark the pages of a list from first on with role; false when it leaves the
+ * relation or loops (not truncated then: milvus_hnsw_verify names the fault).
+ */
+static bool
+mark_list(Relation index, BlockNumber first, PageRole *roles, BlockNumber nblocks,
+		  PageRole role)
+{
+	for (BlockNumber blkno = first; !list_ends(blkno); blkno = next_of(index, blkno))
+	{
+		if (blkno >= nblocks || roles[blkno] != PAGE_OTHER)
+			return false;
+		roles[blkno] = role;
+	}
+	return true;
+}
+
+/* Whether a page no list holds is a growing page or a new one */
+static bool
+loose_page(Relation index, BlockNumber blkno)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	Page		page;
+	bool		loose;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	loose = PageIsNew(page) ||
+		MvHnswPageGetOpaque(page)->flags == MV_HNSW_PAGE_GROWING;
+	UnlockReleaseBuffer(buf);
+	return loose;
+}
+
+/*
+ * Make free page newtail the growing chain's only page in place of the empty
+ * page oldtail, which goes on the free list: one record with the metapage,
+ * both pages, and the page whose link led to newtail (prev; Invalid: the
+ * metapage's).
+ */
+static void
+move_tail(Relation index, BlockNumber newtail, BlockNumber prev, BlockNumber oldtail)
+{
+	MvHnswPageEdit edit;
+	Buffer		metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	Buffer		prevbuf = InvalidBuffer;
+	Buffer		tailbuf;
+	Buffer		oldbuf;
+	MvHnswMetaPage meta;
+	Page		tailpage;
+	Page		oldpage;
+	BlockNumber after;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	if (BlockNumberIsValid(prev))
+	{
+		prevbuf = ReadBuffer(index, prev);
+		LockBuffer(prevbuf, BUFFER_LOCK_EXCLUSIVE);
+	}
+	tailbuf = ReadBuffer(index, newtail);
+	LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
+	oldbuf = ReadBuffer(index, oldtail);
+	LockBuffer(oldbuf, BUFFER_LOCK_EXCLUSIVE);
+	after = MvHnswPageGetOpaque(BufferGetPage(tailbuf))->nextblkno;
+
+	MvHnswEditStart(&edit, index, false);
+	meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+	if (BufferIsValid(prevbuf))
+	{
+		Page		prevpage = MvHnswEditRegister(&edit, prevbuf, false);
+
+		MvHnswPageGetOpaque(prevpage)->nextblkno = after;
+	}
+	else
+		meta->growingFree = after;
+	tailpage = MvHnswEditRegister(&edit, tailbuf, true);
+	MvHnswInitPage(tailpage, MV_HNSW_PAGE_GROWING);
+	oldpage = MvHnswEditRegister(&edit, oldbuf, false);
+	MvHnswPageGetOpaque(oldpage)->nextblkno =
+		list_ends(meta->growingFree) ? MV_HNSW_METAPAGE_BLKNO : meta->growingFree;
+	meta->growingFree = oldtail;
+	meta->growingHead = newtail;
+	meta->growingTail = newtail;
+	meta->growingTuples = 0;
+	/* sketches read on from the page they read last: make them start again */
+	meta->growingReleased++;
+	MvHnswEditFinish(&edit);
+
+	UnlockReleaseBuffer(oldbuf);
+	UnlockReleaseBuffer(tailbuf);
+	if (BufferIsValid(prevbuf))
+		UnlockReleaseBuffer(prevbuf);
+	UnlockReleaseBuffer(metabuf);
+}
+
+/* Put page blkno, which no list holds, on the free list as an empty growing page */
+static void
+relist(Relation index, BlockNumber blkno)
+{
+	MvHnswPageEdit edit;
+	Buffer		metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+	Buffer		buf;
+	MvHnswMetaPage meta;
+	Page		page;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, false);
+	meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
+	page = MvHnswEditRegister(&edit, buf, true);
+	MvHnswInitPage(page, MV_HNSW_PAGE_GROWING);
+	MvHnswPageGetOpaque(page)->nextblkno =
+		list_ends(meta->growingFree) ? MV_HNSW_METAPAGE_BLKNO : meta->growingFree;
+	meta->growingFree = blkno;
+	MvHnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+	UnlockReleaseBuffer(metabuf);
+}
+
+/* Point the link of prev (Invalid: the metapage's growingFree) at next */
+static void
+set_link(Relation index, BlockNumber prev, BlockNumber next)
+{
+	MvHnswPageEdit edit;
+	Buffer		buf;
+	Page		page;
+
+	buf = ReadBuffer(index, BlockNumberIsValid(prev) ? prev : MV_HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, false);
+	page = MvHnswEditRegister(&edit, buf, false);
+	if (BlockNumberIsValid(prev))
+		MvHnswPageGetOpaque(page)->nextblkno = next;
+	else
+		MvHnswPageGetMeta(page)->growingFree = next;
+	MvHnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/* Link the free list past every page at or after end */
+static void
+unlink_from(Relation index, BlockNumber end)
+{
+	MvHnswMetaPageData meta;
+	BlockNumber prev = InvalidBlockNumber;	/* the metapage */
+	BlockNumber prevnext;
+	BlockNumber blkno;
+
+	MvHnswReadMeta(index, &meta);
+	prevnext = meta.growingFree;
+	for (blkno = meta.growingFree; !list_ends(blkno); blkno = next_of(index, blkno))
+	{
+		if (blkno >= end)
+			continue;
+		if (prevnext != blkno)
+			set_link(index, prev, blkno);
+		prev = blkno;
+		prevnext = next_of(index, blkno);
+	}
+	if (!list_ends(prevnext))
+		set_link(index, prev, MV_HNSW_METAPAGE_BLKNO);
+}
+
+/*
+ * Cut off the free pages at the end of the index, if the lock is granted at
+ * once; the caller holds MV_HNSW_SEAL_LOCK.  Returns the pages cut off.
+ */
+BlockNumber
+MvHnswTruncateFree(Relation index)
+{
+	BlockNumber nblocks;
+	BlockNumber end;
+	MvHnswMetaPageData meta;
+	PageRole   *roles;
+	bool		movetail = false;
+	int			reserve = MV_HNSW_FREE_RESERVE;
+
+	/* (a parallel VACUUM's index passes cannot take the lock: it needs an XID) */
+	if (IsTransactionBlock() || IsInParallelMode() || RecoveryInProgress())
+		return 0;
+	/* most seals end on a graph page: no lock for those */
+	nblocks = RelationGetNumberOfBlocks(index);
+	if (nblocks <= MV_HNSW_METAPAGE_BLKNO + 1 || !loose_page(index, nblocks - 1))
+		return 0;
+	if (!ConditionalLockRelation(index, AccessExclusiveLock))
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("milvus_hnsw index \"%s\": free pages at its end kept, the index is in use",
+								 RelationGetRelationName(index))));
+		return 0;
+	}
+
+	nblocks = RelationGetNumberOfBlocks(index);
+	MvHnswReadMeta(index, &meta);
+	roles = palloc0(sizeof(PageRole) * nblocks);
+	roles[MV_HNSW_METAPAGE_BLKNO] = PAGE_OTHER;
+	if (!mark_list(index, meta.growingFree, roles, nblocks, PAGE_FREE) ||
+		!mark_list(index, meta.growingHead, roles, nblocks, PAGE_CHAIN))
+	{
+		pfree(roles);
+		return 0;
+	}
+
+	/* the run: free and loose pages, and the chain if it is one empty page */
+	for (end = nblocks; end > MV_HNSW_METAPAGE_BLKNO + 1; end--)
+	{
+		BlockNumber blkno = end - 1;
+
+		if (roles[blkno] == PAGE_FREE)
+			continue;
+		if (roles[blkno] == PAGE_CHAIN && meta.growingHead == blkno &&
+			meta.growingTail == blkno)
+		{
+			Buffer		buf = ReadBuffer(index, blkno);
+			bool		empty;
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			empty = PageGetMaxOffsetNumber(BufferGetPage(buf)) == 0;
+			UnlockReleaseBuffer(buf);
+			if (empty)
+			{
+				movetail = true;
+				continue;
+			}
+			break;
+		}
+		if (roles[blkno] == PAGE_OTHER && loose_page(index, blkno))
+		{
+			relist(index, blkno);
+			roles[blkno] = PAGE_FREE;
+			continue;
+		}
+		break;
+	}
+
+	if (movetail)
+	{
+		/* the chain's page goes to the lowest free page below it */
+		BlockNumber oldtail = meta.growingTail;
+		BlockNumber lowest = InvalidBlockNumber;
+		BlockNumber lowestprev = InvalidBlockNumber;
+		BlockNumber prev = InvalidBlockNumber;
+
+		MvHnswReadMeta(index, &meta);
+		for (BlockNumber blkno = meta.growingFree; !list_ends(blkno); blkno = next_of(index, blkno))
+		{
+			if (blkno < oldtail && (!BlockNumberIsValid(lowest) || blkno < lowest))
+			{
+				lowest = blkno;
+				lowestprev = prev;
+			}
+			prev = blkno;
+		}
+		if (BlockNumberIsValid(lowest))
+		{
+			move_tail(index, lowest, lowestprev, oldtail);
+			roles[lowest] = PAGE_CHAIN;
+			roles[oldtail] = PAGE_FREE;
+		}
+		else
+			end = oldtail + 1;
+	}
+
+	/* keep the lowest free pages for the next seal's first graph pages */
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks && reserve > 0; blkno++)
+	{
+		if (roles[blkno] != PAGE_FREE)
+			continue;
+		reserve--;
+		if (blkno >= end)
+			end = blkno + 1;
+	}
+	pfree(roles);
+	if (end >= nblocks)
+		return 0;
+
+	unlink_from(index, end);
+	MvPause(MV_PAUSE_HNSW_TRUNCATE);
+	RelationTruncate(index, end);
+	/* sessions forget the append hint and buffers they kept (hnswbuffer.c) */
+	CacheInvalidateRelcache(index);
+	ereport(DEBUG1,
+			(errmsg_internal("milvus_hnsw index \"%s\": %u free pages at its end given back",
+							 RelationGetRelationName(index), nblocks - end)));
+	return nblocks - end;
+}
