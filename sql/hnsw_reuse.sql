@@ -137,3 +137,28 @@ SELECT FROM milvus.compact_index('hv_idx');
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hv_idx', true);
 SELECT heap_tids = (SELECT count(*) FROM hv) AS every_row FROM milvus_hnsw_stats('hv_idx');
 DROP TABLE hv, hv_centre;
+
+-- Free slots are few per page when the vectors are large: an element above
+-- level 0 looks further past the hint for a slot of its level (about m times
+-- rarer per level) before it appends.  Of 700 rows into 799 free slots, one
+-- appends here (11 when every element looks 8 pages ahead only).
+SET max_parallel_maintenance_workers = 0;
+SET milvus.hnsw_level_seed = 7;
+CREATE TABLE hw (id int PRIMARY KEY, v floatvector(128)) WITH (autovacuum_enabled = off);
+INSERT INTO hw SELECT i, ARRAY(SELECT (hashint4(i * 128 + d) & 1023) / 1024.0
+                               FROM generate_series(1, 128) d)::real[]::floatvector
+  FROM generate_series(1, 4000) i;
+CREATE INDEX hw_v ON hw USING milvus_hnsw (v floatvector_l2_ops);
+DELETE FROM hw WHERE hashint4(id) % 5 = 0;
+VACUUM hw;
+SELECT FROM milvus.compact_index('hw_v');
+SELECT elements AS before, free_slots >= 700 AS enough_free FROM milvus_hnsw_stats('hw_v') \gset
+SELECT :'enough_free' AS enough_free;
+INSERT INTO hw SELECT i, ARRAY(SELECT (hashint4(i * 128 + d) & 1023) / 1024.0
+                               FROM generate_series(1, 128) d)::real[]::floatvector
+  FROM generate_series(4001, 4700) i;
+SELECT elements - :before <= 3 AS few_appended FROM milvus_hnsw_stats('hw_v');
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hw_v', true);
+RESET milvus.hnsw_level_seed;
+RESET max_parallel_maintenance_workers;
+DROP TABLE hw;

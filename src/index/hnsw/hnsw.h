@@ -203,8 +203,13 @@ typedef MvHnswElementTupleData *MvHnswElementTuple;
 #define MV_HNSW_TOMBSTONE			1
 #define MV_HNSW_FREE				2
 
-/* pages past the hint an insert looks at for a free slot */
+/*
+ * Pages past the hint an insert looks at for a free slot; an element of a
+ * level above 0 looks at up to MV_HNSW_REUSE_LEVEL_SCALE times as many (a
+ * free slot of its level is about m times rarer per level)
+ */
 #define MV_HNSW_REUSE_LOOKAHEAD		8
+#define MV_HNSW_REUSE_LEVEL_SCALE	32
 
 /* data holds an MvHnswChunkRef, then the first ref.len bytes of the vector */
 #define MV_HNSW_ELEMENT_CHUNKED		0x0001
@@ -588,6 +593,7 @@ extern int64 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback,
 extern void MvHnswSealProgress(MvHnswSealReport report, void *arg, MvHnswSealPhase phase,
 							   int64 done, int64 total);
 extern MvHnswSealer *MvHnswSealerCreate(Relation index, Size budget);
+extern void MvHnswSealerWatchHeap(MvHnswSealer *sg);
 extern void MvHnswSealerFree(MvHnswSealer *sg);
 extern int64 MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno,
 							IndexBulkDeleteCallback callback, void *callback_state,

@@ -172,7 +172,7 @@ append_chunks(Relation index, Pointer value, Size inlen, bool building)
 /*
  * Put a new node into a free slot, if one fits: an unchunked free element of
  * exactly esize bytes and of level or above, on the metapage's hint page or
- * the few after it.  The element tuple is overwritten in place, its neighbour
+ * the few after it (more for an element above level 0).  The element tuple is overwritten in place, its neighbour
  * tuple shrunk to the new level, both with the next version, and the
  * metapage updated, in one record.  Returns the slot's TID, or an invalid TID
  * when none fits (the hint then moves past the pages that hold no free slot).
@@ -190,6 +190,7 @@ reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
 	Buffer		buf = InvalidBuffer;
 	OffsetNumber slot = InvalidOffsetNumber;
 	ItemPointerData etid;
+	int			scale = 1;
 
 	ItemPointerSetInvalid(&etid);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
@@ -201,7 +202,9 @@ reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
 		return etid;
 	}
 
-	for (blkno = hint; blkno < nblocks && blkno < hint + MV_HNSW_REUSE_LOOKAHEAD; blkno++)
+	for (int i = 0; i < level && scale < MV_HNSW_REUSE_LEVEL_SCALE; i++)
+		scale = Min(scale * m, MV_HNSW_REUSE_LEVEL_SCALE);
+	for (blkno = hint; blkno < nblocks && blkno < hint + MV_HNSW_REUSE_LOOKAHEAD * scale; blkno++)
 	{
 		Page		page;
 		int			nfree = 0;

@@ -36,10 +36,16 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/table.h"
 #include "access/xlog.h"
+#include "catalog/index.h"
+#include "catalog/pg_am_d.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "hnsw.h"
 #include "milvus/guc.h"
@@ -134,6 +140,10 @@ struct MvHnswSealer
 	MemoryContext rowctx;
 	MvHnswGraph *graph;
 	Page		copy;			/* the page being linked */
+	/* rows whose heap tuples are gone for good (heap_row_gone), or NULL */
+	Relation	heap;
+	BlockNumber heapBlocks;
+	Buffer		heapBuf;		/* the heap page last looked at, pinned */
 };
 
 MvHnswSealer *
@@ -151,9 +161,84 @@ MvHnswSealerCreate(Relation index, Size budget)
 	return sg;
 }
 
+/*
+ * Let the sealer drop rows whose heap tuples are gone for good, as a
+ * VACUUM's seal does through its callback: a seal by milvus.seal() or the
+ * data coordinator would otherwise link rows deleted since their insert, for
+ * the next VACUUM to make tombstones of and a compaction to free (a sixth of
+ * a churn round's deletions in churn_rounds.sh).  Only for a heap table, and
+ * not in parallel mode.
+ */
+void
+MvHnswSealerWatchHeap(MvHnswSealer *sg)
+{
+	Relation	heap;
+
+	if (IsInParallelMode())
+		return;
+	heap = table_open(IndexGetRelation(RelationGetRelid(sg->index), false), NoLock);
+	if (heap->rd_rel->relam != HEAP_TABLE_AM_OID)
+	{
+		table_close(heap, NoLock);
+		return;
+	}
+	sg->heap = heap;
+	sg->heapBlocks = RelationGetNumberOfBlocks(heap);
+	sg->heapBuf = InvalidBuffer;
+}
+
+/*
+ * Whether the heap tuple a growing row points to is gone for good: its line
+ * pointer is dead, which pruning sets only when every tuple of its HOT chain
+ * is dead to every snapshot, and logs with the conflict a hot standby needs
+ * (its queries that could still see the row are cancelled before it goes
+ * from their scans).  Each heap page is pruned first, if it may have
+ * something to prune and its cleanup lock is free, as a scan that reads it
+ * would.  A dead line pointer stays dead until VACUUM has removed the
+ * index's entries for it, which waits for this seal (MV_HNSW_SEAL_LOCK).
+ */
+static bool
+heap_row_gone(MvHnswSealer *sg, ItemPointer tid)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber offnum = ItemPointerGetOffsetNumber(tid);
+	Page		page;
+	bool		gone = false;
+
+	if (sg->heap == NULL || blkno >= sg->heapBlocks)
+		return false;
+	if (!BufferIsValid(sg->heapBuf) || BufferGetBlockNumber(sg->heapBuf) != blkno)
+	{
+		if (BufferIsValid(sg->heapBuf))
+			ReleaseBuffer(sg->heapBuf);
+		sg->heapBuf = ReadBuffer(sg->heap, blkno);
+		page = BufferGetPage(sg->heapBuf);
+		if (TransactionIdIsValid(((PageHeader) page)->pd_prune_xid) &&
+			ConditionalLockBufferForCleanup(sg->heapBuf))
+		{
+			int			ndead;
+
+			/* as heap_page_prune_opt calls it (no old_snapshot_threshold limit) */
+			heap_page_prune(sg->heap, sg->heapBuf, InvalidTransactionId,
+							GlobalVisTestFor(sg->heap), InvalidTransactionId, 0, &ndead, NULL);
+			LockBuffer(sg->heapBuf, BUFFER_LOCK_UNLOCK);
+		}
+	}
+	LockBuffer(sg->heapBuf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(sg->heapBuf);
+	if (offnum >= FirstOffsetNumber && offnum <= PageGetMaxOffsetNumber(page))
+		gone = ItemIdIsDead(PageGetItemId(page, offnum));
+	LockBuffer(sg->heapBuf, BUFFER_LOCK_UNLOCK);
+	return gone;
+}
+
 void
 MvHnswSealerFree(MvHnswSealer *sg)
 {
+	if (BufferIsValid(sg->heapBuf))
+		ReleaseBuffer(sg->heapBuf);
+	if (sg->heap != NULL)
+		table_close(sg->heap, NoLock);
 	MemoryContextDelete(sg->rowctx);
 	MemoryContextDelete(sg->graphctx);
 	pfree(sg->copy);
@@ -212,7 +297,8 @@ MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno, IndexBulkDeleteCallback call
 		CHECK_FOR_INTERRUPTS();
 		if (gtup->flags == 0)
 		{
-			if (callback != NULL && callback(&gtup->heaptid, callback_state))
+			if (callback != NULL ? callback(&gtup->heaptid, callback_state) :
+				heap_row_gone(sg, &gtup->heaptid))
 			{
 				MvHnswGrowingSetFlag(index, blkno, off, MV_HNSW_GROWING_DEAD);
 				if (stats)
@@ -338,6 +424,8 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	}
 
 	sg = MvHnswSealerCreate(index, (Size) maintenance_work_mem * 1024);
+	if (callback == NULL)
+		MvHnswSealerWatchHeap(sg);
 	for (blkno = head; blkno != stop;)
 	{
 		int			nrows;
