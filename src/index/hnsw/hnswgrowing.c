@@ -20,6 +20,14 @@
 
 #include "hnsw.h"
 
+/* a new tail logs the metapage's head (if it changes), tail and count as one range */
+StaticAssertDecl(offsetof(MvHnswMetaPageData, growingTail) ==
+				 offsetof(MvHnswMetaPageData, growingHead) + sizeof(BlockNumber) &&
+				 offsetof(MvHnswMetaPageData, growingTuples) ==
+				 offsetof(MvHnswMetaPageData, growingTail) + sizeof(BlockNumber) &&
+				 offsetof(MvHnswMetaPageData, reused) ==
+				 offsetof(MvHnswMetaPageData, growingTuples) + sizeof(uint64),
+				 "the growing segment's metapage fields must be adjacent");
 StaticAssertDecl(offsetof(MvHnswGrowingTupleData, data) % 8 == 0,
 				 "growing tuple vectors must start 8-byte aligned");
 
@@ -39,14 +47,17 @@ tail_takes(Page page, Size size)
 
 /*
  * Append the tuple to the tail page, locked exclusively, and log what
- * PageAddItem changed: the header's flags, pd_lower and pd_upper, the new
- * line pointer, and the tuple (logging the header with every line pointer
- * cost up to 80 bytes more per row on a page of 128-dimension rows).
+ * PageAddItem changed: pd_lower and pd_upper (and the header's flags, which
+ * an append-only page never has reason to change: logged if they did), the
+ * new line pointer, and the tuple (logging the header with every line
+ * pointer cost up to 80 bytes more per row on a page of 128-dimension rows;
+ * the two bytes of the flags, 8 bytes a record once aligned).
  */
 static void
 append_logged(Relation index, Buffer buf, MvHnswGrowingTuple gtup, Size size)
 {
 	Page		page = BufferGetPage(buf);
+	uint16		flags = ((PageHeader) page)->pd_flags;
 	OffsetNumber off;
 	MvHnswRange ranges[3];
 
@@ -55,8 +66,9 @@ append_logged(Relation index, Buffer buf, MvHnswGrowingTuple gtup, Size size)
 	if (off == InvalidOffsetNumber)
 		elog(PANIC, "milvus_hnsw: failed to add growing tuple to \"%s\"",
 			 RelationGetRelationName(index));
-	ranges[0].offset = offsetof(PageHeaderData, pd_flags);
-	ranges[0].length = offsetof(PageHeaderData, pd_special) - offsetof(PageHeaderData, pd_flags);
+	ranges[0].offset = flags == ((PageHeader) page)->pd_flags ?
+		offsetof(PageHeaderData, pd_lower) : offsetof(PageHeaderData, pd_flags);
+	ranges[0].length = offsetof(PageHeaderData, pd_special) - ranges[0].offset;
 	ranges[1].offset = (char *) PageGetItemId(page, off) - (char *) page;
 	ranges[1].length = sizeof(ItemIdData);
 	ranges[2].offset = ItemIdGetOffset(PageGetItemId(page, off));
@@ -252,10 +264,16 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 		meta_range(&pages[npages], meta, offsetof(MvHnswMetaPageData, version),
 				   sizeof(meta->version));
 	}
-	meta_range(&pages[npages], meta, offsetof(MvHnswMetaPageData, growingHead),
-			   offsetof(MvHnswMetaPageData, reused) - offsetof(MvHnswMetaPageData, growingHead));
-	meta_range(&pages[npages], meta, offsetof(MvHnswMetaPageData, growingFree),
-			   sizeof(meta->growingFree));
+	/* the tail and the count always; the head and the free list if they change */
+	meta_range(&pages[npages], meta,
+			   BufferIsValid(buf) ? offsetof(MvHnswMetaPageData, growingTail) :
+			   offsetof(MvHnswMetaPageData, growingHead),
+			   offsetof(MvHnswMetaPageData, reused) -
+			   (BufferIsValid(buf) ? offsetof(MvHnswMetaPageData, growingTail) :
+				offsetof(MvHnswMetaPageData, growingHead)));
+	if (nextfree != meta->growingFree)
+		meta_range(&pages[npages], meta, offsetof(MvHnswMetaPageData, growingFree),
+				   sizeof(meta->growingFree));
 	npages++;
 	if (BufferIsValid(buf))
 	{
