@@ -35,6 +35,7 @@ struct IndexScanDescData;
 #define MV_HNSW_MAX_GROWING_RERANK		1000
 
 extern PGDLLIMPORT bool MvHnswGrowingSegment;
+extern PGDLLIMPORT bool MvHnswTruncate;	/* milvus.hnsw_truncate */
 extern PGDLLIMPORT int MvHnswGrowingRerank;
 extern PGDLLIMPORT int MvHnswEfSearch;
 extern PGDLLIMPORT int MvHnswLevelSeed;

@@ -171,7 +171,8 @@ typedef struct MvHnswMetaPageData
 	BlockNumber growingFree;	/* first emptied growing page; 0 or Invalid: none */
 	uint32		pendingTombstones;	/* left by a vacuum for a compaction */
 	uint32		growingReleased;	/* tuples on the chain pages emptied so far (wraps) */
-	uint32		reserved[2];
+	BlockNumber truncateFrom;	/* where a truncation under way cuts; 0: none */
+	uint32		reserved[1];
 } MvHnswMetaPageData;
 
 typedef MvHnswMetaPageData *MvHnswMetaPage;
@@ -209,7 +210,7 @@ typedef MvHnswElementTupleData *MvHnswElementTuple;
  * free slot of its level is about m times rarer per level)
  */
 #define MV_HNSW_REUSE_LOOKAHEAD		8
-#define MV_HNSW_REUSE_LEVEL_SCALE	32
+#define MV_HNSW_REUSE_LEVEL_SCALE	16
 
 /* data holds an MvHnswChunkRef, then the first ref.len bytes of the vector */
 #define MV_HNSW_ELEMENT_CHUNKED		0x0001
@@ -520,7 +521,6 @@ extern void MvHnswCachePrefetch(MvHnswCache *cache, ItemPointerData *tids, int n
 typedef struct MvHnswAppendHint
 {
 	uint32		dims;			/* 0: not read yet */
-	BlockNumber tail;
 } MvHnswAppendHint;
 
 extern MvHnswAppendHint *MvHnswGetAppendHint(Relation index);

@@ -195,18 +195,21 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	/*
 	 * The usual case: the tail this backend last saw has room, and only it is
 	 * locked.  The metapage is read once per relcache entry, for the
-	 * dimensions and a first tail.
+	 * dimensions, and whenever the tail is not known.  The tail is kept as
+	 * the relation's smgr target block, which every backend forgets at once
+	 * when the index is cut short (hnswtruncate.c: smgrtruncate's
+	 * invalidation is sent at once, committed or not).
 	 */
 	hint = MvHnswGetAppendHint(index);
-	if (hint->dims == 0)
+	tail = RelationGetTargetBlock(index);
+	if (hint->dims == 0 || !BlockNumberIsValid(tail))
 	{
 		MvHnswReadMeta(index, &metacopy);
 		hint->dims = metacopy.dimensions;
-		hint->tail = metacopy.growingTail;
+		tail = metacopy.growingTail;
 	}
 	metacopy.dimensions = hint->dims;
 	MvHnswCheckValueDims(index, &metacopy, value);
-	tail = hint->tail;
 	if (BlockNumberIsValid(tail))
 	{
 		buf = MvHnswReadBuffer(index, tail);
@@ -235,7 +238,7 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 		{
 			/* another insert added this page since: no metapage change */
 			append_logged(index, buf, gtup, size);
-			MvHnswGetAppendHint(index)->tail = tail;
+			RelationSetTargetBlock(index, tail);
 			UnlockReleaseBuffer(buf);
 			UnlockReleaseBuffer(metabuf);
 			pfree(gtup);
@@ -299,8 +302,7 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	MvHnswLogPages(index, pages, npages);
 	END_CRIT_SECTION();
 
-	/* not through hint: reading the tail may have moved the map it is in */
-	MvHnswGetAppendHint(index)->tail = newblk;
+	RelationSetTargetBlock(index, newblk);
 	UnlockReleaseBuffer(newbuf);
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);

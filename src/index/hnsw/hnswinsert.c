@@ -209,8 +209,13 @@ reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
 		Page		page;
 		int			nfree = 0;
 
+		/*
+		 * Looked at under a share lock: only inserts, which hold the
+		 * metapage exclusively meanwhile, take free slots, so a slot found
+		 * free is still free under the exclusive lock taken for it below.
+		 */
 		buf = ReadBuffer(index, blkno);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		if (!PageIsNew(page) && MvHnswPageGetOpaque(page)->flags == MV_HNSW_PAGE_GRAPH)
 		{
@@ -233,7 +238,11 @@ reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
 		if (newhint == 0 && nfree > (slot != InvalidOffsetNumber ? 1 : 0))
 			newhint = blkno;
 		if (slot != InvalidOffsetNumber)
+		{
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 			break;
+		}
 		UnlockReleaseBuffer(buf);
 		buf = InvalidBuffer;
 	}

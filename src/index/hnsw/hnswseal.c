@@ -144,6 +144,7 @@ struct MvHnswSealer
 	Relation	heap;
 	BlockNumber heapBlocks;
 	Buffer		heapBuf;		/* the heap page last looked at, pinned */
+	Snapshot	snapshot;		/* held while pruning (see MvHnswSealerWatchHeap) */
 };
 
 MvHnswSealer *
@@ -185,6 +186,14 @@ MvHnswSealerWatchHeap(MvHnswSealer *sg)
 	sg->heap = heap;
 	sg->heapBlocks = RelationGetNumberOfBlocks(heap);
 	sg->heapBuf = InvalidBuffer;
+
+	/*
+	 * Pruning asks whether transactions are still running, which may read
+	 * pg_subtrans; a snapshot keeps the pages it may read from being cut off
+	 * meanwhile, as VACUUM's does.  The data coordinator holds none of its
+	 * own; it is marked PROC_IN_VACUUM, so this one holds back no VACUUM.
+	 */
+	sg->snapshot = RegisterSnapshot(GetLatestSnapshot());
 }
 
 /*
@@ -237,6 +246,8 @@ MvHnswSealerFree(MvHnswSealer *sg)
 {
 	if (BufferIsValid(sg->heapBuf))
 		ReleaseBuffer(sg->heapBuf);
+	if (sg->snapshot != NULL)
+		UnregisterSnapshot(sg->snapshot);
 	if (sg->heap != NULL)
 		table_close(sg->heap, NoLock);
 	MemoryContextDelete(sg->rowctx);

@@ -9,46 +9,53 @@
  * free pages at the end of the relation is cut off, as VACUUM truncates a
  * heap:
  *
- *   - only outside a transaction block and parallel mode (a parallel
- *     VACUUM's index passes), and only when AccessExclusiveLock on
- *     the index is granted at once: no other session has the index open (no
- *     scan, insert or plan of its table).  It is held to the end of the
- *     transaction, so that no session uses what it cached of the pages cut
- *     off before it sees the relcache invalidation sent below.
+ *   - with milvus.hnsw_truncate on, outside a transaction block and parallel
+ *     mode (a parallel VACUUM's index passes), and only when
+ *     AccessExclusiveLock on the index is granted at once: no other session
+ *     has the index open (no scan, insert or plan of its table).  It is let
+ *     go as soon as the pages are cut off, as VACUUM lets a heap's go.  What
+ *     other sessions remember of the pages cut off goes with the smgr
+ *     invalidation smgrtruncate sends at once, whether this transaction
+ *     commits or not: the tail an insert appends to is the relation's smgr
+ *     target block (hnswgrowing.c), the buffer map checks each buffer's tag
+ *     (hnswbuffer.c), and sketches start again when growingReleased moves
+ *     (hnswsketch.c).
  *   - growing pages in that run that no list holds (left by a crash in a
  *     truncation) go back on the free list first.
- *   - when the growing chain is one empty page in that run (the fresh tail
- *     a seal's freeze took), the lowest free page becomes the chain's page
- *     instead, and the old one goes on the free list, in one record;
- *     growingReleased moves on by one, so that backends' sketches start
- *     again (hnswsketch.c) rather than read on from the old page.
  *   - MV_HNSW_FREE_RESERVE free pages stay, the lowest: a seal takes graph
  *     pages from them before it has emptied a page of its own, rather than
  *     extend the index past the pages the next truncation gives back.
- *   - the free list is linked past the pages cut off, one record per link
- *     that changes, and then RelationTruncate cuts them off (WAL-logged).
+ *   - when the growing chain is one empty page among the pages cut off (the
+ *     fresh tail a seal's freeze took), the lowest free page becomes the
+ *     chain's page instead, and the old one goes on the free list, in one
+ *     record; growingReleased moves on by one.
+ *   - the metapage records the cut (truncateFrom), the free list is linked
+ *     past the pages cut off, one record per link that changes, the WAL is
+ *     flushed, RelationTruncate cuts them off (WAL-logged), and the metapage
+ *     forgets the cut.
  *
- * Every record leaves the chain and the list whole.  A crash before the
- * truncation leaves growing pages at the end that neither holds: the next
- * truncation takes them too, and milvus_hnsw_verify accepts growing pages
- * that no list holds when only such pages, free pages or new pages follow
- * them.
+ * Every record leaves the chain and the list whole.  A crash after the cut
+ * was recorded and before it was made leaves growing pages from the cut on
+ * that no list holds; the next truncation puts them back on the free list
+ * first, wherever they are by then, and milvus_hnsw_verify accepts them in
+ * the meantime (and any at the very end of the index).
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/storage.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
-#include "utils/inval.h"
 
 #include "hnsw.h"
 #include "milvus/guc.h"
+#include "milvus/hnsw.h"
 
-/* What a page at the end of the index is to a truncation */
+/* What a page of the index is to a truncation */
 typedef enum
 {
-	PAGE_OTHER,					/* the graph, the metapage: the run stops */
+	PAGE_OTHER,					/* the graph, the metapage, or not known yet */
 	PAGE_FREE,					/* on the free list */
 	PAGE_CHAIN					/* on the growing chain */
 } PageRole;
@@ -105,6 +112,20 @@ loose_page(Relation index, BlockNumber blkno)
 	return loose;
 }
 
+/* Record where a truncation cuts (0: none) */
+static void
+set_cut(Relation index, BlockNumber cut)
+{
+	MvHnswPageEdit edit;
+	Buffer		metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, false);
+	MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false))->truncateFrom = cut;
+	MvHnswEditFinish(&edit);
+	UnlockReleaseBuffer(metabuf);
+}
+
 /*
  * Make free page newtail the growing chain's only page in place of the empty
  * page oldtail, which goes on the free list: one record with the metapage,
@@ -134,7 +155,10 @@ move_tail(Relation index, BlockNumber newtail, BlockNumber prev, BlockNumber old
 	LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
 	oldbuf = ReadBuffer(index, oldtail);
 	LockBuffer(oldbuf, BUFFER_LOCK_EXCLUSIVE);
+	/* never Invalid: a stale tail would take a free page ending there for a tail */
 	after = MvHnswPageGetOpaque(BufferGetPage(tailbuf))->nextblkno;
+	if (list_ends(after))
+		after = MV_HNSW_METAPAGE_BLKNO;
 
 	MvHnswEditStart(&edit, index, false);
 	meta = MvHnswPageGetMeta(MvHnswEditRegister(&edit, metabuf, false));
@@ -235,44 +259,65 @@ unlink_from(Relation index, BlockNumber end)
 		set_link(index, prev, MV_HNSW_METAPAGE_BLKNO);
 }
 
-/*
- * Cut off the free pages at the end of the index, if the lock is granted at
- * once; the caller holds MV_HNSW_SEAL_LOCK.  Returns the pages cut off.
- */
-BlockNumber
-MvHnswTruncateFree(Relation index)
+/* The page whose link leads to free page blkno (Invalid: the metapage's) */
+static BlockNumber
+list_prev(Relation index, BlockNumber first, BlockNumber blkno)
 {
-	BlockNumber nblocks;
-	BlockNumber end;
-	MvHnswMetaPageData meta;
-	PageRole   *roles;
-	bool		movetail = false;
+	BlockNumber prev = InvalidBlockNumber;
+
+	for (BlockNumber b = first; !list_ends(b) && b != blkno; b = next_of(index, b))
+		prev = b;
+	return prev;
+}
+
+/* Where to cut so that the lowest MV_HNSW_FREE_RESERVE free pages stay */
+static BlockNumber
+cut_past_reserve(const PageRole *roles, BlockNumber nblocks, BlockNumber end)
+{
 	int			reserve = MV_HNSW_FREE_RESERVE;
 
-	/* (a parallel VACUUM's index passes cannot take the lock: it needs an XID) */
-	if (IsTransactionBlock() || IsInParallelMode() || RecoveryInProgress())
-		return 0;
-	/* most seals end on a graph page: no lock for those */
-	nblocks = RelationGetNumberOfBlocks(index);
-	if (nblocks <= MV_HNSW_METAPAGE_BLKNO + 1 || !loose_page(index, nblocks - 1))
-		return 0;
-	if (!ConditionalLockRelation(index, AccessExclusiveLock))
+	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks && reserve > 0; blkno++)
 	{
-		ereport(DEBUG1,
-				(errmsg_internal("milvus_hnsw index \"%s\": free pages at its end kept, the index is in use",
-								 RelationGetRelationName(index))));
-		return 0;
+		if (roles[blkno] != PAGE_FREE)
+			continue;
+		reserve--;
+		if (blkno >= end)
+			end = blkno + 1;
 	}
+	return end;
+}
 
-	nblocks = RelationGetNumberOfBlocks(index);
+/* The truncation, under AccessExclusiveLock; the pages cut off */
+static BlockNumber
+truncate_locked(Relation index)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	MvHnswMetaPageData meta;
+	PageRole   *roles;
+	BlockNumber end;
+	BlockNumber oldtail = InvalidBlockNumber;	/* an empty chain page in the run */
+	BlockNumber newtail = InvalidBlockNumber;
+
 	MvHnswReadMeta(index, &meta);
 	roles = palloc0(sizeof(PageRole) * nblocks);
-	roles[MV_HNSW_METAPAGE_BLKNO] = PAGE_OTHER;
 	if (!mark_list(index, meta.growingFree, roles, nblocks, PAGE_FREE) ||
 		!mark_list(index, meta.growingHead, roles, nblocks, PAGE_CHAIN))
-	{
-		pfree(roles);
 		return 0;
+
+	/* pages of a cut a crash cut short: back on the free list */
+	if (meta.truncateFrom != 0)
+	{
+		for (BlockNumber blkno = Max(meta.truncateFrom, MV_HNSW_METAPAGE_BLKNO + 1);
+			 blkno < nblocks; blkno++)
+		{
+			if (roles[blkno] == PAGE_OTHER && loose_page(index, blkno))
+			{
+				relist(index, blkno);
+				roles[blkno] = PAGE_FREE;
+			}
+		}
+		set_cut(index, 0);
+		MvHnswReadMeta(index, &meta);
 	}
 
 	/* the run: free and loose pages, and the chain if it is one empty page */
@@ -291,12 +336,10 @@ MvHnswTruncateFree(Relation index)
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			empty = PageGetMaxOffsetNumber(BufferGetPage(buf)) == 0;
 			UnlockReleaseBuffer(buf);
-			if (empty)
-			{
-				movetail = true;
-				continue;
-			}
-			break;
+			if (!empty)
+				break;
+			oldtail = blkno;
+			continue;
 		}
 		if (roles[blkno] == PAGE_OTHER && loose_page(index, blkno))
 		{
@@ -307,54 +350,87 @@ MvHnswTruncateFree(Relation index)
 		break;
 	}
 
-	if (movetail)
+	/*
+	 * The empty chain page moves to the lowest free page below it, if the cut
+	 * past the reserve (counting it free and that page taken) still takes it.
+	 */
+	if (BlockNumberIsValid(oldtail))
 	{
-		/* the chain's page goes to the lowest free page below it */
-		BlockNumber oldtail = meta.growingTail;
-		BlockNumber lowest = InvalidBlockNumber;
-		BlockNumber lowestprev = InvalidBlockNumber;
-		BlockNumber prev = InvalidBlockNumber;
-
-		MvHnswReadMeta(index, &meta);
-		for (BlockNumber blkno = meta.growingFree; !list_ends(blkno); blkno = next_of(index, blkno))
+		for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < oldtail; blkno++)
 		{
-			if (blkno < oldtail && (!BlockNumberIsValid(lowest) || blkno < lowest))
+			if (roles[blkno] == PAGE_FREE)
 			{
-				lowest = blkno;
-				lowestprev = prev;
+				newtail = blkno;
+				break;
 			}
-			prev = blkno;
 		}
-		if (BlockNumberIsValid(lowest))
+		if (BlockNumberIsValid(newtail))
 		{
-			move_tail(index, lowest, lowestprev, oldtail);
-			roles[lowest] = PAGE_CHAIN;
+			roles[newtail] = PAGE_CHAIN;
 			roles[oldtail] = PAGE_FREE;
+			if (cut_past_reserve(roles, nblocks, end) > oldtail)
+			{
+				roles[newtail] = PAGE_FREE;
+				roles[oldtail] = PAGE_CHAIN;
+				newtail = InvalidBlockNumber;
+			}
 		}
-		else
-			end = oldtail + 1;
+		if (!BlockNumberIsValid(newtail))
+			end = Max(end, oldtail + 1);
 	}
-
-	/* keep the lowest free pages for the next seal's first graph pages */
-	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < nblocks && reserve > 0; blkno++)
-	{
-		if (roles[blkno] != PAGE_FREE)
-			continue;
-		reserve--;
-		if (blkno >= end)
-			end = blkno + 1;
-	}
+	end = cut_past_reserve(roles, nblocks, end);
 	pfree(roles);
 	if (end >= nblocks)
 		return 0;
 
+	if (BlockNumberIsValid(newtail))
+	{
+		/* (relisted pages went to the list's front since meta was read) */
+		MvHnswReadMeta(index, &meta);
+		move_tail(index, newtail, list_prev(index, meta.growingFree, newtail), oldtail);
+	}
+	set_cut(index, end);
 	unlink_from(index, end);
 	MvPause(MV_PAUSE_HNSW_TRUNCATE);
+	/* the records that unlist the pages reach disk before the file shrinks */
+	XLogFlush(GetXLogInsertRecPtr());
 	RelationTruncate(index, end);
-	/* sessions forget the append hint and buffers they kept (hnswbuffer.c) */
-	CacheInvalidateRelcache(index);
-	ereport(DEBUG1,
-			(errmsg_internal("milvus_hnsw index \"%s\": %u free pages at its end given back",
-							 RelationGetRelationName(index), nblocks - end)));
+	set_cut(index, 0);
 	return nblocks - end;
+}
+
+/*
+ * Cut off the free pages at the end of the index, if the lock is granted at
+ * once; the caller holds MV_HNSW_SEAL_LOCK.  Returns the pages cut off.
+ */
+BlockNumber
+MvHnswTruncateFree(Relation index)
+{
+	BlockNumber nblocks;
+	BlockNumber cut;
+	MvHnswMetaPageData meta;
+
+	/* (a parallel VACUUM's index passes cannot take the lock: it needs an XID) */
+	if (!MvHnswTruncate || IsTransactionBlock() || IsInParallelMode() || RecoveryInProgress())
+		return 0;
+	/* most seals end on a graph page: no lock for those */
+	nblocks = RelationGetNumberOfBlocks(index);
+	MvHnswReadMeta(index, &meta);
+	if (meta.truncateFrom == 0 &&
+		(nblocks <= MV_HNSW_METAPAGE_BLKNO + 1 || !loose_page(index, nblocks - 1)))
+		return 0;
+	if (!ConditionalLockRelation(index, AccessExclusiveLock))
+	{
+		ereport(DEBUG1,
+				(errmsg_internal("milvus_hnsw index \"%s\": free pages at its end kept, the index is in use",
+								 RelationGetRelationName(index))));
+		return 0;
+	}
+	cut = truncate_locked(index);
+	UnlockRelation(index, AccessExclusiveLock);
+	if (cut > 0)
+		ereport(DEBUG1,
+				(errmsg_internal("milvus_hnsw index \"%s\": %u free pages at its end given back",
+								 RelationGetRelationName(index), cut)));
+	return cut;
 }

@@ -101,8 +101,9 @@ problem(VerifyState *vs, const char *fmt,...)
  * The growing chain runs from the metapage's head to its tail, the free list
  * from growingFree to its end, both over growing pages only, and every
  * growing page is on one of them, but those that only free, unlisted growing
- * and new pages follow: a crash in a truncation (hnswtruncate.c) leaves
- * such pages, which the next one cuts off.
+ * and new pages follow, and those at or past a truncation's recorded cut: a
+ * crash in a truncation (hnswtruncate.c) leaves such pages, which the next
+ * one lists again.
  */
 static void
 check_growing_chain(VerifyState *vs, const MvHnswMetaPageData *meta, BlockNumber *nexts,
@@ -142,7 +143,7 @@ check_growing_chain(VerifyState *vs, const MvHnswMetaPageData *meta, BlockNumber
 		if (graph[blkno])
 			held = Max(held, blkno);
 	for (blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < held; blkno++)
-		if (growing[blkno])
+		if (growing[blkno] && (meta->truncateFrom == 0 || blkno < meta->truncateFrom))
 			problem(vs, "growing page %u is neither in the growing chain nor free", blkno);
 }
 
