@@ -381,6 +381,34 @@ is($node->safe_psql('postgres', "SELECT pg_relation_size('tr_idx')"), $listed_si
     'crash during a truncation: new rows take the pages the cut had left on no list');
 is(problems('tr_idx', 'false'), '', 'crash during a truncation: and the index verifies clean');
 
+# A truncation whose transaction then fails: a session that last appended to
+# a page it cut off appends again without error, since what sessions know of
+# the tail goes with the truncation's smgr invalidation, sent at once, not
+# with the transaction's end.
+my $appender = $node->background_psql('postgres');
+$node->safe_psql(
+    'postgres', q{
+    CREATE TABLE tz (id int PRIMARY KEY, emb floatvector(16));
+    INSERT INTO tz SELECT i, vec(i) FROM generate_series(1, 2000) i;
+    CREATE INDEX tz_idx ON tz USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+    DELETE FROM tz WHERE id % 2 = 0;
+    VACUUM tz;});
+# (its first insert warns that no data coordinator runs)
+$appender->query('INSERT INTO tz SELECT i, vec(i) FROM generate_series(2001, 2600) i');
+unlike($appender->{stderr}, qr/ERROR/, 'a session appends 600 rows to new pages at the end');
+my ($aret, $aout, $aerr) = $node->psql('postgres',
+    "SET client_min_messages = debug1; "
+      . "DO \$\$ BEGIN PERFORM milvus.seal('tz_idx'); RAISE EXCEPTION 'after the seal'; END \$\$");
+like($aerr, qr/free pages at its end given back.*after the seal/s,
+    'a truncation in a transaction that fails after it');
+$appender->query('INSERT INTO tz VALUES (2601, vec(2601))');
+unlike($appender->{stderr}, qr/ERROR/, 'the session that appended to a page cut off appends again');
+$appender->quit;
+is($node->safe_psql('postgres', 'SET enable_seqscan = off; SELECT id FROM tz ORDER BY emb <-> vec(2601) LIMIT 1'),
+    '2601', 'and its row is found');
+is(problems('tz_idx', 'false'), '', 'after a truncation whose transaction failed, the index verifies clean');
+check('a truncation whose transaction failed', 'tz');
+
 # The unlogged table comes back empty, its index an empty graph that works.
 is($node->safe_psql('postgres', 'SELECT count(*) FROM u'), '0', 'unlogged table is empty');
 is($node->safe_psql('postgres', "SELECT elements FROM milvus_hnsw_stats('u_idx')"),
