@@ -253,18 +253,6 @@ MvDefineSettings(void)
 							0,
 							NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("milvus.hnsw_truncate",
-							 "Gives the free pages at the end of a milvus_hnsw index back "
-							 "after a seal, a compaction or a VACUUM.",
-							 "On, the default, as VACUUM truncates a heap: only when no other "
-							 "session has the index open, under an AccessExclusiveLock held "
-							 "for the truncation alone (which a hot standby replays).",
-							 &MvHnswTruncate,
-							 true,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
-
 	DefineCustomIntVariable("milvus.hnsw_max_scan_tuples",
 							"Sets how many index elements the graph walk of a milvus_hnsw "
 							"scan may visit before the scan finishes with an exact pass.",
@@ -276,6 +264,18 @@ MvDefineSettings(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("milvus.hnsw_truncate",
+							 "Gives the free pages at the end of a milvus_hnsw index back "
+							 "after a seal, a compaction or a VACUUM.",
+							 "On, the default, as VACUUM truncates a heap: only when no other "
+							 "session has the index open, under an AccessExclusiveLock held "
+							 "for the truncation alone (which a hot standby replays).",
+							 &MvHnswTruncate,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("milvus.hybrid_strategy",
 							 "Sets how a hybrid search answers once it has its filter's bitmap.",
