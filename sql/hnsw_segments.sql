@@ -119,7 +119,7 @@ SELECT milvus.seal('segt_v') >= 0 AS sealed;
 CREATE TEMP TABLE segt_size AS SELECT :growing_size::bigint AS growing;
 DO $$
 BEGIN
-    FOR i IN 1..50 LOOP
+    FOR i IN 1..300 LOOP
         EXIT WHEN pg_relation_size('segt_v') < (SELECT growing FROM segt_size);
         PERFORM pg_sleep(0.1);
         PERFORM milvus.seal('segt_v');

@@ -4,8 +4,10 @@
  *		growing segments of the milvus_hnsw indexes of one database.
  *
  * Every milvus.data_coordinator_naptime it lists the database's milvus_hnsw
- * indexes and, for each, in a transaction of its own that holds no snapshot
- * while it seals (a long seal holds back no VACUUM): takes RowExclusiveLock on the table and the
+ * indexes and, for each, in a transaction of its own that holds back no
+ * VACUUM while it seals (it is marked PROC_IN_VACUUM; the only snapshot it
+ * holds is the one a seal registers while it prunes heap pages, hnswseal.c):
+ * takes RowExclusiveLock on the table and the
  * index if it can without waiting, reads the segment, seals it when it holds
  * milvus.seal_rows rows or has not changed for milvus.seal_idle_time, and
  * compacts when vacuum left tombstones.  Seal and compaction do not wait for
@@ -154,8 +156,9 @@ coordinate_index(Oid indexid, MvWatch *watch, char *name)
 	}
 
 	/*
-	 * A seal reads index pages only: with no snapshot left, this transaction
-	 * holds back no VACUUM, however long it takes
+	 * No catalog snapshot left while the seal runs (it registers its own
+	 * while it prunes heap pages; PROC_IN_VACUUM keeps either from holding
+	 * back a VACUUM, however long the seal takes)
 	 */
 	InvalidateCatalogSnapshot();
 

@@ -44,6 +44,7 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/procarray.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
@@ -203,7 +204,8 @@ MvHnswSealerWatchHeap(MvHnswSealer *sg)
  * (its queries that could still see the row are cancelled before it goes
  * from their scans).  Each heap page is pruned first, if it may have
  * something to prune and its cleanup lock is free, as a scan that reads it
- * would.  A dead line pointer stays dead until VACUUM has removed the
+ * would (if what it may prune is old enough: pd_prune_xid, as
+ * heap_page_prune_opt checks).  A dead line pointer stays dead until VACUUM has removed the
  * index's entries for it, which waits for this seal (MV_HNSW_SEAL_LOCK).
  */
 static bool
@@ -223,6 +225,8 @@ heap_row_gone(MvHnswSealer *sg, ItemPointer tid)
 		sg->heapBuf = ReadBuffer(sg->heap, blkno);
 		page = BufferGetPage(sg->heapBuf);
 		if (TransactionIdIsValid(((PageHeader) page)->pd_prune_xid) &&
+			GlobalVisTestIsRemovableXid(GlobalVisTestFor(sg->heap),
+										((PageHeader) page)->pd_prune_xid) &&
 			ConditionalLockBufferForCleanup(sg->heapBuf))
 		{
 			int			ndead;

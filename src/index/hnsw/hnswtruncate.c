@@ -302,7 +302,10 @@ truncate_locked(Relation index)
 	roles = palloc0(sizeof(PageRole) * nblocks);
 	if (!mark_list(index, meta.growingFree, roles, nblocks, PAGE_FREE) ||
 		!mark_list(index, meta.growingHead, roles, nblocks, PAGE_CHAIN))
+	{
+		pfree(roles);
 		return 0;
+	}
 
 	/* pages of a cut a crash cut short: back on the free list */
 	if (meta.truncateFrom != 0)
@@ -410,12 +413,24 @@ MvHnswTruncateFree(Relation index)
 	BlockNumber cut;
 	MvHnswMetaPageData meta;
 
-	/* (a parallel VACUUM's index passes cannot take the lock: it needs an XID) */
-	if (!MvHnswTruncate || IsTransactionBlock() || IsInParallelMode() || RecoveryInProgress())
+	/*
+	 * (a parallel VACUUM's index passes cannot take the lock: it needs an
+	 * XID; and this backend's own locks never stop it, so a scan of the index
+	 * still open in this backend, a seal called from a query that scans it,
+	 * must: only the caller's reference may be open)
+	 */
+	if (!MvHnswTruncate || IsTransactionBlock() || IsInParallelMode() || RecoveryInProgress() ||
+		index->rd_refcnt > 1)
 		return 0;
-	/* most seals end on a graph page: no lock for those */
 	nblocks = RelationGetNumberOfBlocks(index);
 	MvHnswReadMeta(index, &meta);
+	/* a crash after a cut, before it was forgotten: nothing past it to list */
+	if (meta.truncateFrom != 0 && meta.truncateFrom >= nblocks)
+	{
+		set_cut(index, 0);
+		meta.truncateFrom = 0;
+	}
+	/* most seals end on a graph page: no lock for those */
 	if (meta.truncateFrom == 0 &&
 		(nblocks <= MV_HNSW_METAPAGE_BLKNO + 1 || !loose_page(index, nblocks - 1)))
 		return 0;
