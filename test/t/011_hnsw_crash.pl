@@ -342,15 +342,24 @@ check('crash during inserts that reuse slots');
 # recorded the cut), and the next truncation puts them back on the free list,
 # even once other pages follow them.  New rows take the free slots of deleted
 # ones, so the growing pages they came from are left free at the end.
-$node->safe_psql(
-    'postgres', q{
-    CREATE TABLE tr (id int PRIMARY KEY, emb floatvector(16));
-    INSERT INTO tr SELECT i, vec(i) FROM generate_series(1, 4000) i;
-    CREATE INDEX tr_idx ON tr USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
-    DELETE FROM tr WHERE id % 2 = 0;
-    VACUUM tr;
-    INSERT INTO tr SELECT i, vec(i) FROM generate_series(4001, 5600) i;
-    DELETE FROM tr WHERE id BETWEEN 4001 AND 4400;});
+# Table $tab of $n rows with an index whose graph has a free slot for every
+# other row: right after the VACUUM it has no free page, so the growing pages
+# of the rows inserted next extend it and lie at its end.
+sub table_with_free_slots
+{
+    my ($tab, $n) = @_;
+    $node->safe_psql(
+        'postgres', qq{
+        CREATE TABLE $tab (id int PRIMARY KEY, emb floatvector($dim));
+        INSERT INTO $tab SELECT i, vec(i) FROM generate_series(1, $n) i;
+        CREATE INDEX ${tab}_idx ON $tab USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+        DELETE FROM $tab WHERE id % 2 = 0;
+        VACUUM $tab;});
+}
+table_with_free_slots('tr', 4000);
+$node->safe_psql('postgres',
+    'INSERT INTO tr SELECT i, vec(i) FROM generate_series(4001, 5600) i; '
+      . 'DELETE FROM tr WHERE id BETWEEN 4001 AND 4400;');
 $holder = start_held('hnsw_truncate', "SELECT milvus.seal('tr_idx')");
 $node->safe_psql('postgres', 'INSERT INTO wal_flush VALUES (1)');
 crash($holder);
@@ -386,13 +395,7 @@ is(problems('tr_idx', 'false'), '', 'crash during a truncation: and the index ve
 # the tail goes with the truncation's smgr invalidation, sent at once, not
 # with the transaction's end.
 my $appender = $node->background_psql('postgres');
-$node->safe_psql(
-    'postgres', q{
-    CREATE TABLE tz (id int PRIMARY KEY, emb floatvector(16));
-    INSERT INTO tz SELECT i, vec(i) FROM generate_series(1, 2000) i;
-    CREATE INDEX tz_idx ON tz USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
-    DELETE FROM tz WHERE id % 2 = 0;
-    VACUUM tz;});
+table_with_free_slots('tz', 2000);
 # (its first insert warns that no data coordinator runs)
 $appender->query('INSERT INTO tz SELECT i, vec(i) FROM generate_series(2001, 2600) i');
 unlike($appender->{stderr}, qr/ERROR/, 'a session appends 600 rows to new pages at the end');

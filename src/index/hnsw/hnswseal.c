@@ -220,20 +220,24 @@ heap_row_gone(MvHnswSealer *sg, ItemPointer tid)
 		return false;
 	if (!BufferIsValid(sg->heapBuf) || BufferGetBlockNumber(sg->heapBuf) != blkno)
 	{
+		TransactionId prunexid;
+		GlobalVisState *vistest = GlobalVisTestFor(sg->heap);
+
 		if (BufferIsValid(sg->heapBuf))
 			ReleaseBuffer(sg->heapBuf);
 		sg->heapBuf = ReadBuffer(sg->heap, blkno);
 		page = BufferGetPage(sg->heapBuf);
-		if (TransactionIdIsValid(((PageHeader) page)->pd_prune_xid) &&
-			GlobalVisTestIsRemovableXid(GlobalVisTestFor(sg->heap),
-										((PageHeader) page)->pd_prune_xid) &&
+		prunexid = ((PageHeader) page)->pd_prune_xid;
+
+		if (TransactionIdIsValid(prunexid) &&
+			GlobalVisTestIsRemovableXid(vistest, prunexid) &&
 			ConditionalLockBufferForCleanup(sg->heapBuf))
 		{
 			int			ndead;
 
 			/* as heap_page_prune_opt calls it (no old_snapshot_threshold limit) */
-			heap_page_prune(sg->heap, sg->heapBuf, InvalidTransactionId,
-							GlobalVisTestFor(sg->heap), InvalidTransactionId, 0, &ndead, NULL);
+			heap_page_prune(sg->heap, sg->heapBuf, InvalidTransactionId, vistest,
+							InvalidTransactionId, 0, &ndead, NULL);
 			LockBuffer(sg->heapBuf, BUFFER_LOCK_UNLOCK);
 		}
 	}

@@ -246,14 +246,18 @@ unlink_from(Relation index, BlockNumber end)
 
 	MvHnswReadMeta(index, &meta);
 	prevnext = meta.growingFree;
-	for (blkno = meta.growingFree; !list_ends(blkno); blkno = next_of(index, blkno))
+	for (blkno = meta.growingFree; !list_ends(blkno);)
 	{
-		if (blkno >= end)
-			continue;
-		if (prevnext != blkno)
-			set_link(index, prev, blkno);
-		prev = blkno;
-		prevnext = next_of(index, blkno);
+		BlockNumber next = next_of(index, blkno);
+
+		if (blkno < end)
+		{
+			if (prevnext != blkno)
+				set_link(index, prev, blkno);
+			prev = blkno;
+			prevnext = next;
+		}
+		blkno = next;
 	}
 	if (!list_ends(prevnext))
 		set_link(index, prev, MV_HNSW_METAPAGE_BLKNO);
