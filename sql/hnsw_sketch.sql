@@ -64,8 +64,9 @@ SET LOCAL milvus.hnsw_growing_rerank = 8;
 SELECT idx, at_least(sketch, exact - 0.02) AS against_exact, at_least(sketch, 0.9) AS floor
 FROM sk_recall ORDER BY idx;
 
--- the sketch measures its picks nearest lower bound first and stops once
--- ef_search of the rows measured are nearer than the next lower bound, so a
+-- the sketch measures its picks nearest lower bound first and stops once a
+-- quarter of ef_search of the rows measured are nearer than the next lower
+-- bound (the scan measures more as it gets to them), so a
 -- search it ranks measures as many rows under the default cap (80) as under
 -- a cap of 1,000, where measuring every pick would measure more under the
 -- larger cap whenever more than 80 rows may be among the nearest.  And these

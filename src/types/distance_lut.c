@@ -38,6 +38,23 @@ MvBitsLutSetCode(uint8 *codes, int ngroups, int i, const uint64 *bits)
 }
 
 void
+MvBitsLutCopyCode(uint8 *dst, int i, const uint8 *src, int j, int ngroups)
+{
+	const uint8 *from = src + (Size) (j / MV_LUT_BLOCK) * MV_LUT_BLOCK_BYTES(ngroups) + j % 16;
+	uint8	   *to = dst + (Size) (i / MV_LUT_BLOCK) * MV_LUT_BLOCK_BYTES(ngroups) + i % 16;
+	int			fromShift = (j % MV_LUT_BLOCK) < 16 ? 0 : 4;
+	int			toShift = (i % MV_LUT_BLOCK) < 16 ? 0 : 4;
+	uint8		keep = (uint8) (0xF0 >> toShift);
+
+	for (int g = 0; g < ngroups; g++)
+	{
+		uint8		nibble = (uint8) ((from[(Size) g * 16] >> fromShift) & 0xF);
+
+		to[(Size) g * 16] = (uint8) ((to[(Size) g * 16] & keep) | (nibble << toShift));
+	}
+}
+
+void
 MvBitsLutBuild(const uint8 *weights, int ngroups, uint8 *lut)
 {
 	Assert(ngroups % 2 == 0);	/* the kernels take groups in pairs */

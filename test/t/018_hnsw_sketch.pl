@@ -87,6 +87,27 @@ like($err, qr/searched 4000 growing rows through its sketch/,
 is($out, '2000', 'and find the row first');
 compare('4,000 rows growing');
 
+# The sketch lays its rows out by centroid, and a search (l2) passes over the
+# blocks of codes whose rows the triangle inequality puts farther than the
+# ef_search-th nearest upper bound: on these clustered rows, most of them.
+# (Without it, every search reads every block.)
+($ret, $out, $err) = $primary->psql('postgres', q{
+    SET enable_seqscan = off;
+    SET milvus.hnsw_ef_search = 20;
+    SET client_min_messages = debug3;
+    SELECT count(*) FROM generate_series(1, 30) q,
+        LATERAL (SELECT id FROM t ORDER BY emb <-> vec(-q) LIMIT 10) s});
+my ($read, $held, $searches) = (0, 0, 0);
+while ($err =~ /(\d+) of (\d+) blocks of codes read/g)
+{
+    $read += $1;
+    $held += $2;
+    $searches++;
+}
+note("blocks of codes read: $read of $held, $searches searches");
+is($searches, 30, 'the 30 searches go through the sketch');
+cmp_ok($read, '<', $held / 2, 'and read fewer than half its blocks of codes');
+
 # a seal empties the growing pages and the next rows take them again: the
 # backends' sketches start again on both servers
 $primary->safe_psql('postgres', "SELECT milvus.seal('t_idx')");

@@ -118,6 +118,9 @@ typedef struct MvKernelSet
  */
 extern void MvBitsLutSetCode(uint8 *codes, int ngroups, int i, const uint64 *bits);
 
+/* Store code j of the block layout src as code i of dst, as MvBitsLutSetCode */
+extern void MvBitsLutCopyCode(uint8 *dst, int i, const uint8 *src, int j, int ngroups);
+
 /* The lookup table of ngroups * 4 weights (0 to MV_LUT_WEIGHT_MAX) */
 extern void MvBitsLutBuild(const uint8 *weights, int ngroups, uint8 *lut);
 

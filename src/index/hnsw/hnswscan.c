@@ -193,6 +193,9 @@ read_growing_more(IndexScanDesc scan, MvHnswScanOpaque so)
 											&so->sketchRest, &more, &so->growingTrust);
 
 	so->measured += n;
+	ereport(DEBUG3,
+			(errmsg_internal("milvus_hnsw index \"%s\": measured %d more growing rows the sketch picked",
+							 RelationGetRelationName(scan->indexRelation), n)));
 	add_growing(so, more, n);
 	pfree(more);
 }

@@ -9,8 +9,9 @@
  * a sketch of the growing rows, after RaBitQ (Gao and Long, 2024):
  *
  * - every vector (normalised first for cosine) is padded with zeros to D, a
- *   power of 2, and rotated at random (fixed sign flips, then a
- *   Walsh-Hadamard transform), which keeps distances and inner products;
+ *   power of 2, and rotated at random (three rounds of fixed sign flips,
+ *   then a Walsh-Hadamard transform), which keeps distances and inner
+ *   products;
  * - up to 32 centroids c are found in a sample of the rows (k-means++ seeds,
  *   a few Lloyd rounds), and each row keeps the D signs of x = v - c, c its
  *   nearest centroid, with |x|^2 / |x|_1, <sign(x), c>, the bits set, an
@@ -28,13 +29,24 @@
  * The rows whose lower bound is no farther than the ef_search-th nearest
  * upper bound may be among the ef_search nearest: at most
  * milvus.hnsw_growing_rerank times ef_search of them are measured exactly on
- * their pages, nearest lower bound first, until ef_search of the rows
- * measured are nearer than the next one's lower bound, which then bounds
- * what the sketch vouches for.  The scan is told the distance the sketch vouches
- * for (no row left out is nearer, with high probability) and measures the
- * whole segment before it hands out a row beyond it (hnswscan.c); a search
- * whose sketch vouches for fewer than ef_search of the rows it measured
- * measures the whole segment at once.
+ * their pages, nearest lower bound first, until a quarter of ef_search of
+ * the rows measured are nearer than the next one's lower bound, which then
+ * bounds what the sketch vouches for; the scan measures the other picks, a
+ * window at a time, only when it gets to them.  The scan is told the
+ * distance the sketch vouches for (no row left out is nearer, with high
+ * probability) and measures the whole segment before it hands out a row
+ * beyond it (hnswscan.c); a search whose sketch vouches for fewer of the
+ * rows it measured than it was to measure first measures the whole segment
+ * at once.
+ *
+ * For l2, the sketch keeps its rows by centroid, each centroid's by |x|,
+ * padded to whole blocks of codes (sort_rows; rows read since follow in
+ * chain order until a quarter of the rows are such, or gone, and the rows
+ * are sorted again).  A search takes the centroids nearest the query first,
+ * and passes over each block whose rows are all farther from the query than
+ * the ef_search-th nearest upper bound so far by the triangle inequality,
+ * |q - v| >= | |q - c| - |x| |: on Fashion-MNIST it reads about 3 in 5
+ * blocks.
  *
  * The sketch follows the chain under MV_HNSW_GROWING_LOCK, the lock a scan
  * reads the chain under anyway.  Rows are only ever appended at the tail, so
@@ -104,6 +116,16 @@ StaticAssertDecl(SKETCH_QUERY_BITS == MV_LUT_WEIGHT_BITS + 2,
  */
 #define SKETCH_EPS0			3.0
 
+/*
+ * A search first measures picks until 1 / SKETCH_FIRST_SHARE of ef_search
+ * of the rows measured are nearer than the next pick's lower bound.  With
+ * most rows in the graph, a LIMIT of ef_search / 2 takes few growing rows;
+ * measuring all ef_search of them first cost an unsealed search two thirds
+ * more rows measured, each on a page of its own (doc/benchmarks.md).  A scan
+ * that goes farther measures the rest of the picks as it gets to them.
+ */
+#define SKETCH_FIRST_SHARE	4
+
 /* pages a search pins at once to measure its rows */
 #define SKETCH_WINDOW		16
 
@@ -113,11 +135,31 @@ StaticAssertDecl(SKETCH_QUERY_BITS == MV_LUT_WEIGHT_BITS + 2,
  */
 #define SKETCH_MAX_RELEASED	((uint32) 1 << 30)
 
+/*
+ * Rounds of random sign flips and a Walsh-Hadamard transform the rotation
+ * takes.  One round leaves the rows of a cluster that vary along a few
+ * coordinates (the clustered rows of hnsw_sketch) with codes whose errors
+ * go together, past RaBitQ's bound; three spread them as a random rotation
+ * would.
+ */
+#define SKETCH_ROTATION_ROUNDS	3
+
 /* fewer dimensions than this rank rows too coarsely in one bit each */
 #define SKETCH_MIN_DIMS		64
 
 /* the sketch starts again with new centroids once its rows have doubled past this */
 #define SKETCH_MIN_MEAN_ROWS	256
+
+/*
+ * The rows are laid out in cluster order (sort_rows) once there are this
+ * many a centroid, and again when the rows read since, or the rows gone,
+ * pass 1 / SKETCH_RESORT_SHARE of them
+ */
+#define SKETCH_SORT_MIN_ROWS	(2 * MV_LUT_BLOCK)
+
+/* the rounding allowed for, relative to the norms, in the triangle inequality */
+#define SKETCH_NORM_SLACK		1e-3f
+#define SKETCH_RESORT_SHARE		4
 
 /* centroids: one per this many rows, at most SKETCH_MAX_CENTROIDS */
 #define SKETCH_ROWS_PER_CENTROID	64
@@ -158,12 +200,27 @@ typedef struct SketchEntry
 	float	   *aux;			/* |x|^2 (l2), <x, c> (ip, cosine) */
 	float	   *signC;			/* scale * <sign(x), c> */
 	float	   *err;			/* bound on |<x, y> - estimate| per unit |y| */
+	float	   *xnorm;			/* |x| */
 	uint16	   *ones;			/* bits set in the code */
 	uint8	   *cent;			/* the row's centroid */
-	bool	   *gone;			/* found flagged when measured */
+	bool	   *gone;			/* found flagged when measured, released, or padding */
 	ItemPointerData *heaptids;
 	ItemPointerData *where;		/* the growing tuple */
 	uint32	   *ord;			/* its place in the chain, counted as growingReleased */
+	int			ngone;			/* gone rows, padding aside */
+	/*
+	 * Rows [0, nsorted) are in cluster order (sort_rows, l2 only): each
+	 * centroid's rows, |x| ascending, from block clusterBlock[c], padded
+	 * with gone rows to whole blocks of codes; rows read since follow, in
+	 * chain order.  Per sorted block, the least and greatest |x| of its
+	 * rows (lo > hi: none live).
+	 */
+	int			nsorted;
+	int			pads;
+	bool		noSort;			/* sort_rows found no room in work_mem */
+	int			clusterBlock[SKETCH_MAX_CENTROIDS + 1];
+	float	   *blockLo;
+	float	   *blockHi;
 	BlockNumber lastBlk;		/* last chain page read, Invalid: none */
 	OffsetNumber lastOff;		/* its last tuple read */
 	uint32		lastPageOrd;	/* the place of lastBlk's first tuple */
@@ -172,10 +229,10 @@ typedef struct SketchEntry
 
 /*
  * The per-row arrays besides the codes, which grow, shift and go together
- * (make_room, drop_released, forget, row_bytes)
+ * (make_room, drop_released, sort_rows, forget, row_bytes)
  */
 #define SKETCH_ROW_ARRAYS(X) \
-	X(scale) X(aux) X(signC) X(err) X(ones) X(cent) X(gone) X(heaptids) X(where) X(ord)
+	X(scale) X(aux) X(signC) X(err) X(xnorm) X(ones) X(cent) X(gone) X(heaptids) X(where) X(ord)
 
 static HTAB *sketches = NULL;
 static bool someMaybeDropped = false;	/* some entry's maybeDropped is set */
@@ -193,6 +250,9 @@ forget(SketchEntry *e)
 	memset(e->errSum, 0, sizeof(e->errSum));
 	e->meanRows = 0;
 	e->n = e->cap = 0;
+	e->ngone = e->nsorted = e->pads = 0;
+	e->noSort = false;
+	e->blockLo = e->blockHi = NULL;
 	e->codes = NULL;
 	e->bits = NULL;
 #define FORGET_ARRAY(a) e->a = NULL;
@@ -358,9 +418,21 @@ sketch_vector(SketchEntry *e, Pointer value, float *out)
 {
 	as_floats(e->metric, value, e->vdims, out);
 	memset(out + e->vdims, 0, sizeof(float) * (e->dims - e->vdims));
-	for (int i = 0; i < e->dims; i++)
-		out[i] *= e->signs[i];
-	MvKernels->f32_fwht(out, e->dims);
+	for (int round = 0; round < SKETCH_ROTATION_ROUNDS; round++)
+	{
+		const float *signs = e->signs + (Size) round * e->dims;
+
+		for (int i = 0; i < e->dims; i++)
+			out[i] *= signs[i];
+		MvKernels->f32_fwht(out, e->dims);
+	}
+}
+
+/* The rows sketched and not gone */
+static int
+live_rows(const SketchEntry *e)
+{
+	return e->n - e->pads - e->ngone;
 }
 
 /* Bytes a row of the sketch takes */
@@ -468,6 +540,7 @@ add_row(SketchEntry *e, const float *v, ItemPointer heaptid, BlockNumber blkno,
 		e->err[e->n] = 0;
 	e->aux[e->n] = (e->metric == MV_HNSW_F32_L2 || e->metric == MV_HNSW_F16_L2) ?
 		(float) sq : (float) xc;
+	e->xnorm[e->n] = (float) sqrt(sq);
 	/* a row whose terms overflowed would make the sums mean nothing */
 	if (isfinite(e->scale[e->n]) && isfinite(e->err[e->n]))
 	{
@@ -627,8 +700,9 @@ find_centroids(float *mean, int ncent, int dims, const float *sample, int n)
  * A seal emptied the chain's pages up to the place cut (its tuples, counted
  * as the metapage's growingReleased counts them, are the first to go, the
  * chain losing whole pages from its head): the rows before it are gone.
- * Those of whole blocks of codes go at once (a block moves as it is); the
- * rest of the first block's are flagged.  Returns how many went.
+ * In chain order, those of whole blocks of codes go at once (a block moves
+ * as it is) and the rest of the first block's are flagged; in cluster
+ * order, they are flagged, for sort_rows to drop.  Returns how many went.
  */
 static int
 drop_released(SketchEntry *e, uint32 cut)
@@ -636,6 +710,20 @@ drop_released(SketchEntry *e, uint32 cut)
 	int			live = 0;
 	int			shift;
 
+	if (e->nsorted > 0)
+	{
+		/* rows in cluster order: flag them, sort_rows drops them later */
+		int			went = 0;
+
+		for (int r = 0; r < e->n; r++)
+			if (!e->gone[r] && (int32) (e->ord[r] - cut) < 0)
+			{
+				e->gone[r] = true;
+				went++;
+			}
+		e->ngone += went;
+		return went;
+	}
 	while (live < e->n && (int32) (e->ord[live] - cut) < 0)
 		e->gone[live++] = true;
 	shift = live / MV_LUT_BLOCK * MV_LUT_BLOCK;
@@ -648,7 +736,113 @@ drop_released(SketchEntry *e, uint32 cut)
 #undef SHIFT_ARRAY
 	e->n -= shift;
 	e->meanRows = Max(0, e->meanRows - shift);
+	e->ngone = 0;
+	for (int r = 0; r < e->n; r++)
+		e->ngone += e->gone[r];
 	return live;
+}
+
+/* sort_rows's order: by centroid, then |x| */
+static int
+cluster_cmp(const void *a, const void *b, void *arg)
+{
+	const SketchEntry *e = (const SketchEntry *) arg;
+	int			ra = *(const int *) a;
+	int			rb = *(const int *) b;
+
+	if (e->cent[ra] != e->cent[rb])
+		return e->cent[ra] < e->cent[rb] ? -1 : 1;
+	if (e->xnorm[ra] != e->xnorm[rb])
+		return e->xnorm[ra] < e->xnorm[rb] ? -1 : 1;
+	return ra < rb ? -1 : ra > rb;
+}
+
+/*
+ * Lay the rows out in cluster order (SketchEntry), dropping gone ones, so
+ * that a search can pass over the blocks of codes whose rows the triangle
+ * inequality rules out; false, the layout left as it was, when it would
+ * outgrow work_mem.
+ */
+static bool
+sort_rows(SketchEntry *e)
+{
+	SketchEntry old = *e;
+	int		   *order = palloc(sizeof(int) * Max(e->n, 1));
+	int			nlive = 0;
+	int			next = 0;
+	int			i = 0;
+	int			cap = 0;
+
+	for (int r = 0; r < e->n; r++)
+		if (!e->gone[r])
+			order[nlive++] = r;
+	qsort_arg(order, nlive, sizeof(int), cluster_cmp, e);
+	for (int c = 0, from = 0; c < e->ncent; c++)
+	{
+		int			to = from;
+
+		while (to < nlive && e->cent[order[to]] == c)
+			to++;
+		cap += TYPEALIGN(MV_LUT_BLOCK, to - from);
+		from = to;
+	}
+	cap = Max(cap, MV_LUT_BLOCK);
+	if ((double) cap * row_bytes(e->nwords) > (double) work_mem * 1024)
+	{
+		pfree(order);
+		return false;
+	}
+	e->codes = MemoryContextAllocZero(e->ctx, CODE_BYTES(e, cap));
+#define NEW_ARRAY(a) e->a = MemoryContextAlloc(e->ctx, sizeof(*e->a) * cap);
+	SKETCH_ROW_ARRAYS(NEW_ARRAY)
+#undef NEW_ARRAY
+	e->blockLo = resize(e->ctx, old.blockLo, sizeof(float) * (cap / MV_LUT_BLOCK));
+	e->blockHi = resize(e->ctx, old.blockHi, sizeof(float) * (cap / MV_LUT_BLOCK));
+	e->pads = 0;
+	for (int c = 0; c < e->ncent; c++)
+	{
+		e->clusterBlock[c] = i / MV_LUT_BLOCK;
+		for (; next < nlive && old.cent[order[next]] == c; next++, i++)
+		{
+			int			r = order[next];
+
+#define COPY_ROW(a) e->a[i] = old.a[r];
+			SKETCH_ROW_ARRAYS(COPY_ROW)
+#undef COPY_ROW
+			MvBitsLutCopyCode(e->codes, i, old.codes, r, e->ngroups);
+		}
+		for (; i % MV_LUT_BLOCK != 0; i++, e->pads++)
+		{
+#define PAD_ROW(a) memset(&e->a[i], 0, sizeof(*e->a));
+			SKETCH_ROW_ARRAYS(PAD_ROW)
+#undef PAD_ROW
+			e->gone[i] = true;
+			e->cent[i] = (uint8) c;
+		}
+	}
+	e->clusterBlock[e->ncent] = i / MV_LUT_BLOCK;
+	for (int b = 0; b < i / MV_LUT_BLOCK; b++)
+	{
+		e->blockLo[b] = INFINITY;
+		e->blockHi[b] = -INFINITY;
+		for (int r = b * MV_LUT_BLOCK; r < (b + 1) * MV_LUT_BLOCK; r++)
+			if (!e->gone[r])
+			{
+				e->blockLo[b] = Min(e->blockLo[b], e->xnorm[r]);
+				e->blockHi[b] = Max(e->blockHi[b], e->xnorm[r]);
+			}
+	}
+	pfree(old.codes);
+#define FREE_ARRAY(a) pfree(old.a);
+	SKETCH_ROW_ARRAYS(FREE_ARRAY)
+#undef FREE_ARRAY
+	pfree(order);
+	/* the released rows dropped were counted when the centroids were found */
+	e->meanRows = Max(0, e->meanRows - (old.n - old.pads - nlive));
+	e->n = e->nsorted = i;
+	e->cap = cap;
+	e->ngone = 0;
+	return true;
 }
 
 /* Whether a release moved growingReleased since meta was read */
@@ -718,7 +912,8 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 		return false;
 	if ((double) e->n * row_bytes(e->nwords) > (double) work_mem * 1024)
 		forget(e);
-	if (e->mean != NULL && e->n >= 2 * e->meanRows && e->n >= SKETCH_MIN_MEAN_ROWS)
+	if (e->mean != NULL && e->n - e->pads >= 2 * e->meanRows &&
+		e->n - e->pads >= SKETCH_MIN_MEAN_ROWS)
 		forget(e);
 
 	rs.e = e;
@@ -732,10 +927,10 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 		fresh = true;
 		e->ctx = AllocSetContextCreate(TopMemoryContext, "milvus_hnsw growing sketch",
 									   ALLOCSET_DEFAULT_SIZES);
-		e->signs = MemoryContextAlloc(e->ctx, sizeof(float) * e->dims);
+		e->signs = MemoryContextAlloc(e->ctx, sizeof(float) * e->dims * SKETCH_ROTATION_ROUNDS);
 		e->bits = MemoryContextAlloc(e->ctx, sizeof(uint64) * e->nwords);
 		e->nextOrd = meta->growingReleased;
-		for (int i = 0; i < e->dims; i++)
+		for (int i = 0; i < e->dims * SKETCH_ROTATION_ROUNDS; i++)
 			e->signs[i] = ((next_random(&seed) & 1) ? 1.0f : -1.0f) / sqrtf((float) e->dims);
 		e->ncent = Max(1, Min(SKETCH_MAX_CENTROIDS, rows / SKETCH_ROWS_PER_CENTROID));
 		rs.maxSample = e->ncent * SKETCH_SAMPLE_PER_CENTROID;
@@ -771,10 +966,15 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 								 RelationGetRelationName(index))));
 		return false;
 	}
+	if ((metric == MV_HNSW_F32_L2 || metric == MV_HNSW_F16_L2) && !e->noSort &&
+		e->n - e->pads >= e->ncent * SKETCH_SORT_MIN_ROWS &&
+		(e->n - e->nsorted > e->nsorted / SKETCH_RESORT_SHARE ||
+		 e->ngone > (e->n - e->pads) / SKETCH_RESORT_SHARE))
+		e->noSort = !sort_rows(e);
 	if (fresh)
 		ereport(DEBUG1,
 				(errmsg_internal("milvus_hnsw index \"%s\": sketched %d growing rows around %d centroids",
-								 RelationGetRelationName(index), e->n, e->ncent)));
+								 RelationGetRelationName(index), e->n - e->pads, e->ncent)));
 	return true;
 }
 
@@ -848,6 +1048,61 @@ pick_push(Pick *h, int *n, int k, float estimate, int row)
 	h[i].row = row;
 }
 
+/* Centroids in the order of their distances to the query (NaN last) */
+static int
+centroid_cmp(const void *a, const void *b, void *arg)
+{
+	const float *ynorm = (const float *) arg;
+	int			ja = *(const int *) a;
+	int			jb = *(const int *) b;
+	float		ya = isnan(ynorm[ja]) ? INFINITY : ynorm[ja];
+	float		yb = isnan(ynorm[jb]) ? INFINITY : ynorm[jb];
+
+	if (ya != yb)
+		return ya < yb ? -1 : 1;
+	return ja < jb ? -1 : ja > jb;
+}
+
+/*
+ * Whether every row of sorted block b is farther than reach from a query y
+ * = |q - c| away from the block's centroid c: |q - v| >= | y - |x| |, with
+ * a margin for the rounding of both norms
+ */
+static bool
+block_beyond(const SketchEntry *e, int b, float y, float reach)
+{
+	float		lo = e->blockLo[b];
+	float		hi = e->blockHi[b];
+
+	if (lo > hi)
+		return true;			/* padding only */
+	return (y - hi) - SKETCH_NORM_SLACK * (y + hi) > reach ||
+		(lo - y) - SKETCH_NORM_SLACK * (lo + y) > reach;
+}
+
+/*
+ * The sums of the query's weights over the codes of blocks [b0, b0 + nb),
+ * into dots: one pass, or two (lutLow not NULL: 4 times the high bits' sum
+ * plus the low bits', those in low)
+ */
+static void
+code_sums(const SketchEntry *e, int b0, int nb, const uint8 *lut, const uint8 *lutLow,
+		  uint32 *dots, uint32 *low)
+{
+	const uint8 *codes = e->codes + CODE_BYTES(e, (Size) b0 * MV_LUT_BLOCK);
+	uint32	   *d = dots + (Size) b0 * MV_LUT_BLOCK;
+
+	MvKernels->bits_lut_sums(codes, e->ngroups, nb, lut, d);
+	if (lutLow != NULL)
+	{
+		uint32	   *l = low + (Size) b0 * MV_LUT_BLOCK;
+
+		MvKernels->bits_lut_sums(codes, e->ngroups, nb, lutLow, l);
+		for (int r = 0; r < nb * MV_LUT_BLOCK; r++)
+			d[r] = 4 * d[r] + l[r];
+	}
+}
+
 /*
  * The rows to measure for query: those passing filter (when not NULL) whose
  * estimate's lower bound is no farther than the k-th nearest upper bound
@@ -856,13 +1111,14 @@ pick_push(Pick *h, int *n, int k, float estimate, int row)
  * estimates; returns how many, or -1 for a query the sketch cannot
  * estimate for.  *trust is the distance no row left out is nearer than
  * (with high probability).  *rejected counts the rows the filter was asked
- * about and failed; *qbits is the bits the query was quantised to.  A row
- * whose estimate overflowed is measured.
+ * about and failed; *qbits is the bits the query was quantised to,
+ * *blocksRead the blocks of codes it read.  A row whose estimate overflowed
+ * is measured.
  */
 static int
 pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		  void *filterArg, Pick *picks, float *trust, int *possible, int64 *rejected,
-		  int *qbits)
+		  int *qbits, int *blocksRead)
 {
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "milvus_hnsw sketch search",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -870,6 +1126,8 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	float	   *q = palloc(sizeof(float) * e->dims);
 	uint8	   *weights = palloc(sizeof(uint8) * e->dims);
 	uint8	   *lut = palloc(MV_LUT_BYTES(e->ngroups));
+	uint8	   *lutLow = NULL;	/* 8 bits: the weights' low 2 bits' table */
+	uint32	   *low = NULL;		/* and their sums */
 	uint32	   *dots = palloc(sizeof(uint32) * TYPEALIGN(MV_LUT_BLOCK, e->n));
 	float	   *lower = palloc(sizeof(float) * e->n);
 	float	   *upperBound = palloc(sizeof(float) * e->n);
@@ -881,12 +1139,13 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	float	   *constant = palloc(sizeof(float) * e->ncent);
 	float	   *ynorm = palloc(sizeof(float) * e->ncent);
 	Pick	   *upper = palloc(sizeof(Pick) * k);
+	int			corder[SKETCH_MAX_CENTROIDS];	/* centroids, nearest the query first */
+	int			steps = (e->nsorted > 0) ? e->ncent : 0;
 	bool		l2 = (e->metric == MV_HNSW_F32_L2 || e->metric == MV_HNSW_F16_L2);
 	float		lo = INFINITY,
 				hi = -INFINITY,
 				delta,
 				inv,
-				qsq,
 				qerr,
 				threshold;
 	int64		qsum = 0;
@@ -911,18 +1170,20 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		MemoryContextDelete(tmp);
 		return -1;
 	}
-	/* per centroid c: |q - c|, and |q - c|^2 (l2) or <c, q> (ip, cosine) */
-	qsq = MvKernels->f32_dot(q, q, e->dims);
+	/*
+	 * per centroid c: |q - c|, measured (the triangle inequality below
+	 * takes it as exact), and |q - c|^2 (l2) or <c, q> (ip, cosine)
+	 */
 	for (int j = 0; j < e->ncent; j++)
 	{
 		const float *c = e->mean + (Size) j * e->dims;
-		float		cq = MvKernels->f32_dot(c, q, e->dims);
-		float		ysq = Max(0, qsq - 2 * cq + MvKernels->f32_dot(c, c, e->dims));
+		float		ysq = MvKernels->f32_l2sq(q, c, e->dims);
 
 		ynorm[j] = sqrtf(ysq);
-		constant[j] = l2 ? ysq : cq;
+		constant[j] = l2 ? ysq : MvKernels->f32_dot(c, q, e->dims);
 		scaleSum += e->scaleSum[j];
 		spanSum += e->errSum[j] * ynorm[j];
+		corder[j] = j;
 	}
 
 	/*
@@ -954,37 +1215,21 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	base = -(lo * e->dims + delta * qsum);
 	if (bits == SKETCH_QUERY_BITS)
 	{
-		/* the sums of the weights' low 2 bits, then of their high 6, times 4 */
-		uint32	   *low = palloc(sizeof(uint32) * TYPEALIGN(MV_LUT_BLOCK, e->n));
+		/* two passes: the weights' low 2 bits, then their high 6, times 4 */
 		uint8	   *high = palloc(sizeof(uint8) * e->dims);
 
+		lutLow = palloc(MV_LUT_BYTES(e->ngroups));
+		low = palloc(sizeof(uint32) * TYPEALIGN(MV_LUT_BLOCK, e->n));
 		for (int i = 0; i < e->dims; i++)
 		{
 			high[i] = weights[i] >> 2;
 			weights[i] &= 3;
 		}
-		MvBitsLutBuild(weights, e->ngroups, lut);
-		MvKernels->bits_lut_sums(e->codes, e->ngroups, nblocks, lut, low);
+		MvBitsLutBuild(weights, e->ngroups, lutLow);
 		MvBitsLutBuild(high, e->ngroups, lut);
-		MvKernels->bits_lut_sums(e->codes, e->ngroups, nblocks, lut, dots);
-		for (int r = 0; r < e->n; r++)
-			dots[r] = 4 * dots[r] + low[r];
 	}
 	else
-	{
 		MvBitsLutBuild(weights, e->ngroups, lut);
-		MvKernels->bits_lut_sums(e->codes, e->ngroups, nblocks, lut, dots);
-	}
-
-	/* pass 1: each row's bounds (a gone row's lower one infinite) */
-	rows.dots = dots;
-	rows.ones = e->ones;
-	rows.scale = e->scale;
-	rows.signC = e->signC;
-	rows.err = e->err;
-	rows.aux = e->aux;
-	rows.cent = e->cent;
-	rows.gone = e->gone;
 	qterms.ynorm = ynorm;
 	qterms.constant = constant;
 	qterms.base = base;
@@ -992,38 +1237,83 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	qterms.delta = delta;
 	qterms.qerr = qerr;
 	qterms.l2 = l2;
-	MvKernels->sketch_bounds(&rows, &qterms, e->n, lower, upperBound);
 
 	/*
-	 * pass 2: the k nearest upper bounds of rows passing, and the rows whose
-	 * lower bound is no farther than the k-th nearest upper bound so far (the
-	 * bound only comes nearer, so they include every row pass 3 takes)
+	 * Passes 1 and 2, a run of blocks at a time: each row's bounds (a gone
+	 * row's lower one infinite), then the k nearest upper bounds of rows
+	 * passing, and the rows whose lower bound is no farther than the k-th
+	 * nearest upper bound so far (the bound only comes nearer, so they
+	 * include every row pass 3 takes).  Rows in cluster order go first, the
+	 * nearest centroid's first, passing over the blocks whose rows are all
+	 * farther than that bound by the triangle inequality; then the rest.
 	 */
-	for (int r = 0; r < e->n; r++)
+	if (e->nsorted > 0)
+		qsort_arg(corder, e->ncent, sizeof(int), centroid_cmp, ynorm);
+	for (int step = 0; step <= steps; step++)
 	{
-		float		top = (nupper == k) ? upper[0].estimate : INFINITY;
+		int			b0,
+					b1,
+					r0,
+					r1;
 
-		/*
-		 * never a gone row, its page may be emptied: only a gone row has an
-		 * infinite lower bound (sketch_bounds gives a row that overflowed
-		 * -inf)
-		 */
-		if (lower[r] > top || lower[r] == INFINITY)
-			continue;
-		near[nnear++] = r;
-		/* a full heap takes only a nearer bound: the k-th only comes nearer */
-		if (nupper == k && upperBound[r] >= top)
-			continue;
-		if (filter)
+		if (step < steps)
 		{
-			passes[r] = filter(filterArg, &e->heaptids[r]) ? 1 : 2;
-			if (passes[r] == 2)
-			{
-				(*rejected)++;
-				continue;
-			}
+			int			c = corder[step];
+			float		reach = (nupper == k) ? sqrtf(Max(upper[0].estimate, 0)) : INFINITY;
+
+			b0 = e->clusterBlock[c];
+			b1 = e->clusterBlock[c + 1];
+			while (b0 < b1 && block_beyond(e, b0, ynorm[c], reach))
+				b0++;
+			while (b1 > b0 && block_beyond(e, b1 - 1, ynorm[c], reach))
+				b1--;
 		}
-		pick_push(upper, &nupper, k, upperBound[r], r);
+		else
+		{
+			b0 = e->nsorted / MV_LUT_BLOCK;
+			b1 = nblocks;
+		}
+		if (b0 >= b1)
+			continue;
+		*blocksRead += b1 - b0;
+		code_sums(e, b0, b1 - b0, lut, lutLow, dots, low);
+		r0 = b0 * MV_LUT_BLOCK;
+		r1 = Min(e->n, b1 * MV_LUT_BLOCK);
+		rows.dots = dots + r0;
+		rows.ones = e->ones + r0;
+		rows.scale = e->scale + r0;
+		rows.signC = e->signC + r0;
+		rows.err = e->err + r0;
+		rows.aux = e->aux + r0;
+		rows.cent = e->cent + r0;
+		rows.gone = e->gone + r0;
+		MvKernels->sketch_bounds(&rows, &qterms, r1 - r0, lower + r0, upperBound + r0);
+		for (int r = r0; r < r1; r++)
+		{
+			float		top = (nupper == k) ? upper[0].estimate : INFINITY;
+
+			/*
+			 * never a gone row, its page may be emptied: only a gone row has
+			 * an infinite lower bound (sketch_bounds gives a row that
+			 * overflowed -inf)
+			 */
+			if (lower[r] > top || lower[r] == INFINITY)
+				continue;
+			near[nnear++] = r;
+			/* a full heap takes only a nearer bound: the k-th only comes nearer */
+			if (nupper == k && upperBound[r] >= top)
+				continue;
+			if (filter)
+			{
+				passes[r] = filter(filterArg, &e->heaptids[r]) ? 1 : 2;
+				if (passes[r] == 2)
+				{
+					(*rejected)++;
+					continue;
+				}
+			}
+			pick_push(upper, &nupper, k, upperBound[r], r);
+		}
 	}
 
 	/* pass 3: the rows that may be among the k nearest, nearest lower bound first */
@@ -1184,7 +1474,10 @@ measure(SketchEntry *e, Relation index, const MvHnswDist *dist, Pointer query,
 			if (moved)
 				e->stale = true;	/* not the page the sketch read: start it again next time */
 			else if (gtup == NULL)
+			{
 				e->gone[r] = true;
+				e->ngone++;
+			}
 			else
 			{
 				rows[n].distance = MvHnswDistance(dist, query, gtup->data);
@@ -1212,8 +1505,10 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	int			possible = 0;
 	int64		rejectedBefore;
 	int			vouched = 0;
+	int			first;
 	int			tried;
 	int			qbits;
+	int			blocksRead = 0;
 	float		allTrust;
 	int			n;
 
@@ -1226,7 +1521,7 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	picks = palloc(sizeof(Pick) * want);
 	rejectedBefore = *rejected;
 	npicks = pick_rows(e, query, k, want, filter, filterArg, picks, trust, &possible,
-					   rejected, &qbits);
+					   rejected, &qbits, &blocksRead);
 	if (npicks < 0)
 	{
 		pfree(picks);
@@ -1234,7 +1529,8 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	}
 	*rows = palloc(sizeof(MvHnswRow) * Max(npicks, 1));
 	allTrust = *trust;
-	n = measure(e, index, dist, query, picks, npicks, k, trust, *rows, &tried);
+	first = (k + SKETCH_FIRST_SHARE - 1) / SKETCH_FIRST_SHARE;
+	n = measure(e, index, dist, query, picks, npicks, first, trust, *rows, &tried);
 	/* what measuring left, still nearest lower bound first */
 	rest->n = npicks - tried;
 	rest->next = 0;
@@ -1256,19 +1552,19 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	pfree(picks);
 	for (int i = 0; i < n; i++)
 		vouched += ((*rows)[i].distance <= *trust);
-	if (vouched < Min(k, n))
+	if (vouched < Min(first, n))
 	{
 		/*
 		 * Rows close to equidistant from the query: the sketch vouches for
-		 * fewer than ef_search of them, and a scan would soon go past that
-		 * and measure the rest anyway.  Measure it all now.
+		 * fewer of them than it was to measure first, and a scan would soon
+		 * go past that and measure the rest anyway.  Measure it all now.
 		 */
 		ereport(DEBUG2,
 				(errmsg_internal("milvus_hnsw index \"%s\": its sketch cannot rank the growing rows near this query; measuring all %d",
-								 RelationGetRelationName(index), e->n)));
+								 RelationGetRelationName(index), live_rows(e))));
 		ereport(DEBUG3,
 				(errmsg_internal("milvus_hnsw index \"%s\": its sketch vouches for %d of the %d nearest growing rows",
-								 RelationGetRelationName(index), vouched, k)));
+								 RelationGetRelationName(index), vouched, first)));
 		*rejected = rejectedBefore;
 		pfree(*rows);
 		rest->n = 0;
@@ -1276,10 +1572,11 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	}
 	ereport(DEBUG2,
 			(errmsg_internal("milvus_hnsw index \"%s\": searched %d growing rows through its sketch",
-							 RelationGetRelationName(index), e->n)));
+							 RelationGetRelationName(index), live_rows(e))));
 	ereport(DEBUG3,
-			(errmsg_internal("milvus_hnsw index \"%s\": measured %d growing rows, of %d that may be among the %d nearest (the query at %d bits)",
-							 RelationGetRelationName(index), tried, possible, k, qbits)));
+			(errmsg_internal("milvus_hnsw index \"%s\": measured %d growing rows, of %d that may be among the %d nearest (the query at %d bits, %d of %d blocks of codes read)",
+							 RelationGetRelationName(index), tried, possible, k, qbits,
+							 blocksRead, (int) (TYPEALIGN(MV_LUT_BLOCK, e->n) / MV_LUT_BLOCK))));
 	return n;
 }
 
