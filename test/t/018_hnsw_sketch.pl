@@ -108,6 +108,37 @@ note("blocks of codes read: $read of $held, $searches searches");
 is($searches, 30, 'the 30 searches go through the sketch');
 cmp_ok($read, '<', $held / 2, 'and read fewer than half its blocks of codes');
 
+# so does cosine, whose estimates are of -<v, q> for unit vectors; its
+# answers are those of measuring every growing row
+$primary->safe_psql(
+    'postgres', q{
+    CREATE TABLE tc (id bigint PRIMARY KEY, emb floatvector(96));
+    CREATE INDEX tc_idx ON tc USING milvus_hnsw (emb floatvector_cosine_ops) WITH (m = 8);
+    INSERT INTO tc SELECT i, vec(i) FROM generate_series(1, 4000) i;
+});
+my $cosine = q{
+    SET enable_seqscan = off;
+    SET milvus.hnsw_ef_search = 20;
+    SET milvus.hnsw_growing_rerank = %d;
+    SET client_min_messages = debug3;
+    SELECT q, array_agg(id ORDER BY d, id)
+    FROM generate_series(1, 30) q,
+         LATERAL (SELECT id, emb <=> vec(-q) AS d FROM tc ORDER BY emb <=> vec(-q) LIMIT 10) s
+    GROUP BY q ORDER BY q};
+my ($exact_ret, $exact_out) = $primary->psql('postgres', sprintf($cosine, 0));
+($ret, $out, $err) = $primary->psql('postgres', sprintf($cosine, 8));
+($read, $held, $searches) = (0, 0, 0);
+while ($err =~ /(\d+) of (\d+) blocks of codes read/g)
+{
+    $read += $1;
+    $held += $2;
+    $searches++;
+}
+note("cosine: blocks of codes read: $read of $held, $searches searches");
+cmp_ok($searches, '>=', 20, 'cosine searches go through the sketch');
+cmp_ok($read, '<', $held / 2, 'and read fewer than half its blocks of codes');
+is($out, $exact_out, 'and answer as measuring every growing row does');
+
 # a seal empties the growing pages and the next rows take them again: the
 # backends' sketches start again on both servers
 $primary->safe_psql('postgres', "SELECT milvus.seal('t_idx')");

@@ -39,10 +39,10 @@
  * rows it measured than it was to measure first measures the whole segment
  * at once.
  *
- * For l2, the sketch keeps its rows by centroid, each centroid's by |x|,
- * padded to whole blocks of codes (sort_rows; rows read since follow in
- * chain order until a quarter of the rows are such, or gone, and the rows
- * are sorted again).  A search takes the centroids nearest the query first,
+ * For l2 and cosine, the sketch keeps its rows by centroid, each
+ * centroid's by |x|, padded to whole blocks of codes (sort_rows; rows read
+ * since follow in chain order until a quarter of the rows are such, or
+ * gone, and the rows are sorted again).  A search takes the centroids nearest the query first,
  * and passes over each block whose rows are all farther from the query than
  * the ef_search-th nearest upper bound so far by the triangle inequality,
  * |q - v| >= | |q - c| - |x| |: on Fashion-MNIST it reads about 3 in 5
@@ -209,7 +209,7 @@ typedef struct SketchEntry
 	uint32	   *ord;			/* its place in the chain, counted as growingReleased */
 	int			ngone;			/* gone rows, padding aside */
 	/*
-	 * Rows [0, nsorted) are in cluster order (sort_rows, l2 only): each
+	 * Rows [0, nsorted) are in cluster order (sort_rows; l2 and cosine): each
 	 * centroid's rows, |x| ascending, from block clusterBlock[c], padded
 	 * with gone rows to whole blocks of codes; rows read since follow, in
 	 * chain order.  Per sorted block, the least and greatest |x| of its
@@ -966,7 +966,7 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 								 RelationGetRelationName(index))));
 		return false;
 	}
-	if ((metric == MV_HNSW_F32_L2 || metric == MV_HNSW_F16_L2) && !e->noSort &&
+	if (metric != MV_HNSW_F32_IP && metric != MV_HNSW_F16_IP && !e->noSort &&
 		e->n - e->pads >= e->ncent * SKETCH_SORT_MIN_ROWS &&
 		(e->n - e->nsorted > e->nsorted / SKETCH_RESORT_SHARE ||
 		 e->ngone > (e->n - e->pads) / SKETCH_RESORT_SHARE))
@@ -1259,7 +1259,17 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 		if (step < steps)
 		{
 			int			c = corder[step];
-			float		reach = (nupper == k) ? sqrtf(Max(upper[0].estimate, 0)) : INFINITY;
+			float		reach = INFINITY;
+
+			/*
+			 * the k-th nearest upper bound as a distance between the vectors
+			 * in the sketch's space: cosine's estimate is -<v, q>, and
+			 * |v - q|^2 = 2 + 2 estimate for unit vectors (a zero vector,
+			 * left as it is, is nearer q than that says, and not among rows
+			 * nearer than a bound below -1/2)
+			 */
+			if (nupper == k)
+				reach = sqrtf(Max(l2 ? upper[0].estimate : 2 + 2 * upper[0].estimate, 0));
 
 			b0 = e->clusterBlock[c];
 			b1 = e->clusterBlock[c + 1];
