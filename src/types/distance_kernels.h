@@ -101,8 +101,24 @@ f16_cosine_parts_##sfx(const uint16 *a, const uint16 *b, int n, \
 static target void \
 f32_fwht_##sfx(float *a, int n) \
 { \
+	int			h = 1; \
+\
 	Assert((n & (n - 1)) == 0);	/* a power of 2 */ \
-	for (int h = 1; h < n; h <<= 1) \
+	/* the first three rounds, eight elements at a time in registers */ \
+	for (int i = 0; n >= 8 && i < n; i += 8) \
+	{ \
+		float	   *p = a + i; \
+		float		b0 = p[0] + p[1], b1 = p[0] - p[1], b2 = p[2] + p[3], b3 = p[2] - p[3]; \
+		float		b4 = p[4] + p[5], b5 = p[4] - p[5], b6 = p[6] + p[7], b7 = p[6] - p[7]; \
+		float		c0 = b0 + b2, c1 = b1 + b3, c2 = b0 - b2, c3 = b1 - b3; \
+		float		c4 = b4 + b6, c5 = b5 + b7, c6 = b4 - b6, c7 = b5 - b7; \
+\
+		p[0] = c0 + c4; p[1] = c1 + c5; p[2] = c2 + c6; p[3] = c3 + c7; \
+		p[4] = c0 - c4; p[5] = c1 - c5; p[6] = c2 - c6; p[7] = c3 - c7; \
+	} \
+	if (n >= 8) \
+		h = 8; \
+	for (; h < n; h <<= 1) \
 		for (int i = 0; i < n; i += 2 * h) \
 		{ \
 			float	   *restrict lo = a + i; \
