@@ -42,8 +42,8 @@
  * For l2 and cosine, the sketch keeps its rows by centroid, each
  * centroid's by |x|, padded to whole blocks of codes (sort_rows; rows read
  * since follow in chain order until a quarter of the rows are such, or
- * gone, and the rows are sorted again).  A search takes the centroids nearest the query first,
- * and passes over each block whose rows are all farther from the query than
+ * gone, and the rows are sorted again).  A search takes the centroids
+ * nearest the query first, and passes over each block whose rows are all farther from the query than
  * the ef_search-th nearest upper bound so far by the triangle inequality,
  * |q - v| >= | |q - c| - |x| |: on Fashion-MNIST it reads about 3 in 5
  * blocks.
@@ -156,10 +156,15 @@ StaticAssertDecl(SKETCH_QUERY_BITS == MV_LUT_WEIGHT_BITS + 2,
  * pass 1 / SKETCH_RESORT_SHARE of them
  */
 #define SKETCH_SORT_MIN_ROWS	(2 * MV_LUT_BLOCK)
-
-/* the rounding allowed for, relative to the norms, in the triangle inequality */
-#define SKETCH_NORM_SLACK		1e-3f
 #define SKETCH_RESORT_SHARE		4
+
+/*
+ * The rounding allowed for in the triangle inequality: relative to the
+ * norms, and for cosine's unit vectors (normalised, then rotated in floats)
+ * an absolute margin besides
+ */
+#define SKETCH_NORM_SLACK		1e-3f
+#define SKETCH_UNIT_SLACK		1e-4f
 
 /* centroids: one per this many rows, at most SKETCH_MAX_CENTROIDS */
 #define SKETCH_ROWS_PER_CENTROID	64
@@ -722,6 +727,9 @@ drop_released(SketchEntry *e, uint32 cut)
 				went++;
 			}
 		e->ngone += went;
+		/* fewer live rows: a layout that found no room may find it now */
+		if (went > 0)
+			e->noSort = false;
 		return went;
 	}
 	while (live < e->n && (int32) (e->ord[live] - cut) < 0)
@@ -912,8 +920,8 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 		return false;
 	if ((double) e->n * row_bytes(e->nwords) > (double) work_mem * 1024)
 		forget(e);
-	if (e->mean != NULL && e->n - e->pads >= 2 * e->meanRows &&
-		e->n - e->pads >= SKETCH_MIN_MEAN_ROWS)
+	if (e->mean != NULL && live_rows(e) >= 2 * e->meanRows &&
+		live_rows(e) >= SKETCH_MIN_MEAN_ROWS)
 		forget(e);
 
 	rs.e = e;
@@ -974,7 +982,7 @@ sync_sketch(SketchEntry *e, Relation index, const MvHnswMetaPageData *meta,
 	if (fresh)
 		ereport(DEBUG1,
 				(errmsg_internal("milvus_hnsw index \"%s\": sketched %d growing rows around %d centroids",
-								 RelationGetRelationName(index), e->n - e->pads, e->ncent)));
+								 RelationGetRelationName(index), live_rows(e), e->ncent)));
 	return true;
 }
 
@@ -1269,7 +1277,8 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 			 * nearer than a bound below -1/2)
 			 */
 			if (nupper == k)
-				reach = sqrtf(Max(l2 ? upper[0].estimate : 2 + 2 * upper[0].estimate, 0));
+				reach = l2 ? sqrtf(Max(upper[0].estimate, 0)) :
+					sqrtf(Max(2 + 2 * upper[0].estimate, 0)) + SKETCH_UNIT_SLACK;
 
 			b0 = e->clusterBlock[c];
 			b1 = e->clusterBlock[c + 1];
@@ -1526,7 +1535,7 @@ sketch_read_locked(SketchEntry *e, Relation index, const MvHnswDist *dist, Point
 	MvHnswReadMeta(index, &meta);
 	if (!BlockNumberIsValid(meta.growingHead) ||
 		!sync_sketch(e, index, &meta, dist->metric) ||
-		e->n < want * SKETCH_MIN_RATIO)
+		live_rows(e) < want * SKETCH_MIN_RATIO)
 		return -1;
 	picks = palloc(sizeof(Pick) * want);
 	rejectedBefore = *rejected;

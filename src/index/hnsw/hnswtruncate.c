@@ -399,8 +399,13 @@ truncate_locked(Relation index)
 	set_cut(index, end);
 	unlink_from(index, end);
 	MvPause(MV_PAUSE_HNSW_TRUNCATE);
-	/* the records that unlist the pages reach disk before the file shrinks */
-	XLogFlush(GetXLogInsertRecPtr());
+	/*
+	 * the records that unlist the pages reach disk before the file shrinks:
+	 * up to the end of this backend's last record (not the insert position,
+	 * which at the start of a WAL page lies past its header, beyond anything
+	 * written: XLogFlush would raise an error)
+	 */
+	XLogFlush(XactLastRecEnd);
 	RelationTruncate(index, end);
 	set_cut(index, 0);
 	return nblocks - end;
