@@ -184,6 +184,7 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	BlockNumber nextfree;
 	MvHnswPageLog pages[3];
 	int			npages;
+	Size		from;			/* the first metapage byte a new tail logs */
 
 	if (size > MV_HNSW_MAX_TUPLE_SIZE)
 		return false;
@@ -268,12 +269,9 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 				   sizeof(meta->version));
 	}
 	/* the tail and the count always; the head and the free list if they change */
-	meta_range(&pages[npages], meta,
-			   BufferIsValid(buf) ? offsetof(MvHnswMetaPageData, growingTail) :
-			   offsetof(MvHnswMetaPageData, growingHead),
-			   offsetof(MvHnswMetaPageData, reused) -
-			   (BufferIsValid(buf) ? offsetof(MvHnswMetaPageData, growingTail) :
-				offsetof(MvHnswMetaPageData, growingHead)));
+	from = BufferIsValid(buf) ? offsetof(MvHnswMetaPageData, growingTail) :
+		offsetof(MvHnswMetaPageData, growingHead);
+	meta_range(&pages[npages], meta, from, offsetof(MvHnswMetaPageData, reused) - from);
 	if (nextfree != meta->growingFree)
 		meta_range(&pages[npages], meta, offsetof(MvHnswMetaPageData, growingFree),
 				   sizeof(meta->growingFree));

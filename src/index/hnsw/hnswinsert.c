@@ -172,8 +172,8 @@ append_chunks(Relation index, Pointer value, Size inlen, bool building)
 /*
  * Put a new node into a free slot, if one fits: an unchunked free element of
  * exactly esize bytes and of level or above, on the metapage's hint page or
- * the few after it (more for an element above level 0).  The element tuple is overwritten in place, its neighbour
- * tuple shrunk to the new level, both with the next version, and the
+ * the few after it (more for an element above level 0).  The element tuple
+ * is overwritten in place, its neighbour tuple shrunk to the new level, both with the next version, and the
  * metapage updated, in one record.  Returns the slot's TID, or an invalid TID
  * when none fits (the hint then moves past the pages that hold no free slot).
  */

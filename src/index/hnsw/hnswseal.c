@@ -145,6 +145,7 @@ struct MvHnswSealer
 	Relation	heap;
 	BlockNumber heapBlocks;
 	Buffer		heapBuf;		/* the heap page last looked at, pinned */
+	GlobalVisState *vistest;	/* what pruning may remove */
 	Snapshot	snapshot;		/* held while pruning (see MvHnswSealerWatchHeap) */
 };
 
@@ -187,6 +188,7 @@ MvHnswSealerWatchHeap(MvHnswSealer *sg)
 	sg->heap = heap;
 	sg->heapBlocks = RelationGetNumberOfBlocks(heap);
 	sg->heapBuf = InvalidBuffer;
+	sg->vistest = GlobalVisTestFor(heap);
 
 	/*
 	 * Pruning asks whether transactions are still running, which may read
@@ -205,8 +207,9 @@ MvHnswSealerWatchHeap(MvHnswSealer *sg)
  * from their scans).  Each heap page is pruned first, if it may have
  * something to prune and its cleanup lock is free, as a scan that reads it
  * would (if what it may prune is old enough: pd_prune_xid, as
- * heap_page_prune_opt checks).  A dead line pointer stays dead until VACUUM has removed the
- * index's entries for it, which waits for this seal (MV_HNSW_SEAL_LOCK).
+ * heap_page_prune_opt checks).  A dead line pointer stays dead until VACUUM
+ * has removed the index's entries for it, which waits for this seal
+ * (MV_HNSW_SEAL_LOCK).
  */
 static bool
 heap_row_gone(MvHnswSealer *sg, ItemPointer tid)
@@ -221,7 +224,6 @@ heap_row_gone(MvHnswSealer *sg, ItemPointer tid)
 	if (!BufferIsValid(sg->heapBuf) || BufferGetBlockNumber(sg->heapBuf) != blkno)
 	{
 		TransactionId prunexid;
-		GlobalVisState *vistest = GlobalVisTestFor(sg->heap);
 
 		if (BufferIsValid(sg->heapBuf))
 			ReleaseBuffer(sg->heapBuf);
@@ -230,13 +232,13 @@ heap_row_gone(MvHnswSealer *sg, ItemPointer tid)
 		prunexid = ((PageHeader) page)->pd_prune_xid;
 
 		if (TransactionIdIsValid(prunexid) &&
-			GlobalVisTestIsRemovableXid(vistest, prunexid) &&
+			GlobalVisTestIsRemovableXid(sg->vistest, prunexid) &&
 			ConditionalLockBufferForCleanup(sg->heapBuf))
 		{
 			int			ndead;
 
 			/* as heap_page_prune_opt calls it (no old_snapshot_threshold limit) */
-			heap_page_prune(sg->heap, sg->heapBuf, InvalidTransactionId, vistest,
+			heap_page_prune(sg->heap, sg->heapBuf, InvalidTransactionId, sg->vistest,
 							InvalidTransactionId, 0, &ndead, NULL);
 			LockBuffer(sg->heapBuf, BUFFER_LOCK_UNLOCK);
 		}

@@ -43,10 +43,10 @@
  * centroid's by |x|, padded to whole blocks of codes (sort_rows; rows read
  * since follow in chain order until a quarter of the rows are such, or
  * gone, and the rows are sorted again).  A search takes the centroids
- * nearest the query first, and passes over each block whose rows are all farther from the query than
- * the ef_search-th nearest upper bound so far by the triangle inequality,
- * |q - v| >= | |q - c| - |x| |: on Fashion-MNIST it reads about 3 in 5
- * blocks.
+ * nearest the query first, and passes over each block whose rows are all
+ * farther from the query than the ef_search-th nearest upper bound so far
+ * by the triangle inequality, |q - v| >= | |q - c| - |x| |: on
+ * Fashion-MNIST it reads about 3 in 5 blocks.
  *
  * The sketch follows the chain under MV_HNSW_GROWING_LOCK, the lock a scan
  * reads the chain under anyway.  Rows are only ever appended at the tail, so
@@ -1143,7 +1143,8 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 	int			nnear = 0;
 	MvSketchRows rows;
 	MvSketchQuery qterms;
-	uint8	   *passes = palloc0(sizeof(uint8) * e->n);	/* 0 not asked, 1 yes, 2 no */
+	/* with a filter, per row: 0 not asked, 1 passes, 2 fails */
+	uint8	   *passes = filter ? palloc0(sizeof(uint8) * e->n) : NULL;
 	float	   *constant = palloc(sizeof(float) * e->ncent);
 	float	   *ynorm = palloc(sizeof(float) * e->ncent);
 	Pick	   *upper = palloc(sizeof(Pick) * k);
@@ -1350,7 +1351,7 @@ pick_rows(SketchEntry *e, Pointer query, int k, int cap, MvHnswTidFilter filter,
 			if (passes[r] == 2)
 				(*rejected)++;
 		}
-		if (passes[r] == 2)
+		if (filter && passes[r] == 2)
 			continue;
 		(*possible)++;
 		if (npicks == cap && lower[r] >= picks[0].estimate)
