@@ -126,6 +126,32 @@ SELECT pg_relation_size('hs_reuse_idx') <= pg_relation_size('hs_reuse_fresh') + 
   FROM hs_reuse_size;
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_reuse_idx', true);
 
+-- the same rows sealed in memory (milvus.hnsw_seal_in_memory): the graph
+-- loaded, the rows linked there in waves of 32 growing pages, each wave's
+-- pages handed on to the next wave's elements; the graph verifies, every
+-- element reachable, as good as the seal one row at a time
+CREATE TABLE hs_mem (id int, v floatvector(32)) WITH (autovacuum_enabled = off);
+INSERT INTO hs_mem SELECT i, hq_point(i % 40 + 1) FROM generate_series(1, 2000) i;
+CREATE INDEX hs_mem_idx ON hs_mem USING milvus_hnsw (v floatvector_l2_ops);
+CREATE TEMP TABLE hs_mem_size AS SELECT pg_relation_size('hs_mem_idx') AS graph;
+BEGIN;
+LOCK TABLE hs_mem IN SHARE MODE;
+INSERT INTO hs_mem SELECT i, hq_point(i % 40 + 1) FROM generate_series(2001, 8000) i;
+ALTER TABLE hs_mem_size ADD COLUMN growing bigint;
+UPDATE hs_mem_size SET growing = pg_relation_size('hs_mem_idx') - graph;
+SET LOCAL milvus.hnsw_seal_in_memory = on;
+SET LOCAL log_min_duration_statement = -1;
+SET LOCAL client_min_messages = debug1;
+SELECT milvus.seal('hs_mem_idx') AS sealed;
+COMMIT;
+SELECT growing_rows, sealed_rows FROM milvus.segments WHERE index_name = 'hs_mem_idx'::regclass;
+SELECT heap_tids FROM milvus_hnsw_stats('hs_mem_idx');
+SELECT pg_relation_size('hs_mem_idx') <= pg_relation_size('hs_reuse_fresh') + growing / 2
+       AS room_reused
+  FROM hs_mem_size;
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_mem_idx', true);
+SELECT * FROM hq_quality('hs_mem_idx', 0.95, 0.98);
+
 -- a seal in little memory: past an eighth of maintenance_work_mem elements
 -- keep no vectors and are measured on their pages (with those distances
 -- wrong, ef10 fell to 0.87 here), past three eighths it remembers no more
@@ -159,6 +185,7 @@ BEGIN;
 LOCK TABLE hs_par IN SHARE MODE;
 INSERT INTO hs_par SELECT i, i % 40 + 1, hq_point(i % 40 + 1) FROM generate_series(2001, 8000) i;
 SET LOCAL max_parallel_maintenance_workers = 1;
+SET LOCAL milvus.hnsw_seal_in_memory = off;
 SET LOCAL milvus.debug_check_seal_lists = on;
 SET LOCAL log_min_duration_statement = -1;
 SET LOCAL client_min_messages = debug1;
@@ -169,7 +196,7 @@ SELECT heap_tids FROM milvus_hnsw_stats('hs_par_idx');
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_par_idx', true);
 SELECT * FROM hq_quality('hs_par_idx', 0.95, 0.98);
 
-DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hs_reuse, hs_reuse_size, hs_par, hq_q, hq_centre;
+DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hs_reuse, hs_reuse_size, hs_mem, hs_mem_size, hs_par, hq_q, hq_centre;
 DROP FUNCTION hq_quality, hq_point;
 
 --

@@ -265,6 +265,18 @@ MvDefineSettings(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("milvus.hnsw_seal_in_memory",
+							 "Seals a milvus_hnsw growing segment in memory when the graph fits.",
+							 "On, the default, a seal whose graph fits in maintenance_work_mem "
+							 "loads the graph, links the rows there as a build does and writes "
+							 "each changed page once.  Off, or when the graph does not fit, it "
+							 "links the rows one at a time on disk.",
+							 &MvHnswSealInMemoryEnabled,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("milvus.hnsw_truncate",
 							 "Gives the free pages at the end of a milvus_hnsw index back "
 							 "after a seal, a compaction or a VACUUM.",

@@ -170,6 +170,8 @@ phase_name(MvHnswSealPhase phase)
 			return "releasing";
 		case MV_HNSW_COMPACT:
 			return "compacting";
+		case MV_HNSW_SEAL_WRITE:
+			return "writing";
 	}
 	return NULL;
 }

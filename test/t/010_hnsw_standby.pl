@@ -152,10 +152,28 @@ for my $round (4 .. 5)
 }
 
 # A seal long enough to hand pages to the free list as it goes (3,000 rows,
-# about 40 growing pages), its new graph pages taken from that free list
-$primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(8501, 11500) i');
-$primary->safe_psql('postgres', 'VACUUM t');
-check_round('round 6, a long seal');
+# about 40 growing pages), its new graph pages taken from that free list: in
+# memory (hnswsealmem.c), in waves whose lists are written a page at a time
+# and whose rows are flagged a growing page at a time; then the same linking
+# rows one at a time on disk (milvus.hnsw_seal_in_memory off)
+for my $mode ('on', 'off')
+{
+    my $from = $mode eq 'on' ? 8501 : 15501;
+    $primary->safe_psql('postgres',
+        "INSERT INTO t SELECT i, vec(i) FROM generate_series($from, $from + 2999) i");
+    my ($ret, $out, $err) = $primary->psql('postgres',
+        "SET milvus.hnsw_seal_in_memory = $mode; SET client_min_messages = debug1; VACUUM t");
+    is($ret, 0, "VACUUM seals 3,000 rows, in memory $mode");
+    if ($mode eq 'on')
+    {
+        like($err, qr/sealing 3000 rows in memory, in waves of 32 pages/, 'in memory, in waves');
+    }
+    else
+    {
+        unlike($err, qr/in memory/, 'one row at a time');
+    }
+    check_round("round 6, a long seal, in memory $mode");
+}
 
 # The same by milvus.seal() with two parallel workers: each links the rows of
 # the pages it claims, on the same graph pages, and the leader hands the pages
@@ -164,6 +182,7 @@ check_round('round 6, a long seal');
 $primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(11501, 15500) i');
 my ($sealed, $seal_out, $seal_err) = $primary->psql('postgres',
     "SET max_parallel_maintenance_workers = 2; SET client_min_messages = debug1; "
+      . "SET milvus.hnsw_seal_in_memory = off; "
       . "SELECT milvus.seal(x) FROM unnest(ARRAY['t_mem', 't_spill']::regclass[]) x");
 is($sealed, 0, 'milvus.seal of 4,000 rows succeeds');
 like($seal_err, qr/sealing 4000 rows with [12] parallel workers/, 'and seals with parallel workers');

@@ -244,9 +244,18 @@ sub scan_meets_every_row
 # (3,200 rows: about 40 pages, so it has handed 32 of them to the free list
 # already): no row is lost or found twice, and the next seal finishes the job.
 # (ids above every range the insert sessions that crash may reach)
-for my $round ([ 'hnsw_seal_link', 5000001, 5000400 ], [ 'hnsw_seal_release', 5000401, 5003600 ])
+# The same three times: a seal linking rows one at a time on disk held after
+# its first row, a seal in memory (milvus.hnsw_seal_in_memory) held after it
+# wrote its first row's element and flagged no row yet, and a seal in memory
+# held before it empties its last pages.
+for my $round (
+    [ 'hnsw_seal_link',    'off', 5000001, 5000400 ],
+    [ 'hnsw_seal_link',    'on',  5003601, 5004000 ],
+    [ 'hnsw_seal_release', 'on',  5000401, 5003600 ])
 {
-    my ($point, $from, $to) = @$round;
+    my ($point, $mem, $from, $to) = @$round;
+    $node->safe_psql('postgres',
+        "ALTER SYSTEM SET milvus.hnsw_seal_in_memory = $mem; SELECT pg_reload_conf()");
     $node->safe_psql('postgres', "CALL ins('t', 'vec', $from, $to)");
     my $before = $node->safe_psql('postgres', "SELECT heap_tids FROM milvus_hnsw_stats('t_idx')");
     $holder = start_held($point, 'VACUUM t');
@@ -256,16 +265,24 @@ for my $round ([ 'hnsw_seal_link', 5000001, 5000400 ], [ 'hnsw_seal_release', 50
     if ($point eq 'hnsw_seal_link')
     {
         ok($after > $before && $after < $before + $to - $from + 1,
-            "$point: the crash came after the seal linked a row and before it linked all ($before, $after)");
+            "$point, in memory $mem: the crash came after the seal linked a row and before it linked all ($before, $after)");
     }
     else
     {
         is($after, $before + $to - $from + 1,
             "$point: the crash came after the seal linked all " . ($to - $from + 1) . " rows");
     }
-    scan_meets_every_row($point);
-    check("crash during a seal at $point");
+    scan_meets_every_row("$point, in memory $mem");
+    my $log_offset = -s $node->logfile;
+    check("crash during a seal at $point, in memory $mem");
+    # the seal in memory had written one row's element and flagged none: the
+    # next one (check's VACUUM) makes that element a tombstone and links the
+    # row afresh
+    ok($node->log_contains(qr/1 elements of rows a seal left unflagged are tombstones now/, $log_offset),
+        "$point: the next seal made the stopped seal's element a tombstone")
+      if $point eq 'hnsw_seal_link' && $mem eq 'on';
 }
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET milvus.hnsw_seal_in_memory; SELECT pg_reload_conf()');
 
 # Crash during a seal by milvus.seal() with two parallel workers, once the
 # participants have linked a few hundred of its 12,000 rows (there is no pause
@@ -278,6 +295,7 @@ $h = IPC::Run::start(
     [
         'psql', '-X', '-d', $node->connstr('postgres'),
         '-c', 'SET max_parallel_maintenance_workers = 2',
+        '-c', 'SET milvus.hnsw_seal_in_memory = off',
         '-c', "SELECT milvus.seal('t_idx')"
     ],
     '>', \$out, '2>', \$err);

@@ -35,6 +35,7 @@ struct IndexScanDescData;
 #define MV_HNSW_MAX_GROWING_RERANK		1000
 
 extern PGDLLIMPORT bool MvHnswGrowingSegment;
+extern PGDLLIMPORT bool MvHnswSealInMemoryEnabled;
 extern PGDLLIMPORT bool MvHnswTruncate;	/* milvus.hnsw_truncate */
 extern PGDLLIMPORT int MvHnswGrowingRerank;
 extern PGDLLIMPORT int MvHnswEfSearch;
@@ -63,7 +64,8 @@ typedef enum MvHnswSealPhase
 	MV_HNSW_SEAL_FREEZE = 1,	/* closing the chain to new rows */
 	MV_HNSW_SEAL_LINK,			/* linking the closed rows into the graph */
 	MV_HNSW_SEAL_RELEASE,		/* emptying the sealed pages */
-	MV_HNSW_COMPACT				/* a compaction */
+	MV_HNSW_COMPACT,			/* a compaction */
+	MV_HNSW_SEAL_WRITE			/* writing what a seal linked in memory */
 } MvHnswSealPhase;
 
 typedef void (*MvHnswSealReport) (void *arg, MvHnswSealPhase phase, int64 done, int64 total);

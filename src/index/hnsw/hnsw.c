@@ -41,6 +41,7 @@
 /* milvus.* settings of the index, defined in src/guc.c */
 bool		MvHnswGrowingSegment = true;
 bool		MvHnswTruncate = true;
+bool		MvHnswSealInMemoryEnabled = true;
 int			MvHnswGrowingRerank = MV_HNSW_DEFAULT_GROWING_RERANK;
 int			MvHnswEfSearch = MV_HNSW_DEFAULT_EF_SEARCH;
 int			MvHnswMaxScanTuples = MV_HNSW_DEFAULT_MAX_SCAN_TUPLES;

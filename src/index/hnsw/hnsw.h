@@ -24,8 +24,9 @@
  * the metapage's growingHead to its growingTail, and touches no graph page;
  * scans measure every growing row exactly and merge them with the graph's
  * stream.  A seal (hnswseal.c) closes the chain to new rows, links each row
- * into the graph as an insert would, flagging it sealed, and hands the
- * sealed pages to the free list (growingFree) that later tails, and new graph
+ * into the graph (in memory as a build does, hnswsealmem.c, when the graph
+ * fits; else as an insert would), flagging it sealed, and hands the sealed
+ * pages to the free list (growingFree) that later tails, and new graph
  * pages, are taken from.  A vector too large for a growing page goes straight into the graph.
  * Version 2 indexes have the growing fields Invalid/0 and read as before.
  *
@@ -349,6 +350,7 @@ typedef struct MvHnswNeighborArray
 {
 	int			length;
 	bool		closerSet;		/* sorted nearest first, closer flags valid */
+	bool		unmeasured;		/* read from a page by a seal: no distances yet */
 	MvHnswNeighbor items[FLEXIBLE_ARRAY_MEMBER];
 } MvHnswNeighborArray;
 
@@ -376,8 +378,13 @@ typedef struct MvHnswElement
 	uint64		visited;		/* on disk: stamp of the last search that saw it */
 	int32		indegree;		/* build graph: links to it at layer 0 */
 	bool		relinked;		/* build graph: linked to make it reachable */
+	uint8		changed;		/* build graph of a seal: MV_HNSW_CHANGED_* */
 	LWLock		lock;			/* shared build graph: its heap TIDs and lists */
 } MvHnswElement;
+
+/* What a seal in memory (hnswsealmem.c) has to write of an element it loaded */
+#define MV_HNSW_CHANGED_LISTS		0x01	/* its neighbour lists */
+#define MV_HNSW_CHANGED_HEAPTIDS	0x02	/* its heap TIDs: a row joined it */
 
 static inline Pointer
 MvHnswElementValue(const MvHnswElement *e)
@@ -575,6 +582,8 @@ extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage met
 extern void MvHnswCheckGrowingPage(Relation index, Page page, BlockNumber blkno);
 extern void MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off,
 								 uint8 flag);
+extern void MvHnswGrowingSetFlags(Relation index, BlockNumber blkno, const OffsetNumber *offs,
+								  const uint8 *flags, int n);
 
 /* hnswseal.c */
 
@@ -589,7 +598,8 @@ typedef struct MvHnswSealer MvHnswSealer;
 
 extern int64 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback,
 							  void *callback_state, IndexBulkDeleteResult *stats,
-							  int nworkers, MvHnswSealReport report, void *arg);
+							  int nworkers, MvHnswSealReport report, void *arg,
+							  int64 *onDisk);
 extern void MvHnswSealProgress(MvHnswSealReport report, void *arg, MvHnswSealPhase phase,
 							   int64 done, int64 total);
 extern MvHnswSealer *MvHnswSealerCreate(Relation index, Size budget);
@@ -601,6 +611,14 @@ extern int64 MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno,
 							int64 *done, int64 total, int *nrows, BlockNumber *next);
 extern bool MvHnswSealRelease(Relation index, BlockNumber head, BlockNumber last,
 							  BlockNumber stop, int64 ntuples, bool wait);
+extern bool MvHnswSealerRowGone(MvHnswSealer *sg, ItemPointer tid);
+
+/* hnswsealmem.c */
+extern int64 MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head,
+								BlockNumber stop, Size budget, IndexBulkDeleteCallback callback,
+								void *callback_state, IndexBulkDeleteResult *stats,
+								MvHnswSealReport report, void *arg, int64 total,
+								bool *complete, BlockNumber *last, int64 *ntuples);
 
 /* hnswtruncate.c */
 extern BlockNumber MvHnswTruncateFree(Relation index);
@@ -617,7 +635,10 @@ typedef void (*MvHnswWriteProgress) (int64 written, void *arg);
 extern void MvHnswArenaInit(MvHnswArena *arena, Size size, int tranche);
 extern MvHnswArena *MvHnswArenaCreateLocal(MemoryContext ctx, Size size);
 extern void MvHnswGraphAttach(MvHnswGraph *g, MvHnswArena *arena, bool shared);
+extern MvHnswElement *MvHnswArenaAlloc(MvHnswGraph *g, Size size);
+extern MvHnswElement *MvHnswArenaNext(MvHnswGraph *g, MvHnswOffset *off);
 extern bool MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid);
+extern void MvHnswGraphLinkUnreached(MvHnswGraph *g);
 extern void MvHnswGrowVisits(MvHnswGraph *g, uint64 slot);
 extern void MvHnswGraphWrite(MvHnswGraph *g, Relation index, MvHnswWriteProgress progress,
 							 void *arg);
@@ -630,6 +651,9 @@ extern int	MvHnswRandomLevel(int m, ItemPointer heaptid);
 extern void MvHnswCheckValueDims(Relation index, const MvHnswMetaPageData *meta,
 								 Pointer value);
 extern Pointer MvHnswDetoastCopy(Datum value);
+extern void MvHnswReportBadPointer(Relation index, ItemPointer tid, const char *what)
+			pg_attribute_noreturn();
+extern void MvHnswReadChunks(Relation index, ItemPointerData first, Pointer value, Size have);
 
 extern Size MvHnswInlineLength(Size space);
 extern Size MvHnswFormElement(MvHnswElementTuple etup, int level, ItemPointerData *heaptids,
@@ -786,6 +810,9 @@ extern void MvHnswInsertOnDisk(Relation index, Pointer value, ItemPointer heapti
 extern MvHnswGraph *MvHnswInsertGraph(Relation index, MemoryContext ctx);
 extern void MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid,
 							 bool building);
+extern ItemPointerData MvHnswAppendUnlinked(Relation index, int m, Pointer value, int level,
+											ItemPointerData *heaptids, int nheaptids,
+											ItemPointer ntid, uint8 *version);
 
 /* hnswvacuum.c */
 extern void MvHnswLinkUnreached(Relation index, bool building, int skipLevel);

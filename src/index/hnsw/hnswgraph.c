@@ -10,8 +10,11 @@
  * leader and its workers all add to, under the per-element and entry-point
  * locks.  Rows come one at a time, a vector and its heap TID
  * (MvHnswGraphAdd), and are linked with the same search and neighbour
- * heuristic as an insert; whoever feeds them (today a build's heap scan)
- * decides what to do when the arena is full.  Each process keeps its own
+ * heuristic as an insert; whoever feeds them (a build's heap scan, or a
+ * seal in memory, hnswsealmem.c, which loads the graph on disk into the
+ * arena first) decides what to do when the arena is full.  For a seal, an
+ * element notes what of it changed (MV_HNSW_CHANGED_*), and a list read from
+ * a page gets its distances when a link-back first prunes it.  Each process keeps its own
  * search marks, by the element's offset.
  *
  * Writing (MvHnswGraphWrite), once no process adds to the graph: elements
@@ -83,8 +86,8 @@ MvHnswGraphAttach(MvHnswGraph *g, MvHnswArena *arena, bool shared)
 }
 
 /* A chunk of size bytes, or NULL (and the arena marked full) if none is left */
-static MvHnswElement *
-arena_alloc(MvHnswGraph *g, Size size)
+MvHnswElement *
+MvHnswArenaAlloc(MvHnswGraph *g, Size size)
 {
 	MvHnswArena *arena = g->arena;
 	uint64		used = pg_atomic_read_u64(&arena->used);
@@ -104,8 +107,8 @@ arena_alloc(MvHnswGraph *g, Size size)
  * The element at *off, advancing *off past its chunk; NULL after the last.
  * Only while no process adds to the graph.
  */
-static MvHnswElement *
-arena_next(MvHnswGraph *g, MvHnswOffset *off)
+MvHnswElement *
+MvHnswArenaNext(MvHnswGraph *g, MvHnswOffset *off)
 {
 	MvHnswElement *e;
 
@@ -117,15 +120,35 @@ arena_next(MvHnswGraph *g, MvHnswOffset *off)
 }
 
 /*
- * Add c to a full neighbour list and drop one (MvHnswPruneList); the list
- * stays sorted with each item's keep flag for the next time.
+ * Measure the distances of a list a seal read from its page to its element
+ * (the page keeps none), once something needs them
  */
 static void
-prune_list(MvHnswGraph *g, MvHnswNeighborArray *list, int lm, MvHnswNeighbor c)
+measure_list(MvHnswGraph *g, MvHnswElement *e, MvHnswNeighborArray *list)
+{
+	Pointer		value = MvHnswElementValue(e);
+
+	for (int i = 0; i < list->length; i++)
+		list->items[i].distance =
+			MvHnswDistance(&g->dist, value, MvHnswElementValue(MvHnswPtr(g, list->items[i].element)));
+	list->unmeasured = false;
+	list->closerSet = false;
+}
+
+/*
+ * Add c to element n's full neighbour list and drop one (MvHnswPruneList);
+ * the list stays sorted with each item's keep flag for the next time.
+ */
+static void
+prune_list(MvHnswGraph *g, MvHnswElement *n, MvHnswNeighborArray *list, int lm,
+		   MvHnswNeighbor c)
 {
 	MvHnswCandidate items[2 * MV_HNSW_MAX_M + 1];
 	MvHnswCandidate cand;
 	MvHnswCandidate dropped;
+
+	if (list->unmeasured)
+		measure_list(g, n, list);
 
 	for (int i = 0; i < lm; i++)
 	{
@@ -180,6 +203,7 @@ add_duplicate(MvHnswGraph *g, MvHnswElement *dup, ItemPointer heaptid)
 	if (dup->nheaptids < MV_HNSW_HEAPTIDS)
 	{
 		dup->heaptids[dup->nheaptids++] = *heaptid;
+		dup->changed |= MV_HNSW_CHANGED_HEAPTIDS;
 		added = true;
 	}
 	if (g->shared)
@@ -225,7 +249,7 @@ MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid)
 			counts[lc] = 0;
 	}
 
-	e = arena_alloc(g, size);
+	e = MvHnswArenaAlloc(g, size);
 	if (e == NULL)
 	{
 		added = false;
@@ -244,6 +268,7 @@ MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid)
 
 		list->length = counts[lc];
 		list->closerSet = false;
+		list->unmeasured = false;
 		for (int i = 0; i < counts[lc]; i++)
 		{
 			list->items[i].element = MvHnswOff(g, layers[lc][i].element);
@@ -277,7 +302,8 @@ MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid)
 				list->closerSet = false;
 			}
 			else
-				prune_list(g, list, lm, c);
+				prune_list(g, n, list, lm, c);
+			n->changed |= MV_HNSW_CHANGED_LISTS;
 			if (g->shared)
 				LWLockRelease(&n->lock);
 		}
@@ -341,10 +367,11 @@ reach_from(MvHnswGraph *g, MvHnswElement *x, MvHnswElement **queue)
  * linked from the nearest reached element among its own neighbours, into a
  * free slot or in place of that element's farthest link whose target has
  * another (and was not itself linked here).  Only once no process adds to
- * the graph.
+ * the graph.  A seal's graph may hold tombstones: they are neither linked
+ * nor made to link (a compaction frees them and repairs what they lead to).
  */
-static void
-link_unreached(MvHnswGraph *g)
+void
+MvHnswGraphLinkUnreached(MvHnswGraph *g)
 {
 	int			lm = MvHnswLayerM(g->m, 0);
 	MvHnswElement **queue;
@@ -355,12 +382,12 @@ link_unreached(MvHnswGraph *g)
 		return;
 	queue = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MvHnswElement *) *
 								   pg_atomic_read_u32(&g->arena->nelements));
-	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
+	for (off = MV_HNSW_ARENA_START; (x = MvHnswArenaNext(g, &off)) != NULL;)
 	{
 		CHECK_FOR_INTERRUPTS();
 		x->indegree = 0;
 	}
-	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
+	for (off = MV_HNSW_ARENA_START; (x = MvHnswArenaNext(g, &off)) != NULL;)
 	{
 		MvHnswNeighborArray *list = MvHnswElementList(x, g->m, 0);
 
@@ -371,22 +398,29 @@ link_unreached(MvHnswGraph *g)
 
 	MvHnswNewSearch(g);
 	reach_from(g, MvHnswPtr(g, g->arena->entry), queue);
-	for (off = MV_HNSW_ARENA_START; (x = arena_next(g, &off)) != NULL;)
+	for (off = MV_HNSW_ARENA_START; (x = MvHnswArenaNext(g, &off)) != NULL;)
 	{
 		MvHnswNeighborArray *out = MvHnswElementList(x, g->m, 0);
 
 		CHECK_FOR_INTERRUPTS();
-		if (MvHnswVisited(g, x))
+		if (x->deleted || MvHnswVisited(g, x))
 			continue;
-		/* out is nearest first: the heuristic keeps candidates in order */
+		if (out->unmeasured)
+			measure_list(g, x, out);
+		/*
+		 * out is nearest first in a build (the heuristic keeps candidates in
+		 * order), in its page's order in a seal's graph
+		 */
 		for (int i = 0; i < out->length; i++)
 		{
 			MvHnswElement *nb = MvHnswPtr(g, out->items[i].element);
 			MvHnswNeighborArray *list = MvHnswElementList(nb, g->m, 0);
 			int			victim = -1;
 
-			if (!MvHnswVisited(g, nb))
+			if (nb->deleted || !MvHnswVisited(g, nb))
 				continue;
+			if (list->unmeasured)
+				measure_list(g, nb, list);
 			if (list->length < lm)
 				victim = list->length++;
 			else
@@ -405,6 +439,8 @@ link_unreached(MvHnswGraph *g)
 			}
 			list->items[victim].element = MvHnswOff(g, x);
 			list->items[victim].distance = out->items[i].distance;
+			list->closerSet = false;
+			nb->changed |= MV_HNSW_CHANGED_LISTS;
 			x->indegree++;
 			x->relinked = true;
 			reach_from(g, x, queue);
@@ -627,7 +663,7 @@ MvHnswGraphWrite(MvHnswGraph *g, Relation index, MvHnswWriteProgress progress, v
 	BlockNumber first = RelationGetNumberOfBlocks(index);
 	int64		elements = pg_atomic_read_u32(&g->arena->nelements);
 
-	link_unreached(g);
+	MvHnswGraphLinkUnreached(g);
 
 	/* pass 1 finds where every tuple goes, pass 2 writes the same layout */
 	for (int pass = 1; pass <= 2 && elements > 0; pass++)
@@ -637,7 +673,7 @@ MvHnswGraphWrite(MvHnswGraph *g, Relation index, MvHnswWriteProgress progress, v
 		MvHnswElement *e;
 
 		writer_start(&w, index, g, pass == 1, first);
-		for (off = MV_HNSW_ARENA_START; (e = arena_next(g, &off)) != NULL;)
+		for (off = MV_HNSW_ARENA_START; (e = MvHnswArenaNext(g, &off)) != NULL;)
 		{
 			CHECK_FOR_INTERRUPTS();
 			writer_place(&w, e);

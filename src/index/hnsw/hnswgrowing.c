@@ -346,6 +346,37 @@ MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off, uint8 
 }
 
 /*
+ * Set the flags of n rows of growing page blkno (offs[i] gets flags[i]) in
+ * one record, as a seal in memory flags a page's rows once it has written
+ * their elements
+ */
+void
+MvHnswGrowingSetFlags(Relation index, BlockNumber blkno, const OffsetNumber *offs,
+					  const uint8 *flags, int n)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	MvHnswPageEdit edit;
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	MvHnswEditStart(&edit, index, false);
+	page = MvHnswEditRegister(&edit, buf, false);
+	for (int i = 0; i < n; i++)
+	{
+		MvHnswGrowingTuple gtup = NULL;
+
+		if (offs[i] >= FirstOffsetNumber && offs[i] <= PageGetMaxOffsetNumber(page))
+			gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, offs[i]));
+		if (gtup == NULL || gtup->type != MV_HNSW_GROWING_TUPLE)
+			elog(ERROR, "milvus_hnsw: (%u,%u) of \"%s\" is not a growing tuple",
+				 blkno, offs[i], RelationGetRelationName(index));
+		gtup->flags |= flags[i];
+	}
+	MvHnswEditFinish(&edit);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
  * Call visit on each page of the growing chain, in order, share-locked,
  * under MV_HNSW_GROWING_LOCK (no seal empties a page meanwhile).  Nothing is
  * locked when the index has no growing page.

@@ -179,7 +179,7 @@ append_chunks(Relation index, Pointer value, Size inlen, bool building)
  */
 static ItemPointerData
 reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
-		   MvHnswNeighborTuple ntup, Size nsize, int level)
+		   MvHnswNeighborTuple ntup, Size nsize, int level, bool setEntry)
 {
 	Buffer		metabuf = ReadBuffer(index, MV_HNSW_METAPAGE_BLKNO);
 	MvHnswMetaPage meta;
@@ -311,7 +311,7 @@ reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
 		if (meta->deleted > 0)
 			meta->deleted--;
 		meta->freeBlkno = newhint;
-		if (!BlockNumberIsValid(meta->entryBlkno) || level > meta->entryLevel)
+		if (setEntry && (!BlockNumberIsValid(meta->entryBlkno) || level > meta->entryLevel))
 		{
 			meta->entryBlkno = blkno;
 			meta->entryOffno = slot;
@@ -337,16 +337,19 @@ reuse_slot(Relation index, int m, MvHnswElementTuple etup, Size esize,
 
 /*
  * Append the element and neighbour tuples of a new node at the insert page
- * (or new pages), updating the metapage; returns the element's TID.  A
+ * (or new pages), updating the metapage; returns the element's TID and sets
+ * *ntid and *version to its neighbour tuple's TID and its version.  A
  * vector too large for a page goes first into chunks, and the element keeps
- * what fits beside its neighbour tuple on one page.
+ * what fits beside its neighbour tuple on one page.  With setEntry, a node
+ * above the entry point's level becomes the entry point.
  */
 static ItemPointerData
-append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPointer heaptid,
-			   MvHnswCandidate **layers, int *counts, bool building)
+append_element(Relation index, int m, Pointer value, int level, ItemPointerData *heaptids,
+			   int nheaptids, MvHnswCandidate **layers, int *counts, bool building,
+			   bool setEntry, ItemPointer ntid, uint8 *version)
 {
 	Size		vlen = VARSIZE(value);
-	Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(level, g->m);
+	Size		nsize = MV_HNSW_NEIGHBOR_TUPLE_SIZE(level, m);
 	MvHnswElementTuple etup = palloc(BLCKSZ);
 	MvHnswNeighborTuple ntup = palloc0(nsize);
 	Size		esize;
@@ -367,30 +370,32 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 				noff;
 
 	if (MV_HNSW_ELEMENT_TUPLE_SIZE(vlen) <= MV_HNSW_MAX_TUPLE_SIZE)
-		esize = MvHnswFormElement(etup, level, heaptid, 1, value, vlen, NULL);
+		esize = MvHnswFormElement(etup, level, heaptids, nheaptids, value, vlen, NULL);
 	else
 	{
 		Size		inlen = MvHnswInlineLength(MV_HNSW_MAX_TUPLE_SIZE - nsize - sizeof(ItemIdData));
 		ItemPointerData chunk = append_chunks(index, value, inlen, building);
 
-		esize = MvHnswFormElement(etup, level, heaptid, 1, value, inlen, &chunk);
+		esize = MvHnswFormElement(etup, level, heaptids, nheaptids, value, inlen, &chunk);
 	}
 	pair = esize + nsize + 2 * sizeof(ItemIdData);
 
 	ntup->type = MV_HNSW_NEIGHBOR_TUPLE;
-	ntup->count = (level + 2) * g->m;
+	ntup->count = (level + 2) * m;
 	for (int i = 0; i < ntup->count; i++)
 		ItemPointerSetInvalid(&ntup->indextids[i]);
 	for (int lc = 0; lc <= level; lc++)
 		for (int i = 0; i < counts[lc]; i++)
-			ntup->indextids[MvHnswLayerStart(g->m, lc) + i] = layers[lc][i].element->tid;
+			ntup->indextids[MvHnswLayerStart(m, lc) + i] = layers[lc][i].element->tid;
 
 	/* a free slot of the same size, unless building or the vector is chunked */
 	if (!building && !(etup->flags & MV_HNSW_ELEMENT_CHUNKED))
 	{
-		etid = reuse_slot(index, g->m, etup, esize, ntup, nsize, level);
+		etid = reuse_slot(index, m, etup, esize, ntup, nsize, level, setEntry);
 		if (ItemPointerIsValid(&etid))
 		{
+			*ntid = etup->neighbortid;
+			*version = etup->version;
 			pfree(etup);
 			pfree(ntup);
 			return etid;
@@ -431,7 +436,7 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 	ItemPointerSet(&etid, BufferGetBlockNumber(ebuf), eoff);
 
 	meta->elements++;
-	if (!BlockNumberIsValid(meta->entryBlkno) || level > meta->entryLevel)
+	if (setEntry && (!BlockNumberIsValid(meta->entryBlkno) || level > meta->entryLevel))
 	{
 		meta->entryBlkno = ItemPointerGetBlockNumber(&etid);
 		meta->entryOffno = eoff;
@@ -442,7 +447,28 @@ append_element(Relation index, MvHnswGraph *g, Pointer value, int level, ItemPoi
 	for (int i = 0; i < nlocked; i++)
 		UnlockReleaseBuffer(locked[i]);
 	UnlockReleaseBuffer(metabuf);
+	*ntid = etup->neighbortid;
+	*version = etup->version;
+	pfree(etup);
+	pfree(ntup);
 	return etid;
+}
+
+/*
+ * Write a new node with no links, for a seal in memory (hnswsealmem.c) to
+ * write its lists into later: placed as an insert places one, its heap TIDs
+ * and vector, the entry point left as it is.  Returns the element's TID and
+ * sets *ntid and *version as append_element does.
+ */
+ItemPointerData
+MvHnswAppendUnlinked(Relation index, int m, Pointer value, int level,
+					 ItemPointerData *heaptids, int nheaptids, ItemPointer ntid,
+					 uint8 *version)
+{
+	int			counts[MV_HNSW_MAX_LEVEL + 1] = {0};
+
+	return append_element(index, m, value, level, heaptids, nheaptids, NULL, counts, false,
+						  false, ntid, version);
 }
 
 /*
@@ -836,6 +862,8 @@ MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid, bool buildi
 	MvHnswCandidate nearest;
 	MvHnswElement *newElement;
 	MvHnswDetours detours;
+	ItemPointerData ntid;
+	uint8		version;
 
 	MvHnswReadMeta(index, &meta);
 	MvHnswCheckValueDims(index, &meta, value);
@@ -876,7 +904,8 @@ MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid, bool buildi
 	newElement = palloc0(sizeof(MvHnswElement));
 	newElement->level = level;
 	MvHnswSetElementValue(newElement, value);
-	newElement->tid = append_element(index, g, value, level, heaptid, layers, counts, building);
+	newElement->tid = append_element(index, g->m, value, level, heaptid, 1, layers, counts,
+									 building, true, &ntid, &version);
 	/*
 	 * Read back for its detours; not from the cache, which may hold a reused
 	 * slot's old element, and which takes it for later inserts.

@@ -10,9 +10,12 @@
  *            linked after it (one record: metapage, old tail, new tail).
  *            Inserts go on appending to the new tail; the pages from the
  *            head up to it no longer change but for flags.
- *   link     each frozen row not flagged goes into the graph as an insert
- *            puts it (hnswinsert.c), then is flagged sealed in a record of
- *            its own; a row the vacuum callback names dead is flagged dead
+ *   link     in memory when the graph fits in maintenance_work_mem
+ *            (hnswsealmem.c: it links and writes the rows in waves, and
+ *            releases each wave's pages itself); else, and for rows it had no
+ *            room for, each frozen row not flagged goes into the graph as an
+ *            insert puts it (hnswinsert.c), then is flagged sealed in a record
+ *            of its own; a row the vacuum callback names dead is flagged dead
  *            instead.  A scan that read the row before its flag finds it in
  *            both parts and hands it out once (hnswscan.c keeps the TIDs it
  *            returned).
@@ -141,7 +144,7 @@ struct MvHnswSealer
 	MemoryContext rowctx;
 	MvHnswGraph *graph;
 	Page		copy;			/* the page being linked */
-	/* rows whose heap tuples are gone for good (heap_row_gone), or NULL */
+	/* rows whose heap tuples are gone for good (MvHnswSealerRowGone), or NULL */
 	Relation	heap;
 	BlockNumber heapBlocks;
 	Buffer		heapBuf;		/* the heap page last looked at, pinned */
@@ -211,8 +214,8 @@ MvHnswSealerWatchHeap(MvHnswSealer *sg)
  * has removed the index's entries for it, which waits for this seal
  * (MV_HNSW_SEAL_LOCK).
  */
-static bool
-heap_row_gone(MvHnswSealer *sg, ItemPointer tid)
+bool
+MvHnswSealerRowGone(MvHnswSealer *sg, ItemPointer tid)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber offnum = ItemPointerGetOffsetNumber(tid);
@@ -319,7 +322,7 @@ MvHnswSealPage(MvHnswSealer *sg, BlockNumber blkno, IndexBulkDeleteCallback call
 		if (gtup->flags == 0)
 		{
 			if (callback != NULL ? callback(&gtup->heaptid, callback_state) :
-				heap_row_gone(sg, &gtup->heaptid))
+				MvHnswSealerRowGone(sg, &gtup->heaptid))
 			{
 				MvHnswGrowingSetFlag(index, blkno, off, MV_HNSW_GROWING_DEAD);
 				if (stats)
@@ -404,17 +407,20 @@ free_list_empty(Relation index)
 
 /*
  * Seal, the caller holding MV_HNSW_SEAL_LOCK; rows a non-NULL callback names
- * are dropped.  With nworkers above 0 and no callback, a seal large enough
- * links its rows with up to that many parallel workers (hnswsealparallel.c).
- * Returns the rows linked into the graph.  The link-backs' reachability
- * check looks a few links deep only: when rows were linked, the caller then
- * links what a walk from the entry point no longer reaches
- * (MvHnswLinkUnreached), unless a vacuum's repair is about to.
+ * are dropped.  In memory (hnswsealmem.c) when the graph fits in
+ * maintenance_work_mem; else, with nworkers above 0 and no callback, a seal
+ * large enough links its rows with up to that many parallel workers
+ * (hnswsealparallel.c); else one at a time.  Returns the rows linked, and
+ * sets *onDisk (if not NULL) to those linked on disk: their link-backs'
+ * reachability check looks a few links deep only, so the caller then links
+ * what a walk from the entry point no longer reaches (MvHnswLinkUnreached),
+ * unless a vacuum's repair is about to.  A seal in memory has done so
+ * already.
  */
 int64
 MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callback_state,
 				 IndexBulkDeleteResult *stats, int nworkers, MvHnswSealReport report,
-				 void *arg)
+				 void *arg, int64 *onDisk)
 {
 	BlockNumber head;
 	BlockNumber stop;
@@ -425,9 +431,14 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	int64		done = 0;
 	int64		ntuples = 0;
 	int64		linked = 0;
+	int64		inMemory;
 	int64		npages = 0;		/* linked since the last release */
+	bool		complete = false;
+	Size		budget = (Size) maintenance_work_mem * 1024;
 	MvHnswSealer *sg;
 
+	if (onDisk)
+		*onDisk = 0;
 	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_FREEZE, 0, 0);
 	stop = freeze(index, &head);
 	if (!BlockNumberIsValid(stop))
@@ -436,17 +447,36 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	total = (int64) meta.growingTuples;
 
 	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_LINK, 0, total);
-	if (callback == NULL && nworkers > 0)
-	{
-		linked = MvHnswSealParallel(index, head, stop, total, nworkers, report, arg);
-		if (linked >= 0)
-			return linked;
-		linked = 0;
-	}
-
-	sg = MvHnswSealerCreate(index, (Size) maintenance_work_mem * 1024);
+	sg = MvHnswSealerCreate(index, budget);
 	if (callback == NULL)
 		MvHnswSealerWatchHeap(sg);
+	inMemory = MvHnswSealInMemory(sg, index, &head, stop, budget, callback, callback_state,
+								  stats, report, arg, total, &complete, &last, &ntuples);
+	if (inMemory >= 0 && complete)
+	{
+		MvHnswSealerFree(sg);
+		MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
+		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_RELEASE, total, total);
+		MvHnswSealRelease(index, head, last, stop, ntuples, true);
+		return inMemory;
+	}
+	if (inMemory < 0 && callback == NULL && nworkers > 0)
+	{
+		MvHnswSealerFree(sg);
+		linked = MvHnswSealParallel(index, head, stop, total, nworkers, report, arg);
+		if (linked >= 0)
+		{
+			if (onDisk)
+				*onDisk = linked;
+			return linked;
+		}
+		linked = 0;
+		sg = MvHnswSealerCreate(index, budget);
+		MvHnswSealerWatchHeap(sg);
+	}
+
+	last = InvalidBlockNumber;
+	ntuples = 0;
 	for (blkno = head; blkno != stop;)
 	{
 		int			nrows;
@@ -475,7 +505,9 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	MvPause(MV_PAUSE_HNSW_SEAL_RELEASE);
 	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
 	MvHnswSealRelease(index, head, last, stop, ntuples, true);
-	return linked;
+	if (onDisk)
+		*onDisk = linked;
+	return linked + Max(inMemory, 0);
 }
 
 static void
@@ -504,12 +536,13 @@ int64
 MvHnswSeal(Relation index, bool wait, int nworkers, MvHnswSealReport report, void *arg)
 {
 	int64		n;
+	int64		onDisk;
 
 	check_writable(index, "seal");
 	if (!lock_for_seal(index, wait))
 		return -1;
-	n = MvHnswSealLocked(index, NULL, NULL, NULL, nworkers, report, arg);
-	if (n > 0)
+	n = MvHnswSealLocked(index, NULL, NULL, NULL, nworkers, report, arg, &onDisk);
+	if (onDisk > 0)
 		MvHnswLinkUnreached(index, false, DEBUG1);
 	/* also after a seal that found nothing: one before may have kept them */
 	MvHnswTruncateFree(index);

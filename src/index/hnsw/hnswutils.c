@@ -578,11 +578,8 @@ MvHnswGraphCreate(Relation index, bool ondisk, MemoryContext ctx, bool keepValue
 	return g;
 }
 
-static void
-report_bad_pointer(Relation index, ItemPointer tid, const char *what) pg_attribute_noreturn();
-
-static void
-report_bad_pointer(Relation index, ItemPointer tid, const char *what)
+void
+MvHnswReportBadPointer(Relation index, ItemPointer tid, const char *what)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INDEX_CORRUPTED),
@@ -620,8 +617,8 @@ tuple_at(Page page, ItemPointer tid, uint8 type, Size *len)
  * which holds its first have bytes.  Chunks are never changed once written,
  * so no lock is held from one to the next.
  */
-static void
-read_chunks(MvHnswGraph *g, ItemPointerData first, Pointer value, Size have)
+void
+MvHnswReadChunks(Relation index, ItemPointerData first, Pointer value, Size have)
 {
 	Size		total = VARSIZE(value);
 	ItemPointerData tid = first;
@@ -633,15 +630,15 @@ read_chunks(MvHnswGraph *g, ItemPointerData first, Pointer value, Size have)
 		Size		len = 0;
 
 		if (!ItemPointerIsValid(&tid))
-			report_bad_pointer(g->index, &tid, "vector chunk");
-		buf = MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(&tid));
+			MvHnswReportBadPointer(index, &tid, "vector chunk");
+		buf = MvHnswReadBuffer(index, ItemPointerGetBlockNumber(&tid));
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		ctup = (MvHnswChunkTuple) tuple_at(BufferGetPage(buf), &tid, MV_HNSW_CHUNK_TUPLE, &len);
 		if (ctup == NULL || ctup->len == 0 || ctup->len > total - have ||
 			offsetof(MvHnswChunkTupleData, data) + ctup->len > len)
 		{
 			UnlockReleaseBuffer(buf);
-			report_bad_pointer(g->index, &tid, "vector chunk");
+			MvHnswReportBadPointer(index, &tid, "vector chunk");
 		}
 		memcpy(value + have, ctup->data, ctup->len);
 		have += ctup->len;
@@ -690,12 +687,12 @@ copy_vector(MvHnswGraph *g, ItemPointer tid, Buffer buf, MvHnswElementTuple etup
 			offsetof(MvHnswElementTupleData, data) + sizeof(ref) + ref.len > len)
 		{
 			UnlockReleaseBuffer(buf);
-			report_bad_pointer(g->index, tid, "element");
+			MvHnswReportBadPointer(g->index, tid, "element");
 		}
 		value = MemoryContextAlloc(ctx, VARSIZE(prefix));
 		memcpy(value, prefix, ref.len);
 		UnlockReleaseBuffer(buf);
-		read_chunks(g, ref.next, value, ref.len);
+		MvHnswReadChunks(g->index, ref.next, value, ref.len);
 		return value;
 	}
 	value = MemoryContextAlloc(ctx, VARSIZE(etup->data));
@@ -724,7 +721,7 @@ load_element_from(MvHnswGraph *g, ItemPointer tid, Buffer buf)
 	if (etup == NULL)
 	{
 		UnlockReleaseBuffer(buf);
-		report_bad_pointer(g->index, tid, "element");
+		MvHnswReportBadPointer(g->index, tid, "element");
 	}
 
 	e = MemoryContextAllocZero(g->ctx, sizeof(MvHnswElement));
@@ -787,7 +784,7 @@ element_tuple_again(MvHnswGraph *g, MvHnswElement *e, Buffer *buf, Size *len)
 	if (etup == NULL)
 	{
 		UnlockReleaseBuffer(*buf);
-		report_bad_pointer(g->index, &e->tid, "element");
+		MvHnswReportBadPointer(g->index, &e->tid, "element");
 	}
 	return etup;
 }
@@ -863,7 +860,7 @@ MvHnswElement *
 MvHnswLoadElement(MvHnswGraph *g, ItemPointer tid)
 {
 	if (!ItemPointerIsValid(tid))
-		report_bad_pointer(g->index, tid, "element");
+		MvHnswReportBadPointer(g->index, tid, "element");
 	return load_element_from(g, tid, MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(tid)));
 }
 
@@ -907,7 +904,7 @@ get_elements(MvHnswGraph *g, ItemPointerData *tids, int n, MvHnswElement **out)
 		if (!dup)
 		{
 			if (!ItemPointerIsValid(&tids[i]))
-				report_bad_pointer(g->index, &tids[i], "element");
+				MvHnswReportBadPointer(g->index, &tids[i], "element");
 			pending[npending++] = tids[i];
 		}
 	}
@@ -980,7 +977,7 @@ MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc, ItemPointerData
 	if (lc > e->level)
 		return 0;
 	if (!ItemPointerIsValid(&e->neighbortid))
-		report_bad_pointer(g->index, &e->neighbortid, "neighbour");
+		MvHnswReportBadPointer(g->index, &e->neighbortid, "neighbour");
 
 	buf = MvHnswReadBuffer(g->index, ItemPointerGetBlockNumber(&e->neighbortid));
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -995,7 +992,7 @@ MvHnswLoadNeighborTids(MvHnswGraph *g, MvHnswElement *e, int lc, ItemPointerData
 	if (ntup == NULL || ntup->count != (e->level + 2) * g->m)
 	{
 		UnlockReleaseBuffer(buf);
-		report_bad_pointer(g->index, &e->neighbortid, "neighbour");
+		MvHnswReportBadPointer(g->index, &e->neighbortid, "neighbour");
 	}
 	for (int i = 0; i < lm; i++)
 	{

@@ -1091,17 +1091,17 @@ mvhnsw_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				  IndexBulkDeleteCallback callback, void *callback_state)
 {
 	bool		coordinator = coordinator_running();
-	int64		sealed;
+	int64		onDisk;
 
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 	stats->num_index_tuples = 0;
 
 	LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
-	sealed = MvHnswSealLocked(info->index, callback, callback_state, stats, 0, NULL, NULL);
+	MvHnswSealLocked(info->index, callback, callback_state, stats, 0, NULL, NULL, &onDisk);
 	/* a repair ends with the layer-0 pass the seal would need */
 	MvHnswVacuumGraph(info->index, callback, callback_state, stats, !coordinator);
-	if (sealed > 0 && coordinator)
+	if (onDisk > 0 && coordinator)
 		MvHnswLinkUnreached(info->index, false, DEBUG1);
 	UnlockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
 	return stats;
@@ -1115,8 +1115,11 @@ mvhnsw_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		return stats;
 	if (!RecoveryInProgress())
 	{
+		int64		onDisk;
+
 		LockPage(info->index, MV_HNSW_SEAL_LOCK, ExclusiveLock);
-		if (MvHnswSealLocked(info->index, NULL, NULL, NULL, 0, NULL, NULL) > 0)
+		MvHnswSealLocked(info->index, NULL, NULL, NULL, 0, NULL, NULL, &onDisk);
+		if (onDisk > 0)
 			MvHnswLinkUnreached(info->index, false, DEBUG1);
 		/* what this VACUUM's seals emptied and the graph did not take */
 		MvHnswTruncateFree(info->index);
