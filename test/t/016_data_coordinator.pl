@@ -124,9 +124,10 @@ is( $node->safe_psql(
 
 # milvus.seal_parallel_workers: a seal of 3,000 rows (committed at once, the
 # table locked meanwhile so that no seal starts before) links them with a
-# parallel worker besides the coordinator
+# parallel worker besides the coordinator, when it does not seal in memory
 $node->safe_psql('postgres',
-    'ALTER SYSTEM SET milvus.seal_parallel_workers = 1; SELECT pg_reload_conf()');
+    'ALTER SYSTEM SET milvus.seal_parallel_workers = 1; '
+      . 'ALTER SYSTEM SET milvus.hnsw_seal_in_memory = off; SELECT pg_reload_conf()');
 $node->safe_psql(
     'postgres', q{
     CREATE TABLE p (id int PRIMARY KEY, emb floatvector(8));
@@ -153,7 +154,8 @@ is( $node->safe_psql(
 is($node->safe_psql('postgres', "SELECT count(*) FROM milvus_hnsw_verify('p_emb', true)"),
     '0', 'and the index verifies clean');
 $node->safe_psql('postgres',
-    'DROP TABLE p; ALTER SYSTEM RESET milvus.seal_parallel_workers; SELECT pg_reload_conf()');
+    'DROP TABLE p; ALTER SYSTEM RESET milvus.seal_parallel_workers; '
+      . 'ALTER SYSTEM RESET milvus.hnsw_seal_in_memory; SELECT pg_reload_conf()');
 
 # Another session's temporary index is not the worker's to read: left alone
 my $temp_log = -s $node->logfile;
@@ -180,8 +182,9 @@ ok( $node->poll_query_until(
 insert('postgres', 1011, 1020);
 wait_sealed('postgres', 1020, 'the new worker seals');
 
-# A seal held at a pause point shows in milvus.segments; a cancel makes an
-# error the worker logs and outlives, and it seals the index again later
+# A seal held at a pause point shows in milvus.segments (a seal in memory,
+# done writing its rows); a cancel makes an error the worker logs and
+# outlives, and it seals the index again later
 $node->safe_psql('postgres',
     "ALTER SYSTEM SET milvus.debug_pause_at = 'hnsw_seal_release'; SELECT pg_reload_conf()");
 my $pause_key = 1835625590;
@@ -194,7 +197,7 @@ my $last_seal = $node->safe_psql('postgres',
 insert('postgres', 1021, 1020 + $seal_rows);
 ok( $node->poll_query_until(
         'postgres', qq{
-        SELECT running = 'seal' AND worker_pid = $pid AND phase = 'linking'
+        SELECT running = 'seal' AND worker_pid = $pid AND phase = 'writing'
                AND rows_done = $seal_rows AND rows_total = $seal_rows
           FROM milvus.segments WHERE index_name = 't_emb'::regclass}),
     'milvus.segments shows the seal under way: worker, phase, rows');
@@ -221,11 +224,11 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM milvus_hnsw_verify('t_emb'
     '0', 'the index verifies clean after the interrupted seal');
 
 # A seal under way holds back no VACUUM elsewhere in its database: held after
-# its first row, when it has read the catalog (which takes a snapshot: the
-# index's inner-product function is new to the worker's caches), a
-# DELETE's rows in another table are removed by VACUUM all the same (before
-# the worker marked its jobs PROC_IN_VACUUM, all 1,000 stayed "dead but not
-# yet removable")
+# its first row's element is written (a seal in memory, in phase writing),
+# when it has read the catalog (which takes a snapshot: the index's
+# inner-product function is new to the worker's caches), a DELETE's rows in
+# another table are removed by VACUUM all the same (before the worker marked
+# its jobs PROC_IN_VACUUM, all 1,000 stayed "dead but not yet removable")
 $node->safe_psql(
     'postgres', q{
     CREATE TABLE u (id int PRIMARY KEY, emb floatvector(8));
@@ -240,7 +243,7 @@ $holder->query_safe("SELECT pg_advisory_lock($pause_key, 5)");    # hnsw_seal_li
 $node->safe_psql('postgres', "INSERT INTO u SELECT i, vec(i) FROM generate_series(1, $seal_rows) i");
 ok( $node->poll_query_until(
         'postgres', q{
-        SELECT running = 'seal' AND phase = 'linking'
+        SELECT running = 'seal' AND phase = 'writing'
           FROM milvus.segments WHERE index_name = 'u_emb'::regclass}),
     'a seal is held after its first row');
 $node->safe_psql('postgres', 'DELETE FROM other');

@@ -668,7 +668,7 @@ write_flags(SealMem *sm, int from, int to)
 
 /*
  * Write everything rows [from, to) changed, in the order that keeps them
- * findable; *written counts the elements placed, for progress
+ * findable; *written counts the elements placed
  */
 static void
 write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, int64 total,
@@ -707,9 +707,10 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
 									  &e->version);
 		e->changed = 0;
 		placed[nplaced++] = e;
-		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, ++(*written), total);
+		/* rows done: those of the waves before, and about one a new element */
+		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, Min(from + nplaced, to), total);
 		/* tests hold a seal with one row's element written and the rest not */
-		if (*written == 1)
+		if (++(*written) == 1)
 			MvPause(MV_PAUSE_HNSW_SEAL_LINK);
 	}
 
@@ -829,6 +830,7 @@ MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head, BlockNum
 		to = end < sm.npages ? sm.pages[end].firstRow : sm.nrows;
 		MvHnswGraphLinkUnreached(sm.g);
 		write_graph(&sm, sm.pages[p].firstRow, to, report, arg, total, &written);
+		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, to, total);
 
 		/* the pages of this wave, and of waves not released before, go */
 		if (!full && end < sm.npages)
