@@ -152,6 +152,26 @@ SELECT pg_relation_size('hs_mem_idx') <= pg_relation_size('hs_reuse_fresh') + gr
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_mem_idx', true);
 SELECT * FROM hq_quality('hs_mem_idx', 0.95, 0.98);
 
+-- a seal in memory whose rows outgrow maintenance_work_mem: the graph fits,
+-- the rows it has room for are linked in memory and written, and the rest
+-- are linked one at a time on disk; every row ends in the graph once
+CREATE TABLE hs_part (id int, v floatvector(32)) WITH (autovacuum_enabled = off);
+INSERT INTO hs_part SELECT i, hq_point(i % 40 + 1) FROM generate_series(1, 2000) i;
+CREATE INDEX hs_part_idx ON hs_part USING milvus_hnsw (v floatvector_l2_ops);
+BEGIN;
+LOCK TABLE hs_part IN SHARE MODE;
+INSERT INTO hs_part SELECT i, hq_point(i % 40 + 1) FROM generate_series(2001, 8000) i;
+SET LOCAL maintenance_work_mem = '4MB';
+SET LOCAL max_parallel_maintenance_workers = 0;
+SET LOCAL log_min_duration_statement = -1;
+SET LOCAL client_min_messages = debug1;
+SELECT milvus.seal('hs_part_idx') AS sealed;
+COMMIT;
+SELECT growing_rows, sealed_rows FROM milvus.segments WHERE index_name = 'hs_part_idx'::regclass;
+SELECT heap_tids FROM milvus_hnsw_stats('hs_part_idx');
+SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_part_idx', true);
+SELECT * FROM hq_quality('hs_part_idx', 0.95, 0.98);
+
 -- a seal in little memory: past an eighth of maintenance_work_mem elements
 -- keep no vectors and are measured on their pages (with those distances
 -- wrong, ef10 fell to 0.87 here), past three eighths it remembers no more
@@ -196,7 +216,7 @@ SELECT heap_tids FROM milvus_hnsw_stats('hs_par_idx');
 SELECT count(*) AS problems FROM milvus_hnsw_verify('hs_par_idx', true);
 SELECT * FROM hq_quality('hs_par_idx', 0.95, 0.98);
 
-DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hs_reuse, hs_reuse_size, hs_mem, hs_mem_size, hs_par, hq_q, hq_centre;
+DROP TABLE hs, hs_size, hs_empty, hs_wide, hs_small, hs_reuse, hs_reuse_size, hs_mem, hs_mem_size, hs_part, hs_par, hq_q, hq_centre;
 DROP FUNCTION hq_quality, hq_point;
 
 --
