@@ -312,6 +312,52 @@ is(segment('postgres'), ($seal_rows + 1) . '/2030', 'nothing is sealed while off
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET milvus.data_coordinator; SELECT pg_reload_conf()');
 wait_sealed('postgres', 2031 + $seal_rows, 'turned on again, the segment is sealed');
 
+# A seal in memory of rows whose every nearby element is a tombstone: a
+# VACUUM while the coordinator runs leaves the tombstones of a deleted
+# cluster to its compaction (which sleeps here, a naptime of an hour), and
+# the rows inserted into that cluster's place find no live neighbour among
+# the candidates of their search.  The walk that links unreached elements
+# links them from the nearest reached ones: every row is found (before that
+# walk looked beyond an element's own list, all 40 were unreachable)
+$node->safe_psql(
+    'postgres', q{
+    CREATE TABLE iso (id int PRIMARY KEY, emb floatvector(8)) WITH (autovacuum_enabled = off);
+    CREATE INDEX iso_emb ON iso USING milvus_hnsw (emb floatvector_l2_ops);
+    INSERT INTO iso SELECT i, ARRAY[(i % 37) / 37.0, (i % 11) / 11.0, (i % 7) / 7.0,
+                                    (i % 5) / 5.0, (i % 13) / 13.0, 0, 0, 0]::real[]::floatvector
+      FROM generate_series(1, 1000) i;
+    INSERT INTO iso SELECT i, ARRAY[100 + (i % 37) / 37.0, (i % 11) / 11.0, (i % 7) / 7.0,
+                                    (i % 5) / 5.0, (i % 13) / 13.0, 0, 0, 0]::real[]::floatvector
+      FROM generate_series(1001, 1300) i;
+    SELECT milvus.seal('iso_emb');
+    ALTER SYSTEM SET milvus.data_coordinator_naptime = '1h';
+    SELECT pg_reload_conf();
+});
+usleep(30 * $naptime * 1000);
+$node->safe_psql('postgres', 'DELETE FROM iso WHERE id > 1000; VACUUM iso');
+is($node->safe_psql('postgres',
+        "SELECT pending_tombstones FROM milvus.segments WHERE index_name = 'iso_emb'::regclass"),
+    '300', 'the deleted cluster waits as tombstones for a compaction');
+$node->safe_psql(
+    'postgres', q{
+    INSERT INTO iso SELECT i, ARRAY[100.5 + (i % 29) / 290.0, (i % 11) / 11.0, (i % 3) / 3.0,
+                                    (i % 5) / 5.0, (i % 17) / 17.0, 0, 0, 0.1]::real[]::floatvector
+      FROM generate_series(2001, 2040) i;
+});
+($ret, $out, $err) = $node->psql('postgres',
+    "SET client_min_messages = debug1; SELECT milvus.seal('iso_emb')");
+like($err, qr/sealing 40 rows in memory/, 'the rows among tombstones are sealed in memory');
+is($node->safe_psql('postgres', "SELECT count(*) FROM milvus_hnsw_verify('iso_emb', true)"),
+    '0', 'every element is reachable');
+is( $node->safe_psql(
+        'postgres', q{
+        SET enable_seqscan = off;
+        SELECT count(*) FROM iso a WHERE a.id > 2000
+           AND a.id IS DISTINCT FROM (SELECT b.id FROM iso b ORDER BY b.emb <-> a.emb LIMIT 1)}),
+    '0', 'a search finds each of the 40 rows');
+$node->safe_psql('postgres',
+    'DROP TABLE iso; ALTER SYSTEM RESET milvus.data_coordinator_naptime; SELECT pg_reload_conf()');
+
 # A fast shutdown stops the workers cleanly
 $log_offset = -s $node->logfile;
 $node->stop('fast');

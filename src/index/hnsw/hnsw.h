@@ -618,7 +618,8 @@ extern int64 MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *h
 								BlockNumber stop, Size budget, IndexBulkDeleteCallback callback,
 								void *callback_state, IndexBulkDeleteResult *stats,
 								MvHnswSealReport report, void *arg, int64 total,
-								bool *complete, BlockNumber *last, int64 *ntuples);
+								bool *complete, BlockNumber *last, int64 *ntuples,
+								int64 *unreached);
 
 /* hnswtruncate.c */
 extern BlockNumber MvHnswTruncateFree(Relation index);
@@ -638,7 +639,7 @@ extern void MvHnswGraphAttach(MvHnswGraph *g, MvHnswArena *arena, bool shared);
 extern MvHnswElement *MvHnswArenaAlloc(MvHnswGraph *g, Size size);
 extern MvHnswElement *MvHnswArenaNext(MvHnswGraph *g, MvHnswOffset *off);
 extern bool MvHnswGraphAdd(MvHnswGraph *g, Pointer value, ItemPointer heaptid);
-extern void MvHnswGraphLinkUnreached(MvHnswGraph *g);
+extern int64 MvHnswGraphLinkUnreached(MvHnswGraph *g);
 extern void MvHnswGrowVisits(MvHnswGraph *g, uint64 slot);
 extern void MvHnswGraphWrite(MvHnswGraph *g, Relation index, MvHnswWriteProgress progress,
 							 void *arg);

@@ -362,24 +362,123 @@ reach_from(MvHnswGraph *g, MvHnswElement *x, MvHnswElement **queue)
 }
 
 /*
+ * Link x from nb at layer 0 (distance apart): into a free slot, else in
+ * place of nb's farthest link whose target has another (and was not itself
+ * linked here); then mark what x reaches.  False if nb has no such link.
+ */
+static bool
+link_from(MvHnswGraph *g, MvHnswElement *x, MvHnswElement *nb, float distance,
+		  MvHnswElement **queue)
+{
+	int			lm = MvHnswLayerM(g->m, 0);
+	MvHnswNeighborArray *list = MvHnswElementList(nb, g->m, 0);
+	int			victim = -1;
+
+	if (list->unmeasured)
+		measure_list(g, nb, list);
+	if (list->length < lm)
+		victim = list->length++;
+	else
+	{
+		for (int j = 0; j < list->length; j++)
+		{
+			MvHnswElement *t = MvHnswPtr(g, list->items[j].element);
+
+			if (t->indegree > 1 && !t->relinked &&
+				(victim < 0 || list->items[j].distance > list->items[victim].distance))
+				victim = j;
+		}
+		if (victim < 0)
+			return false;
+		MvHnswPtr(g, list->items[victim].element)->indegree--;
+	}
+	list->items[victim].element = MvHnswOff(g, x);
+	list->items[victim].distance = distance;
+	list->closerSet = false;
+	nb->changed |= MV_HNSW_CHANGED_LISTS;
+	x->indegree++;
+	x->relinked = true;
+	reach_from(g, x, queue);
+	return true;
+}
+
+/* Reached live elements a last resort tries, nearest first */
+#define MV_HNSW_RELINK_TRIES	8
+/* elements a pass links by that last resort, each a scan of the whole graph */
+#define MV_HNSW_RELINK_SCANS	1000
+
+/*
+ * Link x, none of whose own neighbours could, from the nearest reached live
+ * elements of the whole graph, and give x a link to it if its list has room
+ * (an element a seal added where every candidate was a tombstone has none)
+ */
+static bool
+link_from_nearest(MvHnswGraph *g, MvHnswElement *x, MvHnswElement **queue)
+{
+	MvHnswCandidate best[MV_HNSW_RELINK_TRIES];
+	int			nbest = 0;
+	MvHnswOffset off;
+	MvHnswElement *y;
+	MvHnswNeighborArray *out = MvHnswElementList(x, g->m, 0);
+
+	for (off = MV_HNSW_ARENA_START; (y = MvHnswArenaNext(g, &off)) != NULL;)
+	{
+		MvHnswCandidate c;
+		int			at;
+
+		if (y == x || y->deleted || !MvHnswVisited(g, y))
+			continue;
+		c.element = y;
+		c.distance = MvHnswDistance(&g->dist, MvHnswElementValue(x), MvHnswElementValue(y));
+		c.closer = false;
+		if (nbest == MV_HNSW_RELINK_TRIES && c.distance >= best[nbest - 1].distance)
+			continue;
+		if (nbest < MV_HNSW_RELINK_TRIES)
+			nbest++;
+		for (at = nbest - 1; at > 0 && best[at - 1].distance > c.distance; at--)
+			best[at] = best[at - 1];
+		best[at] = c;
+	}
+	for (int i = 0; i < nbest; i++)
+	{
+		if (!link_from(g, x, best[i].element, best[i].distance, queue))
+			continue;
+		if (out->length < MvHnswLayerM(g->m, 0))
+		{
+			out->items[out->length].element = MvHnswOff(g, best[i].element);
+			out->items[out->length].distance = best[i].distance;
+			out->items[out->length].closer = false;
+			out->length++;
+			out->closerSet = false;
+			x->changed |= MV_HNSW_CHANGED_LISTS;
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
  * Make every element reachable at layer 0 from the entry point: pruning can
  * leave a few that nothing links to, and no search would find them.  Each is
  * linked from the nearest reached element among its own neighbours, into a
  * free slot or in place of that element's farthest link whose target has
- * another (and was not itself linked here).  Only once no process adds to
- * the graph.  A seal's graph may hold tombstones: they are neither linked
- * nor made to link (a compaction frees them and repairs what they lead to).
+ * another (and was not itself linked here); failing that, from the nearest
+ * reached elements of the whole graph.  Only once no process adds to the
+ * graph.  A seal's graph may hold tombstones: they are neither linked nor
+ * made to link (a compaction frees them and repairs what they lead to).
+ * Returns how many live elements are still not reached.
  */
-void
+int64
 MvHnswGraphLinkUnreached(MvHnswGraph *g)
 {
-	int			lm = MvHnswLayerM(g->m, 0);
 	MvHnswElement **queue;
 	MvHnswElement *x;
 	MvHnswOffset off;
+	int64		left = 0;
+	int			scans = 0;
 
 	if (g->arena->entry == 0)
-		return;
+		return 0;
 	queue = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(MvHnswElement *) *
 								   pg_atomic_read_u32(&g->arena->nelements));
 	for (off = MV_HNSW_ARENA_START; (x = MvHnswArenaNext(g, &off)) != NULL;)
@@ -401,6 +500,7 @@ MvHnswGraphLinkUnreached(MvHnswGraph *g)
 	for (off = MV_HNSW_ARENA_START; (x = MvHnswArenaNext(g, &off)) != NULL;)
 	{
 		MvHnswNeighborArray *out = MvHnswElementList(x, g->m, 0);
+		bool		linked = false;
 
 		CHECK_FOR_INTERRUPTS();
 		if (x->deleted || MvHnswVisited(g, x))
@@ -411,43 +511,18 @@ MvHnswGraphLinkUnreached(MvHnswGraph *g)
 		 * out is nearest first in a build (the heuristic keeps candidates in
 		 * order), in its page's order in a seal's graph
 		 */
-		for (int i = 0; i < out->length; i++)
+		for (int i = 0; i < out->length && !linked; i++)
 		{
 			MvHnswElement *nb = MvHnswPtr(g, out->items[i].element);
-			MvHnswNeighborArray *list = MvHnswElementList(nb, g->m, 0);
-			int			victim = -1;
 
-			if (nb->deleted || !MvHnswVisited(g, nb))
-				continue;
-			if (list->unmeasured)
-				measure_list(g, nb, list);
-			if (list->length < lm)
-				victim = list->length++;
-			else
-			{
-				for (int j = 0; j < list->length; j++)
-				{
-					MvHnswElement *t = MvHnswPtr(g, list->items[j].element);
-
-					if (t->indegree > 1 && !t->relinked &&
-						(victim < 0 || list->items[j].distance > list->items[victim].distance))
-						victim = j;
-				}
-				if (victim < 0)
-					continue;
-				MvHnswPtr(g, list->items[victim].element)->indegree--;
-			}
-			list->items[victim].element = MvHnswOff(g, x);
-			list->items[victim].distance = out->items[i].distance;
-			list->closerSet = false;
-			nb->changed |= MV_HNSW_CHANGED_LISTS;
-			x->indegree++;
-			x->relinked = true;
-			reach_from(g, x, queue);
-			break;
+			if (!nb->deleted && MvHnswVisited(g, nb))
+				linked = link_from(g, x, nb, out->items[i].distance, queue);
 		}
+		if (!linked && (scans++ >= MV_HNSW_RELINK_SCANS || !link_from_nearest(g, x, queue)))
+			left++;
 	}
 	pfree(queue);
+	return left;
 }
 
 /*

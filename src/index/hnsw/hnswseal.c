@@ -432,6 +432,7 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	int64		ntuples = 0;
 	int64		linked = 0;
 	int64		inMemory;
+	int64		unreached = 0;
 	int64		npages = 0;		/* linked since the last release */
 	bool		complete = false;
 	Size		budget = (Size) maintenance_work_mem * 1024;
@@ -451,7 +452,11 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	if (callback == NULL)
 		MvHnswSealerWatchHeap(sg);
 	inMemory = MvHnswSealInMemory(sg, index, &head, stop, budget, callback, callback_state,
-								  stats, report, arg, total, &complete, &last, &ntuples);
+								  stats, report, arg, total, &complete, &last, &ntuples,
+								  &unreached);
+	/* what the walk in memory could not link is the walk on disk's */
+	if (onDisk && unreached > 0)
+		*onDisk = unreached;
 	if (inMemory >= 0 && complete)
 	{
 		MvHnswSealerFree(sg);
@@ -506,7 +511,7 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	MvHnswSealProgress(report, arg, MV_HNSW_SEAL_RELEASE, done, total);
 	MvHnswSealRelease(index, head, last, stop, ntuples, true);
 	if (onDisk)
-		*onDisk = linked;
+		*onDisk = linked + unreached;
 	return linked + Max(inMemory, 0);
 }
 

@@ -29,7 +29,11 @@
  * Searches meanwhile: a new element becomes reachable only once its own
  * lists are written, and its row leaves the growing segment only after every
  * list that links to it is; a scan that meets a row in both parts returns it
- * once.  The seal writes lists as it computed them, so nothing else may
+ * once.  The lists that only gain links are written before those that drop
+ * one, but a page at a time: between two pages, a row whose last link a
+ * dropping list takes away can be out of reach until the page with its new
+ * link is written (the seal one row at a time checks a few links deep
+ * before it unlinks one, hnswinsert.c).  The seal writes lists as it computed them, so nothing else may
  * change them: it holds MV_HNSW_UPDATE_LOCK exclusively from the load to the
  * end (inserts into the graph, which sessions with
  * milvus.hnsw_growing_segment off make, wait; vacuums and compactions wait
@@ -264,6 +268,9 @@ load_page(SealMem *sm, BlockNumber blkno)
 				MvHnswReportBadPointer(sm->index, &tid, "element");
 		}
 		vlen = VARSIZE(inline_value);
+		if (!(etup->flags & MV_HNSW_ELEMENT_CHUNKED) &&
+			offsetof(MvHnswElementTupleData, data) + vlen > ItemIdGetLength(iid))
+			MvHnswReportBadPointer(sm->index, &tid, "element");
 		size = MV_HNSW_CHUNK_SIZE(g->m, etup->level, vlen);
 		e = MvHnswArenaAlloc(g, size);
 		if (e == NULL)
@@ -473,14 +480,28 @@ neighbors_on(SealMem *sm, Page page, MvHnswElement *e)
 	return ntup;
 }
 
+/* Whether slots[0..n) holds tid */
+static bool
+slots_hold(ItemPointerData *slots, int n, ItemPointer tid)
+{
+	for (int i = 0; i < n; i++)
+		if (ItemPointerEquals(&slots[i], tid))
+			return true;
+	return false;
+}
+
 /*
  * Write the lists of n elements, sorted by their neighbour tuples' pages:
  * each page once, the slots that differ from the page's as byte ranges, up
  * to MV_HNSW_LOG_RANGES a record (not GenericXLog, whose page copies and
- * byte-by-byte comparison were most of the writing's time).
+ * byte-by-byte comparison were most of the writing's time).  Without
+ * drops, only the lists that keep every link the page has are written: the
+ * caller writes those first, so that the links a dropped one is replaced
+ * by (a link-back's prune keeps its target reachable another way, in the
+ * graph the seal computed) are mostly there before it goes.
  */
 static void
-write_lists(SealMem *sm, MvHnswElement **elems, int n)
+write_lists(SealMem *sm, MvHnswElement **elems, int n, bool drops)
 {
 	MvHnswGraph *g = sm->g;
 	ItemPointerData slots[(MV_HNSW_MAX_LEVEL + 2) * MV_HNSW_MAX_M];
@@ -531,6 +552,16 @@ write_lists(SealMem *sm, MvHnswElement **elems, int n)
 				}
 			if (first < 0)
 				continue;
+			if (!drops)
+			{
+				bool		dropping = false;
+
+				for (int j = 0; j < ntup->count && !dropping; j++)
+					dropping = ItemPointerIsValid(&ntup->indextids[j]) &&
+						!slots_hold(slots, ntup->count, &ntup->indextids[j]);
+				if (dropping)
+					continue;
+			}
 			/* a record holds what it logs and nothing else changed (for replay checks) */
 			if (nranges == MV_HNSW_LOG_RANGES)
 			{
@@ -676,9 +707,12 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
 {
 	MvHnswGraph *g = sm->g;
 	uint32		nelements = pg_atomic_read_u32(&g->arena->nelements);
-	MvHnswElement **placed = palloc(sizeof(MvHnswElement *) * (nelements));
-	MvHnswElement **changed = palloc(sizeof(MvHnswElement *) * (nelements));
-	MvHnswElement **joined = palloc(sizeof(MvHnswElement *) * (nelements));
+	MvHnswElement **placed = MemoryContextAllocHuge(CurrentMemoryContext,
+													sizeof(MvHnswElement *) * nelements);
+	MvHnswElement **changed = MemoryContextAllocHuge(CurrentMemoryContext,
+													 sizeof(MvHnswElement *) * nelements);
+	MvHnswElement **joined = MemoryContextAllocHuge(CurrentMemoryContext,
+													sizeof(MvHnswElement *) * nelements);
 	int			nplaced = 0;
 	int			nchanged = 0;
 	int			njoined = 0;
@@ -714,14 +748,15 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
 			MvPause(MV_PAUSE_HNSW_SEAL_LINK);
 	}
 
-	write_lists(sm, placed, nplaced);
+	write_lists(sm, placed, nplaced, true);
 	ItemPointerSet(&oldEntry, sm->meta.entryBlkno, sm->meta.entryOffno);
 	if (g->arena->entry != 0 &&
 		(!BlockNumberIsValid(sm->meta.entryBlkno) ||
 		 !ItemPointerEquals(&MvHnswPtr(g, g->arena->entry)->tid, &oldEntry)))
 		write_entry(sm);
 	write_heaptids(sm, joined, njoined);
-	write_lists(sm, changed, nchanged);
+	write_lists(sm, changed, nchanged, false);
+	write_lists(sm, changed, nchanged, true);
 	write_flags(sm, from, to);
 	/* the entry point as the metapage has it now */
 	if (g->arena->entry != 0)
@@ -746,13 +781,16 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
  * elements take the room their rows came from; *head moves past them.
  * *complete says whether every row is flagged: rows left unflagged (the
  * arena filled) are the caller's to link.  *last and *ntuples are set to the
- * last frozen page and the tuples from *head to it, for the last release.
+ * last frozen page and the tuples from *head to it, for the last release;
+ * *unreached to the live elements the last wave's walk could not link (for
+ * the caller's walk on disk, MvHnswLinkUnreached, which searches for them).
  */
 int64
 MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head, BlockNumber stop,
 				   Size budget, IndexBulkDeleteCallback callback, void *callback_state,
 				   IndexBulkDeleteResult *stats, MvHnswSealReport report, void *arg,
-				   int64 total, bool *complete, BlockNumber *last, int64 *ntuples)
+				   int64 total, bool *complete, BlockNumber *last, int64 *ntuples,
+				   int64 *unreached)
 {
 	MemoryContext ctx;
 	MemoryContext oldctx;
@@ -765,6 +803,8 @@ MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head, BlockNum
 	int64		written = 0;
 	int			wave;
 	int			released = 0;	/* pages handed to the free list */
+
+	*unreached = 0;
 
 	if (!MvHnswSealInMemoryEnabled)
 		return -1;
@@ -828,7 +868,7 @@ MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head, BlockNum
 							   q + 1 < sm.npages ? sm.pages[q + 1].firstRow : sm.nrows, total);
 		}
 		to = end < sm.npages ? sm.pages[end].firstRow : sm.nrows;
-		MvHnswGraphLinkUnreached(sm.g);
+		*unreached = MvHnswGraphLinkUnreached(sm.g);
 		write_graph(&sm, sm.pages[p].firstRow, to, report, arg, total, &written);
 		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, to, total);
 
