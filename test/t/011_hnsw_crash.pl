@@ -245,12 +245,13 @@ sub scan_meets_every_row
 # already): no row is lost or found twice, and the next seal finishes the job.
 # (ids above every range the insert sessions that crash may reach)
 # The same three times: a seal linking rows one at a time on disk held after
-# its first row, a seal in memory (milvus.hnsw_seal_in_memory) held after it
-# wrote its first row's element and flagged no row yet, and a seal in memory
-# held before it empties its last pages.
+# its first row, a seal in memory (milvus.hnsw_seal_in_memory; 3,200 rows,
+# more than the 32 pages below which a seal links rows one at a time) held
+# after it wrote its first row's element and flagged no row yet, and a seal
+# in memory held before it empties its last pages.
 for my $round (
     [ 'hnsw_seal_link',    'off', 5000001, 5000400 ],
-    [ 'hnsw_seal_link',    'on',  5003601, 5004000 ],
+    [ 'hnsw_seal_link',    'on',  5003601, 5006800 ],
     [ 'hnsw_seal_release', 'on',  5000401, 5003600 ])
 {
     my ($point, $mem, $from, $to) = @$round;

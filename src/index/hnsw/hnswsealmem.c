@@ -772,10 +772,13 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
 }
 
 /*
- * Seal the frozen pages from *head up to stop in memory, if the graph fits in
- * budget bytes: returns the rows linked, having flagged them and the dead
- * ones, or -1 when the graph did not fit or milvus.hnsw_seal_in_memory is
- * off (nothing written).  The rows go in waves of an eighth of the pages (at
+ * Seal the frozen pages from *head up to stop in memory, if there are more
+ * than MV_HNSW_SEAL_RELEASE_PAGES of them and the graph fits in budget bytes:
+ * returns the rows linked, having flagged them and the dead ones, or -1 when
+ * it did not (nothing written).  A smaller seal gains less than loading the
+ * graph costs, and in one wave its elements could not take the pages their
+ * rows came from: those that found no free slot would extend the index past
+ * the growing pages, which then could not be cut off.  The rows go in waves of an eighth of the pages (at
  * least MV_HNSW_SEAL_RELEASE_PAGES), each written whole and its pages handed
  * to the free list (when no scan reads the chain), so that the next waves'
  * elements take the room their rows came from; *head moves past them.
@@ -832,6 +835,14 @@ MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head, BlockNum
 	MvHnswReadMeta(index, &sm.meta);
 	for (BlockNumber blkno = *head; blkno != stop;)
 		collect_rows(&sm, blkno, &blkno);
+	if (sm.npages <= MV_HNSW_SEAL_RELEASE_PAGES)
+	{
+		/* one wave could not give its own pages to its elements: see above */
+		UnlockPage(index, MV_HNSW_UPDATE_LOCK, ExclusiveLock);
+		MemoryContextSwitchTo(oldctx);
+		MemoryContextDelete(ctx);
+		return -1;
+	}
 
 	/* the arena takes what the rest leaves of the budget */
 	sm.nblocks = RelationGetNumberOfBlocks(index);
