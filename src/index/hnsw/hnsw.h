@@ -655,6 +655,7 @@ extern Pointer MvHnswDetoastCopy(Datum value);
 extern void MvHnswReportBadPointer(Relation index, ItemPointer tid, const char *what)
 			pg_attribute_noreturn();
 extern void MvHnswReadChunks(Relation index, ItemPointerData first, Pointer value, Size have);
+extern bool MvHnswTidIn(const ItemPointerData *tids, int n, ItemPointer tid);
 
 extern Size MvHnswInlineLength(Size space);
 extern Size MvHnswFormElement(MvHnswElementTuple etup, int level, ItemPointerData *heaptids,

@@ -14,8 +14,8 @@
  * seal in memory, hnswsealmem.c, which loads the graph on disk into the
  * arena first) decides what to do when the arena is full.  For a seal, an
  * element notes what of it changed (MV_HNSW_CHANGED_*), and a list read from
- * a page gets its distances when a link-back first prunes it.  Each process keeps its own
- * search marks, by the element's offset.
+ * a page gets its distances when a link-back first prunes it.  Each process
+ * keeps its own search marks, by the element's offset.
  *
  * Writing (MvHnswGraphWrite), once no process adds to the graph: elements
  * that pruning left unreachable are linked first; then the graph is written
@@ -129,8 +129,11 @@ measure_list(MvHnswGraph *g, MvHnswElement *e, MvHnswNeighborArray *list)
 	Pointer		value = MvHnswElementValue(e);
 
 	for (int i = 0; i < list->length; i++)
-		list->items[i].distance =
-			MvHnswDistance(&g->dist, value, MvHnswElementValue(MvHnswPtr(g, list->items[i].element)));
+	{
+		MvHnswElement *t = MvHnswPtr(g, list->items[i].element);
+
+		list->items[i].distance = MvHnswDistance(&g->dist, value, MvHnswElementValue(t));
+	}
 	list->unmeasured = false;
 	list->closerSet = false;
 }

@@ -7,8 +7,9 @@
  * element its searches meet from shared buffers, and prunes lists it has to
  * measure afresh: a perf profile put half its time in reading, copying and
  * pinning, and it ran at three times the serial build's time per row.  When
- * the graph and the rows fit in maintenance_work_mem, a seal instead works
- * as the build does:
+ * the graph fits in maintenance_work_mem and the rows fill more than
+ * MV_HNSW_SEAL_RELEASE_PAGES growing pages, a seal instead works as the
+ * build does:
  *
  *   load    every element that is not a free slot (tombstones included:
  *           walked through, never chosen) goes into an arena as the build's
@@ -33,11 +34,11 @@
  * one, but a page at a time: between two pages, a row whose last link a
  * dropping list takes away can be out of reach until the page with its new
  * link is written (the seal one row at a time checks a few links deep
- * before it unlinks one, hnswinsert.c).  The seal writes lists as it computed them, so nothing else may
- * change them: it holds MV_HNSW_UPDATE_LOCK exclusively from the load to the
- * end (inserts into the graph, which sessions with
- * milvus.hnsw_growing_segment off make, wait; vacuums and compactions wait
- * for MV_HNSW_SEAL_LOCK already).
+ * before it unlinks one, hnswinsert.c).  The seal writes lists as it
+ * computed them, so nothing else may change them: it holds
+ * MV_HNSW_UPDATE_LOCK exclusively from the load to the end (inserts into the
+ * graph, which sessions with milvus.hnsw_growing_segment off make, wait;
+ * vacuums and compactions wait for MV_HNSW_SEAL_LOCK already).
  *
  * A crash (or an error) before the rows are flagged leaves elements for
  * rows still growing.  The next seal's load finds them by heap TID: an
@@ -90,10 +91,10 @@ typedef struct SealMem
 	/* the frozen rows */
 	SealRow    *rows;
 	int			nrows;
+	int			maxrows;
 	SealPage   *pages;			/* the frozen pages, in chain order */
 	int			npages;
 	int			maxpages;
-	int			maxrows;
 	HTAB	   *frozen;			/* heap TID -> row */
 	/* where each loaded element sits: TID -> offset in the arena */
 	BlockNumber nblocks;
@@ -480,16 +481,6 @@ neighbors_on(SealMem *sm, Page page, MvHnswElement *e)
 	return ntup;
 }
 
-/* Whether slots[0..n) holds tid */
-static bool
-slots_hold(ItemPointerData *slots, int n, ItemPointer tid)
-{
-	for (int i = 0; i < n; i++)
-		if (ItemPointerEquals(&slots[i], tid))
-			return true;
-	return false;
-}
-
 /*
  * Write the lists of n elements, sorted by their neighbour tuples' pages:
  * each page once, the slots that differ from the page's as byte ranges, up
@@ -558,7 +549,7 @@ write_lists(SealMem *sm, MvHnswElement **elems, int n, bool drops)
 
 				for (int j = 0; j < ntup->count && !dropping; j++)
 					dropping = ItemPointerIsValid(&ntup->indextids[j]) &&
-						!slots_hold(slots, ntup->count, &ntup->indextids[j]);
+						!MvHnswTidIn(slots, ntup->count, &ntup->indextids[j]);
 				if (dropping)
 					continue;
 			}
@@ -582,8 +573,8 @@ write_lists(SealMem *sm, MvHnswElement **elems, int n, bool drops)
 }
 
 /*
- * Write the heap TIDs of loaded elements that rows joined (sorted by page),
- * or, with tombstone, make the elements tombstones
+ * Write the heap TIDs and deleted flags of loaded elements, a page at a time:
+ * of those rows joined, and of those made tombstones (check_frozen)
  */
 static void
 write_heaptids(SealMem *sm, MvHnswElement **elems, int n)
@@ -651,7 +642,7 @@ write_orphans(SealMem *sm)
 					RelationGetRelationName(sm->index), sm->norphans)));
 }
 
-/* Point the metapage at the arena's entry point */
+/* Point the metapage, and the seal's copy of it, at the arena's entry point */
 static void
 write_entry(SealMem *sm)
 {
@@ -668,6 +659,8 @@ write_entry(SealMem *sm)
 	meta->entryLevel = entry->level;
 	MvHnswEditFinish(&edit);
 	UnlockReleaseBuffer(metabuf);
+	sm->meta.entryBlkno = ItemPointerGetBlockNumber(&entry->tid);
+	sm->meta.entryOffno = ItemPointerGetOffsetNumber(&entry->tid);
 }
 
 /* Flag rows [from, to) the seal added or found dead, a growing page at a time */
@@ -758,14 +751,6 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
 	write_lists(sm, changed, nchanged, false);
 	write_lists(sm, changed, nchanged, true);
 	write_flags(sm, from, to);
-	/* the entry point as the metapage has it now */
-	if (g->arena->entry != 0)
-	{
-		MvHnswElement *entry = MvHnswPtr(g, g->arena->entry);
-
-		sm->meta.entryBlkno = ItemPointerGetBlockNumber(&entry->tid);
-		sm->meta.entryOffno = ItemPointerGetOffsetNumber(&entry->tid);
-	}
 	pfree(placed);
 	pfree(changed);
 	pfree(joined);
@@ -778,10 +763,11 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
  * it did not (nothing written).  A smaller seal gains less than loading the
  * graph costs, and in one wave its elements could not take the pages their
  * rows came from: those that found no free slot would extend the index past
- * the growing pages, which then could not be cut off.  The rows go in waves of an eighth of the pages (at
- * least MV_HNSW_SEAL_RELEASE_PAGES), each written whole and its pages handed
- * to the free list (when no scan reads the chain), so that the next waves'
- * elements take the room their rows came from; *head moves past them.
+ * the growing pages, which then could not be cut off.  The rows go in waves
+ * of an eighth of the pages (at least MV_HNSW_SEAL_RELEASE_PAGES), each
+ * written whole and its pages handed to the free list (when no scan reads the
+ * chain), so that the next waves' elements take the room their rows came
+ * from; *head moves past them.
  * *complete says whether every row is flagged: rows left unflagged (the
  * arena filled) are the caller's to link.  *last and *ntuples are set to the
  * last frozen page and the tuples from *head to it, for the last release;

@@ -559,6 +559,16 @@ MvHnswValueSizeEstimate(Relation index, int dims)
 	}
 }
 
+/* Whether tids[0..n) holds tid */
+bool
+MvHnswTidIn(const ItemPointerData *tids, int n, ItemPointer tid)
+{
+	for (int i = 0; i < n; i++)
+		if (ItemPointerEquals((ItemPointer) &tids[i], tid))
+			return true;
+	return false;
+}
+
 /* Set up a graph to search; on disk, loaded elements are cached in ctx */
 MvHnswGraph *
 MvHnswGraphCreate(Relation index, bool ondisk, MemoryContext ctx, bool keepValues,

@@ -222,14 +222,6 @@ repair_entry_point(MvHnswVacuumState *vs)
 	UnlockPage(vs->index, MV_HNSW_UPDATE_LOCK, ExclusiveLock);
 }
 
-static bool
-tid_in(ItemPointerData *tids, int n, ItemPointer tid)
-{
-	for (int i = 0; i < n; i++)
-		if (ItemPointerEquals(&tids[i], tid))
-			return true;
-	return false;
-}
 
 /*
  * Neighbours for e at layer lc by a search from the entry point, for when
@@ -363,7 +355,7 @@ repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
 	{
 		ItemPointer t = &ntup->indextids[start + i];
 
-		if (ItemPointerIsValid(t) && !tid_in(old, nold, t) && !tid_in(result, nresult, t) &&
+		if (ItemPointerIsValid(t) && !MvHnswTidIn(old, nold, t) && !MvHnswTidIn(result, nresult, t) &&
 			!is_new_tombstone(vs, t) && nresult < lm)
 			result[nresult++] = *t;
 	}
