@@ -16,6 +16,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 use Time::HiRes qw(usleep);
 
 my $naptime   = 100;     # ms
@@ -345,9 +346,31 @@ $node->safe_psql(
                                     (i % 5) / 5.0, (i % 17) / 17.0, 0, 0, 0.1]::real[]::floatvector
       FROM generate_series(2001, 10000) i;
 });
-($ret, $out, $err) = $node->psql('postgres',
-    "SET client_min_messages = debug1; SELECT milvus.seal('iso_emb')");
-like($err, qr/sealing 8000 rows in memory/, 'the rows among tombstones are sealed in memory');
+# held before it empties its last pages, the seal in memory shows in
+# milvus.segments having written every row (rows counted as a seal one row
+# at a time counts them: tuples of the frozen pages, flagged or not)
+$node->safe_psql('postgres',
+    "ALTER SYSTEM SET milvus.debug_pause_at = 'hnsw_seal_release'; SELECT pg_reload_conf()");
+$holder = $node->background_psql('postgres');
+$holder->query_safe("SELECT pg_advisory_lock($pause_key, 6)");    # hnsw_seal_release
+my ($seal_out, $seal_err) = ('', '');
+my $seal = IPC::Run::start(
+    [
+        'psql', '-X', '-d', $node->connstr('postgres'),
+        '-c', 'SET client_min_messages = debug1',
+        '-c', "SELECT milvus.seal('iso_emb')"
+    ],
+    '>', \$seal_out, '2>', \$seal_err);
+ok( $node->poll_query_until(
+        'postgres', q{
+        SELECT running = 'seal' AND phase = 'writing' AND rows_done = 8000 AND rows_total = 8000
+          FROM milvus.segments WHERE index_name = 'iso_emb'::regclass}),
+    'a seal in memory held before its release shows phase writing, 8000 of 8000 rows');
+$holder->query_safe("SELECT pg_advisory_unlock($pause_key, 6)");
+$holder->quit;
+$seal->finish;
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET milvus.debug_pause_at; SELECT pg_reload_conf()');
+like($seal_err, qr/sealing 8000 rows in memory/, 'the rows among tombstones are sealed in memory');
 is($node->safe_psql('postgres', "SELECT count(*) FROM milvus_hnsw_verify('iso_emb', true)"),
     '0', 'every element is reachable');
 my $not_found = $node->safe_psql(

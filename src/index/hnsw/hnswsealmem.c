@@ -73,6 +73,7 @@ typedef struct SealPage
 	BlockNumber blkno;
 	int			ntuples;		/* flagged or not */
 	int			firstRow;		/* its first row in SealMem.rows */
+	int64		tuplesBefore;	/* on the frozen pages before it: progress counts tuples */
 } SealPage;
 
 typedef struct FrozenEntry
@@ -127,6 +128,8 @@ collect_rows(SealMem *sm, BlockNumber blkno, BlockNumber *next)
 	sm->pages[sm->npages].blkno = blkno;
 	sm->pages[sm->npages].ntuples = PageGetMaxOffsetNumber(page);
 	sm->pages[sm->npages].firstRow = sm->nrows;
+	sm->pages[sm->npages].tuplesBefore = sm->npages == 0 ? 0 :
+		sm->pages[sm->npages - 1].tuplesBefore + sm->pages[sm->npages - 1].ntuples;
 	sm->npages++;
 	for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page);
 		 off = OffsetNumberNext(off))
@@ -156,6 +159,26 @@ collect_rows(SealMem *sm, BlockNumber blkno, BlockNumber *next)
 	}
 	*next = MvHnswPageGetOpaque(page)->nextblkno;
 	UnlockReleaseBuffer(buf);
+}
+
+/* The unflagged rows on the frozen pages before page p (p = npages: all) */
+static int
+rows_before(SealMem *sm, int p)
+{
+	return p < sm->npages ? sm->pages[p].firstRow : sm->nrows;
+}
+
+/*
+ * The tuples, flagged or not, on the frozen pages before page p: a seal's
+ * progress counts them, as the seal one row at a time does, so that it ends
+ * at the total of the segment's tuples
+ */
+static int64
+tuples_before(SealMem *sm, int p)
+{
+	if (p < sm->npages)
+		return sm->pages[p].tuplesBefore;
+	return sm->pages[p - 1].tuplesBefore + sm->pages[p - 1].ntuples;
 }
 
 /* The arena offset of the element at tid, 0 if none was loaded there */
@@ -409,7 +432,7 @@ add_page(SealMem *sm, int p, bool *full, IndexBulkDeleteCallback callback,
 {
 	Page		copy = sm->copy;
 	Buffer		buf = ReadBuffer(sm->index, sm->pages[p].blkno);
-	int			end = (p + 1 < sm->npages) ? sm->pages[p + 1].firstRow : sm->nrows;
+	int			end = rows_before(sm, p + 1);
 	int64		added = 0;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -489,13 +512,15 @@ neighbors_on(SealMem *sm, Page page, MvHnswElement *e)
  * drops, only the lists that keep every link the page has are written: the
  * caller writes those first, so that the links a dropped one is replaced
  * by (a link-back's prune keeps its target reachable another way, in the
- * graph the seal computed) are mostly there before it goes.
+ * graph the seal computed) are mostly there before it goes.  Returns how
+ * many lists it left for that second call, moved to the front of elems.
  */
-static void
+static int
 write_lists(SealMem *sm, MvHnswElement **elems, int n, bool drops)
 {
 	MvHnswGraph *g = sm->g;
 	ItemPointerData slots[(MV_HNSW_MAX_LEVEL + 2) * MV_HNSW_MAX_M];
+	int			left = 0;
 
 	qsort(elems, n, sizeof(MvHnswElement *), neighbortid_cmp);
 	for (int i = 0; i < n;)
@@ -535,7 +560,7 @@ write_lists(SealMem *sm, MvHnswElement **elems, int n, bool drops)
 				}
 			}
 			for (int j = 0; j < ntup->count; j++)
-				if (!ItemPointerEquals(&slots[j], &ntup->indextids[j]))
+				if (!MvHnswTidEq(&slots[j], &ntup->indextids[j]))
 				{
 					if (first < 0)
 						first = j;
@@ -551,7 +576,10 @@ write_lists(SealMem *sm, MvHnswElement **elems, int n, bool drops)
 					dropping = ItemPointerIsValid(&ntup->indextids[j]) &&
 						!MvHnswTidIn(slots, ntup->count, &ntup->indextids[j]);
 				if (dropping)
+				{
+					elems[left++] = e;	/* left <= i: not read again here */
 					continue;
+				}
 			}
 			/* a record holds what it logs and nothing else changed (for replay checks) */
 			if (nranges == MV_HNSW_LOG_RANGES)
@@ -570,6 +598,7 @@ write_lists(SealMem *sm, MvHnswElement **elems, int n, bool drops)
 		END_CRIT_SECTION();
 		UnlockReleaseBuffer(buf);
 	}
+	return left;
 }
 
 /*
@@ -691,14 +720,18 @@ write_flags(SealMem *sm, int from, int to)
 }
 
 /*
- * Write everything rows [from, to) changed, in the order that keeps them
- * findable; *written counts the elements placed
+ * Write everything the rows of frozen pages [p, end) changed, in the order
+ * that keeps them findable; *written counts the elements placed
  */
 static void
-write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, int64 total,
+write_graph(SealMem *sm, int p, int end, MvHnswSealReport report, void *arg, int64 total,
 			int64 *written)
 {
 	MvHnswGraph *g = sm->g;
+	int			from = rows_before(sm, p);
+	int			to = rows_before(sm, end);
+	int64		doneFrom = tuples_before(sm, p);
+	int64		doneTo = tuples_before(sm, end);
 	uint32		nelements = pg_atomic_read_u32(&g->arena->nelements);
 	MvHnswElement **placed = MemoryContextAllocHuge(CurrentMemoryContext,
 													sizeof(MvHnswElement *) * nelements);
@@ -735,7 +768,8 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
 		e->changed = 0;
 		placed[nplaced++] = e;
 		/* rows done: those of the waves before, and about one a new element */
-		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, Min(from + nplaced, to), total);
+		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, Min(doneFrom + nplaced, doneTo),
+						   total);
 		/* tests hold a seal with one row's element written and the rest not */
 		if (++(*written) == 1)
 			MvPause(MV_PAUSE_HNSW_SEAL_LINK);
@@ -748,7 +782,7 @@ write_graph(SealMem *sm, int from, int to, MvHnswSealReport report, void *arg, i
 		 !ItemPointerEquals(&MvHnswPtr(g, g->arena->entry)->tid, &oldEntry)))
 		write_entry(sm);
 	write_heaptids(sm, joined, njoined);
-	write_lists(sm, changed, nchanged, false);
+	nchanged = write_lists(sm, changed, nchanged, false);
 	write_lists(sm, changed, nchanged, true);
 	write_flags(sm, from, to);
 	pfree(placed);
@@ -856,18 +890,15 @@ MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head, BlockNum
 	for (int p = 0; p < sm.npages && !full; p += wave)
 	{
 		int			end = Min(p + wave, sm.npages);
-		int			to;
 
 		for (int q = p; q < end; q++)
 		{
 			added += add_page(&sm, q, &full, callback, callback_state, stats, rowctx);
-			MvHnswSealProgress(report, arg, MV_HNSW_SEAL_LINK,
-							   q + 1 < sm.npages ? sm.pages[q + 1].firstRow : sm.nrows, total);
+			MvHnswSealProgress(report, arg, MV_HNSW_SEAL_LINK, tuples_before(&sm, q + 1), total);
 		}
-		to = end < sm.npages ? sm.pages[end].firstRow : sm.nrows;
 		*unreached = MvHnswGraphLinkUnreached(sm.g);
-		write_graph(&sm, sm.pages[p].firstRow, to, report, arg, total, &written);
-		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, to, total);
+		write_graph(&sm, p, end, report, arg, total, &written);
+		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, tuples_before(&sm, end), total);
 
 		/* the pages of this wave, and of waves not released before, go */
 		if (!full && end < sm.npages)

@@ -564,7 +564,7 @@ bool
 MvHnswTidIn(const ItemPointerData *tids, int n, ItemPointer tid)
 {
 	for (int i = 0; i < n; i++)
-		if (ItemPointerEquals((ItemPointer) &tids[i], tid))
+		if (MvHnswTidEq(&tids[i], tid))
 			return true;
 	return false;
 }
