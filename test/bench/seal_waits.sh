@@ -9,13 +9,15 @@
 # before the seal and during it, the seal's duration, and the wait events
 # counted (CPU when it waits for none).  Connection from PG* variables; the
 # server needs no data coordinator sealing sw meanwhile
-# (milvus.data_coordinator = off, or a seal_rows above GROWING).
+# (milvus.data_coordinator = off, or a seal_rows above GROWING).  SEAL_SET
+# is SQL the sealing session runs first (a SET, say).
 #   PGHOST=/tmp/sock PGPORT=5432 test/bench/seal_waits.sh
 set -euo pipefail
 SRC=${SRC:-mvbench_fashion_mnist_inline}
 ROWS=${ROWS:-50000}
 GROWING=${GROWING:-10000}
 SECS=${SECS:-30}
+SEAL_SET=${SEAL_SET:-}
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -55,7 +57,7 @@ sleep 10
 s0=$(date +%s.%N)
 psql -c "CALL sw_sample(1000000)" >/dev/null 2>&1 &
 sampler=$!
-psql -c "SELECT milvus.seal('sw_idx')" >/dev/null
+psql -c "$SEAL_SET" -c "SELECT milvus.seal('sw_idx')" >/dev/null
 s1=$(date +%s.%N)
 psql -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CALL sw_sample%'" >/dev/null
 wait "$sampler" || true
