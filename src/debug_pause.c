@@ -30,6 +30,7 @@ static const char *const pause_names[] = {
 	[MV_PAUSE_HNSW_SEAL_LINK] = "hnsw_seal_link",
 	[MV_PAUSE_HNSW_SEAL_RELEASE] = "hnsw_seal_release",
 	[MV_PAUSE_HNSW_TRUNCATE] = "hnsw_truncate",
+	[MV_PAUSE_HNSW_GROWING_WALK] = "hnsw_growing_walk",
 };
 
 int			MvPausePoints = 0;
@@ -78,7 +79,8 @@ MvPauseCheckHook(char **newval, void **extra, GucSource source)
 		{
 			GUC_check_errdetail("Unknown pause point \"%s\".", name);
 			GUC_check_errhint("The points are hnsw_build_load, hnsw_build_write, "
-							  "hnsw_vacuum_repair and hnsw_vacuum_free.");
+							  "hnsw_vacuum_repair, hnsw_vacuum_free, hnsw_seal_link, "
+							  "hnsw_seal_release, hnsw_truncate and hnsw_growing_walk.");
 			pfree(raw);
 			list_free(names);
 			return false;

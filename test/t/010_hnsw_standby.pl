@@ -13,6 +13,7 @@
 use strict;
 use warnings;
 
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -225,6 +226,58 @@ check_round('round 8, rows growing again');
 is( $standby->safe_psql('postgres', "SELECT pg_relation_size('tz_idx')"),
     $primary->safe_psql('postgres', "SELECT pg_relation_size('tz_idx')"),
     "the standby's tz_idx is as long as the primary's");
+
+# A search on the standby whose walk of the growing chain a replayed seal
+# overtakes: held after it read the chain's first page (hnsw_growing_walk)
+# while the primary seals 6,000 rows in memory, in waves whose emptied pages
+# the next waves' elements take as graph pages.  Let go once the standby has
+# replayed the seal, the walk finds that a release overtook it and walks the
+# chain again, and the search meets every row once (before, it stepped onto
+# a page the graph had taken: "broken growing chain").  The seal keeps its
+# free pages (milvus.hnsw_truncate off): a truncation's lock, replayed, would
+# wait for the held search.
+$primary->safe_psql(
+    'postgres', qq{
+    CREATE TABLE ts (id int PRIMARY KEY, emb floatvector($dim));
+    CREATE INDEX ts_idx ON ts USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+    INSERT INTO ts SELECT i, vec(i) FROM generate_series(1, 6000) i;});
+$primary->wait_for_catchup($standby, 'replay');
+my $pause_key = 1835625590;
+my $holder = $standby->background_psql('postgres');
+$holder->query_safe("SELECT pg_advisory_lock($pause_key, 8)");    # hnsw_growing_walk
+my ($scan_out, $scan_err) = ('', '');
+my $scan = IPC::Run::start(
+    [
+        'psql', '-X', '-q', '-At', '-d', $standby->connstr('postgres'),
+        '-c', 'SET milvus.debug_pause_at = hnsw_growing_walk',
+        '-c', 'SET enable_seqscan = off',
+        '-c', "SELECT count(*) || ' ' || count(DISTINCT id) FROM "
+          . '(SELECT id FROM ts ORDER BY emb <-> vec(7) LIMIT 100000) s'
+    ],
+    '>', \$scan_out, '2>', \$scan_err);
+ok( $standby->poll_query_until(
+        'postgres', qq{
+        SELECT count(*) = 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND classid = $pause_key AND objid = 8
+          AND objsubid = 2 AND NOT granted}),
+    'a search on the standby is held in its walk of the growing chain');
+($sealed, $seal_out, $seal_err) = $primary->psql('postgres',
+    "SET milvus.hnsw_truncate = off; SET client_min_messages = debug1; SELECT milvus.seal('ts_idx')");
+like($seal_err, qr/sealing 6000 rows in memory, in waves of 32 pages/,
+    'the primary seals the rows in memory, in waves');
+$primary->wait_for_catchup($standby, 'replay');
+$holder->query_safe("SELECT pg_advisory_unlock($pause_key, 8)");
+$holder->quit;
+$scan->finish;
+my $skipped = $scan_err =~ /skipped (\d+) rows found after farther rows/ ? $1 : 0;
+my ($returned, $distinct) = split / /, $scan_out;
+chomp $distinct if defined $distinct;
+unlike($scan_err, qr/ERROR/, 'the held search ends without an error') or diag($scan_err);
+is(($returned // 0) + $skipped, 6000,
+    "the held search meets every row (returned $returned, skipped for order $skipped)");
+is($distinct, $returned, 'and returns none twice');
+push @indexes, [ 'ts', 'ts_idx', '<->', 'vec' ];
+check_round('round 9, a seal a held search on the standby walked through');
 
 ok(!$standby->log_contains('inconsistent page'), 'standby found no inconsistent page');
 

@@ -285,6 +285,34 @@ for my $round (
 }
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET milvus.hnsw_seal_in_memory; SELECT pg_reload_conf()');
 
+# Crash in a seal in memory of an index whose graph is empty (every row went
+# to its growing segment), held after it placed its first element: that
+# element carries the entry point in its own record, so the index verifies
+# clean after the crash (before, it had live elements and no entry point).
+# The next seal makes that element a tombstone, its row being still growing;
+# the tombstone was the entry point and no element is live, so the first row
+# linked becomes the entry point and every row is reachable and found (before,
+# the tombstone stayed the entry point and the rows got no links; check's
+# VACUUM repairs such an entry point, so reachability is checked before it).
+$node->safe_psql(
+    'postgres', qq{
+    CREATE TABLE e (id int PRIMARY KEY, emb floatvector($dim));
+    CREATE INDEX e_idx ON e USING milvus_hnsw (emb floatvector_l2_ops) WITH (m = 8);
+    INSERT INTO e SELECT i, vec(i) FROM generate_series(1, 3200) i;
+});
+$holder = start_held('hnsw_seal_link', "SELECT milvus.seal('e_idx')");
+$node->safe_psql('postgres', 'INSERT INTO wal_flush VALUES (1)');
+crash($holder);
+is(problems('e_idx', 'false'), '',
+    'empty graph, crash after a seal in memory placed its first element: index verifies clean');
+my $empty_log = -s $node->logfile;
+is($node->safe_psql('postgres', "SELECT milvus.seal('e_idx')"),
+    '3200', 'empty graph: the next seal links every row');
+ok($node->log_contains(qr/1 elements of rows a seal left unflagged are tombstones now/, $empty_log),
+    'empty graph: the stopped seal\'s element, the entry point, is a tombstone now');
+is(problems('e_idx', 'true'), '', 'empty graph: every element is reachable after the next seal');
+check('empty graph, crash in a seal in memory', 'e');
+
 # Crash during a seal by milvus.seal() with two parallel workers, once the
 # participants have linked a few hundred of its 12,000 rows (there is no pause
 # point: a seal held at one runs serially): no row is lost or found twice, and

@@ -31,6 +31,7 @@ typedef enum MvPausePoint
 	MV_PAUSE_HNSW_SEAL_LINK,	/* a seal linked its first row, before the rest */
 	MV_PAUSE_HNSW_SEAL_RELEASE,	/* a seal linked its rows, before it frees pages */
 	MV_PAUSE_HNSW_TRUNCATE,		/* free pages unlisted, before the index is cut short */
+	MV_PAUSE_HNSW_GROWING_WALK, /* a walk of the growing chain read its first page */
 } MvPausePoint;
 
 extern PGDLLIMPORT int MvPausePoints;	/* bit n set: point n is named */

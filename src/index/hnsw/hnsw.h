@@ -545,8 +545,8 @@ typedef struct MvHnswRow
 /* hnswgrowing.c */
 extern bool MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid);
 typedef void (*MvHnswGrowingVisit) (Page page, BlockNumber blkno, void *arg);
-extern void MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg);
-extern void MvHnswGrowingWalkFrom(Relation index, BlockNumber blkno,
+extern bool MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg);
+extern bool MvHnswGrowingWalkFrom(Relation index, BlockNumber blkno,
 								  MvHnswGrowingVisit visit, void *arg);
 extern int	MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query,
 							  MvHnswRow **rows);
@@ -579,6 +579,8 @@ extern Buffer MvHnswGrowingTakePage(Relation index, MvHnswMetaPage meta, bool gr
 									 BlockNumber *nextfree);
 extern BlockNumber MvHnswGrowingNewPage(MvHnswPageEdit *edit, MvHnswMetaPage meta,
 										Buffer *buf, Page *page);
+extern void MvHnswReportBrokenChain(Relation index, BlockNumber blkno)
+			pg_attribute_noreturn();
 extern void MvHnswCheckGrowingPage(Relation index, Page page, BlockNumber blkno);
 extern void MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off,
 								 uint8 flag);
@@ -825,7 +827,8 @@ extern void MvHnswInsertWith(MvHnswGraph *g, Pointer value, ItemPointer heaptid,
 							 bool building);
 extern ItemPointerData MvHnswAppendUnlinked(Relation index, int m, Pointer value, int level,
 											ItemPointerData *heaptids, int nheaptids,
-											ItemPointer ntid, uint8 *version);
+											bool setEntry, ItemPointer ntid,
+											uint8 *version);
 
 /* hnswvacuum.c */
 extern void MvHnswLinkUnreached(Relation index, bool building, int skipLevel);

@@ -15,10 +15,12 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 
 #include "hnsw.h"
+#include "milvus/guc.h"
 
 /* a new tail logs the metapage's head (if it changes), tail and count as one range */
 StaticAssertDecl(offsetof(MvHnswMetaPageData, growingTail) ==
@@ -309,16 +311,23 @@ MvHnswGrowingAppend(Relation index, Pointer value, ItemPointer heaptid)
 	return true;
 }
 
-/* Raise the error of a chain that leads to page blkno, not a growing page */
+/* Raise the error of a growing chain broken at block blkno */
+void
+MvHnswReportBrokenChain(Relation index, BlockNumber blkno)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("milvus_hnsw index \"%s\" has a broken growing chain at block %u",
+					RelationGetRelationName(index), blkno),
+			 errhint("REINDEX it.")));
+}
+
+/* Raise that error if the chain leads to page blkno, not a growing page */
 void
 MvHnswCheckGrowingPage(Relation index, Page page, BlockNumber blkno)
 {
 	if (!(MvHnswPageGetOpaque(page)->flags & MV_HNSW_PAGE_GROWING))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("milvus_hnsw index \"%s\" has a broken growing chain at block %u",
-						RelationGetRelationName(index), blkno),
-				 errhint("REINDEX it.")));
+		MvHnswReportBrokenChain(index, blkno);
 }
 
 /* Set a flag on one growing tuple, as its own record */
@@ -379,46 +388,72 @@ MvHnswGrowingSetFlags(Relation index, BlockNumber blkno, const OffsetNumber *off
 /*
  * Call visit on each page of the growing chain, in order, share-locked,
  * under MV_HNSW_GROWING_LOCK (no seal empties a page meanwhile).  Nothing is
- * locked when the index has no growing page.
+ * locked when the index has no growing page.  Returns whether the walk saw
+ * the whole chain: always on a primary; on a hot standby, which replays
+ * seals without that lock, false when a release was replayed while it
+ * walked (growingReleased or the head moved): the walk may have followed an
+ * emptied page into the free list, or stopped at a page the graph took, and
+ * missed rows that are in neither part yet.  The caller then walks again.
  */
-void
+bool
 MvHnswGrowingWalk(Relation index, MvHnswGrowingVisit visit, void *arg)
 {
 	MvHnswMetaPageData meta;
+	MvHnswMetaPageData after;
+	bool		whole;
 
 	MvHnswReadMeta(index, &meta);
 	if (!BlockNumberIsValid(meta.growingHead))
-		return;
+		return true;
 
 	LockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
 	/* the head may have moved before the lock: read it again under it */
 	MvHnswReadMeta(index, &meta);
-	MvHnswGrowingWalkFrom(index, meta.growingHead, visit, arg);
+	whole = MvHnswGrowingWalkFrom(index, meta.growingHead, visit, arg);
 	UnlockPage(index, MV_HNSW_GROWING_LOCK, ShareLock);
+	if (!RecoveryInProgress())
+		return true;
+	MvHnswReadMeta(index, &after);
+	return whole && after.growingReleased == meta.growingReleased &&
+		after.growingHead == meta.growingHead;
 }
 
 /*
  * Call visit on the chain's pages from blkno (Invalid: none) to its tail, in
  * order, share-locked; the caller holds MV_HNSW_GROWING_LOCK.  A hot standby
  * replays seals without that lock, so a walk there may step from a page just
- * emptied onto the free list, which ends in block 0: the walk ends there too.
+ * emptied onto the free list, which ends in block 0: the walk ends there
+ * too; or onto a page the graph has taken since: there it stops and returns
+ * false (on a primary that is a broken chain, an ERROR).  The caller tells
+ * such walks by the metapage's growingReleased.
  */
-void
+bool
 MvHnswGrowingWalkFrom(Relation index, BlockNumber blkno, MvHnswGrowingVisit visit, void *arg)
 {
-	while (BlockNumberIsValid(blkno) && blkno != MV_HNSW_METAPAGE_BLKNO)
+	for (bool first = true; BlockNumberIsValid(blkno) && blkno != MV_HNSW_METAPAGE_BLKNO;
+		 first = false)
 	{
-		Buffer		buf = MvHnswReadBuffer(index, blkno);
+		Buffer		buf;
 		Page		page;
 
+		/* tests hold a walk that has read its first page (on a standby) */
+		if (!first)
+			MvPause(MV_PAUSE_HNSW_GROWING_WALK);
+		buf = MvHnswReadBuffer(index, blkno);
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
+		if (!(MvHnswPageGetOpaque(page)->flags & MV_HNSW_PAGE_GROWING) && RecoveryInProgress())
+		{
+			UnlockReleaseBuffer(buf);
+			return false;
+		}
 		MvHnswCheckGrowingPage(index, page, blkno);
 		visit(page, blkno, arg);
 		blkno = MvHnswPageGetOpaque(page)->nextblkno;
 		UnlockReleaseBuffer(buf);
 	}
+	return true;
 }
 
 typedef struct GrowingReadState
@@ -463,7 +498,9 @@ MvHnswGrowingRead(Relation index, const MvHnswDist *dist, Pointer query, MvHnswR
 {
 	GrowingReadState rs = {dist, query, NULL, 0, 0};
 
-	MvHnswGrowingWalk(index, read_page, &rs);
+	/* on a hot standby, again if a seal's release overtook the walk */
+	while (!MvHnswGrowingWalk(index, read_page, &rs))
+		rs.n = 0;
 	*rows = rs.rows;
 	return rs.n;
 }

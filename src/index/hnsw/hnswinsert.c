@@ -457,18 +457,19 @@ append_element(Relation index, int m, Pointer value, int level, ItemPointerData 
 /*
  * Write a new node with no links, for a seal in memory (hnswsealmem.c) to
  * write its lists into later: placed as an insert places one, its heap TIDs
- * and vector, the entry point left as it is.  Returns the element's TID and
- * sets *ntid and *version as append_element does.
+ * and vector, the entry point left as it is unless setEntry (as
+ * append_element).  Returns the element's TID and sets *ntid and *version as
+ * append_element does.
  */
 ItemPointerData
 MvHnswAppendUnlinked(Relation index, int m, Pointer value, int level,
-					 ItemPointerData *heaptids, int nheaptids, ItemPointer ntid,
-					 uint8 *version)
+					 ItemPointerData *heaptids, int nheaptids, bool setEntry,
+					 ItemPointer ntid, uint8 *version)
 {
 	int			counts[MV_HNSW_MAX_LEVEL + 1] = {0};
 
 	return append_element(index, m, value, level, heaptids, nheaptids, NULL, counts, false,
-						  false, ntid, version);
+						  setEntry, ntid, version);
 }
 
 /*

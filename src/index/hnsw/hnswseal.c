@@ -457,6 +457,9 @@ MvHnswSealLocked(Relation index, IndexBulkDeleteCallback callback, void *callbac
 	/* what the walk in memory could not link is the walk on disk's */
 	if (onDisk && unreached > 0)
 		*onDisk = unreached;
+	/* the rows on pages it released are done; the walk below counts the rest */
+	if (inMemory >= 0)
+		done = Max(0, total - ntuples);
 	if (inMemory >= 0 && complete)
 	{
 		MvHnswSealerFree(sg);
@@ -609,5 +612,7 @@ MvHnswGetSegmentInfo(Relation index, MvHnswSegmentInfo *info)
 	info->sealedRows = (int64) (meta.elements - Min(meta.deleted, meta.elements));
 	info->deletedElements = (int64) meta.deleted;
 	info->pendingTombstones = meta.pendingTombstones;
-	MvHnswGrowingWalk(index, count_page, info);
+	/* on a hot standby, again if a seal's release overtook the walk */
+	while (!MvHnswGrowingWalk(index, count_page, info))
+		info->growingRows = info->growingDead = info->growingBytes = 0;
 }

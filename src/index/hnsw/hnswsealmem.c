@@ -20,9 +20,10 @@
  *   write   each new element is placed with no links, as an insert places
  *           one (a free slot, the insert page, a page of the growing free
  *           list, a new page); then the new elements' lists are written, then
- *           the entry point, then the lists that changed, each page once in
- *           one record; then the rows are flagged sealed, a growing page at
- *           a time.
+ *           the entry point, then the lists that changed (those that only
+ *           gain links first), a page at a time, the slots that changed
+ *           logged as byte ranges, a few lists a record; then the rows are
+ *           flagged sealed, a growing page at a time.
  *
  * Rows it could not add (the arena filled) stay unflagged: hnswseal.c then
  * links them one at a time, and releases the pages.
@@ -96,6 +97,7 @@ typedef struct SealMem
 	SealPage   *pages;			/* the frozen pages, in chain order */
 	int			npages;
 	int			maxpages;
+	Size		vsize;			/* the largest vector of a frozen row */
 	HTAB	   *frozen;			/* heap TID -> row */
 	/* where each loaded element sits: TID -> offset in the arena */
 	BlockNumber nblocks;
@@ -141,6 +143,7 @@ collect_rows(SealMem *sm, BlockNumber blkno, BlockNumber *next)
 
 		if (gtup->flags != 0)
 			continue;
+		sm->vsize = Max(sm->vsize, VARSIZE(gtup->data));
 		if (sm->nrows == sm->maxrows)
 		{
 			sm->maxrows *= 2;
@@ -382,6 +385,33 @@ load_lists(SealMem *sm, MvHnswElement *e, Buffer *buf)
 	LockBuffer(*buf, BUFFER_LOCK_UNLOCK);
 }
 
+/*
+ * The entry point is a tombstone: a compaction's repair would replace it, and
+ * one this seal made (check_frozen: an element of a seal that stopped before
+ * flagging its rows) may be the only way into elements it alone links, or
+ * there may be no live element at all, from which no row added could find a
+ * neighbour.  Make the highest live element the entry point, as the repair
+ * does (hnswvacuum.c), or none, so that the first row added becomes it;
+ * write_graph writes it.
+ */
+static void
+replace_entry(SealMem *sm)
+{
+	MvHnswGraph *g = sm->g;
+	MvHnswOffset off;
+	MvHnswOffset best = 0;
+	int			bestLevel = -1;
+	MvHnswElement *e;
+
+	for (off = MV_HNSW_ARENA_START; (e = MvHnswArenaNext(g, &off)) != NULL;)
+		if (!e->deleted && e->level > bestLevel)
+		{
+			best = MvHnswOff(g, e);
+			bestLevel = e->level;
+		}
+	g->arena->entry = best;
+}
+
 /* Load the whole graph; false when it does not fit */
 static bool
 load_graph(SealMem *sm)
@@ -391,8 +421,10 @@ load_graph(SealMem *sm)
 	MvHnswElement *e;
 	Buffer		buf = InvalidBuffer;
 
-	sm->pageFirst = palloc0(sizeof(uint32) * (sm->nblocks));
-	sm->pageCount = palloc0(sizeof(uint16) * (sm->nblocks));
+	sm->pageFirst = palloc_extended(sizeof(uint32) * (Size) sm->nblocks,
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	sm->pageCount = palloc_extended(sizeof(uint16) * (Size) sm->nblocks,
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	sm->maxoffs = 1024;
 	sm->offs = palloc(sizeof(MvHnswOffset) * (sm->maxoffs));
 	for (BlockNumber blkno = MV_HNSW_METAPAGE_BLKNO + 1; blkno < sm->nblocks; blkno++)
@@ -417,6 +449,8 @@ load_graph(SealMem *sm)
 		g->arena->entry = element_at(sm, &entry);
 		if (g->arena->entry == 0)
 			MvHnswReportBadPointer(sm->index, &entry, "entry point");
+		if (MvHnswPtr(g, g->arena->entry)->deleted)
+			replace_entry(sm);
 	}
 	return true;
 }
@@ -690,6 +724,7 @@ write_entry(SealMem *sm)
 	UnlockReleaseBuffer(metabuf);
 	sm->meta.entryBlkno = ItemPointerGetBlockNumber(&entry->tid);
 	sm->meta.entryOffno = ItemPointerGetOffsetNumber(&entry->tid);
+	sm->meta.entryLevel = entry->level;
 }
 
 /* Flag rows [from, to) the seal added or found dead, a growing page at a time */
@@ -717,6 +752,23 @@ write_flags(SealMem *sm, int from, int to)
 	}
 	pfree(offs);
 	pfree(flags);
+}
+
+/*
+ * Place new element e with no links (with setEntry, as the entry point if
+ * the index has none); *written counts the elements placed
+ */
+static void
+place_element(SealMem *sm, MvHnswElement *e, bool setEntry, int64 *written)
+{
+	CHECK_FOR_INTERRUPTS();
+	e->tid = MvHnswAppendUnlinked(sm->index, sm->g->m, MvHnswElementValue(e), e->level,
+								  e->heaptids, e->nheaptids, setEntry, &e->neighbortid,
+								  &e->version);
+	e->changed = 0;
+	/* tests hold a seal with one row's element written and the rest not */
+	if (++(*written) == 1)
+		MvPause(MV_PAUSE_HNSW_SEAL_LINK);
 }
 
 /*
@@ -750,6 +802,22 @@ write_graph(SealMem *sm, int p, int end, MvHnswSealReport report, void *arg, int
 		write_orphans(sm);
 	sm->norphans = 0;
 
+	/*
+	 * A graph with no entry point on disk gets it with its first element, in
+	 * the same record: a crash before write_entry would leave live elements
+	 * and no entry point, which milvus_hnsw_verify rejects
+	 */
+	if (!BlockNumberIsValid(sm->meta.entryBlkno) && g->arena->entry != 0 &&
+		!ItemPointerIsValid(&MvHnswPtr(g, g->arena->entry)->tid))
+	{
+		e = MvHnswPtr(g, g->arena->entry);
+		place_element(sm, e, true, written);
+		placed[nplaced++] = e;
+		sm->meta.entryBlkno = ItemPointerGetBlockNumber(&e->tid);
+		sm->meta.entryOffno = ItemPointerGetOffsetNumber(&e->tid);
+		sm->meta.entryLevel = e->level;
+	}
+
 	for (off = MV_HNSW_ARENA_START; (e = MvHnswArenaNext(g, &off)) != NULL;)
 	{
 		if (ItemPointerIsValid(&e->tid))
@@ -761,18 +829,11 @@ write_graph(SealMem *sm, int p, int end, MvHnswSealReport report, void *arg, int
 			e->changed = 0;
 			continue;
 		}
-		CHECK_FOR_INTERRUPTS();
-		e->tid = MvHnswAppendUnlinked(sm->index, g->m, MvHnswElementValue(e), e->level,
-									  e->heaptids, e->nheaptids, &e->neighbortid,
-									  &e->version);
-		e->changed = 0;
+		place_element(sm, e, false, written);
 		placed[nplaced++] = e;
 		/* rows done: those of the waves before, and about one a new element */
 		MvHnswSealProgress(report, arg, MV_HNSW_SEAL_WRITE, Min(doneFrom + nplaced, doneTo),
 						   total);
-		/* tests hold a seal with one row's element written and the rest not */
-		if (++(*written) == 1)
-			MvPause(MV_PAUSE_HNSW_SEAL_LINK);
 	}
 
 	write_lists(sm, placed, nplaced, true);
@@ -788,6 +849,23 @@ write_graph(SealMem *sm, int p, int end, MvHnswSealReport report, void *arg, int
 	pfree(placed);
 	pfree(changed);
 	pfree(joined);
+}
+
+/*
+ * Leave the seal to the caller (on disk), nothing written: say why, if worth
+ * saying
+ */
+static int64
+decline(SealMem *sm, MemoryContext ctx, MemoryContext oldctx, const char *why)
+{
+	UnlockPage(sm->index, MV_HNSW_UPDATE_LOCK, ExclusiveLock);
+	MemoryContextSwitchTo(oldctx);
+	MemoryContextDelete(ctx);
+	if (why != NULL)
+		ereport(DEBUG1,
+				(errmsg("milvus_hnsw index \"%s\": %s, the seal links rows on disk",
+						RelationGetRelationName(sm->index), why)));
+	return -1;
 }
 
 /*
@@ -853,35 +931,37 @@ MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head, BlockNum
 	/* no graph insert may change a list between the load and the writes */
 	LockPage(index, MV_HNSW_UPDATE_LOCK, ExclusiveLock);
 	MvHnswReadMeta(index, &sm.meta);
-	for (BlockNumber blkno = *head; blkno != stop;)
-		collect_rows(&sm, blkno, &blkno);
-	if (sm.npages <= MV_HNSW_SEAL_RELEASE_PAGES)
-	{
-		/* one wave could not give its own pages to its elements: see above */
-		UnlockPage(index, MV_HNSW_UPDATE_LOCK, ExclusiveLock);
-		MemoryContextSwitchTo(oldctx);
-		MemoryContextDelete(ctx);
-		return -1;
-	}
-
-	/* the arena takes what the rest leaves of the budget */
 	sm.nblocks = RelationGetNumberOfBlocks(index);
+	for (BlockNumber blkno = *head; blkno != stop;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		/* a chain longer than the index loops */
+		if ((BlockNumber) sm.npages >= sm.nblocks)
+			MvHnswReportBrokenChain(index, blkno);
+		collect_rows(&sm, blkno, &blkno);
+	}
+	/* one wave could not give its own pages to its elements: see above */
+	if (sm.npages <= MV_HNSW_SEAL_RELEASE_PAGES)
+		return decline(&sm, ctx, oldctx, NULL);
+	if (MemoryContextMemAllocated(ctx, true) > budget / 2)
+		return decline(&sm, ctx, oldctx,
+					   "the growing rows take half of maintenance_work_mem");
+
+	/*
+	 * The arena takes what the rest leaves of the budget.  A graph whose live
+	 * elements alone would not fit is not read.
+	 */
 	arenaSize = budget - Min(budget / 2, MemoryContextMemAllocated(ctx, true) +
 							 (Size) sm.nblocks * (sizeof(uint32) + sizeof(uint16) +
 												  4 * sizeof(MvHnswOffset)));
+	if ((double) (sm.meta.elements - Min(sm.meta.deleted, sm.meta.elements)) *
+		MV_HNSW_CHUNK_SIZE(sm.meta.m, 0, sm.vsize) > (double) arenaSize)
+		return decline(&sm, ctx, oldctx, "the graph does not fit in maintenance_work_mem");
 	sm.g = MvHnswGraphCreate(index, false, ctx, false, sm.meta.m, sm.meta.efConstruction);
 	MvHnswGraphAttach(sm.g, MvHnswArenaCreateLocal(ctx, arenaSize), false);
 
 	if (!load_graph(&sm))
-	{
-		UnlockPage(index, MV_HNSW_UPDATE_LOCK, ExclusiveLock);
-		MemoryContextSwitchTo(oldctx);
-		MemoryContextDelete(ctx);
-		ereport(DEBUG1,
-				(errmsg("milvus_hnsw index \"%s\": the graph does not fit in maintenance_work_mem, the seal links rows on disk",
-						RelationGetRelationName(index))));
-		return -1;
-	}
+		return decline(&sm, ctx, oldctx, "the graph does not fit in maintenance_work_mem");
 
 	wave = Max(MV_HNSW_SEAL_RELEASE_PAGES, (sm.npages + 7) / 8);
 	ereport(DEBUG1,
