@@ -386,13 +386,14 @@ load_lists(SealMem *sm, MvHnswElement *e, Buffer *buf)
 }
 
 /*
- * The entry point is a tombstone: a compaction's repair would replace it, and
- * one this seal made (check_frozen: an element of a seal that stopped before
- * flagging its rows) may be the only way into elements it alone links, or
- * there may be no live element at all, from which no row added could find a
- * neighbour.  Make the highest live element the entry point, as the repair
+ * The entry point is an element this seal made a tombstone (check_frozen: a
+ * seal that stopped before flagging its rows had made it the entry point).
+ * Its lists may lead nowhere: it may have none yet, or the graph may have no
+ * live element at all, and no row added could find a neighbour from it.
+ * Make the highest live element the entry point, as a compaction's repair
  * does (hnswvacuum.c), or none, so that the first row added becomes it;
- * write_graph writes it.
+ * write_graph writes it.  A tombstone a VACUUM made keeps its lists, which
+ * searches walk through, and stays the entry point until the compaction.
  */
 static void
 replace_entry(SealMem *sm)
@@ -449,7 +450,7 @@ load_graph(SealMem *sm)
 		g->arena->entry = element_at(sm, &entry);
 		if (g->arena->entry == 0)
 			MvHnswReportBadPointer(sm->index, &entry, "entry point");
-		if (MvHnswPtr(g, g->arena->entry)->deleted)
+		if (MvHnswTidIn(sm->orphans, sm->norphans, &entry))
 			replace_entry(sm);
 	}
 	return true;
@@ -948,12 +949,18 @@ MvHnswSealInMemory(MvHnswSealer *sg, Relation index, BlockNumber *head, BlockNum
 					   "the growing rows take half of maintenance_work_mem");
 
 	/*
-	 * The arena takes what the rest leaves of the budget.  A graph whose live
-	 * elements alone would not fit is not read.
+	 * The arena takes what the rest leaves of the budget: the rows, the TID
+	 * map (per block an index and a count, per element its two tuples'
+	 * offsets), and per element a visit stamp (at least one; twice as many
+	 * at most, as the stamps double), a place in the reachability walk's
+	 * queue and in a wave's three lists of elements to write.  A graph whose
+	 * live elements alone would not fit is not read.
 	 */
 	arenaSize = budget - Min(budget / 2, MemoryContextMemAllocated(ctx, true) +
-							 (Size) sm.nblocks * (sizeof(uint32) + sizeof(uint16) +
-												  4 * sizeof(MvHnswOffset)));
+							 (Size) sm.nblocks * (sizeof(uint32) + sizeof(uint16)) +
+							 (Size) sm.meta.elements *
+							 (2 * sizeof(MvHnswOffset) + 2 * sizeof(uint32) +
+							  4 * sizeof(MvHnswElement *)));
 	if ((double) (sm.meta.elements - Min(sm.meta.deleted, sm.meta.elements)) *
 		MV_HNSW_CHUNK_SIZE(sm.meta.m, 0, sm.vsize) > (double) arenaSize)
 		return decline(&sm, ctx, oldctx, "the graph does not fit in maintenance_work_mem");
