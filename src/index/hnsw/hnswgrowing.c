@@ -330,6 +330,24 @@ MvHnswCheckGrowingPage(Relation index, Page page, BlockNumber blkno)
 		MvHnswReportBrokenChain(index, blkno);
 }
 
+/* The growing tuple a seal is to flag at off of locked page blkno, or an ERROR */
+static MvHnswGrowingTuple
+tuple_to_flag(Relation index, Page page, BlockNumber blkno, OffsetNumber off)
+{
+	MvHnswGrowingTuple gtup = NULL;
+
+	if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page))
+		gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
+	if (gtup == NULL || gtup->type != MV_HNSW_GROWING_TUPLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("milvus_hnsw index \"%s\" has no growing tuple at (%u,%u)",
+						RelationGetRelationName(index), blkno, off),
+				 errdetail("A seal was to flag the row there."),
+				 errhint("REINDEX it.")));
+	return gtup;
+}
+
 /* Set a flag on one growing tuple, as its own record */
 void
 MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off, uint8 flag)
@@ -341,10 +359,7 @@ MvHnswGrowingSetFlag(Relation index, BlockNumber blkno, OffsetNumber off, uint8 
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
-	gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, off));
-	if (gtup->type != MV_HNSW_GROWING_TUPLE)
-		elog(ERROR, "milvus_hnsw: (%u,%u) of \"%s\" is not a growing tuple",
-			 blkno, off, RelationGetRelationName(index));
+	gtup = tuple_to_flag(index, page, blkno, off);
 	START_CRIT_SECTION();
 	gtup->flags |= flag;
 	range.offset = (char *) &gtup->flags - (char *) page;
@@ -371,16 +386,7 @@ MvHnswGrowingSetFlags(Relation index, BlockNumber blkno, const OffsetNumber *off
 	MvHnswEditStart(&edit, index, false);
 	page = MvHnswEditRegister(&edit, buf, false);
 	for (int i = 0; i < n; i++)
-	{
-		MvHnswGrowingTuple gtup = NULL;
-
-		if (offs[i] >= FirstOffsetNumber && offs[i] <= PageGetMaxOffsetNumber(page))
-			gtup = (MvHnswGrowingTuple) PageGetItem(page, PageGetItemId(page, offs[i]));
-		if (gtup == NULL || gtup->type != MV_HNSW_GROWING_TUPLE)
-			elog(ERROR, "milvus_hnsw: (%u,%u) of \"%s\" is not a growing tuple",
-				 blkno, offs[i], RelationGetRelationName(index));
-		gtup->flags |= flags[i];
-	}
+		tuple_to_flag(index, page, blkno, offs[i])->flags |= flags[i];
 	MvHnswEditFinish(&edit);
 	UnlockReleaseBuffer(buf);
 }

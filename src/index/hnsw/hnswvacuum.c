@@ -222,7 +222,6 @@ repair_entry_point(MvHnswVacuumState *vs)
 	UnlockPage(vs->index, MV_HNSW_UPDATE_LOCK, ExclusiveLock);
 }
 
-
 /*
  * Neighbours for e at layer lc by a search from the entry point, for when
  * every candidate near it is gone; returns how many were written to result.
@@ -355,8 +354,8 @@ repair_layer(MvHnswVacuumState *vs, MvHnswGraph *g, MvHnswElement *e, int lc,
 	{
 		ItemPointer t = &ntup->indextids[start + i];
 
-		if (ItemPointerIsValid(t) && !MvHnswTidIn(old, nold, t) && !MvHnswTidIn(result, nresult, t) &&
-			!is_new_tombstone(vs, t) && nresult < lm)
+		if (ItemPointerIsValid(t) && !MvHnswTidIn(old, nold, t) &&
+			!MvHnswTidIn(result, nresult, t) && !is_new_tombstone(vs, t) && nresult < lm)
 			result[nresult++] = *t;
 	}
 	for (int i = 0; i < lm; i++)
